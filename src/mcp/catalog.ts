@@ -1,0 +1,74 @@
+import type { ToolAnnotations } from "@modelcontextprotocol/server";
+import type { z } from "zod";
+import { missingScopes } from "../auth/scopes";
+import type { Caller } from "./caller";
+import type { ProgressReporter } from "./progress";
+
+/** What a tool's `run` receives besides its validated arguments. */
+export interface ToolContext {
+  caller: Caller;
+  env: Env;
+  progress: ProgressReporter;
+  signal: AbortSignal;
+  /** The MCP protocol revision this request was made under. */
+  protocolVersion: string;
+}
+
+/**
+ * A tool, described once: its name, schemas, annotations and who may use it. The MCP server,
+ * `tools/list` filtering, the gateway's step-up check and the tests all read this one record.
+ */
+export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  /** Every scope a call needs, the baseline included. */
+  requiredScopes: readonly string[];
+  /** App roles a caller must hold (any one of them); empty or absent means everyone. */
+  requiredRoles?: readonly string[];
+  run(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
+  /** A short text rendering of the result for clients that show text only. */
+  render(result: z.output<O>): string;
+}
+
+/**
+ * A refusal or bad input the caller can act on. Its message goes back to the client as a tool
+ * error (`isError: true`); anything else thrown by a tool is reported as an internal error.
+ */
+export class ToolError extends Error {
+  override name = "ToolError";
+}
+
+export type Access = { ok: true } | { ok: false; reason: "scope"; missing: string[] } | { ok: false; reason: "role"; roles: readonly string[] };
+
+export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "identity">): Access {
+  const missing = missingScopes(caller.scopes, tool.requiredScopes);
+  if (missing.length > 0) return { ok: false, reason: "scope", missing };
+  const roles = tool.requiredRoles ?? [];
+  if (roles.length > 0 && !roles.some((role) => caller.identity.roles.includes(role))) {
+    return { ok: false, reason: "role", roles };
+  }
+  return { ok: true };
+}
+
+/** Keeps every tool in one place, by name. */
+export class ToolCatalog {
+  readonly #tools = new Map<string, ToolSpec>();
+
+  add<I extends z.ZodObject, O extends z.ZodObject>(tool: ToolSpec<I, O>): this {
+    if (this.#tools.has(tool.name)) throw new Error(`tool ${tool.name} is already in the catalog`);
+    this.#tools.set(tool.name, tool as unknown as ToolSpec);
+    return this;
+  }
+
+  get(name: string): ToolSpec | undefined {
+    return this.#tools.get(name);
+  }
+
+  all(): ToolSpec[] {
+    return [...this.#tools.values()];
+  }
+}

@@ -1,0 +1,71 @@
+import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { describeError, log } from "../log";
+import { SERVER_NAME, SERVER_VERSION } from "../version";
+import type { Caller } from "./caller";
+import { checkAccess, type ToolCatalog, ToolError, type ToolSpec } from "./catalog";
+import { createProgressReporter } from "./progress";
+
+const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
+/** What a 2025-era request that names no revision is taken to speak (transport spec default). */
+const DEFAULT_LEGACY_REVISION = "2025-03-26";
+
+/** The revision a request was made under: the 2026 `_meta` envelope, else the HTTP header. */
+export function requestProtocolVersion(ctx: ServerContext): string {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const fromEnvelope = envelope?.[ENVELOPE_PROTOCOL_KEY] ?? envelope?.protocolVersion;
+  if (typeof fromEnvelope === "string") return fromEnvelope;
+  return ctx.http?.req?.headers.get("mcp-protocol-version") ?? DEFAULT_LEGACY_REVISION;
+}
+
+/**
+ * Builds the MCP server for one request of one caller: only the tools this caller may use are
+ * registered, so `tools/list` shows exactly those, and each call checks access once more.
+ */
+export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
+    },
+  );
+  for (const tool of catalog.all()) {
+    if (!checkAccess(tool, caller).ok) continue;
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: tool.annotations,
+      },
+      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, caller, env),
+    );
+  }
+  return server;
+}
+
+async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: Env) {
+  const access = checkAccess(tool, caller);
+  if (!access.ok) return toolError(`${tool.name} is not available to this connection.`);
+  try {
+    const result = await tool.run(args as Record<string, unknown>, {
+      caller,
+      env,
+      progress: createProgressReporter(ctx),
+      signal: ctx.mcpReq.signal,
+      protocolVersion: requestProtocolVersion(ctx),
+    });
+    return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
+  } catch (error) {
+    if (error instanceof ToolError) return toolError(error.message);
+    log("error", "tool_failed", { tool: tool.name, requestId: caller.requestId, error: describeError(error) });
+    return toolError(`${tool.name} failed unexpectedly; the error was logged with request id ${caller.requestId}. Please try again.`);
+  }
+}
+
+function toolError(message: string) {
+  return { content: [{ type: "text" as const, text: message }], isError: true };
+}
