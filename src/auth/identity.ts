@@ -6,7 +6,11 @@ import { z } from "zod";
  */
 export const IdentitySchema = z.object({
   /** Stable, encoded user key (no ":"): grant user id and the name of the user's agent. */
-  userKey: z.string().min(1).max(256).regex(/^[^:]+$/, "must not contain ':'"),
+  userKey: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^:]+$/, "must not contain ':'"),
   /** Tenant (directory) id, or the issuer for providers without tenants. */
   tenantId: z.string().min(1).max(256),
   displayName: z.string().max(256).optional(),

@@ -35,7 +35,12 @@ export function createApp(config: Config) {
     ]);
     const ok = d1 && kv;
     return c.json(
-      { status: ok ? "ok" : "degraded", name: SERVER_NAME, version: SERVER_VERSION, checks: { d1: d1 ? "ok" : "unreachable", kv: kv ? "ok" : "unreachable" } },
+      {
+        status: ok ? "ok" : "degraded",
+        name: SERVER_NAME,
+        version: SERVER_VERSION,
+        checks: { d1: d1 ? "ok" : "unreachable", kv: kv ? "ok" : "unreachable" },
+      },
       ok ? 200 : 503,
       { "cache-control": "no-store" },
     );

@@ -42,7 +42,10 @@ export class ToolError extends Error {
   override name = "ToolError";
 }
 
-export type Access = { ok: true } | { ok: false; reason: "scope"; missing: string[] } | { ok: false; reason: "role"; roles: readonly string[] };
+export type Access =
+  | { ok: true }
+  | { ok: false; reason: "scope"; missing: string[] }
+  | { ok: false; reason: "role"; roles: readonly string[] };
 
 export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "identity">): Access {
   const missing = missingScopes(caller.scopes, tool.requiredScopes);

@@ -43,10 +43,13 @@ export function createMcpGateway(config: Config) {
     const identity = IdentitySchema.safeParse(ctx.props);
     if (!identity.success) {
       log("warn", "mcp_identity_invalid", { requestId, clientId: ctx.auth.clientId });
-      return new Response(JSON.stringify({ error: "invalid_token", error_description: "The token carries no usable identity; sign in again" }), {
-        status: 401,
-        headers: { "content-type": "application/json", "www-authenticate": 'Bearer error="invalid_token"' },
-      });
+      return new Response(
+        JSON.stringify({ error: "invalid_token", error_description: "The token carries no usable identity; sign in again" }),
+        {
+          status: 401,
+          headers: { "content-type": "application/json", "www-authenticate": 'Bearer error="invalid_token"' },
+        },
+      );
     }
     if (!isJson(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
@@ -186,7 +189,10 @@ function classify(message: unknown): Classified {
   }
   const params = record.params;
   const toolName =
-    record.method === "tools/call" && typeof params === "object" && params !== null && typeof (params as Record<string, unknown>).name === "string"
+    record.method === "tools/call" &&
+    typeof params === "object" &&
+    params !== null &&
+    typeof (params as Record<string, unknown>).name === "string"
       ? ((params as Record<string, unknown>).name as string)
       : undefined;
   return { ok: true, method: record.method, toolName };

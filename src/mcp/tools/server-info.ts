@@ -3,6 +3,8 @@ import { SCOPE_READ } from "../../auth/scopes";
 import { SERVER_NAME, SERVER_VERSION } from "../../version";
 import type { ToolSpec } from "../catalog";
 
+const input = z.object({});
+
 const output = z.object({
   server: z.object({ name: z.string(), version: z.string() }),
   user: z.object({
@@ -17,12 +19,12 @@ const output = z.object({
   protocolVersion: z.string(),
 });
 
-export const getServerInfo: ToolSpec<z.ZodObject<{}>, typeof output> = {
+export const getServerInfo: ToolSpec<typeof input, typeof output> = {
   name: "Get_Server_Info",
   title: "Server and sign-in information",
   description:
     "Tells which pandgate server this is (name, version), who is signed in (user id, tenant, app roles), which scopes this connection was granted and which MCP protocol revision is in use. Use it to check a connection or to see why a tool is unavailable.",
-  input: z.object({}),
+  input,
   output,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
   requiredScopes: [SCOPE_READ],

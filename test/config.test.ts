@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../src/config";
+
+describe("configuration", () => {
+  it("derives the MCP resource from PUBLIC_URL and applies defaults", () => {
+    expect(parseConfig({ PUBLIC_URL: "https://pandgate.example.workers.dev" })).toEqual({
+      publicOrigin: "https://pandgate.example.workers.dev",
+      mcpResource: "https://pandgate.example.workers.dev/mcp",
+      maxRequestBytes: 262144,
+    });
+    expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
+      mcpResource: "http://localhost:8787/mcp",
+      maxRequestBytes: 1024,
+    });
+  });
+
+  it.each([
+    [{}, "PUBLIC_URL is missing"],
+    [{ PUBLIC_URL: "not a url" }, "PUBLIC_URL must be an absolute URL"],
+    [{ PUBLIC_URL: "http://pandgate.example.com" }, "PUBLIC_URL must use https"],
+    [{ PUBLIC_URL: "https://pandgate.example.com/base" }, "PUBLIC_URL must be an origin only"],
+    [{ PUBLIC_URL: "https://x.example", MAX_REQUEST_BYTES: "-5" }, "MAX_REQUEST_BYTES must be a whole number"],
+  ])("refuses %j with a message naming the setting and the fix", (env, expected) => {
+    let error: unknown;
+    try {
+      parseConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(expected);
+    expect(message).toContain("wrangler.toml");
+  });
+
+  it("names every bad setting at once", () => {
+    expect(() => parseConfig({ PUBLIC_URL: "ftp://x", MAX_REQUEST_BYTES: "lots" })).toThrow(/PUBLIC_URL[\s\S]*MAX_REQUEST_BYTES/);
+  });
+});

@@ -1,0 +1,51 @@
+import { exports } from "cloudflare:workers";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { MCP_URL } from "./oauth";
+
+export type Era = "2025-11-25" | "2026-07-28";
+
+/** Raw POST to /mcp through the real Worker entry. */
+export function postMcp(token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return exports.default.fetch(MCP_URL, {
+    method: "POST",
+    headers: {
+      accept: "application/json, text/event-stream",
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** The official MCP SDK client, speaking to the Worker in this isolate over its fetch entry. */
+export async function connectClient(token: string, era: Era = "2025-11-25"): Promise<Client> {
+  const client = new Client(
+    { name: "pandgate-tests", version: "1.0.0" },
+    era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
+  );
+  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/** Parses the JSON-RPC messages out of an SSE or JSON response body. */
+export async function readMessages(res: Response): Promise<Array<Record<string, unknown>>> {
+  const text = await res.text();
+  if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    return text
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+  }
+  return text ? [JSON.parse(text) as Record<string, unknown>] : [];
+}
+
+/** The `structuredContent` of a tools/call result message, if it has one. */
+export function structuredOf(message: Record<string, unknown> | undefined): unknown {
+  const result = message?.result as { structuredContent?: unknown } | undefined;
+  return result?.structuredContent;
+}

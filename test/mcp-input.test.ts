@@ -1,0 +1,113 @@
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { postMcp, readMessages } from "./helpers/mcp";
+import { config, MCP_URL, mintToken, newIdentity } from "./helpers/oauth";
+import { installProbeTools } from "./helpers/probe-tools";
+
+const legacy = { "mcp-protocol-version": "2025-11-25" };
+let token: string;
+
+beforeAll(async () => {
+  installProbeTools();
+  token = (await mintToken(newIdentity(), ["mcp:read"])).accessToken;
+});
+
+async function errorOf(res: Response): Promise<{ code: number; message: string }> {
+  const body = (await res.json()) as { jsonrpc: string; error: { code: number; message: string } };
+  expect(body.jsonrpc).toBe("2.0");
+  return body.error;
+}
+
+describe("bad MCP requests get a clear, specific answer", () => {
+  it("answers malformed JSON with 400 and a JSON-RPC parse error", async () => {
+    const res = await postMcp(token, '{"jsonrpc":"2.0","id":1,"method":', legacy);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toEqual({ code: -32700, message: "Parse error: the request body is not valid JSON" });
+  });
+
+  it("answers a JSON value that is not a JSON-RPC message with 400 invalid request", async () => {
+    for (const body of ["42", '"tools/list"', "null", '{"id":1,"method":"tools/list"}', '{"jsonrpc":"2.0","id":3}']) {
+      const res = await postMcp(token, body, legacy);
+      expect(res.status, body).toBe(400);
+      expect((await errorOf(res)).code, body).toBe(-32600);
+    }
+  });
+
+  it("refuses JSON-RPC batches", async () => {
+    const res = await postMcp(token, [{ jsonrpc: "2.0", id: 1, method: "tools/list" }], legacy);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).message).toContain("batches are not supported");
+  });
+
+  it("answers a body over the limit with 413, whether or not Content-Length announces it", async () => {
+    const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(config.maxRequestBytes) } });
+    const res = await postMcp(token, big, legacy);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).message).toContain(`${config.maxRequestBytes} bytes`);
+
+    const encoded = new TextEncoder().encode(big);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < encoded.length; i += 16_384) controller.enqueue(encoded.slice(i, i + 16_384));
+        controller.close();
+      },
+    });
+    const streamed = await exports.default.fetch(MCP_URL, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...legacy,
+      },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+
+  it("answers other content types with 415 and other methods with 405", async () => {
+    const res = await exports.default.fetch(MCP_URL, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+      body: "{}",
+    });
+    expect(res.status).toBe(415);
+    for (const method of ["GET", "DELETE", "PUT"]) {
+      const other = await exports.default.fetch(MCP_URL, { method, headers: { authorization: `Bearer ${token}` } });
+      expect(other.status, method).toBe(405);
+      expect(other.headers.get("allow")).toBe("POST");
+    }
+  });
+
+  it("refuses a browser Origin that is not this server or localhost", async () => {
+    const res = await postMcp(token, { jsonrpc: "2.0", id: 1, method: "tools/list" }, { ...legacy, origin: "https://evil.example.com" });
+    expect(res.status).toBe(403);
+    const ok = await postMcp(token, { jsonrpc: "2.0", id: 1, method: "tools/list" }, { ...legacy, origin: "http://localhost:6274" });
+    expect(ok.status).toBe(200);
+  });
+
+  it("answers an unknown tool and bad tool arguments with specific errors", async () => {
+    const unknown = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "No_Such_Tool", arguments: {} } },
+      legacy,
+    );
+    const [msg] = await readMessages(unknown);
+    expect(JSON.stringify(msg)).toContain("No_Such_Tool");
+
+    const bad = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: 10, method: "tools/call", params: { name: "Test_Progress_Probe", arguments: { steps: "many" } } },
+      legacy,
+    );
+    const [badMsg] = await readMessages(bad);
+    expect(JSON.stringify(badMsg)).toMatch(/steps/);
+  });
+
+  it("tags every MCP answer with a request id and never echoes the token", async () => {
+    const res = await postMcp(token, "{bad json", legacy);
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.text()).not.toContain(token);
+  });
+});
