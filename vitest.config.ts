@@ -21,6 +21,8 @@ export default defineConfig(async () => {
       exclude: ["test/e2e/**"],
       setupFiles: ["./test/setup.ts"],
       teardownTimeout: 60_000,
+      // The Worker logs one JSON line per request; keep warnings and errors, drop routine info.
+      onConsoleLog: (line) => !line.startsWith('{"level":"info"'),
     },
   };
 });

@@ -1,0 +1,48 @@
+import { env, exports } from "cloudflare:workers";
+import { getAgentByName } from "agents";
+import { bench, describe } from "vitest";
+import type { Caller } from "../src/mcp/caller";
+import { postMcp } from "../test/helpers/mcp";
+import { BASE, MCP_URL, mintToken, newIdentity } from "../test/helpers/oauth";
+
+/**
+ * Each group's first entry is its baseline; vitest's summary gives every other entry as a
+ * ratio against the fastest in the same run. Timers inside workerd advance only across I/O, so
+ * compare ratios, not absolute milliseconds.
+ */
+const legacy = { "mcp-protocol-version": "2025-11-25" };
+const identity = newIdentity();
+const { accessToken, clientId } = await mintToken(identity, ["mcp:read"]);
+const toolsList = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+const serverInfo = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "Get_Server_Info", arguments: {} } });
+
+async function drain(res: Response): Promise<void> {
+  await res.arrayBuffer();
+}
+
+describe("one MCP request through the Worker", () => {
+  bench("baseline: unauthenticated 401 from the provider", async () => drain(await postMcp(null, toolsList, legacy)));
+  bench("token validated, refused at the gateway (no agent hop)", async () => drain(await postMcp(accessToken, "{not json", legacy)));
+  bench("tools/list through the user's agent", async () => drain(await postMcp(accessToken, toolsList, legacy)));
+  bench("tools/call Get_Server_Info through the user's agent", async () => drain(await postMcp(accessToken, serverInfo, legacy)));
+  bench("GET /health (a D1 and a KV read)", async () => drain(await exports.default.fetch(`${BASE}/health`)));
+});
+
+const caller: Caller = { identity, scopes: ["mcp:read"], clientId, requestId: "bench" };
+function agentRequest(): Request {
+  return new Request(MCP_URL, {
+    method: "POST",
+    headers: { host: new URL(MCP_URL).host, "content-type": "application/json", accept: "application/json, text/event-stream", ...legacy },
+    body: toolsList,
+  });
+}
+
+describe("reaching the user's agent (tools/list, called directly)", () => {
+  bench("baseline: getByName + serveMcp (one RPC, what the gateway does)", async () => {
+    await drain(await env.MCP_AGENT.getByName(identity.userKey).serveMcp(agentRequest(), caller));
+  });
+  bench("getAgentByName + serveMcp (initialisation RPC first)", async () => {
+    const stub = await getAgentByName(env.MCP_AGENT, identity.userKey);
+    await drain(await stub.serveMcp(agentRequest(), caller));
+  });
+});
