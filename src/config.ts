@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseUpstream, type RawUpstreamSettings, type SettingProblem, type UpstreamConfig } from "./auth/upstream-config";
 
 /**
  * The Worker's settings, parsed once from its bindings. Every setting that is wrong is named in
@@ -48,6 +49,14 @@ const ConfigSchema = z.object({
   MAX_REQUEST_BYTES: positiveInt(256 * 1024, 4 * 1024 * 1024),
 });
 
+export interface ExternalTokenConfig {
+  issuer: string;
+  jwksUrl: string;
+  audience: string;
+  /** Scopes granted when the token names none of ours. */
+  defaultScopes: string[];
+}
+
 export interface Config {
   /** Origin clients use, e.g. `https://pandgate.example.workers.dev`. */
   publicOrigin: string;
@@ -55,9 +64,24 @@ export interface Config {
   mcpResource: string;
   /** Largest MCP request body accepted, in bytes. */
   maxRequestBytes: number;
+  /** Upstream sign-in; absent when no identity provider is configured. */
+  upstream?: UpstreamConfig;
+  /** Signs the "remember this app" cookie. Required with sign-in. */
+  cookieSecret?: string;
+  /** Protects the operator API (`/admin/clients`); absent = that API is off. */
+  operatorSecret?: string;
+  /** Delegated user tokens from another issuer (Blockbrain "User Token" mode); off unless set. */
+  externalToken?: ExternalTokenConfig;
 }
 
 const WHERE_TO_FIX: Record<string, string> = {
+  IDP_KIND: "set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see the README's sign-in section",
+  IDP_CLIENT_SECRET: "set it with `wrangler secret put IDP_CLIENT_SECRET` (locally: in .dev.vars)",
+  COOKIE_SECRET: "set it with `wrangler secret put COOKIE_SECRET` to 32 or more random characters (locally: in .dev.vars)",
+  OPERATOR_SECRET:
+    "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
+  ALLOWED_TENANT_IDS: "set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids",
+  EXTERNAL_TOKEN_ISSUER: "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
   PUBLIC_URL: 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
   MAX_REQUEST_BYTES: "set MAX_REQUEST_BYTES under [vars] in wrangler.toml, or leave it out for the default 262144",
 };
@@ -66,13 +90,52 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+function text(env: Record<string, unknown>, key: string): string | undefined {
+  const value = env[key];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+function secret(env: Record<string, unknown>, key: string, problems: SettingProblem[]): string | undefined {
+  const value = text(env, key);
+  if (value !== undefined && value.length < 32) problems.push({ key, message: "must be at least 32 characters" });
+  return value;
+}
+
+function externalToken(env: Record<string, unknown>, problems: SettingProblem[]): ExternalTokenConfig | undefined {
+  const issuer = text(env, "EXTERNAL_TOKEN_ISSUER");
+  const jwksUrl = text(env, "EXTERNAL_TOKEN_JWKS_URL");
+  const audience = text(env, "EXTERNAL_TOKEN_AUDIENCE");
+  if (issuer === undefined && jwksUrl === undefined && audience === undefined) return undefined;
+  if (issuer === undefined || jwksUrl === undefined || audience === undefined) {
+    problems.push({ key: "EXTERNAL_TOKEN_ISSUER", message: "and EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE must all be set" });
+    return undefined;
+  }
+  if (!URL.canParse(jwksUrl) || new URL(jwksUrl).protocol !== "https:") {
+    problems.push({ key: "EXTERNAL_TOKEN_JWKS_URL", message: "must be an https URL" });
+  }
+  const scopes = (text(env, "EXTERNAL_TOKEN_SCOPES") ?? "mcp:read").split(/[\s,]+/).filter(Boolean);
+  return { issuer, jwksUrl, audience, defaultScopes: scopes };
+}
+
 export function parseConfig(env: Record<string, unknown>): Config {
   const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? "configuration");
+  const problems: SettingProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({ key: String(issue.path[0] ?? "configuration"), message: issue.message }));
+  const origin = parsed.success ? parsed.data.PUBLIC_URL : "https://invalid.example";
+  const upstream = parseUpstream(env as RawUpstreamSettings, origin);
+  if (Array.isArray(upstream)) problems.push(...upstream);
+  const cookieSecret = secret(env, "COOKIE_SECRET", problems);
+  if (upstream && !Array.isArray(upstream) && cookieSecret === undefined) {
+    problems.push({ key: "COOKIE_SECRET", message: "is required when sign-in is configured" });
+  }
+  const operatorSecret = secret(env, "OPERATOR_SECRET", problems);
+  const external = externalToken(env, problems);
+
+  if (!parsed.success || problems.length > 0) {
+    const lines = problems.map(({ key, message }) => {
       const fix = WHERE_TO_FIX[key];
-      return `- ${key} ${issue.message}${fix ? `: ${fix}` : ""}`;
+      return `- ${key} ${message}${fix ? `: ${fix}` : ""}`;
     });
     throw new ConfigError(`pandgate cannot start, its configuration is invalid:\n${lines.join("\n")}`);
   }
@@ -81,5 +144,9 @@ export function parseConfig(env: Record<string, unknown>): Config {
     publicOrigin: PUBLIC_URL,
     mcpResource: `${PUBLIC_URL}/mcp`,
     maxRequestBytes: MAX_REQUEST_BYTES,
+    ...(upstream !== undefined && !Array.isArray(upstream) && { upstream }),
+    ...(cookieSecret !== undefined && { cookieSecret }),
+    ...(operatorSecret !== undefined && { operatorSecret }),
+    ...(external !== undefined && { externalToken: external }),
   };
 }

@@ -1,4 +1,5 @@
 import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { createExternalTokenResolver } from "./auth/external-token";
 import { BASELINE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
@@ -9,6 +10,7 @@ const ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource";
 
 /** The OAuth provider's configuration: pandgate is both the authorization server and the `/mcp` resource. */
 export function providerOptions(config: Config): OAuthProviderOptions<Env> {
+  const externalTokens = createExternalTokenResolver(config);
   return {
     apiRoute: "/mcp",
     apiHandler: createMcpGateway(config),
@@ -20,6 +22,7 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
     scopesSupported: [...SUPPORTED_SCOPES],
     requiredScopes: [...BASELINE_SCOPES],
     resourceMetadata: { resource: config.mcpResource },
+    ...(externalTokens && { resolveExternalToken: externalTokens }),
     onError({ code, status, internal }) {
       // The stable internal slugs say which check failed; descriptions and details stay out of logs.
       log("warn", "oauth_error", { code, status, category: internal?.category, reason: internal?.reason });

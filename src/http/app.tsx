@@ -3,14 +3,15 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
-import { LandingPage, MessagePage } from "./pages";
+import { mountAdmin } from "./admin";
+import { LandingPage } from "./pages";
+import { mountSignIn } from "./signin";
 
 /** Pages get a strict policy: no scripts, nothing framed, nothing fetched from elsewhere. */
 const pageHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     styleSrc: ["'unsafe-inline'"],
-    formAction: ["'self'"],
     frameAncestors: ["'none'"],
     baseUri: ["'none'"],
   },
@@ -46,16 +47,8 @@ export function createApp(config: Config) {
     );
   });
 
-  app.on(["GET", "POST"], "/authorize", (c) =>
-    c.html(
-      <MessagePage
-        title="Sign-in is not configured"
-        message="This pandgate server has no identity provider configured yet, so nobody can sign in."
-        detail="An operator sets the Microsoft Entra ID, Azure AD B2C or Entra External ID settings; see the README."
-      />,
-      503,
-    ),
-  );
+  mountSignIn(app, config);
+  mountAdmin(app, config);
 
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 

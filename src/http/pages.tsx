@@ -26,12 +26,17 @@ export function LandingPage(props: { mcpUrl: string }) {
   );
 }
 
-export function MessagePage(props: { title: string; message: string; detail?: string }) {
+export function MessagePage(props: { title: string; message: string; detail?: string; action?: { href: string; label: string } }) {
   return (
     <Page title={`${props.title} · ${SERVER_NAME}`}>
       <h1>{props.title}</h1>
       <p class="notice">{props.message}</p>
       {props.detail ? <p class="muted">{props.detail}</p> : null}
+      {props.action ? (
+        <p>
+          <a href={props.action.href}>{props.action.label}</a>
+        </p>
+      ) : null}
     </Page>
   );
 }

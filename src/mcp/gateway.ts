@@ -35,10 +35,6 @@ export function createMcpGateway(config: Config) {
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", null, { allow: "POST" });
     }
-    const missing = missingScopes(ctx.auth.scope, BASELINE_SCOPES);
-    if (missing.length > 0) {
-      return insufficientScope(ctx.auth, scopesForChallenge([]), `Every MCP request needs ${missing.join(" ")}`);
-    }
     const identity = IdentitySchema.safeParse(ctx.props);
     if (!identity.success) {
       log("warn", "mcp_identity_invalid", { requestId, clientId: ctx.auth.clientId });
@@ -49,6 +45,13 @@ export function createMcpGateway(config: Config) {
           headers: { "content-type": "application/json", "www-authenticate": 'Bearer error="invalid_token"' },
         },
       );
+    }
+    // Delegated external tokens carry their scopes in props; the provider tracks ours.
+    const external = identity.data.idp === "external-token" && ctx.auth.clientId === undefined;
+    const granted = external ? (identity.data.grantedScopes ?? []) : ctx.auth.scope;
+    const missing = missingScopes(granted, BASELINE_SCOPES);
+    if (missing.length > 0) {
+      return insufficientScope(ctx.auth, scopesForChallenge([]), `Every MCP request needs ${missing.join(" ")}`);
     }
     if (!isJson(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
@@ -69,7 +72,7 @@ export function createMcpGateway(config: Config) {
     if (shape.method === "tools/call" && shape.toolName !== undefined) {
       const tool = catalog.get(shape.toolName);
       if (tool) {
-        const lacking = missingScopes(ctx.auth.scope, tool.requiredScopes);
+        const lacking = missingScopes(granted, tool.requiredScopes);
         if (lacking.length > 0) {
           return insufficientScope(ctx.auth, scopesForChallenge(tool.requiredScopes), `${tool.name} needs the scope ${lacking.join(" ")}`);
         }
@@ -78,7 +81,7 @@ export function createMcpGateway(config: Config) {
 
     const caller: Caller = {
       identity: identity.data,
-      scopes: [...ctx.auth.scope],
+      scopes: [...granted],
       clientId: ctx.auth.clientId ?? "unknown",
       ...(ctx.auth.expiresAt !== undefined && { expiresAt: ctx.auth.expiresAt }),
       requestId,

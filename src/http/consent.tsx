@@ -1,0 +1,74 @@
+import type { ConsentDescription } from "@cloudflare/workers-oauth-provider";
+import { SCOPE_OFFLINE, SCOPE_READ, SCOPE_WRITE } from "../auth/scopes";
+import { SERVER_NAME } from "../version";
+import { Page } from "./layout";
+
+const SCOPE_TEXT: Record<string, string> = {
+  [SCOPE_READ]: "Look up property data and read your saved assessments",
+  [SCOPE_WRITE]: "Create and delete property assessments in your name",
+  [SCOPE_OFFLINE]: "Stay connected when you are not using it (refresh tokens)",
+};
+
+/**
+ * The consent page: who is asking (name, verified domain for a metadata-document client), where
+ * access will be sent, and what for. Every value is escaped by hono/jsx. The page is only ever
+ * sent with the library's anti-framing headers.
+ */
+export function ConsentPage(props: { details: ConsentDescription; handle: string; offered: string[]; identityProvider: string }) {
+  const { details } = props;
+  const requested = new Set(details.scope);
+  return (
+    <Page title={`Allow ${details.clientName}? · ${SERVER_NAME}`}>
+      <h1>Allow {details.clientName} to use pandgate for you?</h1>
+      {details.clientDomain ? (
+        <p>
+          Published by <strong>{details.clientDomain}</strong>.
+        </p>
+      ) : (
+        <p class="muted">This app registered itself; its name is not verified.</p>
+      )}
+      <p>
+        Access will be sent to <strong>{details.redirectHost}</strong>.
+      </p>
+      {details.redirectIsLoopback ? (
+        <p class="notice">
+          <strong>This sends access to an app on your own computer.</strong> Continue only if you just started signing in from such an app
+          yourself.
+        </p>
+      ) : null}
+      <form method="post" action="/authorize">
+        <input type="hidden" name="handle" value={props.handle} />
+        <fieldset>
+          <legend>It will be able to:</legend>
+          {props.offered.map((scope) => (
+            <label style="display:block;margin:.3rem 0">
+              <input
+                type="checkbox"
+                name="scope"
+                value={scope}
+                checked={scope === SCOPE_READ || requested.has(scope)}
+                disabled={scope === SCOPE_READ}
+              />{" "}
+              {SCOPE_TEXT[scope] ?? scope} <code>{scope}</code>
+            </label>
+          ))}
+          <input type="hidden" name="scope" value={SCOPE_READ} />
+        </fieldset>
+        <p>
+          <label>
+            <input type="checkbox" name="remember" value="yes" /> Remember this app on this browser for 30 days
+          </label>
+        </p>
+        <p>You will sign in with {props.identityProvider} next.</p>
+        <p>
+          <button type="submit" name="decision" value="approve">
+            Allow
+          </button>{" "}
+          <button type="submit" name="decision" value="deny">
+            Deny
+          </button>
+        </p>
+      </form>
+    </Page>
+  );
+}

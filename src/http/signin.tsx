@@ -1,0 +1,222 @@
+import {
+  AuthorizationError,
+  type AuthRequest,
+  authorizationErrorRedirect,
+  CimdFetchError,
+  type OAuthHelpers,
+} from "@cloudflare/workers-oauth-provider";
+import type { Context, Hono } from "hono";
+import { IdentityError, identityFromClaims } from "../auth/identity";
+import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
+import { tenantAllowed } from "../auth/policy";
+import { SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
+import type { UpstreamConfig } from "../auth/upstream-config";
+import type { Config } from "../config";
+import { log } from "../log";
+import { ConsentPage } from "./consent";
+import { MessagePage } from "./pages";
+
+type AppContext = Context<{ Bindings: Env }>;
+interface UpstreamLeg {
+  verifier: string;
+  nonce: string;
+}
+
+const PROVIDER_NAMES: Record<UpstreamConfig["kind"], string> = {
+  entra: "your organisation's Microsoft account (Entra ID)",
+  b2c: "your account (Azure AD B2C)",
+  "external-id": "your account (Microsoft Entra External ID)",
+  oidc: "your organisation's identity provider",
+};
+
+function randomToken(bytes = 32): string {
+  const data = crypto.getRandomValues(new Uint8Array(bytes));
+  let binary = "";
+  for (const byte of data) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+async function s256(verifier: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  let binary = "";
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function withHeaders(response: Response, headers: Headers): Response {
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === "set-cookie") response.headers.append(name, value);
+    else response.headers.set(name, value);
+  }
+  return response;
+}
+
+/**
+ * `/authorize` and `/oauth/callback`: consent per client, then our own OIDC leg to the identity
+ * provider, then the grant. The library's helpers hold the request between steps, bind every
+ * step to the browser and make each handle and state single-use.
+ */
+export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void {
+  const upstream = config.upstream;
+  if (!upstream) {
+    const notConfigured = async (c: AppContext) =>
+      await c.html(
+        <MessagePage
+          title="Sign-in is not configured"
+          message="This pandgate server has no identity provider configured yet, so nobody can sign in."
+          detail="An operator sets the Microsoft Entra ID, Azure AD B2C or Entra External ID settings; see the README."
+        />,
+        503,
+      );
+    app.on(["GET", "POST"], "/authorize", notConfigured);
+    app.get("/oauth/callback", notConfigured);
+    return;
+  }
+  const cookieSecret = config.cookieSecret ?? "";
+  const offered = [...SUPPORTED_SCOPES];
+
+  const page = async (
+    c: AppContext,
+    status: 400 | 403 | 502 | 503,
+    title: string,
+    message: string,
+    action?: { href: string; label: string },
+  ) =>
+    await c.html(<MessagePage title={title} message={message} action={action} />, status, {
+      "cache-control": "no-store",
+    });
+
+  /** Starts the identity provider leg for an approved request. */
+  async function startUpstream(oauth: OAuthHelpers, request: AuthRequest, headers?: Headers): Promise<Response> {
+    const doc = await discover(upstream as UpstreamConfig);
+    const leg: UpstreamLeg = { verifier: randomToken(48), nonce: randomToken(24) };
+    const begun = await oauth.beginUpstream(request, { data: leg, ...(headers && { headers }) });
+    const location = authorizeUrl(doc, upstream as UpstreamConfig, {
+      state: begun.state,
+      nonce: leg.nonce,
+      codeChallenge: await s256(leg.verifier),
+    });
+    begun.headers.set("location", location);
+    return new Response(null, { status: 302, headers: begun.headers });
+  }
+
+  /** Errors before the client and its redirect URI are trusted are shown here, never redirected. */
+  async function authorizeFailure(c: AppContext, error: unknown): Promise<Response> {
+    if (error instanceof AuthorizationError && error.redirectTo) return c.redirect(error.redirectTo, 302);
+    if (error instanceof AuthorizationError) {
+      return page(c, 400, "This sign-in request cannot be used", `${error.description}. Start the sign-in again from your app.`);
+    }
+    if (error instanceof CimdFetchError) {
+      return page(c, 400, "This app could not be verified", "The app's client metadata document could not be fetched or is invalid.");
+    }
+    if (error instanceof SignInError) return page(c, error.status, "Sign-in is unavailable", error.message);
+    throw error;
+  }
+
+  app.get("/authorize", async (c) => {
+    const oauth = c.env.OAUTH_PROVIDER;
+    try {
+      const request = await oauth.parseAuthRequest(c.req.raw);
+      const details = await oauth.describeConsent(request);
+      if (await oauth.isConsentRemembered(c.req.raw, request, { secret: cookieSecret })) {
+        return await startUpstream(oauth, request);
+      }
+      const consent = await oauth.beginConsent(request);
+      const response = await c.html(
+        <ConsentPage details={details} handle={consent.handle} offered={offered} identityProvider={PROVIDER_NAMES[upstream.kind]} />,
+      );
+      return withHeaders(response, consent.headers);
+    } catch (error) {
+      return authorizeFailure(c, error);
+    }
+  });
+
+  app.post("/authorize", async (c) => {
+    const oauth = c.env.OAUTH_PROVIDER;
+    try {
+      const form = await c.req.raw.formData();
+      const handle = String(form.get("handle") ?? "");
+      if (form.get("decision") !== "approve") {
+        const denied = await oauth.denyConsent(c.req.raw, handle, { description: "The user declined" });
+        return new Response(null, { status: 302, headers: denied.headers });
+      }
+      const chosen = new Set(form.getAll("scope").map(String));
+      chosen.add(SCOPE_READ);
+      const scope = SUPPORTED_SCOPES.filter((s) => chosen.has(s));
+      const remember = form.get("remember") === "yes" ? { secret: cookieSecret } : undefined;
+      const approved = await oauth.approveConsent(c.req.raw, handle, { scope, ...(remember && { remember }) });
+      return await startUpstream(oauth, approved.request, approved.headers);
+    } catch (error) {
+      return authorizeFailure(c, error);
+    }
+  });
+
+  app.get("/oauth/callback", async (c) => {
+    const oauth = c.env.OAUTH_PROVIDER;
+    let resumed: Awaited<ReturnType<OAuthHelpers["finishUpstream"]>>;
+    try {
+      resumed = await oauth.finishUpstream<UpstreamLeg>(c.req.raw);
+    } catch (error) {
+      if (error instanceof AuthorizationError) {
+        return page(
+          c,
+          400,
+          "This sign-in link cannot be used",
+          "It has expired, was already used, or was opened in a different browser than the one that started the sign-in. Start again from your app.",
+        );
+      }
+      throw error;
+    }
+    const { request, headers } = resumed;
+    const leg = resumed.data as UpstreamLeg;
+    const url = new URL(c.req.url);
+    const deny = (description: string) => authorizationErrorRedirect(request, "access_denied", description);
+    const upstreamError = url.searchParams.get("error");
+    const code = url.searchParams.get("code");
+    if (upstreamError || !code) {
+      log("warn", "signin_upstream_error", { error: upstreamError ?? "missing_code", clientId: request.clientId });
+      headers.set(
+        "location",
+        deny(upstreamError === "access_denied" ? "The user declined at the identity provider" : "Sign-in at the identity provider failed"),
+      );
+      return new Response(null, { status: 302, headers });
+    }
+    try {
+      const doc = await discover(upstream);
+      const idToken = await exchangeCode(doc, upstream, code, leg.verifier);
+      const claims = await verifyIdToken(doc, upstream, idToken, leg.nonce);
+      const identity = await identityFromClaims(upstream.kind, claims);
+      if (!tenantAllowed(upstream, identity)) {
+        throw new SignInError(
+          "tenant_not_allowed",
+          `Your organisation (tenant ${identity.tenantId}) is not allowed to use this server.`,
+          403,
+        );
+      }
+      const { redirectTo } = await oauth.completeAuthorization({
+        request,
+        userId: identity.userKey,
+        metadata: { idp: identity.idp, tenantId: identity.tenantId },
+        scope: request.scope,
+        props: identity,
+      });
+      log("info", "signin_completed", { clientId: request.clientId, idp: identity.idp, tenantId: identity.tenantId });
+      headers.set("location", redirectTo);
+      return new Response(null, { status: 302, headers });
+    } catch (error) {
+      const refusal =
+        error instanceof SignInError
+          ? error
+          : error instanceof IdentityError
+            ? new SignInError("identity_incomplete", error.message)
+            : undefined;
+      if (!refusal) throw error;
+      log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId });
+      const response = await page(c, refusal.status, "Sign-in refused", refusal.message, {
+        href: deny(refusal.message),
+        label: "Return to the app",
+      });
+      return withHeaders(response, headers);
+    }
+  });
+}
