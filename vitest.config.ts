@@ -5,6 +5,25 @@ import { defineConfig } from "vitest/config";
 /** Public origin the Worker is configured with in tests (https, so `__Host-` cookies work). */
 export const TEST_PUBLIC_URL = "https://mcp.example.com";
 
+/**
+ * The Worker's settings in the workerd tests: multi-tenant Entra sign-in (answered by the mock
+ * in test/helpers/entra.ts, in Entra's wire format), two allowed tenants, the operator API and
+ * delegated Blockbrain-style user tokens.
+ */
+export const TEST_SETTINGS = {
+  PUBLIC_URL: TEST_PUBLIC_URL,
+  IDP_KIND: "entra",
+  IDP_TENANT: "organizations",
+  IDP_CLIENT_ID: "6731de76-14a6-49ae-97bc-6eba6914391e",
+  IDP_CLIENT_SECRET: "test-upstream-client-secret",
+  ALLOWED_TENANT_IDS: "3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11,7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55",
+  COOKIE_SECRET: "test-cookie-secret-0123456789abcdef0123456789",
+  OPERATOR_SECRET: "test-operator-secret-0123456789abcdef01234567",
+  EXTERNAL_TOKEN_ISSUER: "https://auth.blockbrain.test",
+  EXTERNAL_TOKEN_JWKS_URL: "https://auth.blockbrain.test/oauth/v2/keys",
+  EXTERNAL_TOKEN_AUDIENCE: "pandgate-project",
+};
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -12,7 +31,7 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, PUBLIC_URL: TEST_PUBLIC_URL },
+          bindings: { TEST_MIGRATIONS: migrations, ...TEST_SETTINGS },
         },
       }),
     ],

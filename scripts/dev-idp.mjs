@@ -326,9 +326,9 @@ async function createTenantProvider(tenant, issuer, clients, users) {
       Interaction: 3600,
     },
     interactions: {
-      url: (_ctx, interaction) => `/${tenant.id}/interaction/${interaction.uid}`,
+      url: (/** @type {unknown} */ _ctx, /** @type {{ uid: string }} */ interaction) => `/${tenant.id}/interaction/${interaction.uid}`,
     },
-    findAccount: (_ctx, sub) => {
+    findAccount: (/** @type {unknown} */ _ctx, /** @type {string} */ sub) => {
       const user = bySub.get(sub);
       if (!user) return undefined;
       return {
@@ -345,7 +345,7 @@ async function createTenantProvider(tenant, issuer, clients, users) {
         }),
       };
     },
-    renderError: (ctx, out) => {
+    renderError: (/** @type {{ type: string, body: string }} */ ctx, /** @type {Record<string, unknown>} */ out) => {
       ctx.type = "html";
       const rows = Object.entries(out)
         .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(value)}</dd>`)
@@ -659,7 +659,9 @@ export async function startDevIdp(options) {
       const issuer = `${origin}/${tenant.id}/v2.0`;
       const tenantUsers = users.filter((user) => user.tenantId === tenant.id);
       const provider = await createTenantProvider(tenant, issuer, clients, tenantUsers);
-      provider.on("server_error", (_ctx, error) => console.error(`dev-idp (${tenant.name}): server error:`, error));
+      provider.on("server_error", (/** @type {unknown} */ _ctx, /** @type {unknown} */ error) =>
+        console.error(`dev-idp (${tenant.name}): server error:`, error),
+      );
       mounted.set(tenant.id, { tenant, users: tenantUsers, provider, handle: provider.callback() });
       tenants.push({ id: tenant.id, name: tenant.name, issuer });
     }

@@ -1,5 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config";
+import { createApp } from "../src/http/app";
 import { SERVER_VERSION } from "../src/version";
 import { BASE } from "./helpers/oauth";
 
@@ -23,10 +26,21 @@ describe("pages and health", () => {
     expect(await res.json()).toEqual({ status: "ok", name: "pandgate", version: SERVER_VERSION, checks: { d1: "ok", kv: "ok" } });
   });
 
-  it("says sign-in is not configured on /authorize", async () => {
-    const res = await exports.default.fetch(`${BASE}/authorize?response_type=code&client_id=x`);
-    expect(res.status).toBe(503);
-    expect(await res.text()).toContain("Sign-in is not configured");
+  it("says sign-in is not configured on /authorize when no identity provider is set", async () => {
+    // The Worker under test has sign-in configured; build the same app from settings without it.
+    const app = createApp(parseConfig({ PUBLIC_URL: BASE }));
+    for (const path of ["/authorize?response_type=code&client_id=x", "/oauth/callback?code=x&state=y"]) {
+      const res = await app.fetch(new Request(`${BASE}${path}`), env, createExecutionContext());
+      expect(res.status, path).toBe(503);
+      expect(await res.text()).toContain("Sign-in is not configured");
+    }
+  });
+
+  it("answers a malformed authorization request with a local error page", async () => {
+    const res = await exports.default.fetch(`${BASE}/authorize?response_type=code&client_id=unknown-client`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+    expect(await res.text()).toContain("cannot be used");
   });
 
   it("answers unknown routes with a JSON 404", async () => {

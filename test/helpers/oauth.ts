@@ -17,6 +17,11 @@ export interface Minted {
   identity: Identity;
 }
 
+/** The provider's helpers, as the Worker's own handlers get them. */
+export function oauthHelpers() {
+  return getOAuthApi(providerOptions(config), env);
+}
+
 let counter = 0;
 /** A fresh identity per call, so tests in one file never share a user by accident. */
 export function newIdentity(overrides: Partial<Identity> = {}): Identity {
