@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
@@ -53,6 +54,8 @@ export function createApp(config: Config) {
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
   app.onError((error, c) => {
+    // Deliberate HTTP answers from middleware (e.g. the operator API's 401) pass through.
+    if (error instanceof HTTPException) return error.getResponse();
     const requestId = crypto.randomUUID();
     log("error", "http_failed", { requestId, path: new URL(c.req.url).pathname, error: describeError(error) });
     return c.json({ error: "server_error", message: `Something went wrong; it was logged with request id ${requestId}` }, 500);

@@ -1,0 +1,294 @@
+/// <reference types="node" />
+// The local stack for the end-to-end tests: the dev IdP and the Worker under `wrangler dev`, both
+// on loopback, plus a cookie-keeping fetch and a headless walk through the sign-in pages.
+import { spawn } from "node:child_process";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { type DevIdp, loginHeadless, startDevIdp } from "../../scripts/dev-idp.mjs";
+
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+/** The project's own Node 22 (the machine's `node` may be older). */
+export const NODE = path.join(ROOT, "node_modules", ".bin", "node");
+
+export const CONTOSO = "3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11";
+export const FABRIKAM = "7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55";
+
+export const ANNA = { username: "anna@contoso.example", password: "demo" };
+export const BRAM = { username: "bram@contoso.example", password: "demo" };
+export const CHRIS = { username: "chris@fabrikam.example", password: "demo" };
+
+// scripts/local-stack.mjs has no type declarations; this is the part of it used here.
+interface RunningWorker {
+  url: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+interface LocalStack {
+  startWorker(options: { port: number; vars: Record<string, string>; persistTo?: string; quiet?: boolean }): Promise<RunningWorker>;
+  randomSecret(bytes?: number): string;
+}
+
+async function localStack(): Promise<LocalStack> {
+  const href = pathToFileURL(path.join(ROOT, "scripts", "local-stack.mjs")).href;
+  return (await import(href)) as LocalStack;
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface Stack {
+  /** The Worker's origin, http://localhost:PORT (also its PUBLIC_URL and OAuth issuer). */
+  url: string;
+  /** The MCP resource, `${url}/mcp`. */
+  mcpUrl: string;
+  idp: DevIdp;
+  /** OPERATOR_SECRET of this Worker, for scripts/clients.mjs. */
+  operatorSecret: string;
+  /** What wrangler dev printed so far. */
+  logs(): string;
+  /** Stops the Worker and the IdP and removes the Worker's local state. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a dev IdP and a Worker signing in through it: the IdP tenant `issuerTenant` is the
+ * Worker's IDP_ISSUER, `allowedTenantIds` its ALLOWED_TENANT_IDS. The Worker gets a free port
+ * and a fresh, temporary persistence folder.
+ */
+export async function startStack(options: { issuerTenant?: string; allowedTenantIds?: string[] } = {}): Promise<Stack> {
+  const { issuerTenant = CONTOSO, allowedTenantIds = [CONTOSO] } = options;
+  const { startWorker, randomSecret } = await localStack();
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const upstreamClient = { client_id: "pandgate-e2e", client_secret: randomSecret(), redirect_uris: [`${url}/oauth/callback`] };
+  const operatorSecret = randomSecret();
+  const persistTo = await mkdtemp(path.join(tmpdir(), "pandgate-e2e-"));
+  let idp: DevIdp | undefined;
+  let worker: RunningWorker | undefined;
+  const stop = async () => {
+    await worker?.stop().catch(() => {});
+    await idp?.close().catch(() => {});
+    await rm(persistTo, { recursive: true, force: true }).catch(() => {});
+  };
+  try {
+    idp = await startDevIdp({ port: 0, clients: [upstreamClient] });
+    const tenant = idp.tenants.find((t) => t.id === issuerTenant);
+    if (!tenant) throw new Error(`the dev IdP has no tenant ${issuerTenant}`);
+    worker = await startWorker({
+      port,
+      persistTo,
+      quiet: true,
+      vars: {
+        PUBLIC_URL: url,
+        IDP_KIND: "oidc",
+        IDP_ISSUER: tenant.issuer,
+        IDP_CLIENT_ID: upstreamClient.client_id,
+        IDP_CLIENT_SECRET: upstreamClient.client_secret,
+        ALLOWED_TENANT_IDS: allowedTenantIds.join(","),
+        COOKIE_SECRET: randomSecret(),
+        OPERATOR_SECRET: operatorSecret,
+      },
+    });
+    const running = worker;
+    return { url, mcpUrl: `${url}/mcp`, idp, operatorSecret, logs: () => running.logs(), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs `node scripts/<script> …args` with the project's Node; resolves with stdout, rejects on a non-zero exit. */
+export function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [path.join(ROOT, "scripts", script), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${script} ${args[0] ?? ""} exited with ${code}:\n${stderr}${stdout}`)),
+    );
+  });
+}
+
+interface StoredCookie {
+  value: string;
+  path: string;
+}
+
+/**
+ * A minimal browser cookie store over fetch: never follows redirects, keeps cookies per host
+ * (host-only, as every cookie here is), honours Path and expiry. Like Chromium, it sends `Secure`
+ * cookies to http://localhost, which counts as a secure context.
+ */
+export class CookieJar {
+  readonly #hosts = new Map<string, Map<string, StoredCookie>>();
+
+  names(url: string | URL): string[] {
+    return [...(this.#hosts.get(new URL(url).hostname)?.keys() ?? [])].map((key) => key.split(";")[0] ?? key);
+  }
+
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(input);
+    const headers = new Headers(init.headers);
+    const cookies = [...(this.#hosts.get(url.hostname)?.entries() ?? [])]
+      .filter(([, cookie]) => pathMatches(cookie.path, url.pathname))
+      .sort(([, a], [, b]) => b.path.length - a.path.length)
+      .map(([key, cookie]) => `${key.split(";")[0]}=${cookie.value}`);
+    if (cookies.length > 0) headers.set("cookie", cookies.join("; "));
+    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    this.#store(url, res.headers.getSetCookie());
+    return res;
+  }
+
+  #store(url: URL, lines: string[]): void {
+    let jar = this.#hosts.get(url.hostname);
+    if (!jar) {
+      jar = new Map();
+      this.#hosts.set(url.hostname, jar);
+    }
+    for (const line of lines) {
+      const [pair = "", ...attributes] = line.split(";");
+      const eq = pair.indexOf("=");
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      let cookiePath = url.pathname.slice(0, Math.max(url.pathname.lastIndexOf("/"), 1));
+      let expired = false;
+      for (const attribute of attributes) {
+        const [key = "", ...rest] = attribute.split("=");
+        const attrValue = rest.join("=").trim();
+        const attrName = key.trim().toLowerCase();
+        if (attrName === "path" && attrValue.startsWith("/")) cookiePath = attrValue;
+        if (attrName === "max-age" && Number(attrValue) <= 0) expired = true;
+        if (attrName === "expires" && Date.parse(attrValue) <= Date.now()) expired = true;
+      }
+      const key = `${name};${cookiePath}`;
+      if (expired) jar.delete(key);
+      else jar.set(key, { value, path: cookiePath });
+    }
+  }
+}
+
+function pathMatches(cookiePath: string, requestPath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith("/") || requestPath[cookiePath.length] === "/";
+}
+
+/** The value of a hidden `<input name=… value=…>` in a page. */
+export function hiddenField(html: string, name: string): string {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
+  if (match?.[1] === undefined) throw new Error(`no field "${name}" in the page:\n${html.slice(0, 500)}`);
+  return match[1].replaceAll("&amp;", "&");
+}
+
+export interface BrowserLeg {
+  /** The consent page pandgate showed. */
+  consentHtml: string;
+  /** Where pandgate sent the browser after approval: the IdP's authorize URL. */
+  upstreamUrl: URL;
+  /** Where the IdP sent the browser back: pandgate's /oauth/callback. */
+  callbackUrl: URL;
+  /** pandgate's answer to the callback. */
+  callback: { status: number; location: string | null; body: string };
+}
+
+/**
+ * What a browser does between a client's authorize URL and the client's redirect URI: loads the
+ * consent page at the Worker, approves (with `scopes` ticked), follows the Worker to the IdP, signs
+ * in there as `user` and brings the IdP's answer back to the Worker's callback. Returns every step;
+ * the callback's redirect is not followed.
+ */
+export async function browserLeg(
+  authorizeUrl: string | URL,
+  user: { username: string; password: string },
+  options: { jar?: CookieJar; scopes?: string[] } = {},
+): Promise<BrowserLeg> {
+  const jar = options.jar ?? new CookieJar();
+  const consent = await jar.fetch(authorizeUrl);
+  const consentHtml = await consent.text();
+  if (consent.status !== 200) throw new Error(`GET ${authorizeUrl} answered ${consent.status}:\n${consentHtml.slice(0, 800)}`);
+
+  const form = new URLSearchParams({ handle: hiddenField(consentHtml, "handle"), decision: "approve" });
+  for (const scope of options.scopes ?? []) form.append("scope", scope);
+  const approveUrl = new URL("/authorize", authorizeUrl);
+  const approved = await jar.fetch(approveUrl, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: approveUrl.origin },
+    body: form,
+  });
+  const upstream = approved.headers.get("location");
+  if (approved.status !== 302 || !upstream) {
+    throw new Error(`POST /authorize answered ${approved.status}:\n${(await approved.text()).slice(0, 800)}`);
+  }
+  await approved.body?.cancel();
+
+  const callbackUrl = new URL(await loginHeadless(upstream, user));
+  const res = await jar.fetch(callbackUrl);
+  const callback = { status: res.status, location: res.headers.get("location"), body: await res.text() };
+  return { consentHtml, upstreamUrl: new URL(upstream), callbackUrl, callback };
+}
+
+/** {@link browserLeg}, expecting a redirect back to the client; returns that redirect. */
+export async function signIn(
+  authorizeUrl: string | URL,
+  user: { username: string; password: string },
+  options: { jar?: CookieJar; scopes?: string[] } = {},
+): Promise<{ clientRedirect: URL; leg: BrowserLeg }> {
+  const leg = await browserLeg(authorizeUrl, user, options);
+  if (leg.callback.status !== 302 || !leg.callback.location) {
+    throw new Error(`the callback answered ${leg.callback.status}:\n${leg.callback.body.slice(0, 800)}`);
+  }
+  return { clientRedirect: new URL(leg.callback.location), leg };
+}
+
+/** A PKCE verifier and its S256 challenge. */
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(48).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+export function randomState(): string {
+  return randomUUID();
+}
+
+/** RFC 7591 registration of a public client at the Worker. */
+export async function registerPublicClient(
+  workerUrl: string,
+  metadata: { client_name: string; redirect_uris: string[] },
+): Promise<{ client_id: string; client_name?: string; redirect_uris: string[] }> {
+  const res = await fetch(`${workerUrl}/oauth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      ...metadata,
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+    }),
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new Error(`registration answered ${res.status}: ${body}`);
+  return JSON.parse(body) as { client_id: string; client_name?: string; redirect_uris: string[] };
+}
