@@ -54,7 +54,9 @@ async function chromiumOrReason(): Promise<{ path: string } | { reason: string }
   const found = findChromium();
   if (found) return { path: found };
   if (process.platform !== "linux" || process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    return { reason: "Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH) and cannot be installed with apt-get here" };
+    return {
+      reason: "Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH) and cannot be installed with apt-get here",
+    };
   }
   await mkdir(RESULTS, { recursive: true });
   const log = path.join(RESULTS, "chromium-install.log");
@@ -62,9 +64,7 @@ async function chromiumOrReason(): Promise<{ path: string } | { reason: string }
   const deadline = Date.now() + INSTALL_TIMEOUT_MS;
   const updated = await runLogged("apt-get", ["update"], log, INSTALL_TIMEOUT_MS);
   const installed =
-    updated === 0
-      ? await runLogged("apt-get", ["install", "-y", "chromium"], log, Math.max(deadline - Date.now(), 1))
-      : updated;
+    updated === 0 ? await runLogged("apt-get", ["install", "-y", "chromium"], log, Math.max(deadline - Date.now(), 1)) : updated;
   const after = findChromium();
   if (after) return { path: after };
   return { reason: `Chromium could not be installed (apt-get exited with ${installed}; see ${path.relative(ROOT, log)})` };
@@ -186,7 +186,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     const consent = await page.goto(authorizeUrl.href);
     expect(consent?.status()).toBe(200);
     await page.screenshot({ path: path.join(RESULTS, "consent.png"), fullPage: true });
-    const consentText = await page.locator("body").innerText();
+    const consentText = (await page.locator("body").textContent()) ?? "";
     expect(consentText).toContain(clientName);
     expect(consentText).toContain(redirectHost.split(":")[0] as string);
     const cookies = await context.cookies(stack.url);
@@ -200,7 +200,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     ]);
     expect(await page.locator("#login-form").count()).toBe(1);
     await page.screenshot({ path: path.join(RESULTS, "login.png"), fullPage: true });
-    expect(await page.locator("h1").innerText()).toContain("Sign in to Contoso");
+    expect(await page.locator("h1").textContent()).toContain("Sign in to Contoso");
 
     await page.fill("#username", ANNA.username);
     await page.fill("#password", ANNA.password);
@@ -211,7 +211,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     expect(query.get("state")).toBe(state);
     expect(query.get("iss")).toBe(stack.url);
     await page.waitForURL((url) => url.href.startsWith(redirect?.url ?? "-"));
-    expect(await page.locator("body").innerText()).toContain("done");
+    expect(await page.locator("body").textContent()).toContain("done");
 
     // The code the browser delivered is good at the token endpoint.
     const res = await fetch(`${stack.url}/oauth/token`, {
