@@ -47,6 +47,7 @@ const positiveInt = (fallback: number, max: number) =>
 const ConfigSchema = z.object({
   PUBLIC_URL: publicUrl,
   MAX_REQUEST_BYTES: positiveInt(256 * 1024, 4 * 1024 * 1024),
+  DATA_SOURCE: z.enum(["synthetic", "live"], { error: "must be synthetic or live" }).default("synthetic"),
 });
 
 export interface ExternalTokenConfig {
@@ -72,6 +73,10 @@ export interface Config {
   operatorSecret?: string;
   /** Delegated user tokens from another issuer (Blockbrain "User Token" mode); off unless set. */
   externalToken?: ExternalTokenConfig;
+  /** Where property data comes from: the synthetic dataset in D1, or the live registers (cached in D1). */
+  dataSource: "synthetic" | "live";
+  /** EP-Online API key (live energy labels); a Worker secret. */
+  epOnlineApiKey?: string;
 }
 
 const WHERE_TO_FIX: Record<string, string> = {
@@ -81,6 +86,7 @@ const WHERE_TO_FIX: Record<string, string> = {
   OPERATOR_SECRET:
     "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
   ALLOWED_TENANT_IDS: "set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids",
+  DATA_SOURCE: 'set DATA_SOURCE under [vars] in wrangler.toml to "synthetic" (default) or "live"',
   EXTERNAL_TOKEN_ISSUER: "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
   PUBLIC_URL: 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
   MAX_REQUEST_BYTES: "set MAX_REQUEST_BYTES under [vars] in wrangler.toml, or leave it out for the default 262144",
@@ -139,8 +145,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     });
     throw new ConfigError(`pandgate cannot start, its configuration is invalid:\n${lines.join("\n")}`);
   }
-  const { PUBLIC_URL, MAX_REQUEST_BYTES } = parsed.data;
+  const { PUBLIC_URL, MAX_REQUEST_BYTES, DATA_SOURCE } = parsed.data;
+  const epOnlineApiKey = text(env, "EP_ONLINE_API_KEY");
   return {
+    dataSource: DATA_SOURCE,
+    ...(epOnlineApiKey !== undefined && { epOnlineApiKey }),
     publicOrigin: PUBLIC_URL,
     mcpResource: `${PUBLIC_URL}/mcp`,
     maxRequestBytes: MAX_REQUEST_BYTES,

@@ -123,7 +123,10 @@ export class D1PropertyStore implements PropertySource {
   }
 
   async energyLabels(unitId: string): Promise<EnergyLabel[]> {
-    const { results } = await this.db.prepare("SELECT * FROM energy_labels WHERE unit_id = ?1 ORDER BY registered_at DESC").bind(unitId).all<Row>();
+    const { results } = await this.db
+      .prepare("SELECT * FROM energy_labels WHERE unit_id = ?1 ORDER BY registered_at DESC")
+      .bind(unitId)
+      .all<Row>();
     return results.map(toLabel);
   }
 
@@ -162,7 +165,8 @@ export class D1PropertyStore implements PropertySource {
       crimePer1000: num(row.crime_per_1000),
       floodDepthClass: str(row.flood_depth_class),
       soilType: (str(row.soil_type) as Neighbourhood["soilType"]) ?? null,
-      foundationRiskArea: row.foundation_risk_area === null || row.foundation_risk_area === undefined ? null : row.foundation_risk_area === 1,
+      foundationRiskArea:
+        row.foundation_risk_area === null || row.foundation_risk_area === undefined ? null : row.foundation_risk_area === 1,
       source: sourceOf(row),
     };
   }

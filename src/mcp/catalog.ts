@@ -1,6 +1,7 @@
 import type { ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { missingScopes } from "../auth/scopes";
+import type { Services } from "../data/services";
 import type { Caller } from "./caller";
 import type { ProgressReporter } from "./progress";
 
@@ -8,6 +9,7 @@ import type { ProgressReporter } from "./progress";
 export interface ToolContext {
   caller: Caller;
   env: Env;
+  services: Services;
   progress: ProgressReporter;
   signal: AbortSignal;
   /** The MCP protocol revision this request was made under. */

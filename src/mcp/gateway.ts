@@ -4,7 +4,8 @@ import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scop
 import type { Config } from "../config";
 import { describeError, log } from "../log";
 import type { Caller } from "./caller";
-import { INVALID_REQUEST, jsonRpcError, PARSE_ERROR, SERVER_ERROR } from "./jsonrpc";
+import { checkAccess } from "./catalog";
+import { INVALID_PARAMS, INVALID_REQUEST, jsonRpcError, PARSE_ERROR, SERVER_ERROR } from "./jsonrpc";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
@@ -75,6 +76,17 @@ export function createMcpGateway(config: Config) {
         const lacking = missingScopes(granted, tool.requiredScopes);
         if (lacking.length > 0) {
           return insufficientScope(ctx.auth, scopesForChallenge(tool.requiredScopes), `${tool.name} needs the scope ${lacking.join(" ")}`);
+        }
+        const access = checkAccess(tool, { scopes: granted, identity: identity.data });
+        if (!access.ok && access.reason === "role") {
+          // Roles come from the identity provider; no OAuth step-up can grant them, so this is a
+          // plain JSON-RPC refusal rather than a 403 challenge.
+          return jsonRpcError(
+            200,
+            INVALID_PARAMS,
+            `${tool.name} is only available to users with the app role ${access.roles.join(" or ")}; an administrator assigns app roles in Entra ID.`,
+            shape.id,
+          );
         }
       }
     }
@@ -171,7 +183,7 @@ async function readLimited(request: Request, max: number): Promise<string | null
 }
 
 type Classified =
-  | { ok: true; method: string | undefined; toolName: string | undefined }
+  | { ok: true; method: string | undefined; toolName: string | undefined; id: string | number | null }
   | { ok: false; error: string; id: string | number | null };
 
 /** Checks the JSON-RPC envelope just enough to route it; the MCP SDK validates the rest. */
@@ -186,7 +198,7 @@ function classify(message: unknown): Classified {
   const id = typeof record.id === "string" || typeof record.id === "number" ? record.id : null;
   if (record.jsonrpc !== "2.0") return { ok: false, error: 'Invalid Request: "jsonrpc" must be "2.0"', id };
   if (record.method === undefined) {
-    if ("result" in record || "error" in record) return { ok: true, method: undefined, toolName: undefined };
+    if ("result" in record || "error" in record) return { ok: true, method: undefined, toolName: undefined, id };
     return { ok: false, error: 'Invalid Request: a "method" string is required', id };
   }
   if (typeof record.method !== "string" || record.method.length === 0) {
@@ -200,5 +212,5 @@ function classify(message: unknown): Classified {
     typeof (params as Record<string, unknown>).name === "string"
       ? ((params as Record<string, unknown>).name as string)
       : undefined;
-  return { ok: true, method: record.method, toolName };
+  return { ok: true, method: record.method, toolName, id };
 }

@@ -1,5 +1,7 @@
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { createServices } from "../data/services";
 import { describeError, log } from "../log";
+import { config } from "../runtime";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import type { Caller } from "./caller";
 import { checkAccess, type ToolCatalog, ToolError, type ToolSpec } from "./catalog";
@@ -54,6 +56,7 @@ async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, cal
     const result = await tool.run(args as Record<string, unknown>, {
       caller,
       env,
+      services: createServices(config, env),
       progress: createProgressReporter(ctx),
       signal: ctx.mcpReq.signal,
       protocolVersion: requestProtocolVersion(ctx),

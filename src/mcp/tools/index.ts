@@ -1,5 +1,23 @@
 import { ToolCatalog } from "../catalog";
+import {
+  deletePropertyAssessment,
+  getAssessedProperties,
+  getPropertyAssessments,
+  getTenantAssessments,
+  quickAssessProperty,
+} from "./assessments";
+import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
 import { getServerInfo } from "./server-info";
 
 /** The one catalog of pandgate's tools. */
-export const catalog = new ToolCatalog().add(getServerInfo);
+export const catalog = new ToolCatalog()
+  .add(getServerInfo)
+  .add(getAddressesForPostcode)
+  .add(getPropertyData)
+  .add(getPropertyEnergyLabel)
+  .add(analyzePropertyLocation)
+  .add(quickAssessProperty)
+  .add(getAssessedProperties)
+  .add(getPropertyAssessments)
+  .add(deletePropertyAssessment)
+  .add(getTenantAssessments);

@@ -1,0 +1,115 @@
+import type { AssessmentResult } from "../domain/assessment";
+
+/** One saved assessment, as its owner (or an admin of the same tenant) sees it. */
+export interface SavedAssessment {
+  id: string;
+  ownerKey: string;
+  tenantId: string;
+  addressId: string;
+  addressLabel: string;
+  engineVersion: string;
+  createdAt: string;
+  jobId: string | null;
+  inputs: Record<string, unknown>;
+  result: AssessmentResult;
+}
+
+type Row = Record<string, unknown>;
+
+function toSaved(row: Row): SavedAssessment {
+  return {
+    id: String(row.id),
+    ownerKey: String(row.owner_key),
+    tenantId: String(row.tenant_id),
+    addressId: String(row.address_id),
+    addressLabel: String(row.address_label),
+    engineVersion: String(row.engine_version),
+    createdAt: String(row.created_at),
+    jobId: typeof row.job_id === "string" ? row.job_id : null,
+    inputs: JSON.parse(String(row.inputs)) as Record<string, unknown>,
+    result: JSON.parse(String(row.result)) as AssessmentResult,
+  };
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/**
+ * Each user's assessments in D1. Every read and delete is scoped by the owner's key (or, for
+ * the admin view, by the tenant), in SQL: no query here can return another user's rows.
+ */
+export class AssessmentStore {
+  constructor(private readonly db: D1Database) {}
+
+  async save(a: Omit<SavedAssessment, "createdAt" | "id"> & { id?: string; createdAt?: string }): Promise<SavedAssessment> {
+    const saved: SavedAssessment = { ...a, id: a.id ?? crypto.randomUUID(), createdAt: a.createdAt ?? new Date().toISOString() };
+    await this.db
+      .prepare(
+        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+      )
+      .bind(
+        saved.id,
+        saved.ownerKey,
+        saved.tenantId,
+        saved.addressId,
+        saved.addressLabel,
+        JSON.stringify(saved.inputs),
+        JSON.stringify(saved.result),
+        saved.engineVersion,
+        saved.createdAt,
+        saved.jobId,
+      )
+      .run();
+    return saved;
+  }
+
+  /** The owner's assessed addresses, each with its latest assessment, newest first. */
+  async latestPerAddress(ownerKey: string, limit: number, offset: number): Promise<Page<SavedAssessment>> {
+    const [rows, count] = await this.db.batch<Row>([
+      this.db
+        .prepare(
+          `SELECT a.* FROM assessments a
+           WHERE a.owner_key = ?1 AND a.id = (
+             SELECT b.id FROM assessments b WHERE b.owner_key = a.owner_key AND b.address_id = a.address_id
+             ORDER BY b.created_at DESC, b.id DESC LIMIT 1)
+           ORDER BY a.created_at DESC, a.id DESC LIMIT ?2 OFFSET ?3`,
+        )
+        .bind(ownerKey, limit, offset),
+      this.db.prepare("SELECT count(DISTINCT address_id) AS total FROM assessments WHERE owner_key = ?1").bind(ownerKey),
+    ]);
+    return { items: (rows?.results ?? []).map(toSaved), total: Number(count?.results[0]?.total ?? 0) };
+  }
+
+  async forAddress(ownerKey: string, addressId: string): Promise<SavedAssessment[]> {
+    const { results } = await this.db
+      .prepare("SELECT * FROM assessments WHERE owner_key = ?1 AND address_id = ?2 ORDER BY created_at DESC, id DESC LIMIT 100")
+      .bind(ownerKey, addressId)
+      .all<Row>();
+    return results.map(toSaved);
+  }
+
+  async byId(ownerKey: string, id: string): Promise<SavedAssessment | null> {
+    const row = await this.db.prepare("SELECT * FROM assessments WHERE owner_key = ?1 AND id = ?2").bind(ownerKey, id).first<Row>();
+    return row ? toSaved(row) : null;
+  }
+
+  /** Deletes one of the owner's assessments; false when there is none with that id for this owner. */
+  async delete(ownerKey: string, id: string): Promise<boolean> {
+    const result = await this.db.prepare("DELETE FROM assessments WHERE owner_key = ?1 AND id = ?2").bind(ownerKey, id).run();
+    return (result.meta.changes ?? 0) > 0;
+  }
+
+  /** Every assessment in one tenant, newest first (the Admin view). */
+  async forTenant(tenantId: string, limit: number, offset: number): Promise<Page<SavedAssessment>> {
+    const [rows, count] = await this.db.batch<Row>([
+      this.db
+        .prepare("SELECT * FROM assessments WHERE tenant_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3")
+        .bind(tenantId, limit, offset),
+      this.db.prepare("SELECT count(*) AS total FROM assessments WHERE tenant_id = ?1").bind(tenantId),
+    ]);
+    return { items: (rows?.results ?? []).map(toSaved), total: Number(count?.results[0]?.total ?? 0) };
+  }
+}

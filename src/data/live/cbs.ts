@@ -1,0 +1,176 @@
+import { z } from "zod";
+import { log } from "../../log";
+import { RegisterError } from "../types";
+import { getJson, type HttpOptions, NOT_FOUND } from "./http";
+import { type Attribution, cbsAttribution, REGISTER, REGISTER_NAMES } from "./registers";
+
+/**
+ * CBS Kerncijfers wijken en buurten (KWB), OData v3: one `TypedDataSet` row per buurt for the
+ * measures, and the `WijkenEnBuurten` dimension for the buurt's and wijk's names (the data rows
+ * carry codes only). Region codes and names come back space-padded, so they are trimmed.
+ *
+ * Units as CBS publishes them: average WOZ in ×1000 EUR (kept so, as `avgWozThousands`),
+ * distances in km, shares in %. A measure CBS does not publish (null) stays null, never 0.
+ */
+
+export const CBS_ODATA_BASE = "https://opendata.cbs.nl/ODataApi/odata";
+
+/** The measures of a KWB table that the `Neighbourhood` record holds. */
+interface KwbColumns {
+  inhabitants: string;
+  households: string;
+  avgHouseholdSize: string;
+  avgWozThousands: string;
+  pctOwnerOccupied: string;
+  distGp: string;
+  distSupermarket: string;
+  distSchool: string;
+}
+
+/**
+ * Pinned v3 column keys per table. CBS suffixes every key with its position in the table
+ * (`GemiddeldeWOZWaardeVanWoningen_39` in 2024, `_36` in 2023), so the keys differ per table
+ * and year; check a new table's `DataProperties` before adding it here.
+ * Not KWB measures, so always null from this source: distance to a station (CBS publishes it
+ * in the separate nabijheid table), the share built before 1945 (KWB only splits at 2000),
+ * crime, liveability, flood depth, soil and foundation risk.
+ */
+export const KWB_TABLES = {
+  "85984NED": {
+    year: 2024,
+    columns: {
+      inhabitants: "AantalInwoners_5",
+      households: "HuishoudensTotaal_29",
+      avgHouseholdSize: "GemiddeldeHuishoudensgrootte_33",
+      avgWozThousands: "GemiddeldeWOZWaardeVanWoningen_39",
+      pctOwnerOccupied: "Koopwoningen_47",
+      distGp: "AfstandTotHuisartsenpraktijk_110",
+      distSupermarket: "AfstandTotGroteSupermarkt_111",
+      distSchool: "AfstandTotSchool_113",
+    },
+  },
+} as const satisfies Record<string, { year: number; columns: KwbColumns }>;
+export type KwbTableId = keyof typeof KWB_TABLES;
+export const DEFAULT_KWB_TABLE: KwbTableId = "85984NED";
+
+export function isKwbTable(id: string): id is KwbTableId {
+  return Object.hasOwn(KWB_TABLES, id);
+}
+
+export function kwbAttribution(tableId: KwbTableId = DEFAULT_KWB_TABLE): Attribution {
+  return cbsAttribution(tableId, KWB_TABLES[tableId].year);
+}
+
+export const BUURT_CODE_RE = /^BU[0-9]{4}[0-9A-Z]{4}$/;
+
+/** A buurt's KWB figures mapped to our names, before they are cached. */
+export interface CbsNeighbourhoodFacts {
+  code: string;
+  name: string;
+  districtCode: string;
+  districtName: string | null;
+  municipalityCode: string;
+  municipalityName: string | null;
+  tableId: KwbTableId;
+  datasetYear: number;
+  inhabitants: number | null;
+  households: number | null;
+  avgHouseholdSize: number | null;
+  /** ×1000 EUR, as published. */
+  avgWozThousands: number | null;
+  pctOwnerOccupied: number | null;
+  distGpKm: number | null;
+  distSupermarketKm: number | null;
+  distSchoolKm: number | null;
+}
+
+const trimmed = z.string().transform((s) => s.trim());
+const measure = z
+  .number()
+  .nullish()
+  .transform((v) => (typeof v === "number" && Number.isFinite(v) ? v : null));
+
+const DataSetSchema = z.object({ value: z.array(z.record(z.string(), z.unknown())) });
+const DimensionSchema = z.object({ value: z.array(z.object({ Key: trimmed, Title: trimmed })) });
+
+function rowSchema(columns: KwbColumns) {
+  return z.object({
+    WijkenEnBuurten: trimmed,
+    Gemeentenaam_1: trimmed.nullish(),
+    ...Object.fromEntries(Object.values(columns).map((key) => [key, measure])),
+  });
+}
+
+function odataUrl(tableId: string, path: string, filter: string): string {
+  // CBS accepts `$`-parameters literally; URLSearchParams would encode the `$` too.
+  return `${CBS_ODATA_BASE}/${tableId}/${path}?$filter=${encodeURIComponent(filter)}&$format=json`;
+}
+
+/**
+ * A buurt's figures from a pinned KWB table, or null when the table has no row for the code
+ * (e.g. a buurt created after that year's edition).
+ * @throws RegisterError when CBS cannot be reached or answers in an unexpected shape.
+ */
+export async function fetchNeighbourhood(
+  code: string,
+  options: HttpOptions = {},
+  tableId: KwbTableId = DEFAULT_KWB_TABLE,
+): Promise<CbsNeighbourhoodFacts | null> {
+  if (!BUURT_CODE_RE.test(code)) return null;
+  const table = KWB_TABLES[tableId];
+  const districtCode = `WK${code.slice(2, 8)}`;
+  const municipalityCode = `GM${code.slice(2, 6)}`;
+  const [data, names] = await Promise.all([
+    getJson(
+      { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
+      options,
+    ),
+    // startswith: dimension keys are space-padded, and a WK code is a prefix of nothing else.
+    getJson(
+      {
+        register: REGISTER.cbs,
+        url: odataUrl(tableId, "WijkenEnBuurten", `Key eq '${code}' or startswith(Key,'${districtCode}')`),
+        schema: DimensionSchema,
+      },
+      options,
+    ),
+  ]);
+  if (data === NOT_FOUND) return null;
+  const raw = data.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === code);
+  if (!raw) return null;
+  const row = rowSchema(table.columns).safeParse(raw);
+  if (!row.success) {
+    // A changed table, not a missing buurt: caching it as a miss would hide the buurt for months.
+    log("warn", "register_failed", { register: REGISTER.cbs, reason: "shape", paths: row.error.issues.map((i) => i.path.join(".")).join(", ") });
+    throw new RegisterError(REGISTER.cbs, `${REGISTER_NAMES[REGISTER.cbs]} answered in an unexpected format; try again later.`);
+  }
+  const values = row.data as Record<string, unknown>;
+  const get = (key: string): number | null => {
+    const v = values[key];
+    return typeof v === "number" ? v : null;
+  };
+  const count = (key: string): number | null => {
+    const v = get(key);
+    return v !== null && Number.isInteger(v) ? v : null;
+  };
+  const titles = new Map(names === NOT_FOUND ? [] : names.value.map((d) => [d.Key, d.Title] as const));
+  const c = table.columns;
+  return {
+    code,
+    name: titles.get(code) || code,
+    districtCode,
+    districtName: titles.get(districtCode) || null,
+    municipalityCode,
+    municipalityName: row.data.Gemeentenaam_1 || null,
+    tableId,
+    datasetYear: table.year,
+    inhabitants: count(c.inhabitants),
+    households: count(c.households),
+    avgHouseholdSize: get(c.avgHouseholdSize),
+    avgWozThousands: get(c.avgWozThousands),
+    pctOwnerOccupied: get(c.pctOwnerOccupied),
+    distGpKm: get(c.distGp),
+    distSupermarketKm: get(c.distSupermarket),
+    distSchoolKm: get(c.distSchool),
+  };
+}

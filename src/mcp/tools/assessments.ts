@@ -1,0 +1,255 @@
+import { z } from "zod";
+import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
+import type { SavedAssessment } from "../../data/assessments";
+import { formatAddress } from "../../domain/address-input";
+import {
+  AssessmentResultSchema,
+  assemble,
+  buildYearOf,
+  buildYearRisks,
+  ENGINE_VERSION,
+  energySection,
+  locationFlags,
+  registerChecks,
+  valueRange,
+} from "../../domain/assessment";
+import { ToolError, type ToolSpec } from "../catalog";
+import { AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assessmentId(input: string): string {
+  const id = input.trim().toLowerCase();
+  if (!UUID.test(id))
+    throw new ToolError(`"${input.slice(0, 40)}" is not an assessment id: ids look like 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11.`);
+  return id;
+}
+
+function eur(n: number): string {
+  return `€${n.toLocaleString("en-GB")}`;
+}
+
+function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
+  const value = r.value
+    ? `Indicative value ${eur(r.value.low)} – ${eur(r.value.high)} (mid ${eur(r.value.mid)}, ±${r.value.rangePct} %, confidence ${r.value.confidence}); basis: ${r.value.basis.eurPerM2} €/m² × ${r.value.basis.surfaceM2} m², label effect ${r.value.basis.labelAdjustmentPct >= 0 ? "+" : ""}${r.value.basis.labelAdjustmentPct} %`
+    : `No value range: ${r.valueUnavailableReason}`;
+  const energy = r.energy.label
+    ? `Energy label ${r.energy.label} (${r.energy.status})`
+    : `No registered energy label${r.energy.expectedFromBuildYear ? `; expected ${r.energy.expectedFromBuildYear} from the build year` : ""}`;
+  const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
+  const gaps = r.dataGaps.map((g) => `- ${g}`);
+  return [
+    r.address.label,
+    value,
+    energy,
+    ...(risks.length ? ["Risks and flags:", ...risks] : []),
+    ...(gaps.length ? ["Missing data:", ...gaps] : []),
+    r.disclaimer,
+  ].join("\n");
+}
+
+const assessInput = z.object(AddressSelector);
+const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), sources: SourcesOut });
+
+export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutput> = {
+  name: "Quick_Assess_Property",
+  title: "Quick property assessment (saved)",
+  description:
+    "Makes an indicative quick assessment of the property at an address and saves it for you: register checks, an indicative value range with its basis, the energy label and its effect, build-year risks (asbestos, foundation), flood and location flags, and an explicit list of missing data. Not an appraisal. Reports progress per step. Returns the assessment id.",
+  input: assessInput,
+  output: assessOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  requiredScopes: [SCOPE_READ, SCOPE_WRITE],
+  async run(args, { services, caller, progress, signal }) {
+    const total = 5;
+    await progress.report(0, total, "Finding the address");
+    const address = await resolveAddress(services, args);
+    const label = formatAddress(address);
+    await progress.report(1, total, `Checking the register for ${label}`);
+    const unit = await services.data.unit(address.unitId);
+    const checks = registerChecks(unit);
+    const buildYear = buildYearOf(unit);
+    await progress.report(2, total, "Reading the energy label");
+    const labels = await services.data.energyLabels(address.unitId);
+    const now = services.now();
+    const energy = energySection(labels, buildYear, now);
+    await progress.report(3, total, "Reading the neighbourhood");
+    const [neighbourhood, municipality] = await Promise.all([
+      address.neighbourhoodCode ? services.data.neighbourhood(address.neighbourhoodCode) : Promise.resolve(null),
+      services.data.municipality(address.municipalityCode),
+    ]);
+    await progress.report(4, total, "Estimating the value range and risks");
+    const inputs = { address, addressLabel: label, unit, labels, neighbourhood, municipality, now };
+    const result = assemble(inputs, {
+      checks,
+      buildYear,
+      energy,
+      value: valueRange(unit, municipality, energy.energy),
+      risks: buildYearRisks(buildYear, neighbourhood),
+      flags: locationFlags(neighbourhood),
+    });
+    if (signal.aborted) throw new ToolError("The assessment was cancelled; nothing was saved.");
+    const saved = await services.assessments.save({
+      ownerKey: caller.identity.userKey,
+      tenantId: caller.identity.tenantId,
+      addressId: address.id,
+      addressLabel: label,
+      engineVersion: ENGINE_VERSION,
+      jobId: null,
+      inputs: { addressId: address.id, request: args },
+      result,
+    });
+    await progress.report(5, total, `Saved as ${saved.id}`);
+    return { ...result, assessmentId: saved.id, sources: sourcesOf(address, unit, ...labels, neighbourhood, municipality) };
+  },
+  render(r) {
+    return `Assessment ${r.assessmentId}\n${renderResult(r)}${syntheticNote(r.sources)}`;
+  },
+};
+
+const SummaryOut = z.object({
+  assessmentId: z.string(),
+  address: z.object({ id: z.string(), label: z.string() }),
+  assessedAt: z.string(),
+  engineVersion: z.string(),
+  valueMid: z.number().nullable(),
+  energyLabel: z.string().nullable(),
+  riskCount: z.number(),
+});
+
+function summary(a: SavedAssessment): z.infer<typeof SummaryOut> {
+  return {
+    assessmentId: a.id,
+    address: { id: a.addressId, label: a.addressLabel },
+    assessedAt: a.createdAt,
+    engineVersion: a.engineVersion,
+    valueMid: a.result.value?.mid ?? null,
+    energyLabel: a.result.energy?.label ?? null,
+    riskCount: (a.result.risks?.length ?? 0) + (a.result.registerChecks?.length ?? 0),
+  };
+}
+
+const listInput = z.object(Paging);
+const listOutput = z.object({ total: z.number(), page: z.number(), pageSize: z.number(), properties: z.array(SummaryOut) });
+
+export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput> = {
+  name: "Get_Assessed_Properties",
+  title: "My assessed properties",
+  description:
+    "The properties you have assessed, each with its latest assessment (value midpoint, label, number of risks), newest first. Paged.",
+  input: listInput,
+  output: listOutput,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run({ page, pageSize }, { services, caller }) {
+    const { items, total } = await services.assessments.latestPerAddress(caller.identity.userKey, pageSize, (page - 1) * pageSize);
+    return { total, page, pageSize, properties: items.map(summary) };
+  },
+  render(r) {
+    if (r.total === 0) return "You have not assessed any properties yet. Use Quick_Assess_Property.";
+    return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"}:\n${r.properties
+      .map(
+        (p) =>
+          `- ${p.address.label}: ${p.valueMid !== null ? eur(p.valueMid) : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, id ${p.assessmentId})`,
+      )
+      .join("\n")}`;
+  },
+};
+
+const forPropertyInput = z.object({
+  assessmentId: z.string().max(64).optional().describe("One assessment id; or give the address instead."),
+  ...AddressSelector,
+});
+const forPropertyOutput = z.object({
+  address: z.object({ id: z.string(), label: z.string() }),
+  assessments: z.array(
+    z.object({ assessmentId: z.string(), createdAt: z.string(), engineVersion: z.string(), result: AssessmentResultSchema }),
+  ),
+});
+
+export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof forPropertyOutput> = {
+  name: "Get_Property_Assessments",
+  title: "My assessments of a property",
+  description: "Your saved assessments of one property (by address), newest first, or one assessment by its id.",
+  input: forPropertyInput,
+  output: forPropertyOutput,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run(args, { services, caller }) {
+    const owner = caller.identity.userKey;
+    const full = (a: SavedAssessment) => ({ assessmentId: a.id, createdAt: a.createdAt, engineVersion: a.engineVersion, result: a.result });
+    if (args.assessmentId !== undefined && args.assessmentId.trim() !== "") {
+      const found = await services.assessments.byId(owner, assessmentId(args.assessmentId));
+      if (!found) throw new ToolError(`You have no assessment with id ${args.assessmentId.trim()}.`);
+      return { address: { id: found.addressId, label: found.addressLabel }, assessments: [full(found)] };
+    }
+    const address = await resolveAddress(services, args);
+    const list = await services.assessments.forAddress(owner, address.id);
+    return { address: { id: address.id, label: addressOut(address).label }, assessments: list.map(full) };
+  },
+  render(r) {
+    if (r.assessments.length === 0) return `You have no assessments of ${r.address.label}.`;
+    return `${r.assessments.length} assessment(s) of ${r.address.label}:\n${r.assessments
+      .map(
+        (a) =>
+          `- ${a.createdAt.slice(0, 16)} (${a.assessmentId}): ${a.result.value ? `${eur(a.result.value.low)} – ${eur(a.result.value.high)}` : "no value range"}`,
+      )
+      .join("\n")}`;
+  },
+};
+
+const deleteInput = z.object({ assessmentId: z.string().max(64).describe("The id of one of your assessments.") });
+const deleteOutput = z.object({
+  deleted: z.literal(true),
+  assessmentId: z.string(),
+  address: z.object({ id: z.string(), label: z.string() }),
+});
+
+export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof deleteOutput> = {
+  name: "Delete_Property_Assessment",
+  title: "Delete one of my assessments",
+  description: "Deletes one of your saved assessments by its id. Other assessments stay.",
+  input: deleteInput,
+  output: deleteOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  requiredScopes: [SCOPE_READ, SCOPE_WRITE],
+  async run({ assessmentId: raw }, { services, caller }) {
+    const id = assessmentId(raw);
+    const owner = caller.identity.userKey;
+    const found = await services.assessments.byId(owner, id);
+    if (!found || !(await services.assessments.delete(owner, id)))
+      throw new ToolError(`You have no assessment with id ${id}; nothing was deleted.`);
+    return { deleted: true as const, assessmentId: id, address: { id: found.addressId, label: found.addressLabel } };
+  },
+  render(r) {
+    return `Deleted assessment ${r.assessmentId} of ${r.address.label}.`;
+  },
+};
+
+const tenantOutput = z.object({
+  tenantId: z.string(),
+  total: z.number(),
+  page: z.number(),
+  pageSize: z.number(),
+  assessments: z.array(SummaryOut.extend({ ownerKey: z.string() })),
+});
+
+export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutput> = {
+  name: "Get_Tenant_Assessments",
+  title: "Assessments in my organisation (Admin)",
+  description:
+    "For administrators (app role Admin): every assessment made by users of your own organisation (tenant), newest first. Paged.",
+  input: listInput,
+  output: tenantOutput,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  requiredRoles: ["Admin"],
+  async run({ page, pageSize }, { services, caller }) {
+    const tenantId = caller.identity.tenantId;
+    const { items, total } = await services.assessments.forTenant(tenantId, pageSize, (page - 1) * pageSize);
+    return { tenantId, total, page, pageSize, assessments: items.map((a) => ({ ...summary(a), ownerKey: a.ownerKey })) };
+  },
+  render(r) {
+    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments.map((a) => `- ${a.address.label} by ${a.ownerKey} (${a.assessedAt.slice(0, 10)})`).join("\n")}`;
+  },
+};

@@ -1,0 +1,223 @@
+import { z } from "zod";
+import { SCOPE_READ } from "../../auth/scopes";
+import { EnergyLabelSchema, NeighbourhoodSchema } from "../../data/types";
+import { parsePostcode } from "../../domain/address-input";
+import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
+import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
+import { ToolError, type ToolSpec } from "../catalog";
+import { AddressOut, AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+
+const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
+
+const postcodeInput = z.object({
+  postcode: z.string().max(40).describe("Dutch postcode, e.g. 3815 DT."),
+  houseNumber: z.number().int().min(1).max(99999).optional().describe("Only addresses with this house number."),
+  ...Paging,
+});
+const postcodeOutput = z.object({
+  postcode: z.string(),
+  total: z.number(),
+  page: z.number(),
+  pageSize: z.number(),
+  addresses: z.array(AddressOut),
+  sources: SourcesOut,
+});
+
+export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof postcodeOutput> = {
+  name: "Get_Addresses_for_Postcode",
+  title: "Addresses at a postcode",
+  description:
+    "Lists the addresses at a Dutch postcode (e.g. 3815 DT), sorted by house number, letter and addition, with their BAG ids. Optionally only one house number. Paged.",
+  input: postcodeInput,
+  output: postcodeOutput,
+  annotations: READ_ONLY,
+  requiredScopes: [SCOPE_READ],
+  async run({ postcode, houseNumber, page, pageSize }, { services }) {
+    const pc = parsePostcode(postcode);
+    if (!pc.ok) throw new ToolError(pc.error);
+    const all = await services.data.addressesForPostcode(pc.value, houseNumber);
+    if (all.length === 0) {
+      throw new ToolError(
+        houseNumber === undefined
+          ? `No addresses are known at postcode ${pc.value}.`
+          : `No addresses with house number ${houseNumber} are known at postcode ${pc.value}; leave houseNumber out to see all.`,
+      );
+    }
+    const slice = all.slice((page - 1) * pageSize, page * pageSize);
+    return { postcode: pc.value, total: all.length, page, pageSize, addresses: slice.map(addressOut), sources: sourcesOf(...all) };
+  },
+  render(r) {
+    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})`);
+    const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
+    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${syntheticNote(r.sources)}`;
+  },
+};
+
+const addressInput = z.object(AddressSelector);
+
+const propertyOutput = z.object({
+  address: AddressOut,
+  unit: z.object({
+    id: z.string(),
+    kind: z.string(),
+    surfaceM2: z.number().nullable(),
+    usePurposes: z.array(z.string()),
+    status: z.string(),
+    dwellingType: z.string().nullable(),
+    inResearch: z.boolean(),
+  }),
+  buildings: z.array(z.object({ id: z.string(), buildYear: z.number().nullable(), status: z.string() })),
+  buildYear: z.number().nullable(),
+  otherAddresses: z.array(z.string()),
+  sources: SourcesOut,
+});
+
+export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutput> = {
+  name: "Get_Property_Data",
+  title: "Unit and building facts",
+  description:
+    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber.",
+  input: addressInput,
+  output: propertyOutput,
+  annotations: READ_ONLY,
+  requiredScopes: [SCOPE_READ],
+  async run(args, { services }) {
+    const address = await resolveAddress(services, args);
+    const unit = await services.data.unit(address.unitId);
+    if (!unit) throw new ToolError(`The register has no unit for ${addressOut(address).label}.`);
+    const siblings = (await services.data.addressesForPostcode(address.postcode)).filter(
+      (a) => a.unitId === unit.id && a.id !== address.id,
+    );
+    return {
+      address: addressOut(address),
+      unit: {
+        id: unit.id,
+        kind: unit.kind,
+        surfaceM2: unit.surfaceM2,
+        usePurposes: unit.usePurposes,
+        status: unit.status,
+        dwellingType: unit.dwellingType,
+        inResearch: unit.inResearch,
+      },
+      buildings: unit.buildings.map((b) => ({ id: b.id, buildYear: b.buildYear, status: b.status })),
+      buildYear: buildYearOf(unit),
+      otherAddresses: siblings.map((a) => addressOut(a).label),
+      sources: sourcesOf(address, unit, ...unit.buildings),
+    };
+  },
+  render(r) {
+    return (
+      [
+        r.address.label,
+        `${r.unit.kind}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ")}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
+        `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
+      ].join("\n") + syntheticNote(r.sources)
+    );
+  },
+};
+
+const LabelOut = EnergyLabelSchema.omit({ source: true, unitId: true });
+const labelOutput = z.object({
+  address: AddressOut,
+  current: LabelOut.nullable(),
+  validity: z.object({ status: z.enum(["valid", "expired", "none"]), validUntil: z.string().nullable(), ageYears: z.number().nullable() }),
+  history: z.array(LabelOut),
+  expectedFromBuildYear: z.object({ label: z.string(), buildYear: z.number(), basis: z.string() }).nullable(),
+  sources: SourcesOut,
+});
+
+export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelOutput> = {
+  name: "Get_Property_Energy_Label",
+  title: "Energy label",
+  description:
+    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the label to expect from the build year when none is registered.",
+  input: addressInput,
+  output: labelOutput,
+  annotations: READ_ONLY,
+  requiredScopes: [SCOPE_READ],
+  async run(args, { services }) {
+    const address = await resolveAddress(services, args);
+    const [labels, unit] = await Promise.all([services.data.energyLabels(address.unitId), services.data.unit(address.unitId)]);
+    const now = services.now();
+    const strip = ({ source: _s, unitId: _u, ...rest }: (typeof labels)[number]) => rest;
+    const current = labels[0] ?? null;
+    const buildYear = buildYearOf(unit);
+    return {
+      address: addressOut(address),
+      current: current ? strip(current) : null,
+      validity: current
+        ? {
+            status: labelValidity(current.validUntil, now),
+            validUntil: current.validUntil,
+            ageYears: yearsBetween(current.registeredAt, now),
+          }
+        : { status: "none" as const, validUntil: null, ageYears: null },
+      history: labels.slice(1).map(strip),
+      expectedFromBuildYear:
+        buildYear === null
+          ? null
+          : {
+              label: expectedLabelForBuildYear(buildYear),
+              buildYear,
+              basis: "WWS fallback table: build year → label (≥2002 A … ≤1976 G); an expectation, not a registration",
+            },
+      sources: sourcesOf(address, ...labels),
+    };
+  },
+  render(r) {
+    const head = r.current
+      ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
+      : "No registered energy label.";
+    const expected = r.expectedFromBuildYear
+      ? `\nExpected from build year ${r.expectedFromBuildYear.buildYear}: ${r.expectedFromBuildYear.label}.`
+      : "";
+    return `${r.address.label}\n${head}${expected}${syntheticNote(r.sources)}`;
+  },
+};
+
+const locationOutput = z.object({
+  address: AddressOut,
+  coordinates: z.object({ lat: z.number(), lon: z.number() }),
+  neighbourhood: NeighbourhoodSchema.omit({ source: true }).nullable(),
+  flags: z.array(RiskSchema),
+  note: z.string(),
+  sources: SourcesOut,
+});
+
+export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locationOutput> = {
+  name: "Analyze_Property_Location",
+  title: "Neighbourhood and location",
+  description:
+    "The neighbourhood (buurt) of an address with its statistics (inhabitants, average WOZ value, owner-occupation, distances to GP, supermarket, school and station, liveability, crime, flood depth class, soil), and location flags with their basis.",
+  input: addressInput,
+  output: locationOutput,
+  annotations: READ_ONLY,
+  requiredScopes: [SCOPE_READ],
+  async run(args, { services }) {
+    const address = await resolveAddress(services, args);
+    const n = address.neighbourhoodCode ? await services.data.neighbourhood(address.neighbourhoodCode) : null;
+    const neighbourhood = n ? (({ source: _s, ...rest }) => rest)(n) : null;
+    return {
+      address: addressOut(address),
+      coordinates: { lat: address.lat, lon: address.lon },
+      neighbourhood,
+      flags: locationFlags(n),
+      note: n
+        ? "Neighbourhood figures describe the area, not this property. Average WOZ is in thousands of euros, as CBS publishes it."
+        : "No neighbourhood statistics are available for this address.",
+      sources: sourcesOf(address, n),
+    };
+  },
+  render(r) {
+    const n = r.neighbourhood;
+    if (!n) return `${r.address.label}\n${r.note}`;
+    return (
+      [
+        `${r.address.label} — buurt ${n.name} (${n.code}), ${n.municipalityName ?? n.municipalityCode}, ${n.datasetYear}`,
+        `Inhabitants ${n.inhabitants ?? "?"}, average WOZ €${n.avgWozThousands ?? "?"}k, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
+        `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
+        ...r.flags.map((f) => `! ${f.severity}: ${f.evidence}`),
+      ].join("\n") + syntheticNote(r.sources)
+    );
+  },
+};

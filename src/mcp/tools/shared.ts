@@ -1,0 +1,128 @@
+import { z } from "zod";
+import type { Services } from "../../data/services";
+import { type Address, type Source, SourceSchema } from "../../data/types";
+import { formatAddress, formatHouseNumber, parseAddressId, parseAddressKey } from "../../domain/address-input";
+import { ToolError } from "../catalog";
+
+/** How tools take an address: a BAG address id, or postcode + house number (+ letter, addition). */
+export const AddressSelector = {
+  addressId: z.string().max(32).optional().describe("BAG address (nummeraanduiding) id, 16 digits. Use this or postcode + houseNumber."),
+  postcode: z.string().max(40).optional().describe("Dutch postcode, e.g. 3815 DT or 3815DT."),
+  houseNumber: z
+    .union([z.number().int(), z.string().max(20)])
+    .optional()
+    .describe("House number, optionally with letter and addition: 20, '20A', '20-2', '20 A 2'."),
+  houseLetter: z.string().max(5).optional().describe("House letter (one letter), if not part of houseNumber."),
+  houseNumberAddition: z.string().max(10).optional().describe("House number addition (1–4 letters or digits), if not part of houseNumber."),
+};
+export type AddressSelectorInput = {
+  addressId?: string | undefined;
+  postcode?: string | undefined;
+  houseNumber?: number | string | undefined;
+  houseLetter?: string | undefined;
+  houseNumberAddition?: string | undefined;
+};
+
+export const Paging = {
+  page: z.number().int().min(1).max(10_000).default(1).describe("Page number, from 1."),
+  pageSize: z.number().int().min(1).max(100).default(25).describe("Items per page, 1–100."),
+};
+
+export const AddressOut = z.object({
+  id: z.string(),
+  label: z.string(),
+  street: z.string(),
+  houseNumber: z.number(),
+  houseLetter: z.string().nullable(),
+  houseNumberAddition: z.string().nullable(),
+  postcode: z.string(),
+  place: z.string(),
+  municipality: z.string().nullable(),
+  isMainAddress: z.boolean(),
+  unitId: z.string(),
+});
+export type AddressOutT = z.infer<typeof AddressOut>;
+
+export const SourcesOut = z.array(SourceSchema).describe("Where the facts came from: register, retrieval time, synthetic flag.");
+
+export function addressOut(a: Address): AddressOutT {
+  return {
+    id: a.id,
+    label: formatAddress(a),
+    street: a.street,
+    houseNumber: a.houseNumber,
+    houseLetter: a.houseLetter,
+    houseNumberAddition: a.houseNumberAddition,
+    postcode: a.postcode,
+    place: a.place,
+    municipality: a.municipalityName,
+    isMainAddress: a.isMain,
+    unitId: a.unitId,
+  };
+}
+
+/** Distinct sources, in order of first appearance. */
+export function sourcesOf(...items: Array<{ source: Source } | null | undefined>): Source[] {
+  const seen = new Map<string, Source>();
+  for (const item of items) {
+    if (!item) continue;
+    const key = `${item.source.register}|${item.source.retrievedAt}|${item.source.synthetic}`;
+    if (!seen.has(key)) seen.set(key, item.source);
+  }
+  return [...seen.values()];
+}
+
+export function syntheticNote(sources: Source[]): string {
+  return sources.some((s) => s.synthetic) ? "\n(Synthetic demonstration data, not real registers.)" : "";
+}
+
+/**
+ * Finds the address a tool was asked about, or throws a ToolError that says what was wrong with
+ * the input, or that nothing is registered there with the nearest valid forms.
+ */
+export async function resolveAddress(services: Services, input: AddressSelectorInput): Promise<Address> {
+  if (input.addressId !== undefined && input.addressId.trim() !== "") {
+    const id = parseAddressId(input.addressId);
+    if (!id.ok) throw new ToolError(id.error);
+    const found = await services.data.addressById(id.value);
+    if (!found)
+      throw new ToolError(`No address with BAG id ${id.value} is known. Look addresses up by postcode with Get_Addresses_for_Postcode.`);
+    return found;
+  }
+  if (input.postcode === undefined || input.houseNumber === undefined) {
+    throw new ToolError("Say which address: give addressId, or postcode and houseNumber (e.g. postcode 3815 DT, houseNumber 20).");
+  }
+  const key = parseAddressKey({
+    postcode: input.postcode,
+    houseNumber: input.houseNumber,
+    houseLetter: input.houseLetter ?? null,
+    houseNumberAddition: input.houseNumberAddition ?? null,
+  });
+  if (!key.ok) throw new ToolError(key.error);
+  const found = await services.data.findAddress(key.value);
+  if (found) return found;
+
+  const pc = `${key.value.postcode.slice(0, 4)} ${key.value.postcode.slice(4)}`;
+  const wanted = formatHouseNumber(key.value);
+  const atPostcode = await services.data.addressesForPostcode(key.value.postcode);
+  if (atPostcode.length === 0) {
+    throw new ToolError(
+      `No addresses are known at postcode ${pc}. Check the postcode; Get_Addresses_for_Postcode lists the addresses at a postcode.`,
+    );
+  }
+  const sameNumber = atPostcode.filter((a) => a.houseNumber === key.value.houseNumber);
+  if (sameNumber.length > 0) {
+    throw new ToolError(
+      `No address ${pc} ${wanted} is known. At ${pc} ${key.value.houseNumber} there are: ${sameNumber.map(formatHouseNumber).join(", ")}.`,
+    );
+  }
+  const numbers = [...new Set(atPostcode.map((a) => a.houseNumber))].sort(
+    (x, y) => Math.abs(x - key.value.houseNumber) - Math.abs(y - key.value.houseNumber) || x - y,
+  );
+  throw new ToolError(
+    `No address ${pc} ${wanted} is known. The nearest house numbers at ${pc} are: ${numbers
+      .slice(0, 5)
+      .sort((x, y) => x - y)
+      .join(", ")}.`,
+  );
+}
