@@ -7,6 +7,7 @@ describe("configuration", () => {
       publicOrigin: "https://pandgate.example.workers.dev",
       mcpResource: "https://pandgate.example.workers.dev/mcp",
       maxRequestBytes: 262144,
+      dataSource: "synthetic",
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
       mcpResource: "http://localhost:8787/mcp",
@@ -20,6 +21,7 @@ describe("configuration", () => {
     [{ PUBLIC_URL: "http://pandgate.example.com" }, "PUBLIC_URL must use https"],
     [{ PUBLIC_URL: "https://pandgate.example.com/base" }, "PUBLIC_URL must be an origin only"],
     [{ PUBLIC_URL: "https://x.example", MAX_REQUEST_BYTES: "-5" }, "MAX_REQUEST_BYTES must be a whole number"],
+    [{ PUBLIC_URL: "https://x.example", DATA_SOURCE: "remote" }, "DATA_SOURCE must be synthetic or live"],
   ])("refuses %j with a message naming the setting and the fix", (env, expected) => {
     let error: unknown;
     try {
