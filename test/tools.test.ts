@@ -1,0 +1,208 @@
+import type { Client } from "@modelcontextprotocol/client";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { catalog } from "../src/mcp/tools";
+import { connectClient } from "./helpers/mcp";
+import { mintToken, newIdentity } from "./helpers/oauth";
+
+/** The property tools through the real Worker and the MCP SDK client, on the synthetic dataset. */
+const TENANT_A = "3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11";
+const TENANT_B = "7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55";
+
+interface Row {
+  id: string;
+  postcode: string;
+  house_number: number;
+  house_letter: string | null;
+  house_number_addition: string | null;
+  unit_id: string;
+}
+
+async function pick(where: string): Promise<Row> {
+  const row = await env.DB.prepare(
+    `SELECT a.id, a.postcode, a.house_number, a.house_letter, a.house_number_addition, a.unit_id FROM addresses a JOIN units u ON u.id = a.unit_id WHERE a.is_synthetic = 1 AND ${where} ORDER BY a.id LIMIT 1`,
+  ).first<Row>();
+  if (!row) throw new Error(`no seeded address where ${where}`);
+  return row;
+}
+
+async function client(identity = newIdentity({ tenantId: TENANT_A }), scopes = ["mcp:read", "mcp:write"]): Promise<Client> {
+  return connectClient((await mintToken(identity, scopes)).accessToken);
+}
+
+type Result = Awaited<ReturnType<Client["callTool"]>>;
+const text = (r: Result) => (r.content as Array<{ text?: string }>).map((c) => c.text ?? "").join("\n");
+
+async function call(c: Client, name: string, args: Record<string, unknown>): Promise<Result> {
+  const result = await c.callTool({ name, arguments: args });
+  const tool = catalog.get(name);
+  if (!result.isError && tool) tool.output.parse(result.structuredContent);
+  return result;
+}
+
+async function assessmentCount(): Promise<number> {
+  return Number((await env.DB.prepare("SELECT count(*) AS n FROM assessments").first<{ n: number }>())?.n ?? 0);
+}
+
+let labelled: Row;
+let unlabelled: Row;
+let withLetter: Row;
+beforeAll(async () => {
+  labelled = await pick("EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.surface_m2 IS NOT NULL AND a.house_letter IS NULL AND a.house_number_addition IS NULL");
+  unlabelled = await pick("NOT EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.kind = 'verblijfsobject'");
+  withLetter = await pick("a.house_letter IS NOT NULL AND a.house_number_addition IS NOT NULL");
+});
+
+describe("lookups", () => {
+  it("lists the addresses at a postcode written any common way, sorted and paged, with synthetic sources", async () => {
+    const c = await client();
+    const spaced = `${labelled.postcode.slice(0, 4)} ${labelled.postcode.slice(4).toLowerCase()}`;
+    const r = await call(c, "Get_Addresses_for_Postcode", { postcode: spaced, pageSize: 2 });
+    expect(r.isError).toBeFalsy();
+    const out = r.structuredContent as { postcode: string; total: number; addresses: Array<{ houseNumber: number; postcode: string }>; sources: Array<{ synthetic: boolean }> };
+    expect(out.postcode).toBe(labelled.postcode);
+    expect(out.addresses.length).toBeLessThanOrEqual(2);
+    expect(out.total).toBeGreaterThanOrEqual(out.addresses.length);
+    expect(out.sources.every((s) => s.synthetic)).toBe(true);
+    const all = await call(c, "Get_Addresses_for_Postcode", { postcode: labelled.postcode, pageSize: 100 });
+    const numbers = (all.structuredContent as typeof out).addresses.map((a) => a.houseNumber);
+    expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
+    expect(text(all)).toContain("Synthetic");
+  });
+
+  it("gives property data, the energy label and the location for an address", async () => {
+    const c = await client();
+    const key = { postcode: labelled.postcode, houseNumber: labelled.house_number };
+    const data = await call(c, "Get_Property_Data", key);
+    expect(data.isError).toBeFalsy();
+    expect((data.structuredContent as { unit: { id: string } }).unit.id).toBe(labelled.unit_id);
+    const label = await call(c, "Get_Property_Energy_Label", { addressId: labelled.id });
+    expect((label.structuredContent as { current: { energyClass: string } | null }).current?.energyClass).toBeTruthy();
+    const none = await call(c, "Get_Property_Energy_Label", { addressId: unlabelled.id });
+    const noneOut = none.structuredContent as { current: null; validity: { status: string }; expectedFromBuildYear: { label: string } | null };
+    expect(noneOut.current).toBeNull();
+    expect(noneOut.validity.status).toBe("none");
+    const location = await call(c, "Analyze_Property_Location", key);
+    const loc = location.structuredContent as { neighbourhood: { code: string; avgWozThousands: number } | null; note: string };
+    expect(loc.neighbourhood?.code).toMatch(/^BU[0-9]{4}[0-9A-Z]{4}$/);
+    expect(loc.note).toContain("not this property");
+  });
+
+  it("finds an address with a letter and an addition written as one house number", async () => {
+    const c = await client();
+    const r = await call(c, "Get_Property_Data", {
+      postcode: withLetter.postcode,
+      houseNumber: `${withLetter.house_number} ${withLetter.house_letter} ${withLetter.house_number_addition}`,
+    });
+    expect(r.isError).toBeFalsy();
+    expect((r.structuredContent as { address: { id: string } }).address.id).toBe(withLetter.id);
+  });
+});
+
+describe("bad input gets a specific error and changes nothing", () => {
+  it.each([
+    [{ postcode: "0123 AB" }, "first digit is never 0"],
+    [{ postcode: "1234 SS" }, "SA, SD and SS are never used"],
+    [{ postcode: "1234AB' OR '1'='1" }, "four digits and two letters"],
+  ])("Get_Addresses_for_Postcode %j", async (args, message) => {
+    const r = await call(await client(), "Get_Addresses_for_Postcode", args);
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain(message);
+  });
+
+  it("rejects an oversized argument at the schema", async () => {
+    const r = await call(await client(), "Get_Addresses_for_Postcode", { postcode: "1".repeat(500) });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/postcode/i);
+  });
+
+  it("answers an unknown address with the nearest valid forms", async () => {
+    const c = await client();
+    const r = await call(c, "Get_Property_Data", { postcode: labelled.postcode, houseNumber: 99999 });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/No address .* is known\. The nearest house numbers at .* are: /);
+    const letter = await call(c, "Get_Property_Data", { postcode: labelled.postcode, houseNumber: `${labelled.house_number}Q` });
+    expect(letter.isError).toBe(true);
+    expect(text(letter)).toContain(`At ${labelled.postcode.slice(0, 4)} ${labelled.postcode.slice(4)} ${labelled.house_number} there are: ${labelled.house_number}`);
+  });
+
+  it("writes nothing when an assessment cannot be made", async () => {
+    const c = await client();
+    const before = await assessmentCount();
+    for (const args of [{ postcode: "1234 SA", houseNumber: 1 }, { postcode: labelled.postcode, houseNumber: 99999 }, { addressId: "0307010000463990" }, {}]) {
+      const r = await call(c, "Quick_Assess_Property", args);
+      expect(r.isError, JSON.stringify(args)).toBe(true);
+    }
+    expect(await assessmentCount()).toBe(before);
+  });
+});
+
+describe("quick assessment", () => {
+  it("reports progress at each step in order, saves the assessment and returns its id", async () => {
+    const identity = newIdentity({ tenantId: TENANT_A });
+    const c = await client(identity);
+    const steps: Array<{ progress: number; total?: number; message?: string }> = [];
+    const r = await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: labelled.id } }, { onprogress: (p) => steps.push(p) });
+    expect(r.isError).toBeFalsy();
+    const out = catalog.get("Quick_Assess_Property")?.output.parse(r.structuredContent) as { assessmentId: string; disclaimer: string; value: { mid: number } | null; engineVersion: string };
+    expect(steps.map((s) => s.progress)).toEqual([1, 2, 3, 4, 5]);
+    expect(steps.every((s) => s.total === 5)).toBe(true);
+    expect(steps.at(-1)?.message).toBe(`Saved as ${out.assessmentId}`);
+    expect(out.disclaimer).toContain("not an appraisal");
+    const row = await env.DB.prepare("SELECT owner_key, tenant_id, address_id, engine_version FROM assessments WHERE id = ?").bind(out.assessmentId).first();
+    expect(row).toEqual({ owner_key: identity.userKey, tenant_id: TENANT_A, address_id: labelled.id, engine_version: out.engineVersion });
+  });
+
+  it("needs mcp:write", async () => {
+    const reader = await client(newIdentity(), ["mcp:read"]);
+    expect((await reader.listTools()).tools.map((t) => t.name)).not.toContain("Quick_Assess_Property");
+  });
+});
+
+describe("isolation between users and tenants", () => {
+  it("never shows, lists or deletes another user's assessments; admins see only their own tenant", async () => {
+    const alice = newIdentity({ tenantId: TENANT_A });
+    const bob = newIdentity({ tenantId: TENANT_A });
+    const carol = newIdentity({ tenantId: TENANT_B, roles: ["Admin"] });
+    const dave = newIdentity({ tenantId: TENANT_A, roles: ["Admin"] });
+    const [a, b, cc, d] = await Promise.all([client(alice), client(bob), client(carol), client(dave)]);
+
+    const assessed = async (c: Client, id: string) =>
+      (catalog.get("Quick_Assess_Property")?.output.parse((await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: id } })).structuredContent) as { assessmentId: string }).assessmentId;
+    const aliceId = await assessed(a, labelled.id);
+    const bobId = await assessed(b, unlabelled.id);
+    const carolId = await assessed(cc, labelled.id);
+
+    const listOf = async (c: Client) => ((await call(c, "Get_Assessed_Properties", {})).structuredContent as { properties: Array<{ assessmentId: string }> }).properties.map((p) => p.assessmentId);
+    expect(await listOf(a)).toEqual([aliceId]);
+    expect(await listOf(b)).toEqual([bobId]);
+
+    const peek = await call(b, "Get_Property_Assessments", { assessmentId: aliceId });
+    expect(peek.isError).toBe(true);
+    expect(text(peek)).toContain("You have no assessment with id");
+    const byAddress = await call(b, "Get_Property_Assessments", { addressId: labelled.id });
+    expect((byAddress.structuredContent as { assessments: unknown[] }).assessments).toEqual([]);
+
+    const steal = await call(b, "Delete_Property_Assessment", { assessmentId: aliceId });
+    expect(steal.isError).toBe(true);
+    expect(await env.DB.prepare("SELECT id FROM assessments WHERE id = ?").bind(aliceId).first()).not.toBeNull();
+
+    const tenantOf = async (c: Client) => ((await call(c, "Get_Tenant_Assessments", { pageSize: 100 })).structuredContent as { assessments: Array<{ assessmentId: string }> }).assessments.map((x) => x.assessmentId);
+    const daveSees = await tenantOf(d);
+    expect(daveSees).toEqual(expect.arrayContaining([aliceId, bobId]));
+    expect(daveSees).not.toContain(carolId);
+    const carolSees = await tenantOf(cc);
+    expect(carolSees).toContain(carolId);
+    expect(carolSees).not.toContain(aliceId);
+    expect(carolSees).not.toContain(bobId);
+
+    expect((await a.listTools()).tools.map((t) => t.name)).not.toContain("Get_Tenant_Assessments");
+    expect((await d.listTools()).tools.map((t) => t.name)).toContain("Get_Tenant_Assessments");
+    await expect(a.callTool({ name: "Get_Tenant_Assessments", arguments: {} })).rejects.toThrow(/only available to users with the app role Admin/);
+
+    const own = await call(a, "Delete_Property_Assessment", { assessmentId: aliceId });
+    expect(own.isError).toBeFalsy();
+    expect(await listOf(a)).toEqual([]);
+    expect(await env.DB.prepare("SELECT id FROM assessments WHERE id = ?").bind(bobId).first()).not.toBeNull();
+  });
+});
