@@ -145,7 +145,7 @@ describe("quick assessment", () => {
     const r = await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: labelled.id } }, { onprogress: (p) => steps.push(p) });
     expect(r.isError).toBeFalsy();
     const out = catalog.get("Quick_Assess_Property")?.output.parse(r.structuredContent) as { assessmentId: string; disclaimer: string; value: { mid: number } | null; engineVersion: string };
-    expect(steps.map((s) => s.progress)).toEqual([1, 2, 3, 4, 5]);
+    expect(steps.map((s) => s.progress)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(steps.every((s) => s.total === 5)).toBe(true);
     expect(steps.at(-1)?.message).toBe(`Saved as ${out.assessmentId}`);
     expect(out.disclaimer).toContain("not an appraisal");

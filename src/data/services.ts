@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
+import { LiveSource } from "./live/live-source";
 import type { PropertySource } from "./types";
 
 /** What tools use to read property data and keep assessments. */
@@ -18,8 +19,10 @@ export function createServices(config: Config, env: Env): Services {
   };
 }
 
+/** The synthetic dataset in D1 by default; with DATA_SOURCE=live, the public registers cached in D1. */
 export function createPropertySource(config: Config, env: Env): PropertySource {
-  // The live registers are wired in once their adapters land; until then both read D1.
-  void config;
+  if (config.dataSource === "live") {
+    return new LiveSource({ db: env.DB, ...(config.epOnlineApiKey !== undefined && { epOnlineApiKey: config.epOnlineApiKey }) });
+  }
   return new D1PropertyStore(env.DB);
 }

@@ -1,5 +1,6 @@
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { createServices } from "../data/services";
+import { RegisterError } from "../data/types";
 import { describeError, log } from "../log";
 import { config } from "../runtime";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
@@ -64,6 +65,8 @@ async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, cal
     return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
   } catch (error) {
     if (error instanceof ToolError) return toolError(error.message);
+    // A live register failed or is not configured: its message says which and what to do.
+    if (error instanceof RegisterError) return toolError(`${error.message} (register: ${error.register})`);
     log("error", "tool_failed", { tool: tool.name, requestId: caller.requestId, error: describeError(error) });
     return toolError(`${tool.name} failed unexpectedly; the error was logged with request id ${caller.requestId}. Please try again.`);
   }

@@ -66,7 +66,8 @@ export const BUURT_CODE_RE = /^BU[0-9]{4}[0-9A-Z]{4}$/;
 /** A buurt's KWB figures mapped to our names, before they are cached. */
 export interface CbsNeighbourhoodFacts {
   code: string;
-  name: string;
+  /** The buurt's name from the dimension; null when CBS did not give it. */
+  name: string | null;
   districtCode: string;
   districtName: string | null;
   municipalityCode: string;
@@ -93,12 +94,11 @@ const measure = z
 const DataSetSchema = z.object({ value: z.array(z.record(z.string(), z.unknown())) });
 const DimensionSchema = z.object({ value: z.array(z.object({ Key: trimmed, Title: trimmed })) });
 
-function rowSchema(columns: KwbColumns) {
-  return z.object({
-    WijkenEnBuurten: trimmed,
-    Gemeentenaam_1: trimmed.nullish(),
-    ...Object.fromEntries(Object.values(columns).map((key) => [key, measure])),
-  });
+const RowSchema = z.object({ WijkenEnBuurten: trimmed, Gemeentenaam_1: trimmed.nullish() });
+
+/** Every pinned measure must be a number or null; an absent key is null too. */
+function measuresSchema(columns: KwbColumns) {
+  return z.record(z.string(), z.unknown()).pipe(z.object(Object.fromEntries(Object.values(columns).map((key) => [key, measure]))));
 }
 
 function odataUrl(tableId: string, path: string, filter: string): string {
@@ -125,11 +125,11 @@ export async function fetchNeighbourhood(
       { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
       options,
     ),
-    // startswith: dimension keys are space-padded, and a WK code is a prefix of nothing else.
+    // startswith, because dimension keys are space-padded; a full BU or WK code is a prefix of no other key.
     getJson(
       {
         register: REGISTER.cbs,
-        url: odataUrl(tableId, "WijkenEnBuurten", `Key eq '${code}' or startswith(Key,'${districtCode}')`),
+        url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
         schema: DimensionSchema,
       },
       options,
@@ -138,13 +138,15 @@ export async function fetchNeighbourhood(
   if (data === NOT_FOUND) return null;
   const raw = data.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === code);
   if (!raw) return null;
-  const row = rowSchema(table.columns).safeParse(raw);
-  if (!row.success) {
+  const row = RowSchema.safeParse(raw);
+  const measures = measuresSchema(table.columns).safeParse(raw);
+  if (!row.success || !measures.success) {
     // A changed table, not a missing buurt: caching it as a miss would hide the buurt for months.
-    log("warn", "register_failed", { register: REGISTER.cbs, reason: "shape", paths: row.error.issues.map((i) => i.path.join(".")).join(", ") });
+    const issues = [...(row.error?.issues ?? []), ...(measures.error?.issues ?? [])];
+    log("warn", "register_failed", { register: REGISTER.cbs, reason: "shape", paths: issues.map((i) => i.path.join(".")).join(", ") });
     throw new RegisterError(REGISTER.cbs, `${REGISTER_NAMES[REGISTER.cbs]} answered in an unexpected format; try again later.`);
   }
-  const values = row.data as Record<string, unknown>;
+  const values: Record<string, unknown> = measures.data;
   const get = (key: string): number | null => {
     const v = values[key];
     return typeof v === "number" ? v : null;
@@ -157,7 +159,7 @@ export async function fetchNeighbourhood(
   const c = table.columns;
   return {
     code,
-    name: titles.get(code) || code,
+    name: titles.get(code) || null,
     districtCode,
     districtName: titles.get(districtCode) || null,
     municipalityCode,

@@ -58,7 +58,9 @@ type Registration = z.infer<typeof RegistrationSchema>;
 const ResponseSchema = z.array(z.record(z.string(), z.unknown()));
 
 /** Old-method labels carry an EnergieIndex, NTA 8800 labels an EP2 (PrimaireFossieleEnergie). */
-export function labelMethod(r: Pick<Registration, "EnergieIndex" | "PrimaireFossieleEnergie" | "Berekeningstype" | "Registratiedatum">): EnergyLabel["method"] {
+export function labelMethod(
+  r: Pick<Registration, "EnergieIndex" | "PrimaireFossieleEnergie" | "Berekeningstype" | "Registratiedatum">,
+): EnergyLabel["method"] {
   if (r.EnergieIndex !== null) return "Energie-Index";
   if (r.PrimaireFossieleEnergie !== null) return "NTA 8800";
   if (r.Berekeningstype !== null && /NTA\s*8800/i.test(r.Berekeningstype)) return "NTA 8800";

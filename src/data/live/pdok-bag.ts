@@ -138,7 +138,11 @@ export async function fetchUnit(
   const parsed = UnitPropertiesSchema.safeParse(feature.properties);
   if (!parsed.success) {
     // Not a miss: caching it as one would hide the unit for a month.
-    log("warn", "register_failed", { register: REGISTER.bag, reason: "shape", paths: parsed.error.issues.map((i) => i.path.join(".")).join(", ") });
+    log("warn", "register_failed", {
+      register: REGISTER.bag,
+      reason: "shape",
+      paths: parsed.error.issues.map((i) => i.path.join(".")).join(", "),
+    });
     throw new RegisterError(REGISTER.bag, `${REGISTER_NAMES[REGISTER.bag]} answered in an unexpected format; try again later.`);
   }
   const p = parsed.data;

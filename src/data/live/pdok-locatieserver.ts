@@ -84,8 +84,18 @@ const AddressDocSchema = z.object({
   adresseerbaarobject_id: z.string().regex(ADRESSEERBAAR_OBJECT_RE),
   straatnaam: z.string().trim().min(1),
   huisnummer: z.number().int().min(1).max(99999),
-  huisletter: optionalText.pipe(z.string().regex(/^[A-Za-z]$/).nullable()),
-  huisnummertoevoeging: optionalText.pipe(z.string().regex(/^[0-9A-Za-z]{1,4}$/).nullable()),
+  huisletter: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]$/)
+      .nullable(),
+  ),
+  huisnummertoevoeging: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[0-9A-Za-z]{1,4}$/)
+      .nullable(),
+  ),
   postcode: z.string().regex(POSTCODE_RE),
   woonplaatsnaam: z.string().trim().min(1),
   gemeentecode: z.string().regex(/^\d{4}$/),
@@ -160,7 +170,12 @@ function freeUrl(q: string, filters: string[], start: number, rows: number): str
 }
 
 /** Runs a `free` query page by page and maps the `adres` docs; malformed docs are skipped. */
-async function search(q: string, filters: string[], options: HttpOptions, maxRows = PAGE_SIZE * MAX_PAGES): Promise<LocatieserverAddress[]> {
+async function search(
+  q: string,
+  filters: string[],
+  options: HttpOptions,
+  maxRows = PAGE_SIZE * MAX_PAGES,
+): Promise<LocatieserverAddress[]> {
   const found: LocatieserverAddress[] = [];
   let start = 0;
   let skipped = 0;
@@ -190,7 +205,10 @@ async function search(q: string, filters: string[], options: HttpOptions, maxRow
     log("warn", "locatieserver_docs_skipped", { skipped, kept: found.length });
     // Nothing readable at all is a changed format, not "no addresses here".
     if (found.length === 0) {
-      throw new RegisterError(REGISTER.locatieserver, `${REGISTER_NAMES[REGISTER.locatieserver]} answered in an unexpected format; try again later.`);
+      throw new RegisterError(
+        REGISTER.locatieserver,
+        `${REGISTER_NAMES[REGISTER.locatieserver]} answered in an unexpected format; try again later.`,
+      );
     }
   }
   return found;
@@ -206,7 +224,11 @@ export function normalisePostcode(input: string): string | null {
  * Every address at a postcode (optionally only at one house number), in BAG order:
  * number, then letter, then addition, the bare number first.
  */
-export async function addressesAtPostcode(postcode: string, houseNumber: number | undefined, options: HttpOptions = {}): Promise<LocatieserverAddress[]> {
+export async function addressesAtPostcode(
+  postcode: string,
+  houseNumber: number | undefined,
+  options: HttpOptions = {},
+): Promise<LocatieserverAddress[]> {
   const pc = normalisePostcode(postcode);
   if (pc === null) return [];
   const filters = ["type:adres"];
@@ -227,7 +249,7 @@ export async function addressByNummeraanduiding(id: string, options: HttpOptions
 }
 
 /** The address among `candidates` with the key's letter and addition (case-insensitive). */
-export function matchAddress(candidates: readonly LocatieserverAddress[], key: AddressKey): LocatieserverAddress | null {
+export function matchAddress<T extends AddressKey>(candidates: readonly T[], key: AddressKey): T | null {
   const same = (a: string | null, b: string | null) => (a ?? "").toUpperCase() === (b ?? "").toUpperCase();
   return (
     candidates.find(

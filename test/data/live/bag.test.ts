@@ -1,0 +1,168 @@
+import { HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
+import { BAG_OGC_BASE, buildingFeatureId, fetchUnit, splitPurposes, unitKind } from "../../../src/data/live/pdok-bag";
+import { RegisterError } from "../../../src/data/types";
+import pand1920 from "../../fixtures/registers/bag-pand-0611100000408245.json";
+import pand1965 from "../../fixtures/registers/bag-pand-0611100000408301.json";
+import pand1998 from "../../fixtures/registers/bag-pand-0611100000408302.json";
+import vbo37 from "../../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
+import vbo41 from "../../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
+import vboEmpty from "../../fixtures/registers/bag-verblijfsobject-empty.json";
+import { mockServer } from "../../helpers/msw";
+
+/**
+ * Contract tests for the PDOK BAG OGC API Features v2 adapter. Fixtures follow the API's GeoJSON
+ * (FeatureCollection with `features[].properties`, `gebruiksdoel` as a comma-separated string,
+ * `pand.href` as OGC item URLs ending in a feature UUID, `bouwjaar` an integer). The unit and
+ * pand of Schenkeldijk 37 carry the real ids, area and build year from the reference's BAG
+ * example; the feature UUIDs and the mixed-use unit at number 41 are illustrative.
+ */
+
+const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
+const PANDEN: Record<string, unknown> = {
+  [pand1920.id]: pand1920,
+  [pand1965.id]: pand1965,
+  [pand1998.id]: pand1998,
+};
+const UNITS: Record<string, unknown> = { "0611010000508342": vbo37, "0611010000508404": vbo41 };
+
+function bag() {
+  const requests: URL[] = [];
+  mockServer.use(
+    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) => {
+      const url = new URL(request.url);
+      requests.push(url);
+      return HttpResponse.json(UNITS[url.searchParams.get("identificatie") ?? ""] ?? vboEmpty);
+    }),
+    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, ({ request, params }) => {
+      requests.push(new URL(request.url));
+      const pand = PANDEN[String(params.id)];
+      return pand ? HttpResponse.json(pand) : HttpResponse.json({ code: "NotFound" }, { status: 404 });
+    }),
+  );
+  return requests;
+}
+
+describe("BAG fixtures are the real wire format", () => {
+  it("has GeoJSON features with a comma string gebruiksdoel, pand.href URLs and an integer bouwjaar", () => {
+    expect(vbo37.type).toBe("FeatureCollection");
+    const props = vbo41.features[0]?.properties;
+    expect(props?.gebruiksdoel).toBe("winkelfunctie,woonfunctie");
+    expect(props?.["pand.href"]).toHaveLength(2);
+    expect(props?.identificatie).toMatch(BAG_ID);
+    expect(vbo37.features[0]?.geometry.coordinates[0]).toBeLessThan(vbo37.features[0]?.geometry.coordinates[1] ?? 0);
+    expect(Number.isInteger(pand1920.properties.bouwjaar)).toBe(true);
+    expect(pand1920.properties.identificatie).toMatch(/^\d{4}10\d{10}$/);
+  });
+});
+
+describe("BAG adapter", () => {
+  it("maps a verblijfsobject and its pand", async () => {
+    const requests = bag();
+    const result = await fetchUnit("0611010000508342", { retryDelayMs: 1 });
+    expect(result).toEqual({
+      unit: {
+        id: "0611010000508342",
+        kind: "verblijfsobject",
+        status: "Verblijfsobject in gebruik",
+        usePurposes: ["woonfunctie"],
+        surfaceM2: 84,
+        mainAddressId: "0611200000608342",
+      },
+      buildings: [{ id: "0611100000408245", buildYear: 1920, status: "Pand in gebruik" }],
+    });
+    expect(requests[0]?.pathname).toBe("/kadaster/bag/ogc/v2/collections/verblijfsobject/items");
+    expect(Object.fromEntries(requests[0]?.searchParams ?? [])).toEqual({ f: "json", identificatie: "0611010000508342", limit: "10" });
+    expect(requests[1]?.pathname).toBe(`/kadaster/bag/ogc/v2/collections/pand/items/${pand1920.id}`);
+  });
+
+  it("splits a mixed gebruiksdoel and follows every pand", async () => {
+    bag();
+    const result = await fetchUnit("0611010000508404");
+    expect(result?.unit.usePurposes).toEqual(["winkelfunctie", "woonfunctie"]);
+    expect(result?.buildings).toEqual([
+      { id: "0611100000408301", buildYear: 1965, status: "Pand in gebruik" },
+      { id: "0611100000408302", buildYear: 1998, status: "Verbouwing pand" },
+    ]);
+  });
+
+  it("returns null for an unknown unit and asks nothing for an id that is not a unit", async () => {
+    const requests = bag();
+    expect(await fetchUnit("0611010000999999")).toBeNull();
+    expect(requests).toHaveLength(1);
+    expect(await fetchUnit("0611100000408245")).toBeNull();
+    expect(await fetchUnit("0000000000000000")).toBeNull();
+    expect(requests).toHaveLength(1);
+  });
+
+  it("never follows a pand.href outside this API, and skips a pand that is gone", async () => {
+    const requests = bag();
+    const feature = vbo37.features[0];
+    const tampered = {
+      ...vbo37,
+      features: [
+        {
+          ...feature,
+          properties: {
+            ...feature?.properties,
+            "pand.href": [
+              "https://evil.example/kadaster/bag/ogc/v2/collections/pand/items/abc",
+              `${BAG_OGC_BASE}/collections/pand/items/../../verblijfsobject/items/x`,
+              `${BAG_OGC_BASE}/collections/pand/items/00000000-0000-5000-8000-000000000000`,
+              `${BAG_OGC_BASE}/collections/pand/items/${pand1920.id}`,
+            ],
+          },
+        },
+      ],
+    };
+    mockServer.use(http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, () => HttpResponse.json(tampered)));
+    const result = await fetchUnit("0611010000508342");
+    expect(result?.buildings.map((b) => b.id)).toEqual(["0611100000408245"]);
+    expect(requests.every((u) => u.hostname === "api.pdok.nl")).toBe(true);
+  });
+
+  it("keeps an unknown area and an implausible build year as null, never 0", async () => {
+    bag();
+    const feature = vbo37.features[0];
+    mockServer.use(
+      http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, () =>
+        HttpResponse.json({ ...vbo37, features: [{ ...feature, properties: { ...feature?.properties, oppervlakte: null } }] }),
+      ),
+      http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, () =>
+        HttpResponse.json({ ...pand1920, properties: { ...pand1920.properties, bouwjaar: 9999 } }),
+      ),
+    );
+    const result = await fetchUnit("0611010000508342");
+    expect(result?.unit.surfaceM2).toBeNull();
+    expect(result?.buildings[0]?.buildYear).toBeNull();
+  });
+
+  it("treats a malformed unit as a register error, not as a miss", async () => {
+    const feature = vbo37.features[0];
+    mockServer.use(
+      http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, () =>
+        HttpResponse.json({ ...vbo37, features: [{ ...feature, properties: { ...feature?.properties, status: 7 } }] }),
+      ),
+    );
+    await expect(fetchUnit("0611010000508342")).rejects.toBeInstanceOf(RegisterError);
+  });
+});
+
+describe("BAG helpers", () => {
+  it("knows the unit kind from the type code", () => {
+    expect(unitKind("0611010000508342")).toBe("verblijfsobject");
+    expect(unitKind("0569020000012435")).toBe("ligplaats");
+    expect(unitKind("0503030000103062")).toBe("standplaats");
+    expect(unitKind("0611100000408245")).toBeNull();
+  });
+
+  it("splits gebruiksdoel strings", () => {
+    expect(splitPurposes("winkelfunctie, woonfunctie,woonfunctie,")).toEqual(["winkelfunctie", "woonfunctie"]);
+    expect(splitPurposes(null)).toEqual([]);
+  });
+
+  it("takes the feature id from a pand.href only on the API's own path", () => {
+    expect(buildingFeatureId(`${BAG_OGC_BASE}/collections/pand/items/${pand1920.id}?f=json`)).toBe(pand1920.id);
+    expect(buildingFeatureId("https://api.pdok.nl/kadaster/bag/ogc/v1/collections/pand/items/x")).toBeNull();
+  });
+});

@@ -1,0 +1,118 @@
+import { HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
+import { CBS_ODATA_BASE, fetchNeighbourhood, KWB_TABLES, kwbAttribution } from "../../../src/data/live/cbs";
+import { RegisterError } from "../../../src/data/types";
+import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
+import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
+import emptySet from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
+import names from "../../fixtures/registers/cbs-85984NED-wijkenenbuurten-WK196306.json";
+import { mockServer } from "../../helpers/msw";
+
+/**
+ * Contract tests for the CBS KWB OData v3 adapter. Fixtures follow `TypedDataSet` and the
+ * `WijkenEnBuurten` dimension of table 85984NED (2024): `value` arrays, space-padded region
+ * codes and names, table-specific column suffixes, WOZ in ×1000 EUR, null where CBS publishes
+ * nothing. The codes and figures are illustrative, not CBS's published numbers.
+ */
+
+const TABLE = `${CBS_ODATA_BASE}/85984NED`;
+
+function cbs() {
+  const filters: { path: string; filter: string | null; format: string | null }[] = [];
+  mockServer.use(
+    http.get(`${TABLE}/TypedDataSet`, ({ request }) => {
+      const url = new URL(request.url);
+      const filter = url.searchParams.get("$filter");
+      filters.push({ path: "TypedDataSet", filter, format: url.searchParams.get("$format") });
+      if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
+      if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
+      return HttpResponse.json(emptySet);
+    }),
+    http.get(`${TABLE}/WijkenEnBuurten`, ({ request }) => {
+      const url = new URL(request.url);
+      filters.push({ path: "WijkenEnBuurten", filter: url.searchParams.get("$filter"), format: url.searchParams.get("$format") });
+      return HttpResponse.json(names);
+    }),
+  );
+  return filters;
+}
+
+describe("CBS fixtures are the OData v3 shape", () => {
+  it("pads region codes and uses the 2024 table's column keys", () => {
+    const row = buurt01.value[0];
+    expect(row?.WijkenEnBuurten).toBe("BU19630601  ");
+    expect(row?.Gemeentenaam_1).toMatch(/^Hoeksche Waard {2,}$/);
+    for (const key of Object.values(KWB_TABLES["85984NED"].columns)) expect(row).toHaveProperty(key);
+    expect(buurt02.value[0]?.GemiddeldeWOZWaardeVanWoningen_39).toBeNull();
+  });
+});
+
+describe("CBS adapter", () => {
+  it("maps a buurt: trimmed codes and names, WOZ kept in thousands, distances in km", async () => {
+    const filters = cbs();
+    const n = await fetchNeighbourhood("BU19630601", { retryDelayMs: 1 });
+    expect(n).toEqual({
+      code: "BU19630601",
+      name: "Klaaswaal-Kern",
+      districtCode: "WK196306",
+      districtName: "Klaaswaal",
+      municipalityCode: "GM1963",
+      municipalityName: "Hoeksche Waard",
+      tableId: "85984NED",
+      datasetYear: 2024,
+      inhabitants: 3105,
+      households: 1290,
+      avgHouseholdSize: 2.4,
+      avgWozThousands: 341,
+      pctOwnerOccupied: 71.2,
+      distGpKm: 0.7,
+      distSupermarketKm: 0.6,
+      distSchoolKm: 0.5,
+    });
+    expect(filters).toEqual(
+      expect.arrayContaining([
+        { path: "TypedDataSet", filter: "WijkenEnBuurten eq 'BU19630601'", format: "json" },
+        { path: "WijkenEnBuurten", filter: "startswith(Key,'BU19630601') or startswith(Key,'WK196306')", format: "json" },
+      ]),
+    );
+  });
+
+  it("keeps unpublished measures null, never 0", async () => {
+    cbs();
+    const n = await fetchNeighbourhood("BU19630602");
+    expect(n).toMatchObject({
+      name: "Klaaswaal-Buitengebied",
+      inhabitants: 45,
+      households: null,
+      avgHouseholdSize: null,
+      avgWozThousands: null,
+      pctOwnerOccupied: null,
+      distGpKm: 3.4,
+      distSchoolKm: null,
+    });
+  });
+
+  it("returns null when the table has no row for the buurt, and asks nothing for a bad code", async () => {
+    const filters = cbs();
+    expect(await fetchNeighbourhood("BU19639999")).toBeNull();
+    expect(filters).toHaveLength(2);
+    expect(await fetchNeighbourhood("BU1963' or 1 eq 1")).toBeNull();
+    expect(await fetchNeighbourhood("WK196306")).toBeNull();
+    expect(filters).toHaveLength(2);
+  });
+
+  it("treats a changed column type as a register error, not as a missing buurt", async () => {
+    cbs();
+    const row = { ...buurt01.value[0], GemiddeldeWOZWaardeVanWoningen_39: "341" };
+    mockServer.use(http.get(`${TABLE}/TypedDataSet`, () => HttpResponse.json({ ...buurt01, value: [row] })));
+    await expect(fetchNeighbourhood("BU19630601")).rejects.toBeInstanceOf(RegisterError);
+  });
+
+  it("cites CBS with the table and its year", () => {
+    expect(kwbAttribution()).toMatchObject({
+      register: "cbs-kwb",
+      licence: "CC BY 4.0",
+      text: "Statistics Netherlands (CBS), Kerncijfers wijken en buurten 2024 (table 85984NED)",
+    });
+  });
+});

@@ -1,0 +1,196 @@
+import { HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
+import {
+  addressByNummeraanduiding,
+  addressesAtPostcode,
+  FIELDS,
+  LOCATIESERVER_FREE_URL,
+  matchAddress,
+  normalisePostcode,
+  parseAddressDoc,
+  parsePoint,
+} from "../../../src/data/live/pdok-locatieserver";
+import { RegisterError } from "../../../src/data/types";
+import error400 from "../../fixtures/registers/locatieserver-error-400.json";
+import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
+import page2 from "../../fixtures/registers/locatieserver-free-3286LT-page2.json";
+import empty from "../../fixtures/registers/locatieserver-free-empty.json";
+import { mockServer } from "../../helpers/msw";
+
+/**
+ * Contract tests for the Locatieserver v3.1 `free` adapter. Fixtures are in the real wire format
+ * (envelope `response.{numFound,start,maxScore,numFoundExact,docs}`, `huisletter` and
+ * `huisnummertoevoeging` absent when empty, `centroide_ll` as `POINT(lon lat)`). Schenkeldijk 37,
+ * 3286LT Klaaswaal carries the real BAG ids from the reference; the other addresses at the
+ * postcode, the buurt/wijk codes and names are illustrative.
+ */
+
+const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
+const ALLOWED_PARAMS = new Set(["q", "fq", "fl", "rows", "start"]);
+const ALL_DOCS = [...page1.response.docs, ...page2.response.docs];
+
+/** A stand-in for the `free` endpoint: pages by `start`, filters `fq=huisnummer:N`, records every query. */
+function locatieserver() {
+  const requests: URLSearchParams[] = [];
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      requests.push(params);
+      if ([...params.keys()].some((k) => !ALLOWED_PARAMS.has(k))) return HttpResponse.json(error400, { status: 400 });
+      const number = params
+        .getAll("fq")
+        .map((fq) => /^huisnummer:(\d+)$/.exec(fq)?.[1])
+        .find(Boolean);
+      if (number !== undefined) {
+        const docs = ALL_DOCS.filter((d) => d.huisnummer === Number(number));
+        return HttpResponse.json({ response: { ...page1.response, numFound: docs.length, docs } });
+      }
+      if (params.get("q") !== "postcode:3286LT") return HttpResponse.json(empty);
+      return HttpResponse.json(params.get("start") === "0" ? page1 : page2);
+    }),
+  );
+  return requests;
+}
+
+describe("Locatieserver fixtures are the real wire format", () => {
+  it("has absent (not null) letter and addition, POINT(lon lat) and BAG-shaped ids", () => {
+    const [bare, withLetter, withAddition] = page1.response.docs;
+    expect(bare).not.toHaveProperty("huisletter");
+    expect(bare).not.toHaveProperty("huisnummertoevoeging");
+    expect(withLetter).toHaveProperty("huisletter", "A");
+    expect(withAddition).toHaveProperty("huisnummertoevoeging", "1");
+    for (const doc of ALL_DOCS) {
+      expect(doc.nummeraanduiding_id).toMatch(BAG_ID);
+      expect(doc.adresseerbaarobject_id).toMatch(BAG_ID);
+      expect(doc.centroide_ll).toMatch(/^POINT\(4\.\d+ 51\.\d+\)$/);
+      expect(typeof doc.huisnummer).toBe("number");
+    }
+  });
+});
+
+describe("Locatieserver adapter", () => {
+  it("maps every address at a postcode, paging with start, in BAG order", async () => {
+    const requests = locatieserver();
+    const found = await addressesAtPostcode("3286 lt", undefined, { retryDelayMs: 1 });
+    expect(found.map((a) => [a.houseNumber, a.houseLetter, a.houseNumberAddition])).toEqual([
+      [37, null, null],
+      [37, "A", null],
+      [39, null, "1"],
+      [39, null, "2"],
+      [41, "B", "2"],
+    ]);
+    expect(found[0]).toEqual({
+      id: "0611200000608342",
+      unitId: "0611010000508342",
+      postcode: "3286LT",
+      houseNumber: 37,
+      houseLetter: null,
+      houseNumberAddition: null,
+      street: "Schenkeldijk",
+      place: "Klaaswaal",
+      municipalityCode: "GM1963",
+      municipalityName: "Hoeksche Waard",
+      provinceCode: "PV28",
+      provinceName: "Zuid-Holland",
+      districtCode: "WK196306",
+      districtName: "Klaaswaal",
+      neighbourhoodCode: "BU19630601",
+      neighbourhoodName: "Klaaswaal-Kern",
+      // centroide_ll is POINT(lon lat): longitude first
+      lat: 51.76043099,
+      lon: 4.44064434,
+    });
+    for (const a of found) {
+      expect(a.id).toMatch(/^\d{4}20\d{10}$/);
+      expect(a.unitId).toMatch(/^\d{4}01\d{10}$/);
+    }
+    // Two pages: start advances by what came back.
+    expect(requests.map((p) => p.get("start"))).toEqual(["0", "3"]);
+  });
+
+  it("sends only parameters v3.1 knows, with validated values", async () => {
+    const requests = locatieserver();
+    await addressesAtPostcode("3286LT", 39, { retryDelayMs: 1 });
+    expect(requests).toHaveLength(1);
+    const params = requests[0] as URLSearchParams;
+    expect(new Set(params.keys())).toEqual(new Set(["q", "fq", "fl", "rows", "start"]));
+    expect(params.get("q")).toBe("postcode:3286LT");
+    expect(params.getAll("fq")).toEqual(["type:adres", "huisnummer:39"]);
+    expect(params.get("rows")).toBe("100");
+    expect(params.get("fl")).toBe(FIELDS);
+    expect(FIELDS).toMatch(/^([a-z_]+ )*[a-z_]+$/);
+  });
+
+  it("asks nothing for an invalid postcode or house number", async () => {
+    const requests = locatieserver();
+    expect(await addressesAtPostcode("0123AB", undefined)).toEqual([]);
+    expect(await addressesAtPostcode("1234SS", undefined)).toEqual([]);
+    expect(await addressesAtPostcode("1234AB) OR (*:*", undefined)).toEqual([]);
+    expect(await addressesAtPostcode("3286LT", 0)).toEqual([]);
+    expect(await addressByNummeraanduiding("0611010000508342")).toBeNull();
+    expect(requests).toHaveLength(0);
+  });
+
+  it("finds one address by number, then letter and addition", async () => {
+    locatieserver();
+    const at41 = await addressesAtPostcode("3286LT", 41);
+    expect(matchAddress(at41, { postcode: "3286LT", houseNumber: 41, houseLetter: "b", houseNumberAddition: "2" })?.id).toBe(
+      "0611200000608404",
+    );
+    expect(matchAddress(at41, { postcode: "3286LT", houseNumber: 41, houseLetter: null, houseNumberAddition: null })).toBeNull();
+  });
+
+  it("returns [] for an empty result", async () => {
+    locatieserver();
+    expect(await addressesAtPostcode("9999ZZ", undefined)).toEqual([]);
+  });
+
+  it("turns the 400 error body into a RegisterError", async () => {
+    mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(error400, { status: 400 })));
+    const error = await addressesAtPostcode("3286LT", undefined).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegisterError);
+    expect((error as RegisterError).register).toBe("pdok-locatieserver");
+    expect((error as RegisterError).message).toBe("PDOK Locatieserver rejected the address search (HTTP 400).");
+  });
+
+  it("treats an answer with no readable address as a format change, not as no addresses", async () => {
+    const broken = { response: { ...page1.response, docs: page1.response.docs.map((d) => ({ ...d, centroide_ll: "POINT(51.76 4.44)" })) } };
+    mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(broken)));
+    await expect(addressesAtPostcode("3286LT", undefined)).rejects.toThrow("PDOK Locatieserver answered in an unexpected format");
+  });
+
+  it("looks one address up by its nummeraanduiding id", async () => {
+    const requests: URLSearchParams[] = [];
+    mockServer.use(
+      http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+        requests.push(new URL(request.url).searchParams);
+        return HttpResponse.json({ response: { ...page1.response, numFound: 1, docs: [page1.response.docs[1]] } });
+      }),
+    );
+    expect((await addressByNummeraanduiding("0611200000608401"))?.houseLetter).toBe("A");
+    expect(requests[0]?.get("q")).toBe("nummeraanduiding_id:0611200000608401");
+    expect(requests[0]?.get("rows")).toBe("1");
+  });
+});
+
+describe("Locatieserver parsing", () => {
+  it("reads POINT(lon lat) longitude first and refuses points outside the Netherlands", () => {
+    expect(parsePoint("POINT(5.40168265 52.16646193)")).toEqual({ lon: 5.40168265, lat: 52.16646193 });
+    expect(parsePoint("POINT(52.16646193 5.40168265)")).toBeNull();
+    expect(parsePoint("POINT(155990.61 464256.19)")).toBeNull();
+  });
+
+  it("normalises postcodes", () => {
+    expect(normalisePostcode(" 3286 lt ")).toBe("3286LT");
+    expect(normalisePostcode("3286L")).toBeNull();
+    expect(normalisePostcode("1234SA")).toBeNull();
+  });
+
+  it("maps letter and addition to null when absent, and derives the wijk from the buurt", () => {
+    const doc = { ...page1.response.docs[0], wijkcode: undefined, wijknaam: undefined };
+    const address = parseAddressDoc(doc);
+    expect(address).toMatchObject({ houseLetter: null, houseNumberAddition: null, districtCode: "WK196306", districtName: null });
+    expect(parseAddressDoc({ ...doc, type: "weg" })).toBeNull();
+    expect(parseAddressDoc({ ...doc, nummeraanduiding_id: "0611010000608342" })).toBeNull();
+  });
+});
