@@ -105,6 +105,20 @@ describe("bad MCP requests get a clear, specific answer", () => {
     expect(JSON.stringify(badMsg)).toMatch(/steps/);
   });
 
+  it("turns a register failure into a clear tool error, and hides unexpected failures' details", async () => {
+    const register = await postMcp(token, { jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "Test_Register_Failure", arguments: {} } }, legacy);
+    const [failed] = await readMessages(register);
+    const result = failed?.result as { isError: boolean; content: Array<{ text: string }> };
+    expect(result.isError).toBe(true);
+    expect(result.content[0]?.text).toBe("EP-Online did not answer in time; try again later. (register: ep-online)");
+
+    const unexpected = await postMcp(token, { jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "Test_Unexpected_Failure", arguments: {} } }, legacy);
+    const body = JSON.stringify(await readMessages(unexpected));
+    expect(body).toContain("failed unexpectedly; the error was logged with request id");
+    expect(body).not.toContain("hunter2");
+    expect(body).not.toMatch(/at .*\.ts:\d+/);
+  });
+
   it("tags every MCP answer with a request id and never echoes the token", async () => {
     const res = await postMcp(token, "{bad json", legacy);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../src/auth/scopes";
+import { RegisterError } from "../../src/data/types";
 import type { ToolSpec } from "../../src/mcp/catalog";
 import { catalog } from "../../src/mcp/tools";
 
@@ -40,7 +41,37 @@ const progressProbe: ToolSpec<z.ZodObject<{ steps: z.ZodNumber }>, z.ZodObject<{
   render: (r) => `${r.steps} steps`,
 };
 
+const registerFailure: ToolSpec<z.ZodObject<{}>, z.ZodObject<{ ok: z.ZodBoolean }>> = {
+  name: "Test_Register_Failure",
+  title: "Register failure probe (tests only)",
+  description: "Fails the way a live register call fails.",
+  input: z.object({}),
+  output: z.object({ ok: z.boolean() }),
+  annotations: { readOnlyHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run() {
+    throw new RegisterError("ep-online", "EP-Online did not answer in time; try again later.");
+  },
+  render: () => "",
+};
+
+const unexpectedFailure: ToolSpec<z.ZodObject<{}>, z.ZodObject<{ ok: z.ZodBoolean }>> = {
+  name: "Test_Unexpected_Failure",
+  title: "Unexpected failure probe (tests only)",
+  description: "Throws an error with a secret-looking message.",
+  input: z.object({}),
+  output: z.object({ ok: z.boolean() }),
+  annotations: { readOnlyHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run() {
+    throw new Error("connection string postgres://admin:hunter2@db/internal failed");
+  },
+  render: () => "",
+};
+
 export function installProbeTools(): void {
+  if (!catalog.get(registerFailure.name)) catalog.add(registerFailure);
+  if (!catalog.get(unexpectedFailure.name)) catalog.add(unexpectedFailure);
   if (!catalog.get(writeProbe.name)) catalog.add(writeProbe);
   if (!catalog.get(progressProbe.name)) catalog.add(progressProbe);
 }
