@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -24,14 +25,24 @@ export const TEST_SETTINGS = {
   EXTERNAL_TOKEN_AUDIENCE: "pandgate-project",
 };
 
+/**
+ * The synthetic dataset (seed/seed.sql, from scripts/seed.mjs) as its statements: the generator
+ * writes exactly one statement per line, so every line that is not a comment is one statement.
+ */
+function readSeedStatements(): string[] {
+  const sql = readFileSync(path.join(import.meta.dirname, "seed", "seed.sql"), "utf8");
+  return sql.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("--"));
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  const seed = readSeedStatements();
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ...TEST_SETTINGS },
+          bindings: { TEST_MIGRATIONS: migrations, TEST_SEED: seed, ...TEST_SETTINGS },
         },
       }),
     ],

@@ -1,36 +1,76 @@
 // Starts the Worker under `wrangler dev` on loopback, for `npm run dev` and the end-to-end tests.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+const seedFile = path.join(root, "seed", "seed.sql");
 
 /** Random text for secrets that only live as long as one local run. */
 export function randomSecret(bytes = 32) {
   return randomBytes(bytes).toString("base64url");
 }
 
+/** Runs wrangler; resolves with its standard output (captured when `quiet`). */
 function run(args, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(wrangler, args, { cwd: root, stdio: options.quiet ? "pipe" : "inherit", env: { ...process.env, ...options.env } });
     let output = "";
-    child.stdout?.on("data", (d) => (output += d));
+    let stdout = "";
+    child.stdout?.on("data", (d) => {
+      output += d;
+      stdout += d;
+    });
     child.stderr?.on("data", (d) => (output += d));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} failed (${code}):\n${output}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} failed (${code}):\n${output}`)),
+    );
   });
 }
 
+/** The `dataset` value seed/seed.sql writes into service_meta (its last statement), or null. */
+function seedDataset() {
+  if (!existsSync(seedFile)) return null;
+  const match = /^INSERT OR REPLACE INTO service_meta \(key, value\) VALUES \('dataset', '([^']*)'\);$/m.exec(
+    readFileSync(seedFile, "utf8"),
+  );
+  return match ? match[1] : null;
+}
+
 /**
- * Applies the D1 migrations locally, then runs `wrangler dev` on 127.0.0.1:`port` with `vars`
- * (`--var NAME:value`), waits until it serves, and returns how to stop it.
+ * Loads seed/seed.sql into the local D1 database unless it already holds that dataset (the
+ * `dataset` row in service_meta), so restarts stay fast. Returns whether it loaded.
+ */
+async function loadSeed(persist, quiet) {
+  const wanted = seedDataset();
+  if (!wanted) return false;
+  const env = { CI: "true" };
+  const query = "SELECT value FROM service_meta WHERE key = 'dataset'";
+  const answer = await run(["d1", "execute", "DB", "--local", ...persist, "--json", "--command", query], { quiet: true, env });
+  let current = null;
+  try {
+    current = JSON.parse(answer)[0]?.results?.[0]?.value ?? null;
+  } catch {}
+  if (current === wanted) return false;
+  if (!quiet) console.log(`Loading the synthetic dataset into the local D1 database (${wanted})…`);
+  await run(["d1", "execute", "DB", "--local", ...persist, "--file", path.relative(root, seedFile)], { quiet: true, env });
+  return true;
+}
+
+/**
+ * Applies the D1 migrations locally, loads the synthetic dataset (seed/seed.sql) when the local
+ * database does not hold it yet (`seed: false` skips that), then runs `wrangler dev` on
+ * 127.0.0.1:`port` with `vars` (`--var NAME:value`), waits until it serves, and returns how to stop it.
  * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder).
  */
-export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = false, inspectorPort } = {}) {
+export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = false, inspectorPort, seed = true } = {}) {
   const persist = persistTo ? ["--persist-to", persistTo] : [];
   await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
+  if (seed) await loadSeed(persist, quiet);
   const args = [
     "dev",
     "--ip",

@@ -106,13 +106,21 @@ describe("bad MCP requests get a clear, specific answer", () => {
   });
 
   it("turns a register failure into a clear tool error, and hides unexpected failures' details", async () => {
-    const register = await postMcp(token, { jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "Test_Register_Failure", arguments: {} } }, legacy);
+    const register = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "Test_Register_Failure", arguments: {} } },
+      legacy,
+    );
     const [failed] = await readMessages(register);
     const result = failed?.result as { isError: boolean; content: Array<{ text: string }> };
     expect(result.isError).toBe(true);
     expect(result.content[0]?.text).toBe("EP-Online did not answer in time; try again later. (register: ep-online)");
 
-    const unexpected = await postMcp(token, { jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "Test_Unexpected_Failure", arguments: {} } }, legacy);
+    const unexpected = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "Test_Unexpected_Failure", arguments: {} } },
+      legacy,
+    );
     const body = JSON.stringify(await readMessages(unexpected));
     expect(body).toContain("failed unexpectedly; the error was logged with request id");
     expect(body).not.toContain("hunter2");

@@ -1,5 +1,5 @@
-import type { Client } from "@modelcontextprotocol/client";
 import { env } from "cloudflare:workers";
+import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { catalog } from "../src/mcp/tools";
 import { connectClient } from "./helpers/mcp";
@@ -48,7 +48,9 @@ let labelled: Row;
 let unlabelled: Row;
 let withLetter: Row;
 beforeAll(async () => {
-  labelled = await pick("EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.surface_m2 IS NOT NULL AND a.house_letter IS NULL AND a.house_number_addition IS NULL");
+  labelled = await pick(
+    "EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.surface_m2 IS NOT NULL AND a.house_letter IS NULL AND a.house_number_addition IS NULL",
+  );
   unlabelled = await pick("NOT EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.kind = 'verblijfsobject'");
   withLetter = await pick("a.house_letter IS NOT NULL AND a.house_number_addition IS NOT NULL");
 });
@@ -59,7 +61,12 @@ describe("lookups", () => {
     const spaced = `${labelled.postcode.slice(0, 4)} ${labelled.postcode.slice(4).toLowerCase()}`;
     const r = await call(c, "Get_Addresses_for_Postcode", { postcode: spaced, pageSize: 2 });
     expect(r.isError).toBeFalsy();
-    const out = r.structuredContent as { postcode: string; total: number; addresses: Array<{ houseNumber: number; postcode: string }>; sources: Array<{ synthetic: boolean }> };
+    const out = r.structuredContent as {
+      postcode: string;
+      total: number;
+      addresses: Array<{ houseNumber: number; postcode: string }>;
+      sources: Array<{ synthetic: boolean }>;
+    };
     expect(out.postcode).toBe(labelled.postcode);
     expect(out.addresses.length).toBeLessThanOrEqual(2);
     expect(out.total).toBeGreaterThanOrEqual(out.addresses.length);
@@ -79,7 +86,11 @@ describe("lookups", () => {
     const label = await call(c, "Get_Property_Energy_Label", { addressId: labelled.id });
     expect((label.structuredContent as { current: { energyClass: string } | null }).current?.energyClass).toBeTruthy();
     const none = await call(c, "Get_Property_Energy_Label", { addressId: unlabelled.id });
-    const noneOut = none.structuredContent as { current: null; validity: { status: string }; expectedFromBuildYear: { label: string } | null };
+    const noneOut = none.structuredContent as {
+      current: null;
+      validity: { status: string };
+      expectedFromBuildYear: { label: string } | null;
+    };
     expect(noneOut.current).toBeNull();
     expect(noneOut.validity.status).toBe("none");
     const location = await call(c, "Analyze_Property_Location", key);
@@ -123,13 +134,20 @@ describe("bad input gets a specific error and changes nothing", () => {
     expect(text(r)).toMatch(/No address .* is known\. The nearest house numbers at .* are: /);
     const letter = await call(c, "Get_Property_Data", { postcode: labelled.postcode, houseNumber: `${labelled.house_number}Q` });
     expect(letter.isError).toBe(true);
-    expect(text(letter)).toContain(`At ${labelled.postcode.slice(0, 4)} ${labelled.postcode.slice(4)} ${labelled.house_number} there are: ${labelled.house_number}`);
+    expect(text(letter)).toContain(
+      `At ${labelled.postcode.slice(0, 4)} ${labelled.postcode.slice(4)} ${labelled.house_number} there are: ${labelled.house_number}`,
+    );
   });
 
   it("writes nothing when an assessment cannot be made", async () => {
     const c = await client();
     const before = await assessmentCount();
-    for (const args of [{ postcode: "1234 SA", houseNumber: 1 }, { postcode: labelled.postcode, houseNumber: 99999 }, { addressId: "0307010000463990" }, {}]) {
+    for (const args of [
+      { postcode: "1234 SA", houseNumber: 1 },
+      { postcode: labelled.postcode, houseNumber: 99999 },
+      { addressId: "0307010000463990" },
+      {},
+    ]) {
       const r = await call(c, "Quick_Assess_Property", args);
       expect(r.isError, JSON.stringify(args)).toBe(true);
     }
@@ -142,14 +160,24 @@ describe("quick assessment", () => {
     const identity = newIdentity({ tenantId: TENANT_A });
     const c = await client(identity);
     const steps: Array<{ progress: number; total?: number; message?: string }> = [];
-    const r = await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: labelled.id } }, { onprogress: (p) => steps.push(p) });
+    const r = await c.callTool(
+      { name: "Quick_Assess_Property", arguments: { addressId: labelled.id } },
+      { onprogress: (p) => steps.push(p) },
+    );
     expect(r.isError).toBeFalsy();
-    const out = catalog.get("Quick_Assess_Property")?.output.parse(r.structuredContent) as { assessmentId: string; disclaimer: string; value: { mid: number } | null; engineVersion: string };
+    const out = catalog.get("Quick_Assess_Property")?.output.parse(r.structuredContent) as {
+      assessmentId: string;
+      disclaimer: string;
+      value: { mid: number } | null;
+      engineVersion: string;
+    };
     expect(steps.map((s) => s.progress)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(steps.every((s) => s.total === 5)).toBe(true);
     expect(steps.at(-1)?.message).toBe(`Saved as ${out.assessmentId}`);
     expect(out.disclaimer).toContain("not an appraisal");
-    const row = await env.DB.prepare("SELECT owner_key, tenant_id, address_id, engine_version FROM assessments WHERE id = ?").bind(out.assessmentId).first();
+    const row = await env.DB.prepare("SELECT owner_key, tenant_id, address_id, engine_version FROM assessments WHERE id = ?")
+      .bind(out.assessmentId)
+      .first();
     expect(row).toEqual({ owner_key: identity.userKey, tenant_id: TENANT_A, address_id: labelled.id, engine_version: out.engineVersion });
   });
 
@@ -167,13 +195,18 @@ describe("isolation between users and tenants", () => {
     const dave = newIdentity({ tenantId: TENANT_A, roles: ["Admin"] });
     const [a, b, cc, d] = await Promise.all([client(alice), client(bob), client(carol), client(dave)]);
 
-    const assessed = async (c: Client, id: string) =>
-      (catalog.get("Quick_Assess_Property")?.output.parse((await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: id } })).structuredContent) as { assessmentId: string }).assessmentId;
+    const assessed = async (c: Client, id: string) => {
+      const result = await c.callTool({ name: "Quick_Assess_Property", arguments: { addressId: id } });
+      return (result.structuredContent as { assessmentId: string }).assessmentId;
+    };
     const aliceId = await assessed(a, labelled.id);
     const bobId = await assessed(b, unlabelled.id);
     const carolId = await assessed(cc, labelled.id);
 
-    const listOf = async (c: Client) => ((await call(c, "Get_Assessed_Properties", {})).structuredContent as { properties: Array<{ assessmentId: string }> }).properties.map((p) => p.assessmentId);
+    const listOf = async (c: Client) =>
+      ((await call(c, "Get_Assessed_Properties", {})).structuredContent as { properties: Array<{ assessmentId: string }> }).properties.map(
+        (p) => p.assessmentId,
+      );
     expect(await listOf(a)).toEqual([aliceId]);
     expect(await listOf(b)).toEqual([bobId]);
 
@@ -187,7 +220,10 @@ describe("isolation between users and tenants", () => {
     expect(steal.isError).toBe(true);
     expect(await env.DB.prepare("SELECT id FROM assessments WHERE id = ?").bind(aliceId).first()).not.toBeNull();
 
-    const tenantOf = async (c: Client) => ((await call(c, "Get_Tenant_Assessments", { pageSize: 100 })).structuredContent as { assessments: Array<{ assessmentId: string }> }).assessments.map((x) => x.assessmentId);
+    const tenantOf = async (c: Client) =>
+      (
+        (await call(c, "Get_Tenant_Assessments", { pageSize: 100 })).structuredContent as { assessments: Array<{ assessmentId: string }> }
+      ).assessments.map((x) => x.assessmentId);
     const daveSees = await tenantOf(d);
     expect(daveSees).toEqual(expect.arrayContaining([aliceId, bobId]));
     expect(daveSees).not.toContain(carolId);
@@ -198,7 +234,9 @@ describe("isolation between users and tenants", () => {
 
     expect((await a.listTools()).tools.map((t) => t.name)).not.toContain("Get_Tenant_Assessments");
     expect((await d.listTools()).tools.map((t) => t.name)).toContain("Get_Tenant_Assessments");
-    await expect(a.callTool({ name: "Get_Tenant_Assessments", arguments: {} })).rejects.toThrow(/only available to users with the app role Admin/);
+    await expect(a.callTool({ name: "Get_Tenant_Assessments", arguments: {} })).rejects.toThrow(
+      /only available to users with the app role Admin/,
+    );
 
     const own = await call(a, "Delete_Property_Assessment", { assessmentId: aliceId });
     expect(own.isError).toBeFalsy();

@@ -208,7 +208,8 @@ export function valueRange(
   municipality: Municipality | null,
   energy: AssessmentResult["energy"],
 ): { value: AssessmentResult["value"]; reason: string | null } {
-  if (!municipality) return { value: null, reason: "No average value per m² is known for this municipality." };
+  if (!municipality || !(municipality.wozPerM2 > 0))
+    return { value: null, reason: "No average value per m² is known for this municipality." };
   if (!unit || unit.surfaceM2 === null || unit.surfaceM2 <= 0)
     return { value: null, reason: "The usable area is unknown, so no value range can be given." };
   if (!unit.usePurposes.includes("woonfunctie"))

@@ -76,8 +76,15 @@ describe("BAG address ids", () => {
   });
 
   it("formats addresses the Dutch way", () => {
-    expect(formatAddress({ street: "Lijsterstraat", houseNumber: 20, houseLetter: "A", houseNumberAddition: "2", postcode: "3815DT", place: "Amersfoort" })).toBe(
-      "Lijsterstraat 20A-2, 3815 DT Amersfoort",
-    );
+    expect(
+      formatAddress({
+        street: "Lijsterstraat",
+        houseNumber: 20,
+        houseLetter: "A",
+        houseNumberAddition: "2",
+        postcode: "3815DT",
+        place: "Amersfoort",
+      }),
+    ).toBe("Lijsterstraat 20A-2, 3815 DT Amersfoort");
   });
 });

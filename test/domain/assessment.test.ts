@@ -7,31 +7,115 @@ const src = { register: "synthetic", retrievedAt: "2026-11-01T00:00:00Z", synthe
 const NOW = new Date("2026-11-21T12:00:00Z");
 
 const address: Address = {
-  id: "0363209000000001", unitId: "0363019000000001", isMain: true, postcode: "1011AB", houseNumber: 1, houseLetter: null, houseNumberAddition: null,
-  street: "Teststraat", place: "Amsterdam", municipalityCode: "GM0363", municipalityName: "Amsterdam", neighbourhoodCode: "BU0363AF08", lat: 52.37, lon: 4.9, source: src,
+  id: "0363209000000001",
+  unitId: "0363019000000001",
+  isMain: true,
+  postcode: "1011AB",
+  houseNumber: 1,
+  houseLetter: null,
+  houseNumberAddition: null,
+  street: "Teststraat",
+  place: "Amsterdam",
+  municipalityCode: "GM0363",
+  municipalityName: "Amsterdam",
+  neighbourhoodCode: "BU0363AF08",
+  lat: 52.37,
+  lon: 4.9,
+  source: src,
 };
-const amsterdam: Municipality = { code: "GM0363", name: "Amsterdam", provinceCode: "PV27", provinceName: "Noord-Holland", coropName: "Groot-Amsterdam", wozPerM2: 5751, wozPerM2Year: 2024, source: src };
+const amsterdam: Municipality = {
+  code: "GM0363",
+  name: "Amsterdam",
+  provinceCode: "PV27",
+  provinceName: "Noord-Holland",
+  coropName: "Groot-Amsterdam",
+  wozPerM2: 5751,
+  wozPerM2Year: 2024,
+  source: src,
+};
 function unit(over: Partial<Unit> = {}): Unit {
-  return { id: address.unitId, kind: "verblijfsobject", surfaceM2: 100, usePurposes: ["woonfunctie"], status: "Verblijfsobject in gebruik", dwellingType: "appartement", inResearch: false, buildings: [{ id: "0363109000000001", buildYear: 1930, status: "Pand in gebruik", source: src }], source: src, ...over };
+  return {
+    id: address.unitId,
+    kind: "verblijfsobject",
+    surfaceM2: 100,
+    usePurposes: ["woonfunctie"],
+    status: "Verblijfsobject in gebruik",
+    dwellingType: "appartement",
+    inResearch: false,
+    buildings: [{ id: "0363109000000001", buildYear: 1930, status: "Pand in gebruik", source: src }],
+    source: src,
+    ...over,
+  };
 }
 function label(over: Partial<EnergyLabel> = {}): EnergyLabel {
-  return { id: "l1", unitId: address.unitId, energyClass: "A", registeredAt: "2022-03-01T00:00:00Z", inspectedAt: "2022-02-20T00:00:00Z", validUntil: "2032-02-20T00:00:00Z", method: "NTA 8800", calculationType: "NTA 8800:2022", ep2KwhM2: 140, energyIndex: null, buildingType: "Appartement", source: src, ...over };
+  return {
+    id: "l1",
+    unitId: address.unitId,
+    energyClass: "A",
+    registeredAt: "2022-03-01T00:00:00Z",
+    inspectedAt: "2022-02-20T00:00:00Z",
+    validUntil: "2032-02-20T00:00:00Z",
+    method: "NTA 8800",
+    calculationType: "NTA 8800:2022",
+    ep2KwhM2: 140,
+    energyIndex: null,
+    buildingType: "Appartement",
+    source: src,
+    ...over,
+  };
 }
 const hood: Neighbourhood = {
-  code: "BU0363AF08", name: "Testbuurt", districtCode: "WK0363AF", districtName: "Testwijk", municipalityCode: "GM0363", municipalityName: "Amsterdam", datasetYear: 2024,
-  inhabitants: 2400, households: 1300, avgHouseholdSize: 1.8, avgWozThousands: 512, pctOwnerOccupied: 31, pctBuiltBefore1945: 70,
-  distancesKm: { gp: 0.4, supermarket: 0.3, school: 0.5, station: 1.2 }, liveabilityClass: 6, liveabilityDeviation: 0.05, crimePer1000: 45,
-  floodDepthClass: "20-50", soilType: "peat", foundationRiskArea: true, source: src,
+  code: "BU0363AF08",
+  name: "Testbuurt",
+  districtCode: "WK0363AF",
+  districtName: "Testwijk",
+  municipalityCode: "GM0363",
+  municipalityName: "Amsterdam",
+  datasetYear: 2024,
+  inhabitants: 2400,
+  households: 1300,
+  avgHouseholdSize: 1.8,
+  avgWozThousands: 512,
+  pctOwnerOccupied: 31,
+  pctBuiltBefore1945: 70,
+  distancesKm: { gp: 0.4, supermarket: 0.3, school: 0.5, station: 1.2 },
+  liveabilityClass: 6,
+  liveabilityDeviation: 0.05,
+  crimePer1000: 45,
+  floodDepthClass: "20-50",
+  soilType: "peat",
+  foundationRiskArea: true,
+  source: src,
 };
 
 describe("label rules (statutory tables)", () => {
   it("maps EP2 and Energie-Index values to classes at the band edges", () => {
     expect([160, 160.01, 190, 190.01, 250, 290, 335, 380, 380.01].map(classFromEp2)).toEqual(["A", "B", "B", "C", "C", "D", "E", "F", "G"]);
-    expect([0.5, 0.51, 1.05, 1.06, 1.3, 1.6, 2.0, 2.4, 2.9, 2.91].map(classFromEnergyIndex)).toEqual(["A++", "A+", "A", "B", "B", "C", "D", "E", "F", "G"]);
+    expect([0.5, 0.51, 1.05, 1.06, 1.3, 1.6, 2.0, 2.4, 2.9, 2.91].map(classFromEnergyIndex)).toEqual([
+      "A++",
+      "A+",
+      "A",
+      "B",
+      "B",
+      "C",
+      "D",
+      "E",
+      "F",
+      "G",
+    ]);
   });
 
   it("expects a label from the build year by the WWS fallback table", () => {
-    expect([2002, 2001, 1999, 1991, 1983, 1978, 1976, 1900].map(expectedLabelForBuildYear)).toEqual(["A", "B", "C", "D", "E", "F", "G", "G"]);
+    expect([2002, 2001, 1999, 1991, 1983, 1978, 1976, 1900].map(expectedLabelForBuildYear)).toEqual([
+      "A",
+      "B",
+      "C",
+      "D",
+      "E",
+      "F",
+      "G",
+      "G",
+    ]);
   });
 
   it("gives the label effect as 2 % per class step relative to C", () => {
@@ -41,7 +125,15 @@ describe("label rules (statutory tables)", () => {
 
 describe("quick assessment, worked by hand", () => {
   it("Amsterdam, 100 m², valid label A: 5751 × 100 × 1.04 = 598,104 → €508k – €688k (±15 %)", () => {
-    const r = assess({ address, addressLabel: "Teststraat 1, 1011 AB Amsterdam", unit: unit(), labels: [label()], neighbourhood: hood, municipality: amsterdam, now: NOW });
+    const r = assess({
+      address,
+      addressLabel: "Teststraat 1, 1011 AB Amsterdam",
+      unit: unit(),
+      labels: [label()],
+      neighbourhood: hood,
+      municipality: amsterdam,
+      now: NOW,
+    });
     expect(r.engineVersion).toBe(ENGINE_VERSION);
     expect(r.value).toMatchObject({ low: 508_000, mid: 598_000, high: 688_000, rangePct: 15, confidence: "B" });
     expect(r.value?.basis).toMatchObject({ eurPerM2: 5751, surfaceM2: 100, labelAdjustmentPct: 4 });
@@ -52,21 +144,37 @@ describe("quick assessment, worked by hand", () => {
 
   it("expired label G, 1965, peat: no label effect, ±20 %, asbestos high, foundation high, flood attention", () => {
     const r = assess({
-      address, addressLabel: "x",
+      address,
+      addressLabel: "x",
       unit: unit({ surfaceM2: 80, buildings: [{ id: "0363109000000002", buildYear: 1965, status: "Pand in gebruik", source: src }] }),
       labels: [label({ energyClass: "G", ep2KwhM2: 420, validUntil: "2020-01-01T00:00:00Z", registeredAt: "2010-01-01T00:00:00Z" })],
-      neighbourhood: hood, municipality: amsterdam, now: NOW,
+      neighbourhood: hood,
+      municipality: amsterdam,
+      now: NOW,
     });
     // 5751 × 80 = 460,080 → mid 460,000; ×0.8 = 368,064 → 368,000; ×1.2 = 552,096 → 552,000
     expect(r.value).toMatchObject({ low: 368_000, mid: 460_000, high: 552_000, rangePct: 20, confidence: "C" });
     expect(r.value?.basis.labelAdjustmentPct).toBe(0);
     const rules = Object.fromEntries(r.risks.map((x) => [x.rule, x.severity]));
-    expect(rules).toEqual({ "energy.label-expired": "attention", "risk.asbestos": "high", "risk.foundation": "high", "risk.flood": "attention" });
+    expect(rules).toEqual({
+      "energy.label-expired": "attention",
+      "risk.asbestos": "high",
+      "risk.foundation": "high",
+      "risk.flood": "attention",
+    });
     expect(r.dataGaps.join(" ")).toContain("expired on 2020-01-01");
   });
 
   it("no label, no area: lists what is missing instead of inventing numbers", () => {
-    const r = assess({ address, addressLabel: "x", unit: unit({ surfaceM2: null, buildings: [{ id: "0363109000000003", buildYear: 1996, status: "Pand in gebruik", source: src }] }), labels: [], neighbourhood: null, municipality: amsterdam, now: NOW });
+    const r = assess({
+      address,
+      addressLabel: "x",
+      unit: unit({ surfaceM2: null, buildings: [{ id: "0363109000000003", buildYear: 1996, status: "Pand in gebruik", source: src }] }),
+      labels: [],
+      neighbourhood: null,
+      municipality: amsterdam,
+      now: NOW,
+    });
     expect(r.value).toBeNull();
     expect(r.energy).toMatchObject({ label: null, status: "none", expectedFromBuildYear: "C" });
     expect(r.dataGaps).toEqual(
@@ -81,16 +189,28 @@ describe("quick assessment, worked by hand", () => {
   });
 
   it("flags a non-residential unit and gives no dwelling value", () => {
-    const r = assess({ address, addressLabel: "x", unit: unit({ usePurposes: ["kantoorfunctie"] }), labels: [], neighbourhood: hood, municipality: amsterdam, now: NOW });
+    const r = assess({
+      address,
+      addressLabel: "x",
+      unit: unit({ usePurposes: ["kantoorfunctie"] }),
+      labels: [],
+      neighbourhood: hood,
+      municipality: amsterdam,
+      now: NOW,
+    });
     expect(r.value).toBeNull();
     expect(r.registerChecks.map((c) => c.rule)).toContain("bag.not-residential");
   });
 
   it("1970s systeembouw on sand outside a problem area: asbestos high, no foundation flag", () => {
     const r = assess({
-      address, addressLabel: "x",
+      address,
+      addressLabel: "x",
       unit: unit({ buildings: [{ id: "0363109000000004", buildYear: 1972, status: "Pand in gebruik", source: src }] }),
-      labels: [label()], neighbourhood: { ...hood, soilType: "sand", foundationRiskArea: false, floodDepthClass: "0" }, municipality: amsterdam, now: NOW,
+      labels: [label()],
+      neighbourhood: { ...hood, soilType: "sand", foundationRiskArea: false, floodDepthClass: "0" },
+      municipality: amsterdam,
+      now: NOW,
     });
     expect(r.risks.map((x) => [x.rule, x.severity])).toEqual([["risk.asbestos", "high"]]);
   });

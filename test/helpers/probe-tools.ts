@@ -41,12 +41,15 @@ const progressProbe: ToolSpec<z.ZodObject<{ steps: z.ZodNumber }>, z.ZodObject<{
   render: (r) => `${r.steps} steps`,
 };
 
-const registerFailure: ToolSpec<z.ZodObject<{}>, z.ZodObject<{ ok: z.ZodBoolean }>> = {
+const noInput = z.object({});
+const okOutput = z.object({ ok: z.boolean() });
+
+const registerFailure: ToolSpec<typeof noInput, typeof okOutput> = {
   name: "Test_Register_Failure",
   title: "Register failure probe (tests only)",
   description: "Fails the way a live register call fails.",
-  input: z.object({}),
-  output: z.object({ ok: z.boolean() }),
+  input: noInput,
+  output: okOutput,
   annotations: { readOnlyHint: true },
   requiredScopes: [SCOPE_READ],
   async run() {
@@ -55,12 +58,12 @@ const registerFailure: ToolSpec<z.ZodObject<{}>, z.ZodObject<{ ok: z.ZodBoolean 
   render: () => "",
 };
 
-const unexpectedFailure: ToolSpec<z.ZodObject<{}>, z.ZodObject<{ ok: z.ZodBoolean }>> = {
+const unexpectedFailure: ToolSpec<typeof noInput, typeof okOutput> = {
   name: "Test_Unexpected_Failure",
   title: "Unexpected failure probe (tests only)",
   description: "Throws an error with a secret-looking message.",
-  input: z.object({}),
-  output: z.object({ ok: z.boolean() }),
+  input: noInput,
+  output: okOutput,
   annotations: { readOnlyHint: true },
   requiredScopes: [SCOPE_READ],
   async run() {
