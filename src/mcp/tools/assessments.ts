@@ -1,20 +1,10 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
+import { assessAddress } from "../../data/assess-address";
 import type { SavedAssessment } from "../../data/assessments";
-import { formatAddress } from "../../domain/address-input";
-import {
-  AssessmentResultSchema,
-  assemble,
-  buildYearOf,
-  buildYearRisks,
-  ENGINE_VERSION,
-  energySection,
-  locationFlags,
-  registerChecks,
-  valueRange,
-} from "../../domain/assessment";
+import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
 import { ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, syntheticNote } from "./shared";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,30 +54,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     const total = 5;
     await progress.report(0, total, "Finding the address");
     const address = await resolveAddress(services, args);
-    const label = formatAddress(address);
-    await progress.report(1, total, `Checking the register for ${label}`);
-    const unit = await services.data.unit(address.unitId);
-    const checks = registerChecks(unit);
-    const buildYear = buildYearOf(unit);
-    await progress.report(2, total, "Reading the energy label");
-    const labels = await services.data.energyLabels(address.unitId);
-    const now = services.now();
-    const energy = energySection(labels, buildYear, now);
-    await progress.report(3, total, "Reading the neighbourhood");
-    const [neighbourhood, municipality] = await Promise.all([
-      address.neighbourhoodCode ? services.data.neighbourhood(address.neighbourhoodCode) : Promise.resolve(null),
-      services.data.municipality(address.municipalityCode),
-    ]);
-    await progress.report(4, total, "Estimating the value range and risks");
-    const inputs = { address, addressLabel: label, unit, labels, neighbourhood, municipality, now };
-    const result = assemble(inputs, {
-      checks,
-      buildYear,
-      energy,
-      value: valueRange(unit, municipality, energy.energy),
-      risks: buildYearRisks(buildYear, neighbourhood),
-      flags: locationFlags(neighbourhood),
-    });
+    const { label, result, sources } = await assessAddress(services, address, (step, message) => progress.report(step, total, message));
     if (signal.aborted) throw new ToolError("The assessment was cancelled; nothing was saved.");
     const saved = await services.assessments.save({
       ownerKey: caller.identity.userKey,
@@ -100,7 +67,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
       result,
     });
     await progress.report(5, total, `Saved as ${saved.id}`);
-    return { ...result, assessmentId: saved.id, sources: sourcesOf(address, unit, ...labels, neighbourhood, municipality) };
+    return { ...result, assessmentId: saved.id, sources };
   },
   render(r) {
     return `Assessment ${r.assessmentId}\n${renderResult(r)}${syntheticNote(r.sources)}`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Services } from "../../data/services";
+import { sourcesOf } from "../../data/sources";
 import { type Address, type Source, SourceSchema } from "../../data/types";
 import { formatAddress, formatHouseNumber, parseAddressId, parseAddressKey } from "../../domain/address-input";
 import { ToolError } from "../catalog";
@@ -61,16 +62,7 @@ export function addressOut(a: Address): AddressOutT {
   };
 }
 
-/** Distinct sources, in order of first appearance. */
-export function sourcesOf(...items: Array<{ source: Source } | null | undefined>): Source[] {
-  const seen = new Map<string, Source>();
-  for (const item of items) {
-    if (!item) continue;
-    const key = `${item.source.register}|${item.source.retrievedAt}|${item.source.synthetic}`;
-    if (!seen.has(key)) seen.set(key, item.source);
-  }
-  return [...seen.values()];
-}
+export { sourcesOf };
 
 export function syntheticNote(sources: Source[]): string {
   return sources.some((s) => s.synthetic) ? "\n(Synthetic demonstration data, not real registers.)" : "";
