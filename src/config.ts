@@ -48,6 +48,7 @@ const ConfigSchema = z.object({
   PUBLIC_URL: publicUrl,
   MAX_REQUEST_BYTES: positiveInt(256 * 1024, 4 * 1024 * 1024),
   DATA_SOURCE: z.enum(["synthetic", "live"], { error: "must be synthetic or live" }).default("synthetic"),
+  MAX_CONCURRENT_JOBS: positiveInt(2, 20),
 });
 
 export interface ExternalTokenConfig {
@@ -77,6 +78,8 @@ export interface Config {
   dataSource: "synthetic" | "live";
   /** EP-Online API key (live energy labels); a Worker secret. */
   epOnlineApiKey?: string;
+  /** Portfolio jobs one user may have running at once. */
+  maxConcurrentJobs: number;
 }
 
 const WHERE_TO_FIX: Record<string, string> = {
@@ -86,6 +89,7 @@ const WHERE_TO_FIX: Record<string, string> = {
   OPERATOR_SECRET:
     "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
   ALLOWED_TENANT_IDS: "set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids",
+  MAX_CONCURRENT_JOBS: "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
   DATA_SOURCE: 'set DATA_SOURCE under [vars] in wrangler.toml to "synthetic" (default) or "live"',
   EXTERNAL_TOKEN_ISSUER: "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
   PUBLIC_URL: 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
@@ -145,10 +149,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     });
     throw new ConfigError(`pandgate cannot start, its configuration is invalid:\n${lines.join("\n")}`);
   }
-  const { PUBLIC_URL, MAX_REQUEST_BYTES, DATA_SOURCE } = parsed.data;
+  const { PUBLIC_URL, MAX_REQUEST_BYTES, DATA_SOURCE, MAX_CONCURRENT_JOBS } = parsed.data;
   const epOnlineApiKey = text(env, "EP_ONLINE_API_KEY");
   return {
     dataSource: DATA_SOURCE,
+    maxConcurrentJobs: MAX_CONCURRENT_JOBS,
     ...(epOnlineApiKey !== undefined && { epOnlineApiKey }),
     publicOrigin: PUBLIC_URL,
     mcpResource: `${PUBLIC_URL}/mcp`,

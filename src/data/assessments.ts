@@ -66,6 +66,28 @@ export class AssessmentStore {
     return saved;
   }
 
+  /** Saves an assessment under a fixed id; a second save of the same id changes nothing. */
+  async saveOnce(a: Omit<SavedAssessment, "createdAt"> & { createdAt?: string }): Promise<void> {
+    await this.db
+      .prepare(
+        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING`,
+      )
+      .bind(
+        a.id,
+        a.ownerKey,
+        a.tenantId,
+        a.addressId,
+        a.addressLabel,
+        JSON.stringify(a.inputs),
+        JSON.stringify(a.result),
+        a.engineVersion,
+        a.createdAt ?? new Date().toISOString(),
+        a.jobId,
+      )
+      .run();
+  }
+
   /** The owner's assessed addresses, each with its latest assessment, newest first. */
   async latestPerAddress(ownerKey: string, limit: number, offset: number): Promise<Page<SavedAssessment>> {
     const [rows, count] = await this.db.batch<Row>([

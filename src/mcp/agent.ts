@@ -1,5 +1,8 @@
 import { Agent } from "agents";
 import { createMcpHandler } from "agents/mcp/server";
+import { createServices } from "../data/services";
+import { PortfolioJobs } from "../jobs/portfolio";
+import { config } from "../runtime";
 import { type Caller, CallerSchema } from "./caller";
 import { buildMcpServer } from "./server";
 import { catalog } from "./tools";
@@ -8,12 +11,30 @@ import { catalog } from "./tools";
  * One Durable Object per signed-in user. The gateway calls `serveMcp` with each authenticated
  * request and the caller's identity and scopes for that request; the agent answers it with the
  * MCP SDK v2 handler. Nothing about the caller is kept between requests, so a refreshed,
- * narrowed or revoked grant is seen on the very next call.
+ * narrowed or revoked grant is seen on the very next call. Long work (portfolio jobs) lives here
+ * too: its state is in this object's SQLite storage and its batches run under the agents
+ * scheduler, so a job outlives the request, the connection and an eviction.
  */
 export class PandgateAgent extends Agent<Env> {
+  #jobs?: PortfolioJobs;
+
+  get jobs(): PortfolioJobs {
+    this.#jobs ??= new PortfolioJobs(
+      {
+        sql: this.sql.bind(this),
+        scheduleBatch: async (jobId) => {
+          await this.schedule(0, "runPortfolioBatch", { jobId });
+        },
+      },
+      config.maxConcurrentJobs,
+    );
+    return this.#jobs;
+  }
+
   async serveMcp(request: Request, callerInput: Caller): Promise<Response> {
     const caller = CallerSchema.parse(callerInput);
-    const handler = createMcpHandler(() => buildMcpServer(catalog, caller, this.env), {
+    const jobs = this.jobs;
+    const handler = createMcpHandler(() => buildMcpServer(catalog, caller, this.env, jobs), {
       route: "/mcp",
       // The gateway addresses every request to the configured public URL and has already
       // checked the browser Origin against it; see src/mcp/gateway.ts.
@@ -22,5 +43,16 @@ export class PandgateAgent extends Agent<Env> {
       corsOptions: false,
     });
     return handler.fetch(request);
+  }
+
+  /** A client cancelled the tools/call that started a job: stop that job. */
+  async cancelJobsForRequest(rpcId: string | number): Promise<number> {
+    return this.jobs.cancelByRequest(rpcId);
+  }
+
+  /** Scheduler callback: one batch of a portfolio job, then the next one is scheduled. */
+  async runPortfolioBatch(payload: { jobId: string }): Promise<void> {
+    const more = await this.jobs.runBatch(payload.jobId, createServices(config, this.env));
+    if (more) await this.schedule(0, "runPortfolioBatch", { jobId: payload.jobId });
   }
 }

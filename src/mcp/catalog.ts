@@ -2,6 +2,7 @@ import type { ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
+import type { PortfolioJobs } from "../jobs/portfolio";
 import type { Caller } from "./caller";
 import type { ProgressReporter } from "./progress";
 
@@ -14,6 +15,10 @@ export interface ToolContext {
   signal: AbortSignal;
   /** The MCP protocol revision this request was made under. */
   protocolVersion: string;
+  /** The JSON-RPC id of this tools/call (what a client's notifications/cancelled names). */
+  rpcId: string | number;
+  /** The user's portfolio jobs, in the agent that serves this request. */
+  jobs: PortfolioJobs;
 }
 
 /**

@@ -108,6 +108,11 @@ export function createMcpGateway(config: Config) {
     // (`__unsafe_ensureInitialized`) per request, which `npm run bench` shows costs about a third
     // of the agent path; serveMcp needs nothing that initialisation sets up.
     const agent = env.MCP_AGENT.getByName(caller.identity.userKey);
+    if (shape.method === "notifications/cancelled" && shape.cancelledRequestId !== undefined) {
+      // The stateless handler cannot link this notification to the request it names; the
+      // agent can, for the portfolio job that request started.
+      await agent.cancelJobsForRequest(shape.cancelledRequestId);
+    }
     const answer = await agent.serveMcp(forwarded, caller);
     log("info", "mcp_request", {
       requestId,
@@ -183,7 +188,7 @@ async function readLimited(request: Request, max: number): Promise<string | null
 }
 
 type Classified =
-  | { ok: true; method: string | undefined; toolName: string | undefined; id: string | number | null }
+  | { ok: true; method: string | undefined; toolName: string | undefined; id: string | number | null; cancelledRequestId?: string | number }
   | { ok: false; error: string; id: string | number | null };
 
 /** Checks the JSON-RPC envelope just enough to route it; the MCP SDK validates the rest. */
@@ -212,5 +217,15 @@ function classify(message: unknown): Classified {
     typeof (params as Record<string, unknown>).name === "string"
       ? ((params as Record<string, unknown>).name as string)
       : undefined;
-  return { ok: true, method: record.method, toolName, id };
+  const cancelled =
+    record.method === "notifications/cancelled" && typeof params === "object" && params !== null
+      ? (params as Record<string, unknown>).requestId
+      : undefined;
+  return {
+    ok: true,
+    method: record.method,
+    toolName,
+    id,
+    ...((typeof cancelled === "string" || typeof cancelled === "number") && { cancelledRequestId: cancelled }),
+  };
 }

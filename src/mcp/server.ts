@@ -1,6 +1,7 @@
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { createServices } from "../data/services";
 import { RegisterError } from "../data/types";
+import type { PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
 import { config } from "../runtime";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
@@ -24,7 +25,7 @@ export function requestProtocolVersion(ctx: ServerContext): string {
  * Builds the MCP server for one request of one caller: only the tools this caller may use are
  * registered, so `tools/list` shows exactly those, and each call checks access once more.
  */
-export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env): McpServer {
+export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env, jobs: PortfolioJobs): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
@@ -44,13 +45,13 @@ export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env): 
         outputSchema: tool.output,
         annotations: tool.annotations,
       },
-      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, caller, env),
+      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, caller, env, jobs),
     );
   }
   return server;
 }
 
-async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: Env) {
+async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: Env, jobs: PortfolioJobs) {
   const access = checkAccess(tool, caller);
   if (!access.ok) return toolError(`${tool.name} is not available to this connection.`);
   try {
@@ -61,6 +62,8 @@ async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, cal
       progress: createProgressReporter(ctx),
       signal: ctx.mcpReq.signal,
       protocolVersion: requestProtocolVersion(ctx),
+      rpcId: ctx.mcpReq.id,
+      jobs,
     });
     return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
   } catch (error) {

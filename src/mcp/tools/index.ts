@@ -6,6 +6,7 @@ import {
   getTenantAssessments,
   quickAssessProperty,
 } from "./assessments";
+import { assessPortfolio, cancelPortfolio, getPortfolioResult, getPortfolioStatus } from "./portfolio";
 import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
 import { getServerInfo } from "./server-info";
 
@@ -20,4 +21,8 @@ export const catalog = new ToolCatalog()
   .add(getAssessedProperties)
   .add(getPropertyAssessments)
   .add(deletePropertyAssessment)
-  .add(getTenantAssessments);
+  .add(getTenantAssessments)
+  .add(assessPortfolio)
+  .add(getPortfolioStatus)
+  .add(getPortfolioResult)
+  .add(cancelPortfolio);

@@ -1,0 +1,217 @@
+import { z } from "zod";
+import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
+import { parsePostcode } from "../../domain/address-input";
+import { type JobItemInput, type JobRow, type JobSummary, MAX_ADDRESSES_PER_JOB } from "../../jobs/portfolio";
+import { type ToolContext, ToolError, type ToolSpec } from "../catalog";
+import { AddressSelector } from "./shared";
+
+const POLL_MS = 150;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const StatusOut = z.object({
+  jobId: z.string(),
+  state: z.enum(["running", "completed", "cancelled"]),
+  total: z.number(),
+  done: z.number(),
+  failed: z.number(),
+  cancelRequested: z.boolean(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  elapsedMs: z.number(),
+  failures: z.array(z.object({ input: z.string(), reason: z.string() })),
+});
+
+const SummaryOut = z.object({
+  jobId: z.string(),
+  state: z.enum(["running", "completed", "cancelled"]),
+  total: z.number(),
+  done: z.number(),
+  failed: z.number(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  labelCounts: z.record(z.string(), z.number()),
+  valueBands: z.record(z.string(), z.number()),
+  riskCounts: z.record(z.string(), z.number()),
+  failures: z.array(z.object({ input: z.string(), reason: z.string() })),
+  assessmentIds: z.array(z.string()),
+});
+
+function jobId(raw: string): string {
+  const id = raw.trim().toLowerCase();
+  if (!UUID.test(id)) throw new ToolError(`"${raw.slice(0, 40)}" is not a job id: job ids look like 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11.`);
+  return id;
+}
+
+function findJob(ctx: ToolContext, raw: string): JobRow {
+  const job = ctx.jobs.get(ctx.caller.identity.userKey, jobId(raw));
+  if (!job) throw new ToolError(`You have no portfolio job with id ${raw.trim()}.`);
+  return job;
+}
+
+function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
+  const summary = ctx.jobs.summary(job);
+  const end = job.finished_at ? new Date(job.finished_at).getTime() : Date.now();
+  return {
+    jobId: job.id,
+    state: job.state,
+    total: job.total,
+    done: job.done,
+    failed: job.failed,
+    cancelRequested: job.cancel_requested === 1,
+    createdAt: job.created_at,
+    finishedAt: job.finished_at,
+    elapsedMs: end - new Date(job.created_at).getTime(),
+    failures: summary.failures,
+  };
+}
+
+function renderSummary(s: JobSummary): string {
+  const counts = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ") || "none";
+  return [
+    `Portfolio job ${s.jobId}: ${s.state}, ${s.done} of ${s.total} processed (${s.failed} failed)${s.durationMs !== null ? ` in ${(s.durationMs / 1000).toFixed(1)} s` : ""}`,
+    `Energy labels: ${counts(s.labelCounts)}`,
+    `Value midpoints: ${counts(s.valueBands)}`,
+    `Risk and location flags: ${counts(s.riskCounts)}`,
+    ...s.failures.slice(0, 20).map((f) => `- failed ${f.input}: ${f.reason}`),
+  ].join("\n");
+}
+
+const assessInput = z.object({
+  addresses: z
+    .array(z.object(AddressSelector))
+    .max(MAX_ADDRESSES_PER_JOB, `A portfolio job takes at most ${MAX_ADDRESSES_PER_JOB} addresses; split the list.`)
+    .optional()
+    .describe(`Up to ${MAX_ADDRESSES_PER_JOB} addresses, each an addressId or postcode + houseNumber.`),
+  postcodes: z
+    .array(z.string().max(40))
+    .max(100)
+    .optional()
+    .describe("Postcodes whose addresses are all assessed (together at most 500 addresses)."),
+});
+const assessOutput = z.object({
+  jobId: z.string(),
+  state: z.enum(["running", "completed", "cancelled"]),
+  total: z.number(),
+  message: z.string(),
+  summary: SummaryOut.nullable(),
+});
+
+export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
+  name: "Assess_Portfolio",
+  title: "Assess a portfolio (background job)",
+  description: `Runs quick assessments for many addresses as a background job in your agent: a list of up to ${MAX_ADDRESSES_PER_JOB} addresses, or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it streams progress per address and returns the summary when the job ends. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
+  input: assessInput,
+  output: assessOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  requiredScopes: [SCOPE_READ, SCOPE_WRITE],
+  async run({ addresses, postcodes }, ctx) {
+    const items: JobItemInput[] = [...(addresses ?? [])];
+    for (const raw of postcodes ?? []) {
+      const pc = parsePostcode(raw);
+      if (!pc.ok) throw new ToolError(pc.error);
+      const found = await ctx.services.data.addressesForPostcode(pc.value);
+      if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
+      items.push(...found.map((a) => ({ addressId: a.id })));
+      if (items.length > MAX_ADDRESSES_PER_JOB) {
+        throw new ToolError(
+          `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
+        );
+      }
+    }
+    const job = await ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId);
+    if (!ctx.progress.enabled) {
+      return {
+        jobId: job.id,
+        state: job.state,
+        total: job.total,
+        message: `Started portfolio job ${job.id} for ${job.total} addresses.`,
+        summary: null,
+      };
+    }
+    await ctx.progress.report(0, job.total, `Started portfolio job ${job.id} for ${job.total} addresses`);
+    let current: JobRow = job;
+    while (current.state === "running") {
+      if (ctx.signal.aborted) {
+        // The client went away: the job goes on in the background.
+        return {
+          jobId: job.id,
+          state: "running" as const,
+          total: job.total,
+          message: "The connection closed; the job goes on.",
+          summary: null,
+        };
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      current = ctx.jobs.row(job.id) as JobRow;
+      if (current.done > 0)
+        await ctx.progress.report(
+          current.done,
+          current.total,
+          `Assessed ${current.last_label ?? "an address"} (${current.done} of ${current.total})`,
+        );
+    }
+    const summary = ctx.jobs.summary(current);
+    return { jobId: job.id, state: current.state, total: current.total, message: `Portfolio job ${job.id} ${current.state}.`, summary };
+  },
+  render(r) {
+    return r.summary ? renderSummary(r.summary) : r.message;
+  },
+};
+
+const jobInput = z.object({ jobId: z.string().max(64).describe("The id Assess_Portfolio returned.") });
+
+export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
+  name: "Get_Portfolio_Status",
+  title: "Portfolio job status",
+  description:
+    "The state of one of your portfolio jobs: running, completed or cancelled; how many addresses are done of the total; failures with their reasons; timing.",
+  input: jobInput,
+  output: StatusOut,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run({ jobId: raw }, ctx) {
+    return status(ctx, findJob(ctx, raw));
+  },
+  render(r) {
+    return `Portfolio job ${r.jobId}: ${r.state}${r.cancelRequested && r.state === "running" ? " (stopping)" : ""}, ${r.done} of ${r.total} done, ${r.failed} failed, ${(r.elapsedMs / 1000).toFixed(1)} s`;
+  },
+};
+
+export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = {
+  name: "Get_Portfolio_Result",
+  title: "Portfolio job result",
+  description:
+    "The summary of one of your portfolio jobs: counts per energy label class, value range distribution, risk flag counts, failures, and the ids of the saved assessments (Get_Property_Assessments shows each).",
+  input: jobInput,
+  output: SummaryOut,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  async run({ jobId: raw }, ctx) {
+    return ctx.jobs.summary(findJob(ctx, raw));
+  },
+  render: renderSummary,
+};
+
+export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
+  name: "Cancel_Portfolio",
+  title: "Stop a portfolio job",
+  description: "Stops one of your running portfolio jobs before its next batch. Assessments already made stay saved.",
+  input: jobInput,
+  output: StatusOut,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  requiredScopes: [SCOPE_READ, SCOPE_WRITE],
+  async run({ jobId: raw }, ctx) {
+    const job = ctx.jobs.cancel(ctx.caller.identity.userKey, jobId(raw));
+    if (!job) throw new ToolError(`You have no portfolio job with id ${raw.trim()}.`);
+    return status(ctx, job);
+  },
+  render(r) {
+    return r.state === "running"
+      ? `Stopping portfolio job ${r.jobId} after its current batch (${r.done} of ${r.total} done).`
+      : `Portfolio job ${r.jobId} is already ${r.state}.`;
+  },
+};

@@ -1,0 +1,200 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Client } from "@modelcontextprotocol/client";
+import { describe, expect, it } from "vitest";
+import type { Identity } from "../src/auth/identity";
+import type { PandgateAgent } from "../src/mcp/agent";
+import { connectClient, postMcp, readMessages, structuredOf } from "./helpers/mcp";
+import { mintToken, newIdentity } from "./helpers/oauth";
+
+/** Portfolio jobs in the user's agent, on the synthetic dataset, through the real Worker. */
+const TIMEOUT = 120_000;
+
+async function addressIds(count: number, offset = 0): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT ?1 OFFSET ?2")
+    .bind(count, offset)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+async function user(identity: Identity = newIdentity()): Promise<{ client: Client; token: string; identity: Identity }> {
+  const { accessToken } = await mintToken(identity, ["mcp:read", "mcp:write"]);
+  return { client: await connectClient(accessToken), token: accessToken, identity };
+}
+
+interface Status {
+  jobId: string;
+  state: string;
+  total: number;
+  done: number;
+  failed: number;
+}
+
+async function status(c: Client, jobId: string): Promise<Status> {
+  const r = await c.callTool({ name: "Get_Portfolio_Status", arguments: { jobId } });
+  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+  return r.structuredContent as unknown as Status;
+}
+
+async function waitFor(c: Client, jobId: string, done: (s: Status) => boolean): Promise<Status> {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const s = await status(c, jobId);
+    if (done(s)) return s;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} stuck at ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function start(c: Client, ids: string[]): Promise<string> {
+  const r = await c.callTool({ name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } });
+  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+  return (r.structuredContent as { jobId: string }).jobId;
+}
+
+async function savedForJob(jobId: string): Promise<{ n: number; distinct: number }> {
+  const row = await env.DB.prepare(
+    "SELECT count(*) AS n, count(DISTINCT address_id) AS unique_addresses FROM assessments WHERE job_id = ?1",
+  )
+    .bind(jobId)
+    .first<{ n: number; unique_addresses: number }>();
+  return { n: row?.n ?? 0, distinct: row?.unique_addresses ?? 0 };
+}
+
+describe("portfolio jobs", () => {
+  it(
+    "assesses a few hundred addresses with progress in order, then returns the summary",
+    async () => {
+      const { client } = await user();
+      const ids = await addressIds(240);
+      const steps: Array<{ progress: number; total?: number; message?: string }> = [];
+      const r = await client.callTool(
+        { name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } },
+        { onprogress: (p) => steps.push(p), timeout: TIMEOUT, resetTimeoutOnProgress: true },
+      );
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      const out = r.structuredContent as {
+        jobId: string;
+        state: string;
+        summary: { done: number; failed: number; total: number; assessmentIds: string[]; labelCounts: Record<string, number> };
+      };
+      expect(out.state).toBe("completed");
+      expect(steps[0]?.message).toContain(out.jobId);
+      expect(steps.every((s) => s.total === 240)).toBe(true);
+      for (let i = 1; i < steps.length; i++) expect(steps[i]?.progress).toBeGreaterThan(steps[i - 1]?.progress ?? -1);
+      expect(steps.at(-1)?.progress).toBe(240);
+      expect(steps.at(-1)?.message).toMatch(/^Assessed .+ \(240 of 240\)$/);
+      expect(out.summary.done).toBe(240);
+      expect(out.summary.assessmentIds).toHaveLength(240 - out.summary.failed);
+      expect(Object.values(out.summary.labelCounts).reduce((a, b) => a + b, 0)).toBe(240 - out.summary.failed);
+      expect(await savedForJob(out.jobId)).toEqual({ n: 240 - out.summary.failed, distinct: 240 - out.summary.failed });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "completes after the agent is evicted mid-job, with no duplicate or missing assessment",
+    async () => {
+      const { client, identity } = await user();
+      const ids = await addressIds(200, 300);
+      const jobId = await start(client, ids);
+      const before = await waitFor(client, jobId, (s) => s.done > 0);
+      expect(before.done).toBeLessThan(200);
+      const stub = env.MCP_AGENT.getByName(identity.userKey);
+      await evictDurableObject(stub);
+      const final = await waitFor(client, jobId, (s) => s.state !== "running");
+      expect(final).toMatchObject({ state: "completed", total: 200, done: 200 });
+      expect(await savedForJob(jobId)).toEqual({ n: 200 - final.failed, distinct: 200 - final.failed });
+      const pending = await runInDurableObject(
+        stub,
+        (agent: PandgateAgent) =>
+          agent.sql<{ n: number }>`SELECT count(*) AS n FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending'`,
+      );
+      expect(pending[0]?.n).toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "stops within a batch when cancelled, keeping the assessments already made",
+    async () => {
+      const { client } = await user();
+      const jobId = await start(client, await addressIds(400, 600));
+      await waitFor(client, jobId, (s) => s.done > 0);
+      const cancel = await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
+      expect(cancel.isError).toBeFalsy();
+      const final = await waitFor(client, jobId, (s) => s.state !== "running");
+      expect(final.state).toBe("cancelled");
+      expect(final.done).toBeLessThan(400);
+      expect((await savedForJob(jobId)).n).toBe(final.done - final.failed);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "is cancelled by the client's notifications/cancelled for the request that started it",
+    async () => {
+      const { client, token } = await user();
+      const ids = await addressIds(400, 1000);
+      const started = await postMcp(
+        token,
+        {
+          jsonrpc: "2.0",
+          id: 4242,
+          method: "tools/call",
+          params: { name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } },
+        },
+        { "mcp-protocol-version": "2025-11-25" },
+      );
+      const [message] = await readMessages(started);
+      const jobId = (structuredOf(message) as { jobId: string }).jobId;
+      const cancelled = await postMcp(
+        token,
+        { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 4242, reason: "user stopped" } },
+        { "mcp-protocol-version": "2025-11-25" },
+      );
+      expect(cancelled.status).toBe(202);
+      const final = await waitFor(client, jobId, (s) => s.state !== "running");
+      expect(final.state).toBe("cancelled");
+    },
+    TIMEOUT,
+  );
+
+  it("belongs to its user: another user's job id is not found and cannot be cancelled", async () => {
+    const alice = await user();
+    const bob = await user();
+    const jobId = await start(alice.client, await addressIds(30, 2000));
+    for (const name of ["Get_Portfolio_Status", "Get_Portfolio_Result", "Cancel_Portfolio"]) {
+      const r = await bob.client.callTool({ name, arguments: { jobId } });
+      expect(r.isError, name).toBe(true);
+      expect(JSON.stringify(r.content)).toContain("You have no portfolio job with id");
+    }
+    const final = await waitFor(alice.client, jobId, (s) => s.state !== "running");
+    expect(final.state).toBe("completed");
+  });
+
+  it(
+    "tells the caller about the per-job and per-user limits",
+    async () => {
+      const { client } = await user();
+      const tooMany = await client.callTool({
+        name: "Assess_Portfolio",
+        arguments: { addresses: (await addressIds(501)).map((addressId) => ({ addressId })) },
+      });
+      expect(tooMany.isError).toBe(true);
+      expect(JSON.stringify(tooMany.content)).toContain("at most 500");
+
+      const first = await start(client, await addressIds(300, 3000));
+      const second = await start(client, await addressIds(300, 3300));
+      const third = await client.callTool({
+        name: "Assess_Portfolio",
+        arguments: { addresses: [{ addressId: (await addressIds(1))[0] }] },
+      });
+      expect(third.isError).toBe(true);
+      expect(JSON.stringify(third.content)).toContain("the most allowed at once is 2");
+      for (const jobId of [first, second]) await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
+      for (const jobId of [first, second]) await waitFor(client, jobId, (s) => s.state !== "running");
+    },
+    TIMEOUT,
+  );
+});
