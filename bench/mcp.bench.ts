@@ -46,3 +46,35 @@ describe("reaching the user's agent (tools/list, called directly)", () => {
     await drain(await stub.serveMcp(agentRequest(), caller));
   });
 });
+
+const writer = newIdentity();
+const writerToken = (await mintToken(writer, ["mcp:read", "mcp:write"])).accessToken;
+const { results: portfolio } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 500").all<{
+  id: string;
+}>();
+const oneAssessment = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "tools/call",
+  params: { name: "Quick_Assess_Property", arguments: { addressId: portfolio[0]?.id } },
+});
+const wholePortfolio = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 2,
+  method: "tools/call",
+  params: {
+    name: "Assess_Portfolio",
+    arguments: { addresses: portfolio.map((r) => ({ addressId: r.id })) },
+    _meta: { progressToken: "bench" },
+  },
+});
+
+describe("portfolio job of 500 addresses (until its summary)", () => {
+  const once = { iterations: 3, warmupIterations: 0, time: 0, warmupTime: 0 };
+  bench("baseline: one Quick_Assess_Property", async () => drain(await postMcp(writerToken, oneAssessment, legacy)), once);
+  bench(
+    "Assess_Portfolio, 500 addresses, streamed to the end",
+    async () => drain(await postMcp(writerToken, wholePortfolio, legacy)),
+    once,
+  );
+});

@@ -198,3 +198,78 @@ describe("portfolio jobs", () => {
     TIMEOUT,
   );
 });
+
+describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
+  const legacy = { "mcp-protocol-version": "2025-11-25" };
+  async function rpc(token: string, method: string, params: Record<string, unknown>, id = Math.floor(Math.random() * 1e9)) {
+    const res = await postMcp(token, { jsonrpc: "2.0", id, method, params }, legacy);
+    const [message] = await readMessages(res);
+    return message as { result?: Record<string, unknown>; error?: { code: number; message: string } };
+  }
+
+  it("advertises tasks and the tool's task support to 2025-era clients only", async () => {
+    const { token } = await user();
+    const old = await connectClient(token, "2025-11-25");
+    expect(old.getServerCapabilities()?.tasks).toMatchObject({ list: {}, cancel: {}, requests: { tools: { call: {} } } });
+    const tool = (await old.listTools()).tools.find((t) => t.name === "Assess_Portfolio");
+    expect(tool?.execution?.taskSupport).toBe("optional");
+    const modern = await connectClient(token, "2026-07-28");
+    expect(modern.getServerCapabilities()?.tasks).toBeUndefined();
+  });
+
+  it(
+    "runs a task-augmented call as a job: tasks/get, tasks/list, tasks/result, tasks/cancel",
+    async () => {
+      const { token } = await user();
+      const ids = await addressIds(60, 4000);
+      const created = await rpc(token, "tools/call", {
+        name: "Assess_Portfolio",
+        arguments: { addresses: ids.map((addressId) => ({ addressId })) },
+        task: { ttl: 600_000 },
+      });
+      const task = created.result?.task as { taskId: string; status: string; ttl: number };
+      expect(task.status).toBe("working");
+      expect(task.ttl).toBe(600_000);
+
+      const got = await rpc(token, "tasks/get", { taskId: task.taskId });
+      expect(got.result?.taskId).toBe(task.taskId);
+      const listed = await rpc(token, "tasks/list", {});
+      expect((listed.result?.tasks as Array<{ taskId: string }>).map((t) => t.taskId)).toContain(task.taskId);
+
+      const final = await rpc(token, "tasks/result", { taskId: task.taskId });
+      const structured = final.result?.structuredContent as { state: string; summary: { done: number; total: number } };
+      expect(structured.state).toBe("completed");
+      expect(structured.summary).toMatchObject({ done: 60, total: 60 });
+      expect(final.result?._meta).toEqual({ "io.modelcontextprotocol/related-task": { taskId: task.taskId } });
+      expect((await rpc(token, "tasks/get", { taskId: task.taskId })).result?.status).toBe("completed");
+
+      const second = (
+        await rpc(token, "tools/call", {
+          name: "Assess_Portfolio",
+          arguments: { addresses: (await addressIds(300, 5000)).map((addressId) => ({ addressId })) },
+          task: {},
+        })
+      ).result?.task as { taskId: string };
+      const cancelled = await rpc(token, "tasks/cancel", { taskId: second.taskId });
+      expect(cancelled.result?.status).toBe("cancelled");
+    },
+    TIMEOUT,
+  );
+
+  it("keeps tasks to their user", async () => {
+    const alice = await user();
+    const bob = await user();
+    const task = (
+      await rpc(alice.token, "tools/call", {
+        name: "Assess_Portfolio",
+        arguments: { addresses: [{ addressId: (await addressIds(1, 6000))[0] }] },
+        task: {},
+      })
+    ).result?.task as { taskId: string };
+    for (const method of ["tasks/get", "tasks/result", "tasks/cancel"]) {
+      const answer = await rpc(bob.token, method, { taskId: task.taskId });
+      expect(answer.error?.message, method).toContain("You have no task with id");
+    }
+    expect(((await rpc(bob.token, "tasks/list", {})).result?.tasks as unknown[]).length).toBe(0);
+  });
+});

@@ -156,29 +156,33 @@ export class PortfolioJobs {
     return job && job.owner_key === ownerKey ? job : null;
   }
 
-  /** Asks a running job to stop; it stops before its next batch. Finished assessments stay. */
+  /**
+   * Cancels a running job: it is marked cancelled at once and no further batch starts; the batch
+   * in progress, if any, finishes its addresses. Finished assessments stay.
+   */
   cancel(ownerKey: string, jobId: string): JobRow | null {
     const job = this.get(ownerKey, jobId);
     if (!job) return null;
-    if (job.state === "running") this.host.sql`UPDATE portfolio_jobs SET cancel_requested = 1 WHERE id = ${jobId}`;
+    if (job.state === "running") this.finish(jobId, "cancelled", true);
     return this.row(jobId);
   }
 
   /** A client's notifications/cancelled for the tools/call that started a job cancels that job. */
   cancelByRequest(rpcId: string | number): number {
     const rows = this.host.sql<{ id: string }>`SELECT id FROM portfolio_jobs WHERE rpc_id = ${String(rpcId)} AND state = 'running'`;
-    for (const { id } of rows) this.host.sql`UPDATE portfolio_jobs SET cancel_requested = 1 WHERE id = ${id}`;
+    for (const { id } of rows) this.finish(id, "cancelled", true);
     return rows.length;
+  }
+
+  /** The user's jobs, newest first. */
+  list(ownerKey: string, limit = 100): JobRow[] {
+    return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
   }
 
   /** Processes the next batch; returns whether more remain. Safe to run again after a crash. */
   async runBatch(jobId: string, services: Services & { assessments: AssessmentStore }): Promise<boolean> {
     const job = this.row(jobId);
     if (!job || job.state !== "running") return false;
-    if (job.cancel_requested) {
-      this.finish(jobId, "cancelled");
-      return false;
-    }
     const batch = this.host
       .sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending' ORDER BY seq LIMIT ${BATCH_SIZE}`;
     for (const item of batch) {
@@ -215,6 +219,7 @@ export class PortfolioJobs {
       done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
       failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
       WHERE id = ${jobId}`;
+    if (this.row(jobId)?.state !== "running") return false; // cancelled while this batch ran
     const left = Number(
       this.host.sql<{ n: number }>`SELECT count(*) AS n FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending'`[0]?.n ?? 0,
     );
@@ -225,8 +230,9 @@ export class PortfolioJobs {
     return true;
   }
 
-  private finish(jobId: string, state: JobState): void {
-    this.host.sql`UPDATE portfolio_jobs SET state = ${state}, finished_at = ${new Date().toISOString()},
+  private finish(jobId: string, state: JobState, requested = false): void {
+    this.host
+      .sql`UPDATE portfolio_jobs SET state = ${state}, finished_at = ${new Date().toISOString()}, cancel_requested = ${requested ? 1 : 0},
       done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
       failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
       WHERE id = ${jobId}`;

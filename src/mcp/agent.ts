@@ -1,3 +1,4 @@
+import { isLegacyRequest } from "@modelcontextprotocol/server";
 import { Agent } from "agents";
 import { createMcpHandler } from "agents/mcp/server";
 import { createServices } from "../data/services";
@@ -5,6 +6,7 @@ import { PortfolioJobs } from "../jobs/portfolio";
 import { config } from "../runtime";
 import { type Caller, CallerSchema } from "./caller";
 import { buildMcpServer } from "./server";
+import { handleTaskMessage } from "./tasks";
 import { catalog } from "./tools";
 
 /**
@@ -34,7 +36,16 @@ export class PandgateAgent extends Agent<Env> {
   async serveMcp(request: Request, callerInput: Caller): Promise<Response> {
     const caller = CallerSchema.parse(callerInput);
     const jobs = this.jobs;
-    const handler = createMcpHandler(() => buildMcpServer(catalog, caller, this.env, jobs), {
+    if (request.method === "POST" && (await isLegacyRequest(request.clone()))) {
+      const message = await request
+        .clone()
+        .json()
+        .catch(() => null);
+      const services = createServices(config, this.env);
+      const answer = await handleTaskMessage(message, { caller, jobs, services, signal: request.signal });
+      if (answer) return answer;
+    }
+    const handler = createMcpHandler(({ era }) => buildMcpServer(catalog, caller, this.env, jobs, era), {
       route: "/mcp",
       // The gateway addresses every request to the configured public URL and has already
       // checked the browser Origin against it; see src/mcp/gateway.ts.

@@ -36,6 +36,8 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */
   requiredRoles?: readonly string[];
+  /** "optional": also offered as an MCP task where the protocol revision has tasks (2025-11-25). */
+  taskSupport?: "optional";
   run(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
   /** A short text rendering of the result for clients that show text only. */
   render(result: z.output<O>): string;

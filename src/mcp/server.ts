@@ -8,6 +8,7 @@ import { SERVER_NAME, SERVER_VERSION } from "../version";
 import type { Caller } from "./caller";
 import { checkAccess, type ToolCatalog, ToolError, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
+import { TASKS_CAPABILITY } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
 /** What a 2025-era request that names no revision is taken to speak (transport spec default). */
@@ -25,18 +26,26 @@ export function requestProtocolVersion(ctx: ServerContext): string {
  * Builds the MCP server for one request of one caller: only the tools this caller may use are
  * registered, so `tools/list` shows exactly those, and each call checks access once more.
  */
-export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env, jobs: PortfolioJobs): McpServer {
+export function buildMcpServer(
+  catalog: ToolCatalog,
+  caller: Caller,
+  env: Env,
+  jobs: PortfolioJobs,
+  era: "legacy" | "modern" = "modern",
+): McpServer {
+  // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
+  const withTasks = era === "legacy";
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
-      capabilities: { tools: {} },
+      capabilities: { tools: {}, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
     },
   );
   for (const tool of catalog.all()) {
     if (!checkAccess(tool, caller).ok) continue;
-    server.registerTool(
+    const registered = server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -47,6 +56,7 @@ export function buildMcpServer(catalog: ToolCatalog, caller: Caller, env: Env, j
       },
       (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, caller, env, jobs),
     );
+    if (withTasks && tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
   }
   return server;
 }

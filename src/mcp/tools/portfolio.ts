@@ -66,7 +66,7 @@ function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
   };
 }
 
-function renderSummary(s: JobSummary): string {
+export function renderSummary(s: JobSummary): string {
   const counts = (r: Record<string, number>) =>
     Object.entries(r)
       .map(([k, v]) => `${k}: ${v}`)
@@ -80,7 +80,7 @@ function renderSummary(s: JobSummary): string {
   ].join("\n");
 }
 
-const assessInput = z.object({
+export const assessInput = z.object({
   addresses: z
     .array(z.object(AddressSelector))
     .max(MAX_ADDRESSES_PER_JOB, `A portfolio job takes at most ${MAX_ADDRESSES_PER_JOB} addresses; split the list.`)
@@ -100,6 +100,27 @@ const assessOutput = z.object({
   summary: SummaryOut.nullable(),
 });
 
+/** Validates the request, expands postcodes and starts the job (shared with the MCP tasks path). */
+export async function startPortfolio(
+  { addresses, postcodes }: z.output<typeof assessInput>,
+  ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">,
+): Promise<JobRow> {
+  const items: JobItemInput[] = [...(addresses ?? [])];
+  for (const raw of postcodes ?? []) {
+    const pc = parsePostcode(raw);
+    if (!pc.ok) throw new ToolError(pc.error);
+    const found = await ctx.services.data.addressesForPostcode(pc.value);
+    if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
+    items.push(...found.map((a) => ({ addressId: a.id })));
+    if (items.length > MAX_ADDRESSES_PER_JOB) {
+      throw new ToolError(
+        `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
+      );
+    }
+  }
+  return ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId);
+}
+
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
@@ -108,21 +129,9 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
-  async run({ addresses, postcodes }, ctx) {
-    const items: JobItemInput[] = [...(addresses ?? [])];
-    for (const raw of postcodes ?? []) {
-      const pc = parsePostcode(raw);
-      if (!pc.ok) throw new ToolError(pc.error);
-      const found = await ctx.services.data.addressesForPostcode(pc.value);
-      if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
-      items.push(...found.map((a) => ({ addressId: a.id })));
-      if (items.length > MAX_ADDRESSES_PER_JOB) {
-        throw new ToolError(
-          `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
-        );
-      }
-    }
-    const job = await ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId);
+  taskSupport: "optional",
+  async run(args, ctx) {
+    const job = await startPortfolio(args, ctx);
     if (!ctx.progress.enabled) {
       return {
         jobId: job.id,
