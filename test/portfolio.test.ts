@@ -234,7 +234,8 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
       const got = await rpc(token, "tasks/get", { taskId: task.taskId });
       expect(got.result?.taskId).toBe(task.taskId);
       const listed = await rpc(token, "tasks/list", {});
-      expect((listed.result?.tasks as Array<{ taskId: string }>).map((t) => t.taskId)).toContain(task.taskId);
+      const tasks = (listed.result?.tasks ?? []) as Array<{ taskId: string }>;
+      expect(tasks.map((t) => t.taskId)).toContain(task.taskId);
 
       const final = await rpc(token, "tasks/result", { taskId: task.taskId });
       const structured = final.result?.structuredContent as { state: string; summary: { done: number; total: number } };
@@ -270,6 +271,7 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
       const answer = await rpc(bob.token, method, { taskId: task.taskId });
       expect(answer.error?.message, method).toContain("You have no task with id");
     }
-    expect(((await rpc(bob.token, "tasks/list", {})).result?.tasks as unknown[]).length).toBe(0);
+    const bobsTasks = (await rpc(bob.token, "tasks/list", {})).result?.tasks ?? [];
+    expect(bobsTasks).toEqual([]);
   });
 });
