@@ -8,6 +8,7 @@ describe("configuration", () => {
       mcpResource: "https://pandgate.example.workers.dev/mcp",
       maxRequestBytes: 262144,
       dataSource: "synthetic",
+      maxConcurrentJobs: 2,
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
       mcpResource: "http://localhost:8787/mcp",
@@ -22,6 +23,7 @@ describe("configuration", () => {
     [{ PUBLIC_URL: "https://pandgate.example.com/base" }, "PUBLIC_URL must be an origin only"],
     [{ PUBLIC_URL: "https://x.example", MAX_REQUEST_BYTES: "-5" }, "MAX_REQUEST_BYTES must be a whole number"],
     [{ PUBLIC_URL: "https://x.example", DATA_SOURCE: "remote" }, "DATA_SOURCE must be synthetic or live"],
+    [{ PUBLIC_URL: "https://x.example", MAX_CONCURRENT_JOBS: "0" }, "MAX_CONCURRENT_JOBS must be a whole number from 1 to 20"],
   ])("refuses %j with a message naming the setting and the fix", (env, expected) => {
     let error: unknown;
     try {
