@@ -43,35 +43,11 @@ export interface Page<T> {
 export class AssessmentStore {
   constructor(private readonly db: D1Database) {}
 
-  async save(a: Omit<SavedAssessment, "createdAt" | "id"> & { id?: string; createdAt?: string }): Promise<SavedAssessment> {
-    const saved: SavedAssessment = { ...a, id: a.id ?? crypto.randomUUID(), createdAt: a.createdAt ?? new Date().toISOString() };
+  private async insert(a: SavedAssessment, keepExisting: boolean): Promise<void> {
     await this.db
       .prepare(
         `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-      )
-      .bind(
-        saved.id,
-        saved.ownerKey,
-        saved.tenantId,
-        saved.addressId,
-        saved.addressLabel,
-        JSON.stringify(saved.inputs),
-        JSON.stringify(saved.result),
-        saved.engineVersion,
-        saved.createdAt,
-        saved.jobId,
-      )
-      .run();
-    return saved;
-  }
-
-  /** Saves an assessment under a fixed id; a second save of the same id changes nothing. */
-  async saveOnce(a: Omit<SavedAssessment, "createdAt"> & { createdAt?: string }): Promise<void> {
-    await this.db
-      .prepare(
-        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING`,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)${keepExisting ? " ON CONFLICT (id) DO NOTHING" : ""}`,
       )
       .bind(
         a.id,
@@ -82,10 +58,21 @@ export class AssessmentStore {
         JSON.stringify(a.inputs),
         JSON.stringify(a.result),
         a.engineVersion,
-        a.createdAt ?? new Date().toISOString(),
+        a.createdAt,
         a.jobId,
       )
       .run();
+  }
+
+  async save(a: Omit<SavedAssessment, "createdAt" | "id">): Promise<SavedAssessment> {
+    const saved: SavedAssessment = { ...a, id: crypto.randomUUID(), createdAt: new Date().toISOString() };
+    await this.insert(saved, false);
+    return saved;
+  }
+
+  /** Saves an assessment under a fixed id; a second save of the same id changes nothing. */
+  async saveOnce(a: Omit<SavedAssessment, "createdAt">): Promise<void> {
+    await this.insert({ ...a, createdAt: new Date().toISOString() }, true);
   }
 
   /** The owner's assessed addresses, each with its latest assessment, newest first. */

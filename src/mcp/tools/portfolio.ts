@@ -50,19 +50,19 @@ function findJob(ctx: ToolContext, raw: string): JobRow {
 }
 
 function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
-  const summary = ctx.jobs.summary(job);
-  const end = job.finished_at ? new Date(job.finished_at).getTime() : Date.now();
+  const { jobId, state, total, done, failed, createdAt, finishedAt, failures } = ctx.jobs.summary(job);
+  const end = finishedAt ? new Date(finishedAt).getTime() : Date.now();
   return {
-    jobId: job.id,
-    state: job.state,
-    total: job.total,
-    done: job.done,
-    failed: job.failed,
+    jobId,
+    state,
+    total,
+    done,
+    failed,
     cancelRequested: job.cancel_requested === 1,
-    createdAt: job.created_at,
-    finishedAt: job.finished_at,
-    elapsedMs: end - new Date(job.created_at).getTime(),
-    failures: summary.failures,
+    createdAt,
+    finishedAt,
+    elapsedMs: end - new Date(createdAt).getTime(),
+    failures,
   };
 }
 
