@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import labelTables from "../src/domain/label-tables.json" with { type: "json" };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -388,14 +389,9 @@ const EI_BANDS = {
   G: [291, 360],
 };
 
-/** The WWS build-year fallback: the class a dwelling of that year is treated as. */
+/** The WWS build-year fallback: the class a dwelling of that year is treated as (shared table). */
 function priorClass(year) {
-  if (year >= 2002) return "A";
-  if (year >= 2000) return "B";
-  if (year >= 1992) return "C";
-  if (year >= 1984) return "D";
-  if (year >= 1979) return "E";
-  if (year >= 1977) return "F";
+  for (const [from, label] of labelTables.buildYearPrior) if (year >= from) return label;
   return "G";
 }
 

@@ -1,3 +1,6 @@
+import { z } from "zod";
+import labelTables from "./label-tables.json";
+
 /**
  * Energy label rules (NTA 8800 since 2021, Energie-Index before), from the statutory tables.
  * Pure functions, no I/O.
@@ -16,46 +19,28 @@ export function labelRank(label: LabelClass): number {
   return label.startsWith("A") ? 0 : "ABCDEFG".indexOf(label);
 }
 
-/** NTA 8800 woningen: EP2 (kWh/m²·yr) upper bounds of B–F; ≤ 160 is A, > 380 is G. */
-const EP2_BANDS: Array<[number, LabelClass]> = [
-  [160, "A"],
-  [190, "B"],
-  [250, "C"],
-  [290, "D"],
-  [335, "E"],
-  [380, "F"],
-];
+const Bands = z.array(z.tuple([z.number(), z.enum(LABEL_CLASSES)]));
+const tables = z.object({ ep2UpperBounds: Bands, energyIndexUpperBounds: Bands, buildYearPrior: Bands }).parse(labelTables);
 
-export function classFromEp2(ep2: number): LabelClass {
-  for (const [upper, label] of EP2_BANDS) if (ep2 <= upper) return label;
+/** The first class whose upper bound `value` does not exceed, else G. */
+function byUpperBound(bounds: Array<[number, LabelClass]>, value: number): LabelClass {
+  for (const [upper, label] of bounds) if (value <= upper) return label;
   return "G";
 }
 
-/** Old method (Energie-Index, woning) upper bounds. */
-const EI_BANDS: Array<[number, LabelClass]> = [
-  [0.5, "A++"],
-  [0.7, "A+"],
-  [1.05, "A"],
-  [1.3, "B"],
-  [1.6, "C"],
-  [2.0, "D"],
-  [2.4, "E"],
-  [2.9, "F"],
-];
+/** NTA 8800 woningen: EP2 (kWh/m²·yr) ≤ 160 is A … > 380 is G. */
+export function classFromEp2(ep2: number): LabelClass {
+  return byUpperBound(tables.ep2UpperBounds, ep2);
+}
 
+/** Old method (Energie-Index, woning). */
 export function classFromEnergyIndex(ei: number): LabelClass {
-  for (const [upper, label] of EI_BANDS) if (ei <= upper) return label;
-  return "G";
+  return byUpperBound(tables.energyIndexUpperBounds, ei);
 }
 
 /** The label a dwelling without a registration is taken to have, by build year (WWS fallback table). */
 export function expectedLabelForBuildYear(year: number): LabelClass {
-  if (year >= 2002) return "A";
-  if (year >= 2000) return "B";
-  if (year >= 1992) return "C";
-  if (year >= 1984) return "D";
-  if (year >= 1979) return "E";
-  if (year >= 1977) return "F";
+  for (const [from, label] of tables.buildYearPrior) if (year >= from) return label;
   return "G";
 }
 
