@@ -160,6 +160,42 @@ describe("portfolio jobs", () => {
     TIMEOUT,
   );
 
+  it(
+    "goes on when the client that streamed its progress goes away",
+    async () => {
+      const { client, token } = await user();
+      const ids = await addressIds(150, 7000);
+      const res = await postMcp(
+        token,
+        {
+          jsonrpc: "2.0",
+          id: 99,
+          method: "tools/call",
+          params: {
+            name: "Assess_Portfolio",
+            arguments: { addresses: ids.map((addressId) => ({ addressId })) },
+            _meta: { progressToken: "p" },
+          },
+        },
+        { "mcp-protocol-version": "2025-11-25" },
+      );
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      while (!text.includes("Started portfolio job")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      const jobId = /Started portfolio job ([0-9a-f-]{36})/.exec(text)?.[1] ?? "";
+      expect(jobId).not.toBe("");
+      await reader.cancel();
+      const final = await waitFor(client, jobId, (s) => s.state !== "running");
+      expect(final).toMatchObject({ state: "completed", done: 150 });
+    },
+    TIMEOUT,
+  );
+
   it("belongs to its user: another user's job id is not found and cannot be cancelled", async () => {
     const alice = await user();
     const bob = await user();

@@ -142,26 +142,29 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
       };
     }
     await ctx.progress.report(0, job.total, `Started portfolio job ${job.id} for ${job.total} addresses`);
+    const goneOn = {
+      jobId: job.id,
+      state: "running" as const,
+      total: job.total,
+      message: "The connection closed; the job goes on.",
+      summary: null,
+    };
     let current: JobRow = job;
     while (current.state === "running") {
-      if (ctx.signal.aborted) {
-        // The client went away: the job goes on in the background.
-        return {
-          jobId: job.id,
-          state: "running" as const,
-          total: job.total,
-          message: "The connection closed; the job goes on.",
-          summary: null,
-        };
-      }
+      // The client went away (or its stream closed): the job goes on in the background.
+      if (ctx.signal.aborted) return goneOn;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       current = ctx.jobs.row(job.id) as JobRow;
-      if (current.done > 0)
+      if (current.done === 0) continue;
+      try {
         await ctx.progress.report(
           current.done,
           current.total,
           `Assessed ${current.last_label ?? "an address"} (${current.done} of ${current.total})`,
         );
+      } catch {
+        return goneOn;
+      }
     }
     const summary = ctx.jobs.summary(current);
     return { jobId: job.id, state: current.state, total: current.total, message: `Portfolio job ${job.id} ${current.state}.`, summary };
