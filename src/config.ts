@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseUpstream, type RawUpstreamSettings, type SettingProblem, type UpstreamConfig } from "./auth/upstream-config";
+import { isLoopbackHostname } from "./encoding";
 
 /**
  * The Worker's settings, parsed once from its bindings. Every setting that is wrong is named in
@@ -7,19 +8,13 @@ import { parseUpstream, type RawUpstreamSettings, type SettingProblem, type Upst
  * than at its first request.
  */
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith("127.");
-}
-
 const publicUrl = z
   .string({ error: "is missing" })
   .trim()
   .pipe(z.url({ error: "must be an absolute URL such as https://pandgate.example.workers.dev" }))
   .transform((value, ctx) => {
     const url = new URL(value);
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url))) {
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) {
       ctx.addIssue({ code: "custom", message: "must use https (plain http is allowed only for localhost)" });
       return z.NEVER;
     }

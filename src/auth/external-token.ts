@@ -1,8 +1,9 @@
 import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Config } from "../config";
+import { sha256Base64Url } from "../encoding";
 import { log } from "../log";
-import { type Identity, IdentitySchema, sha256Base64Url } from "./identity";
+import { type Identity, IdentitySchema } from "./identity";
 import { JWKS_OPTIONS } from "./oidc-client";
 import { SCOPE_READ, SCOPE_WRITE } from "./scopes";
 

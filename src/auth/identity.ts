@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sha256Base64Url } from "../encoding";
 
 /**
  * Who the caller is, as stored in the grant's encrypted props and handed to the MCP gateway on
@@ -74,11 +75,4 @@ export async function identityFromClaims(
 
 export class IdentityError extends Error {
   override name = "IdentityError";
-}
-
-export async function sha256Base64Url(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let binary = "";
-  for (const byte of digest) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

@@ -1,3 +1,5 @@
+import { isLoopbackHostname } from "../encoding";
+
 /**
  * Which identity provider users sign in with, derived from the Worker's settings. The four kinds
  * share one OIDC client; they differ in where discovery lives and how the id_token's issuer is
@@ -54,7 +56,7 @@ function hostOnly(value: string): boolean {
 }
 
 function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "[::1]" || url.hostname.startsWith("127."));
+  return url.protocol === "http:" && isLoopbackHostname(url.hostname);
 }
 
 function list(value: string | undefined): string[] {

@@ -12,6 +12,7 @@ import { tenantAllowed } from "../auth/policy";
 import { SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import type { UpstreamConfig } from "../auth/upstream-config";
 import type { Config } from "../config";
+import { base64url, sha256Base64Url } from "../encoding";
 import { log } from "../log";
 import { ConsentPage } from "./consent";
 import { MessagePage } from "./pages";
@@ -30,17 +31,7 @@ const PROVIDER_NAMES: Record<UpstreamConfig["kind"], string> = {
 };
 
 function randomToken(bytes = 32): string {
-  const data = crypto.getRandomValues(new Uint8Array(bytes));
-  let binary = "";
-  for (const byte of data) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-async function s256(verifier: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  let binary = "";
-  for (const byte of digest) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 function withHeaders(response: Response, headers: Headers): Response {
@@ -94,7 +85,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     const location = authorizeUrl(doc, upstream as UpstreamConfig, {
       state: begun.state,
       nonce: leg.nonce,
-      codeChallenge: await s256(leg.verifier),
+      codeChallenge: await sha256Base64Url(leg.verifier),
     });
     begun.headers.set("location", location);
     return new Response(null, { status: 302, headers: begun.headers });

@@ -4,15 +4,10 @@ import { assessAddress } from "../../data/assess-address";
 import type { SavedAssessment } from "../../data/assessments";
 import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
 import { ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, syntheticNote } from "./shared";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { AddressSelector, addressOut, Paging, parseUuid, resolveAddress, SourcesOut, syntheticNote } from "./shared";
 
 function assessmentId(input: string): string {
-  const id = input.trim().toLowerCase();
-  if (!UUID.test(id))
-    throw new ToolError(`"${input.slice(0, 40)}" is not an assessment id: ids look like 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11.`);
-  return id;
+  return parseUuid(input, "an assessment id: ids");
 }
 
 function eur(n: number): string {

@@ -3,10 +3,9 @@ import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
 import { parsePostcode } from "../../domain/address-input";
 import { type JobItemInput, type JobRow, type JobSummary, MAX_ADDRESSES_PER_JOB } from "../../jobs/portfolio";
 import { type ToolContext, ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector } from "./shared";
+import { AddressSelector, parseUuid } from "./shared";
 
 const POLL_MS = 150;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const StatusOut = z.object({
   jobId: z.string(),
@@ -38,9 +37,7 @@ const SummaryOut = z.object({
 });
 
 function jobId(raw: string): string {
-  const id = raw.trim().toLowerCase();
-  if (!UUID.test(id)) throw new ToolError(`"${raw.slice(0, 40)}" is not a job id: job ids look like 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11.`);
-  return id;
+  return parseUuid(raw, "a job id: job ids");
 }
 
 function findJob(ctx: ToolContext, raw: string): JobRow {

@@ -64,6 +64,15 @@ export function addressOut(a: Address): AddressOutT {
 
 export { sourcesOf };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID-shaped id (assessments, jobs), lower-cased; `what` names it in the error, e.g. "an assessment id: ids". */
+export function parseUuid(raw: string, what: string): string {
+  const id = raw.trim().toLowerCase();
+  if (!UUID.test(id)) throw new ToolError(`"${raw.slice(0, 40)}" is not ${what} look like 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11.`);
+  return id;
+}
+
 export function syntheticNote(sources: Source[]): string {
   return sources.some((s) => s.synthetic) ? "\n(Synthetic demonstration data, not real registers.)" : "";
 }
