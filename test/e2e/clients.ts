@@ -1,0 +1,267 @@
+/// <reference types="node" />
+// Helpers for driving real, off-the-shelf MCP clients (mcp-remote, MCP Inspector) end to end: a
+// browser stand-in they "open" the authorization URL with, which hands the URL to the test so the
+// test can walk the sign-in pages, and a way to run a client's command line with a clean,
+// throw-away home.
+import { spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { NODE, signIn } from "./stack";
+
+/** An address in the synthetic seed (seed/seed.sql) with a registered energy label. */
+export const SEED_ADDRESS = { postcode: "3817AC", houseNumber: 1, street: "Polluxstraat", place: "Amersfoort", energyClass: "C" } as const;
+
+/** Environment variables that would make `xdg-open` look for a desktop session instead of `$BROWSER`. */
+const DESKTOP_VARIABLES = [
+  "DISPLAY",
+  "WAYLAND_DISPLAY",
+  "XDG_CURRENT_DESKTOP",
+  "XDG_SESSION_DESKTOP",
+  "DESKTOP_SESSION",
+  "KDE_FULL_SESSION",
+  "GNOME_DESKTOP_SESSION_ID",
+  "MATE_DESKTOP_SESSION_ID",
+  "WSL_DISTRO_NAME",
+];
+
+/** What the test does with a URL a client opened: usually {@link completeSignIn}. */
+export type OpenHandler = (url: URL, index: number) => Promise<void>;
+
+/**
+ * A browser stand-in. `start()` writes small executables named `xdg-open`, `open`, `gio`,
+ * `x-www-browser`, `sensible-browser` and `browser` into a temporary directory; each POSTs the URL
+ * it was given to a loopback HTTP server in the test process and exits 0. Put {@link binDir}
+ * first on a client's `PATH` and point `BROWSER` at it ({@link env} does both): the `open` package
+ * (used by mcp-remote and the Inspector) runs its bundled `xdg-open`, which with no desktop session
+ * runs `$BROWSER <url>`; clients that run `xdg-open` themselves find the stub on `PATH`.
+ *
+ * Every URL is recorded in {@link opened} and passed to the handler set with {@link onOpen}. A
+ * handler failure is kept and makes {@link run} reject at once, instead of leaving the client
+ * waiting for a callback that never comes.
+ */
+export class BrowserStandIn {
+  readonly opened: URL[] = [];
+  readonly #server: Server;
+  readonly #dir: string;
+  readonly #sink: string;
+  #handler: OpenHandler | undefined;
+  readonly #pending = new Set<Promise<void>>();
+  #failure: unknown;
+  readonly #failureListeners = new Set<(error: unknown) => void>();
+
+  private constructor(server: Server, dir: string, sink: string) {
+    this.#server = server;
+    this.#dir = dir;
+    this.#sink = sink;
+  }
+
+  static async start(): Promise<BrowserStandIn> {
+    const dir = await mkdtemp(path.join(tmpdir(), "pandgate-browser-"));
+    let standIn: BrowserStandIn | undefined;
+    const server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => (body += chunk));
+      req.on("end", () => {
+        if (req.method !== "POST" || req.url !== "/opened") {
+          res.writeHead(404).end();
+          return;
+        }
+        let url: URL;
+        try {
+          url = new URL(body.trim());
+        } catch {
+          res.writeHead(400).end("not a URL");
+          return;
+        }
+        res.writeHead(204).end();
+        if (standIn) standIn.#received(url);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    standIn = new BrowserStandIn(server, dir, `http://127.0.0.1:${port}/opened`);
+    await standIn.#writeStubs();
+    return standIn;
+  }
+
+  /** The directory with the stub executables. */
+  get binDir(): string {
+    return path.join(this.#dir, "bin");
+  }
+
+  /** A scratch directory that {@link stop} removes (for a client's HOME or config dir). */
+  async scratch(name: string): Promise<string> {
+    const dir = path.join(this.#dir, name);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * An environment for a client process: the stand-in and the project's Node 22 first on `PATH`,
+   * `BROWSER` set to the stand-in, no desktop session variables, plus `extra`.
+   */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !DESKTOP_VARIABLES.includes(key)) env[key] = value;
+    }
+    env.PATH = [this.binDir, path.dirname(NODE), process.env.PATH ?? ""].join(path.delimiter);
+    env.BROWSER = path.join(this.binDir, "browser");
+    return { ...env, ...extra };
+  }
+
+  /** Sets what happens to each URL a client opens from now on. */
+  onOpen(handler: OpenHandler | undefined): void {
+    this.#handler = handler;
+  }
+
+  /**
+   * Awaits `operation` (something a client does that may open the browser), rejecting early if
+   * handling an opened URL fails; then waits for handlers still running.
+   */
+  async run<T>(operation: Promise<T>): Promise<T> {
+    let listener: ((error: unknown) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      listener = reject;
+      if (this.#failure !== undefined) reject(this.#failure);
+      else this.#failureListeners.add(reject);
+    });
+    failed.catch(() => {});
+    try {
+      const result = await Promise.race([operation, failed]);
+      await this.settled();
+      return result;
+    } finally {
+      if (listener) this.#failureListeners.delete(listener);
+    }
+  }
+
+  /** Resolves when no handler is running; rejects with the first handler failure. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  #received(url: URL): void {
+    const index = this.opened.push(url) - 1;
+    const handler = this.#handler;
+    if (!handler) {
+      this.#fail(new Error(`a client opened ${url.href} but the test expected no browser`));
+      return;
+    }
+    const task = handler(url, index).catch((error: unknown) => this.#fail(error));
+    this.#pending.add(task);
+    void task.finally(() => this.#pending.delete(task));
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+    for (const listener of this.#failureListeners) listener(error);
+  }
+
+  async #writeStubs(): Promise<void> {
+    await mkdir(this.binDir, { recursive: true });
+    // `xdg-open URL`, `open URL`, `gio open URL`, `$BROWSER URL`: the URL is the last argument.
+    const post = [
+      "const url = process.argv.at(-1);",
+      "fetch(process.env.PANDGATE_BROWSER_SINK, { method: 'POST', body: url })",
+      "  .then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1));",
+    ].join(" ");
+    const script = [
+      "#!/bin/sh",
+      "# Browser stand-in for pandgate's end-to-end tests: hands the URL to the test process.",
+      `PANDGATE_BROWSER_SINK='${this.#sink}' exec '${NODE}' -e "${post}" -- "$@"`,
+      "",
+    ].join("\n");
+    for (const name of ["browser", "xdg-open", "open", "gio", "x-www-browser", "sensible-browser", "www-browser"]) {
+      const file = path.join(this.binDir, name);
+      await writeFile(file, script);
+      await chmod(file, 0o755);
+    }
+  }
+}
+
+/**
+ * Plays the user's browser for an authorization URL a client opened: consent (approving
+ * `scopes`; mcp:read is always granted), the dev IdP's login as `user`, then the client's own
+ * redirect URI, which is requested like a browser would. Returns the scopes the client asked for
+ * and the client's answer to its callback.
+ */
+export async function completeSignIn(
+  authorizeUrl: URL,
+  user: { username: string; password: string },
+  scopes: string[],
+): Promise<{ requestedScope: string | null; redirectUri: string | null; callbackStatus: number }> {
+  const { clientRedirect } = await signIn(authorizeUrl, user, { scopes });
+  if (!clientRedirect.searchParams.get("code")) throw new Error(`no code in the redirect to the client: ${clientRedirect.href}`);
+  const res = await fetch(clientRedirect, { redirect: "manual" });
+  await res.body?.cancel();
+  if (res.status >= 400) throw new Error(`the client's callback ${clientRedirect.origin}${clientRedirect.pathname} answered ${res.status}`);
+  return {
+    requestedScope: authorizeUrl.searchParams.get("scope"),
+    redirectUri: authorizeUrl.searchParams.get("redirect_uri"),
+    callbackStatus: res.status,
+  };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node <script> ...args` with the project's Node 22, resolving with its exit code and
+ * output (never rejecting on a non-zero exit). `onStderr` sees stderr as it arrives and may
+ * answer on stdin (the child's stdin stays open until it exits or `timeoutMs` passes).
+ */
+export function runNode(
+  script: string,
+  args: string[],
+  options: {
+    env: Record<string, string>;
+    cwd?: string;
+    timeoutMs?: number;
+    onStderr?: (text: string, stdin: NodeJS.WritableStream) => void;
+  },
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, [script, ...args], { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.on("data", (chunk: string) => {
+      stderr += chunk;
+      options.onStderr?.(stderr, child.stdin);
+    });
+    child.stdin.on("error", () => {});
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${path.basename(script)} ${args.join(" ")} did not finish in ${options.timeoutMs} ms\n${stderr}\n${stdout}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
