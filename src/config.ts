@@ -46,6 +46,39 @@ const ConfigSchema = z.object({
   MAX_CONCURRENT_JOBS: positiveInt(2, 20),
 });
 
+/**
+ * Browser origins hosted MCP clients are known to call from. Bearer tokens are not ambient
+ * credentials, so letting these pages send requests grants nothing a token does not.
+ */
+export const HOSTED_CLIENT_ORIGINS = [
+  "https://claude.ai",
+  "https://claude.com",
+  "https://chatgpt.com",
+  "https://vscode.dev",
+  "https://insiders.vscode.dev",
+] as const;
+
+/** `ALLOWED_ORIGINS`: unset → the hosted clients' origins; `none` → only our own; else the list given. */
+function allowedOrigins(env: Record<string, unknown>, problems: SettingProblem[]): string[] {
+  const raw = text(env, "ALLOWED_ORIGINS");
+  if (raw === undefined) return [...HOSTED_CLIENT_ORIGINS];
+  if (raw.toLowerCase() === "none") return [];
+  const origins: string[] = [];
+  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const secure = url?.protocol === "https:" || (url?.protocol === "http:" && isLoopbackHostname(url.hostname));
+    if (!url || !secure || url.origin !== entry.replace(/\/$/, "")) {
+      problems.push({
+        key: "ALLOWED_ORIGINS",
+        message: `has "${entry}", which is not an origin: write scheme://host[:port] with https (http only for localhost), no path`,
+      });
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
 export interface ExternalTokenConfig {
   issuer: string;
   jwksUrl: string;
@@ -75,6 +108,10 @@ export interface Config {
   epOnlineApiKey?: string;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
+  /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
+  allowedOrigins: string[];
+  /** Whether loopback origins may call `/mcp`: only when the server itself runs on loopback. */
+  allowLoopbackOrigins: boolean;
 }
 
 const WHERE_TO_FIX: Record<string, string> = {
@@ -88,6 +125,8 @@ const WHERE_TO_FIX: Record<string, string> = {
   DATA_SOURCE: 'set DATA_SOURCE under [vars] in wrangler.toml to "synthetic" (default) or "live"',
   EXTERNAL_TOKEN_ISSUER: "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
   PUBLIC_URL: 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
+  ALLOWED_ORIGINS:
+    'set ALLOWED_ORIGINS under [vars] in wrangler.toml to comma-separated origins such as "https://claude.ai,https://app.example.com", or "none"',
   MAX_REQUEST_BYTES: "set MAX_REQUEST_BYTES under [vars] in wrangler.toml, or leave it out for the default 262144",
 };
 
@@ -136,6 +175,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
   }
   const operatorSecret = secret(env, "OPERATOR_SECRET", problems);
   const external = externalToken(env, problems);
+  const origins = allowedOrigins(env, problems);
 
   if (!parsed.success || problems.length > 0) {
     const lines = problems.map(({ key, message }) => {
@@ -149,6 +189,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
   return {
     dataSource: DATA_SOURCE,
     maxConcurrentJobs: MAX_CONCURRENT_JOBS,
+    allowedOrigins: origins,
+    allowLoopbackOrigins: isLoopbackHostname(new URL(PUBLIC_URL).hostname),
     ...(epOnlineApiKey !== undefined && { epOnlineApiKey }),
     publicOrigin: PUBLIC_URL,
     mcpResource: `${PUBLIC_URL}/mcp`,

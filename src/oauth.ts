@@ -1,10 +1,11 @@
-import { OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { GrantType, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { createExternalTokenResolver } from "./auth/external-token";
-import { BASELINE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
+import { RESOURCE_SCOPES, SCOPE_OFFLINE, SUPPORTED_SCOPES } from "./auth/scopes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
 import { log } from "./log";
 import { createMcpGateway } from "./mcp/gateway";
+import { createOriginPolicy } from "./mcp/origin";
 
 const ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource";
 
@@ -19,9 +20,17 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
     tokenEndpoint: "/oauth/token",
     clientRegistrationEndpoint: "/oauth/register",
     clientIdMetadataDocumentEnabled: true,
+    // RFC 8252 private-use schemes (Cursor's cursor://…); the consent page requires PKCE for them.
+    allowPrivateUseRedirectUris: true,
     scopesSupported: [...SUPPORTED_SCOPES],
-    requiredScopes: [...BASELINE_SCOPES],
+    requiredScopes: [...RESOURCE_SCOPES],
     resourceMetadata: { resource: config.mcpResource },
+    tokenExchangeCallback({ grantType, scope }) {
+      // A refresh token keeps an app connected while the person is away; it is issued only when
+      // they allowed `offline_access` on the consent page.
+      if (grantType === GrantType.AUTHORIZATION_CODE && !scope.includes(SCOPE_OFFLINE)) return { refreshTokenTTL: 0 };
+      return undefined;
+    },
     ...(externalTokens && { resolveExternalToken: externalTokens }),
     onError({ code, status, internal }) {
       // The stable internal slugs say which check failed; descriptions and details stay out of logs.
@@ -31,21 +40,27 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
 }
 
 /**
- * The Worker: the OAuth provider, plus the root protected-resource metadata URL. The provider
- * serves the path-inserted document (`/.well-known/oauth-protected-resource/mcp`); clients of
- * older revisions look at the root, so the same document is served there too.
+ * The Worker: the OAuth provider behind three small adjustments.
+ * - The root protected-resource metadata URL serves the same document as the path-inserted one
+ *   (`/.well-known/oauth-protected-resource/mcp`), which clients of older revisions look for.
+ * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL).
+ * - The `/mcp` Origin and CORS policy runs before the provider looks at any token.
  */
 export function createWorker(config: Config): ExportedHandler<Env> & { fetch: NonNullable<ExportedHandler<Env>["fetch"]> } {
   const provider = new OAuthProvider(providerOptions(config));
-  const insertedPath = `${ROOT_RESOURCE_METADATA}${new URL(config.mcpResource).pathname}`;
+  const resourcePath = new URL(config.mcpResource).pathname;
+  const insertedPath = `${ROOT_RESOURCE_METADATA}${resourcePath}`;
+  const origins = createOriginPolicy(config);
   return {
     fetch(request, env, ctx) {
       const url = new URL(request.url);
-      if (url.pathname === ROOT_RESOURCE_METADATA) {
-        url.pathname = insertedPath;
-        return provider.fetch(new Request(url, request), env, ctx);
+      if (url.pathname === ROOT_RESOURCE_METADATA || url.pathname === `${insertedPath}/`) url.pathname = insertedPath;
+      if (url.pathname === `${resourcePath}/`) url.pathname = resourcePath;
+      const routed = url.href === request.url ? request : new Request(url, request);
+      if (url.pathname === resourcePath || url.pathname.startsWith(`${resourcePath}/`)) {
+        return origins.guard(routed, () => provider.fetch(routed, env, ctx));
       }
-      return provider.fetch(request, env, ctx);
+      return provider.fetch(routed, env, ctx);
     },
   };
 }

@@ -16,11 +16,12 @@ function challenge(res: Response): string {
 }
 
 describe("discovery", () => {
-  it("answers an unauthenticated POST /mcp with 401 naming the metadata and the baseline scope", async () => {
+  it("answers an unauthenticated POST /mcp with 401 naming the metadata and every scope a tool can need", async () => {
     const res = await postMcp(null, toolsList);
     expect(res.status).toBe(401);
     expect(challenge(res)).toContain(`resource_metadata="${PRM_URL}"`);
-    expect(challenge(res)).toContain('scope="mcp:read"');
+    // A client that requests exactly the challenge's scope can be allowed every tool at once.
+    expect(challenge(res)).toContain('scope="mcp:read mcp:write"');
   });
 
   it("serves protected resource metadata at the path-inserted and the root well-known", async () => {
@@ -30,7 +31,7 @@ describe("discovery", () => {
       const prm = (await res.json()) as Record<string, unknown>;
       expect(prm.resource).toBe(MCP_URL);
       expect(prm.authorization_servers).toEqual([BASE]);
-      expect(prm.scopes_supported).toEqual(["mcp:read"]);
+      expect(prm.scopes_supported).toEqual(["mcp:read", "mcp:write"]);
     }
   });
 
@@ -106,15 +107,20 @@ describe("scopes", () => {
     expect(header).toContain(`resource_metadata="${PRM_URL}"`);
   });
 
-  it("hides tools the token cannot use from tools/list and shows them once the scope is granted", async () => {
+  it("lists a write tool to a read-only grant, says it needs allowing, and refuses to run it", async () => {
     const reader = await connectClient((await mintToken(newIdentity(), ["mcp:read"])).accessToken);
-    const readNames = (await reader.listTools()).tools.map((t) => t.name);
-    expect(readNames).toContain("Get_Server_Info");
-    expect(readNames).not.toContain("Test_Write_Probe");
+    const tools = (await reader.listTools()).tools;
+    expect(tools.map((t) => t.name)).toContain("Get_Server_Info");
+    const probe = tools.find((t) => t.name === "Test_Write_Probe");
+    expect(probe?.description).toContain("has not been allowed mcp:write yet");
+    expect(tools.find((t) => t.name === "Get_Server_Info")?.description).not.toContain("has not been allowed");
+    // Listing is not permission: the call is refused before the tool runs (the 403 step-up).
+    await expect(reader.callTool({ name: "Test_Write_Probe", arguments: { note: "no" } })).rejects.toThrow(/Insufficient scope: required "mcp:read mcp:write"/);
     await reader.close();
 
     const writer = await connectClient((await mintToken(newIdentity(), ["mcp:read", "mcp:write"])).accessToken);
-    expect((await writer.listTools()).tools.map((t) => t.name)).toContain("Test_Write_Probe");
+    const writable = (await writer.listTools()).tools.find((t) => t.name === "Test_Write_Probe");
+    expect(writable?.description).not.toContain("has not been allowed");
     const result = await writer.callTool({ name: "Test_Write_Probe", arguments: { note: "hello" } });
     expect(result.structuredContent).toEqual({ stored: "hello" });
     await writer.close();
@@ -124,7 +130,29 @@ describe("scopes", () => {
     const { accessToken } = await mintToken(newIdentity(), ["mcp:write"]);
     const res = await postMcp(accessToken, toolsList, legacy);
     expect(res.status).toBe(403);
-    expect(challenge(res)).toContain('scope="mcp:read"');
+    // What the grant has plus what every request needs, so re-authorizing loses nothing.
+    expect(challenge(res)).toContain('scope="mcp:read mcp:write"');
+  });
+
+  it("names the scopes the grant already holds in a step-up challenge, offline_access included", async () => {
+    const { accessToken } = await mintToken(newIdentity(), ["mcp:read", "offline_access"]);
+    const res = await postMcp(
+      accessToken,
+      { jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "Test_Write_Probe", arguments: { note: "x" } } },
+      legacy,
+    );
+    expect(res.status).toBe(403);
+    expect(challenge(res)).toContain('scope="mcp:read offline_access mcp:write"');
+  });
+
+  it("declares only what the server does: no tools list_changed, no resources or prompts", async () => {
+    const client = await connectClient((await mintToken(newIdentity(), ["mcp:read"])).accessToken);
+    const capabilities = client.getServerCapabilities();
+    expect(capabilities?.tools).toEqual({ listChanged: false });
+    expect(capabilities?.resources).toBeUndefined();
+    expect(capabilities?.prompts).toBeUndefined();
+    expect(capabilities?.logging).toBeUndefined();
+    await client.close();
   });
 
   it("does not let a token's scopes be stretched by the agent's memory of an earlier token", async () => {

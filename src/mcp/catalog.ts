@@ -56,13 +56,17 @@ export type Access =
   | { ok: false; reason: "scope"; missing: string[] }
   | { ok: false; reason: "role"; roles: readonly string[] };
 
+/**
+ * Whether `caller` may call `tool`. Roles are checked first: they come from the identity provider
+ * and no OAuth step-up can grant them, while a missing scope is the person's to allow.
+ */
 export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "identity">): Access {
-  const missing = missingScopes(caller.scopes, tool.requiredScopes);
-  if (missing.length > 0) return { ok: false, reason: "scope", missing };
   const roles = tool.requiredRoles ?? [];
   if (roles.length > 0 && !roles.some((role) => caller.identity.roles.includes(role))) {
     return { ok: false, reason: "role", roles };
   }
+  const missing = missingScopes(caller.scopes, tool.requiredScopes);
+  if (missing.length > 0) return { ok: false, reason: "scope", missing };
   return { ok: true };
 }
 

@@ -10,14 +10,13 @@ import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
 const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
-const LOOPBACK_ORIGIN_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 type McpContext = OAuthResourceContext<unknown>;
 
 /**
  * The protected `/mcp` route. The OAuth provider has already validated the bearer token for the
- * `/mcp` resource; the gateway checks what can be refused cheaply (method, origin, size, JSON,
- * scopes), then hands the request with the caller's identity and scopes to the caller's own
+ * `/mcp` resource, and the Worker has applied the Origin policy (./origin.ts); the gateway checks
+ * what can be refused cheaply (method, size, JSON, scopes), then hands the request with the caller's identity and scopes to the caller's own
  * agent Durable Object and streams its answer back.
  */
 export function createMcpGateway(config: Config) {
@@ -28,10 +27,6 @@ export function createMcpGateway(config: Config) {
     const url = new URL(request.url);
     if (url.pathname !== resourcePath) {
       return Response.json({ error: "not_found", message: `Nothing here; the MCP endpoint is ${config.mcpResource}` }, { status: 404 });
-    }
-    const origin = request.headers.get("origin");
-    if (origin !== null && !isAllowedOrigin(origin, publicHost)) {
-      return jsonRpcError(403, SERVER_ERROR, "Forbidden: this Origin may not call the MCP endpoint");
     }
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", null, { allow: "POST" });
@@ -52,7 +47,7 @@ export function createMcpGateway(config: Config) {
     const granted = external ? (identity.data.grantedScopes ?? []) : ctx.auth.scope;
     const missing = missingScopes(granted, BASELINE_SCOPES);
     if (missing.length > 0) {
-      return insufficientScope(ctx.auth, scopesForChallenge([]), `Every MCP request needs ${missing.join(" ")}`);
+      return insufficientScope(ctx.auth, scopesForChallenge(granted, BASELINE_SCOPES), `Every MCP request needs ${missing.join(" ")}`);
     }
     if (!isJson(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
@@ -73,11 +68,14 @@ export function createMcpGateway(config: Config) {
     if (shape.method === "tools/call" && shape.toolName !== undefined) {
       const tool = catalog.get(shape.toolName);
       if (tool) {
-        const lacking = missingScopes(granted, tool.requiredScopes);
-        if (lacking.length > 0) {
-          return insufficientScope(ctx.auth, scopesForChallenge(tool.requiredScopes), `${tool.name} needs the scope ${lacking.join(" ")}`);
-        }
         const access = checkAccess(tool, { scopes: granted, identity: identity.data });
+        if (!access.ok && access.reason === "scope") {
+          return insufficientScope(
+            ctx.auth,
+            scopesForChallenge(granted, tool.requiredScopes),
+            `${tool.name} needs the scope ${access.missing.join(" ")}`,
+          );
+        }
         if (!access.ok && access.reason === "role") {
           // Roles come from the identity provider; no OAuth step-up can grant them, so this is a
           // plain JSON-RPC refusal rather than a 403 challenge.
@@ -145,15 +143,6 @@ export function createMcpGateway(config: Config) {
 /** `OAuthProvider` sets `ctx.auth` on its `apiHandler`'s context after validating the token. */
 function hasAuth(ctx: ExecutionContext): ctx is McpContext {
   return typeof (ctx as Partial<McpContext>).auth === "object" && (ctx as Partial<McpContext>).auth !== null;
-}
-
-function isAllowedOrigin(origin: string, publicHost: string): boolean {
-  try {
-    const url = new URL(origin);
-    return url.host === publicHost || LOOPBACK_ORIGIN_HOSTS.has(url.hostname);
-  } catch {
-    return false;
-  }
 }
 
 function isJson(contentType: string | null): boolean {

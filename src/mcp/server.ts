@@ -23,8 +23,10 @@ export function requestProtocolVersion(ctx: ServerContext): string {
 }
 
 /**
- * Builds the MCP server for one request of one caller: only the tools this caller may use are
- * registered, so `tools/list` shows exactly those, and each call checks access once more.
+ * Builds the MCP server for one request of one caller. Every tool the caller's roles allow is
+ * registered, so `tools/list` shows them all; a tool whose scope this connection has not been
+ * granted says so in its description, and calling it is answered by the gateway with a 403
+ * step-up challenge (see docs/architecture.md, "Scopes"). Each call checks access once more.
  */
 export function buildMcpServer(
   catalog: ToolCatalog,
@@ -38,18 +40,23 @@ export function buildMcpServer(
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
-      capabilities: { tools: {}, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      // The tool list of a connection never changes while it lasts, so no list_changed is promised.
+      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
     },
   );
   for (const tool of catalog.all()) {
-    if (!checkAccess(tool, caller).ok) continue;
+    const access = checkAccess(tool, caller);
+    if (!access.ok && access.reason === "role") continue;
+    const description = access.ok
+      ? tool.description
+      : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
     const registered = server.registerTool(
       tool.name,
       {
         title: tool.title,
-        description: tool.description,
+        description,
         inputSchema: tool.input,
         outputSchema: tool.output,
         annotations: tool.annotations,
