@@ -68,13 +68,17 @@ export interface Stack {
 /**
  * Starts a dev IdP and a Worker signing in through it: the IdP tenant `issuerTenant` is the
  * Worker's IDP_ISSUER, `allowedTenantIds` its ALLOWED_TENANT_IDS. The Worker gets a free port
- * and a fresh, temporary persistence folder.
+ * (or `port`) and a fresh, temporary persistence folder. `publicUrl` is for a Worker behind a
+ * reverse proxy: the origin clients use (the proxy's), which becomes PUBLIC_URL and `Stack.url`;
+ * by default it is the Worker's own http://localhost:PORT.
  */
-export async function startStack(options: { issuerTenant?: string; allowedTenantIds?: string[] } = {}): Promise<Stack> {
+export async function startStack(
+  options: { issuerTenant?: string; allowedTenantIds?: string[]; port?: number; publicUrl?: string } = {},
+): Promise<Stack> {
   const { issuerTenant = CONTOSO, allowedTenantIds = [CONTOSO] } = options;
   const { startWorker, randomSecret } = await localStack();
-  const port = await freePort();
-  const url = `http://localhost:${port}`;
+  const port = options.port ?? (await freePort());
+  const url = options.publicUrl ?? `http://localhost:${port}`;
   const upstreamClient = { client_id: "pandgate-e2e", client_secret: randomSecret(), redirect_uris: [`${url}/oauth/callback`] };
   const operatorSecret = randomSecret();
   const persistTo = await mkdtemp(path.join(tmpdir(), "pandgate-e2e-"));
