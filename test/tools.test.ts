@@ -181,9 +181,14 @@ describe("quick assessment", () => {
     expect(row).toEqual({ owner_key: identity.userKey, tenant_id: TENANT_A, address_id: labelled.id, engine_version: out.engineVersion });
   });
 
-  it("needs mcp:write", async () => {
+  it("needs mcp:write: listed to a read-only grant, but refused with a step-up and nothing saved", async () => {
     const reader = await client(newIdentity(), ["mcp:read"]);
-    expect((await reader.listTools()).tools.map((t) => t.name)).not.toContain("Quick_Assess_Property");
+    expect((await reader.listTools()).tools.map((t) => t.name)).toContain("Quick_Assess_Property");
+    const before = await assessmentCount();
+    await expect(reader.callTool({ name: "Quick_Assess_Property", arguments: { addressId: labelled.id } })).rejects.toThrow(
+      /Insufficient scope/,
+    );
+    expect(await assessmentCount()).toBe(before);
   });
 });
 

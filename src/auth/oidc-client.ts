@@ -8,7 +8,7 @@ import { GUID, type UpstreamConfig } from "./upstream-config";
  * never reach the provider; pandgate asks only for sign-in scopes.
  */
 
-const FETCH_TIMEOUT_MS = 8_000;
+const FETCH_TIMEOUT_MS = 5_000;
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 /** Clock skew allowed on `exp`/`nbf`/`iat`. */
 const CLOCK_TOLERANCE_S = 60;

@@ -6,7 +6,7 @@ import { Page } from "./layout";
 const SCOPE_TEXT: Record<string, string> = {
   [SCOPE_READ]: "Look up property data and read your saved assessments",
   [SCOPE_WRITE]: "Create and delete property assessments in your name",
-  [SCOPE_OFFLINE]: "Stay connected when you are not using it (refresh tokens)",
+  [SCOPE_OFFLINE]: "Stay connected when you are not using it (refresh tokens); without it, the app asks you to sign in again after an hour",
 };
 
 /**
@@ -14,9 +14,18 @@ const SCOPE_TEXT: Record<string, string> = {
  * access will be sent, and what for. Every value is escaped by hono/jsx. The page is only ever
  * sent with the library's anti-framing headers.
  */
-export function ConsentPage(props: { details: ConsentDescription; handle: string; offered: string[]; identityProvider: string }) {
+export function ConsentPage(props: {
+  details: ConsentDescription;
+  handle: string;
+  offered: string[];
+  /** Scopes ticked when the page opens: what the app asked for (see signin.tsx). */
+  preselected: string[];
+  /** The redirect is a private-use scheme (`cursor://…`): an app installed on this computer. */
+  desktopApp: boolean;
+  identityProvider: string;
+}) {
   const { details } = props;
-  const requested = new Set(details.scope);
+  const ticked = new Set(props.preselected);
   return (
     <Page title={`Allow ${details.clientName}? · ${SERVER_NAME}`}>
       <h1>Allow {details.clientName} to use pandgate for you?</h1>
@@ -27,9 +36,16 @@ export function ConsentPage(props: { details: ConsentDescription; handle: string
       ) : (
         <p class="muted">This app registered itself; its name is not verified.</p>
       )}
-      <p>
-        Access will be sent to <strong>{details.redirectHost}</strong>.
-      </p>
+      {props.desktopApp ? (
+        <p class="notice">
+          <strong>This is a desktop app.</strong> Access will be sent to the app on this computer that handles{" "}
+          <strong>{details.redirectUri}</strong>. Continue only if you just started signing in from that app yourself.
+        </p>
+      ) : (
+        <p>
+          Access will be sent to <strong>{details.redirectHost}</strong>.
+        </p>
+      )}
       {details.redirectIsLoopback ? (
         <p class="notice">
           <strong>This sends access to an app on your own computer.</strong> Continue only if you just started signing in from such an app
@@ -46,7 +62,7 @@ export function ConsentPage(props: { details: ConsentDescription; handle: string
                 type="checkbox"
                 name="scope"
                 value={scope}
-                checked={scope === SCOPE_READ || requested.has(scope)}
+                checked={scope === SCOPE_READ || ticked.has(scope)}
                 disabled={scope === SCOPE_READ}
               />{" "}
               {SCOPE_TEXT[scope] ?? scope} <code>{scope}</code>

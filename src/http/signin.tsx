@@ -9,7 +9,7 @@ import type { Context, Hono } from "hono";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
 import { tenantAllowed } from "../auth/policy";
-import { SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
+import { RESOURCE_SCOPES, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import type { UpstreamConfig } from "../auth/upstream-config";
 import type { Config } from "../config";
 import { base64url, sha256Base64Url } from "../encoding";
@@ -47,6 +47,21 @@ function withHeaders(response: Response, headers: Headers): Response {
  * provider, then the grant. The library's helpers hold the request between steps, bind every
  * step to the browser and make each handle and state single-use.
  */
+/** An RFC 8252 private-use scheme redirect (`cursor://…`, `com.example.app:/cb`): a desktop or mobile app. */
+export function isPrivateUseRedirect(redirectUri: string): boolean {
+  const scheme = URL.canParse(redirectUri) ? new URL(redirectUri).protocol : "";
+  return scheme !== "" && scheme !== "https:" && scheme !== "http:";
+}
+
+/**
+ * What the consent page ticks: what the client asked for, or, when it named nothing of ours,
+ * everything the resource advertises. `mcp:read` is always part of a grant.
+ */
+function preselectedScopes(requested: readonly string[]): string[] {
+  const known = requested.filter((scope) => (SUPPORTED_SCOPES as readonly string[]).includes(scope));
+  return [...new Set([SCOPE_READ, ...(known.length > 0 ? known : RESOURCE_SCOPES)])];
+}
+
 export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void {
   const upstream = config.upstream;
   if (!upstream) {
@@ -91,6 +106,34 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     return new Response(null, { status: 302, headers: begun.headers });
   }
 
+  /**
+   * The identity provider could not be reached or answered with nonsense: the client and its
+   * redirect URI were already validated, so it gets the standard `temporarily_unavailable` error
+   * (RFC 6749 §4.1.2.1) with its `state` and `iss`, and can offer to try again. Nothing is kept.
+   */
+  function upstreamUnavailable(request: AuthRequest, error: SignInError, headers?: Headers): Response {
+    log("warn", "signin_upstream_unavailable", { reason: error.reason, clientId: request.clientId });
+    const location = authorizationErrorRedirect(
+      request,
+      "temporarily_unavailable",
+      "The identity provider could not be reached; please try again in a moment",
+    );
+    const answer = new Headers({ location, "cache-control": "no-store" });
+    // Only the transaction cookies the library clears (Max-Age=0) go along; no "remember" cookie.
+    for (const cookie of headers?.getSetCookie() ?? []) if (/;\s*max-age=0/i.test(cookie)) answer.append("set-cookie", cookie);
+    return new Response(null, { status: 302, headers: answer });
+  }
+
+  /** Starts the identity provider leg, or sends the client `temporarily_unavailable` when the provider is down. */
+  async function startOrUnavailable(oauth: OAuthHelpers, request: AuthRequest, headers?: Headers): Promise<Response> {
+    try {
+      return await startUpstream(oauth, request, headers);
+    } catch (error) {
+      if (error instanceof SignInError && error.status === 502) return upstreamUnavailable(request, error, headers);
+      throw error;
+    }
+  }
+
   /** Errors before the client and its redirect URI are trusted are shown here, never redirected. */
   async function authorizeFailure(c: AppContext, error: unknown): Promise<Response> {
     if (error instanceof AuthorizationError && error.redirectTo) return c.redirect(error.redirectTo, 302);
@@ -108,13 +151,30 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     const oauth = c.env.OAUTH_PROVIDER;
     try {
       const request = await oauth.parseAuthRequest(c.req.raw);
+      if (isPrivateUseRedirect(request.redirectUri) && !request.codeChallenge) {
+        // A private-use scheme can be claimed by any app on the device; only PKCE binds the code to
+        // the app that asked for it (RFC 8252 §8.1).
+        return c.redirect(
+          authorizationErrorRedirect(request, "invalid_request", "PKCE (code_challenge with S256) is required for an app redirect URI"),
+          302,
+        );
+      }
       const details = await oauth.describeConsent(request);
-      if (await oauth.isConsentRemembered(c.req.raw, request, { secret: cookieSecret })) {
-        return await startUpstream(oauth, request);
+      // `prompt=consent` (OpenID Connect, also sent by MCP SDKs asking for offline_access) always shows the page.
+      const prompt = new URL(c.req.url).searchParams.get("prompt")?.split(" ") ?? [];
+      if (!prompt.includes("consent") && (await oauth.isConsentRemembered(c.req.raw, request, { secret: cookieSecret }))) {
+        return await startOrUnavailable(oauth, request);
       }
       const consent = await oauth.beginConsent(request);
       const response = await c.html(
-        <ConsentPage details={details} handle={consent.handle} offered={offered} identityProvider={PROVIDER_NAMES[upstream.kind]} />,
+        <ConsentPage
+          details={details}
+          handle={consent.handle}
+          offered={offered}
+          preselected={preselectedScopes(request.scope)}
+          desktopApp={isPrivateUseRedirect(request.redirectUri)}
+          identityProvider={PROVIDER_NAMES[upstream.kind]}
+        />,
       );
       return withHeaders(response, consent.headers);
     } catch (error) {
@@ -136,7 +196,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       const scope = SUPPORTED_SCOPES.filter((s) => chosen.has(s));
       const remember = form.get("remember") === "yes" ? { secret: cookieSecret } : undefined;
       const approved = await oauth.approveConsent(c.req.raw, handle, { scope, ...(remember && { remember }) });
-      return await startUpstream(oauth, approved.request, approved.headers);
+      return await startOrUnavailable(oauth, approved.request, approved.headers);
     } catch (error) {
       return authorizeFailure(c, error);
     }
@@ -166,10 +226,17 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     const code = url.searchParams.get("code");
     if (upstreamError || !code) {
       log("warn", "signin_upstream_error", { error: upstreamError ?? "missing_code", clientId: request.clientId });
-      headers.set(
-        "location",
-        deny(upstreamError === "access_denied" ? "The user declined at the identity provider" : "Sign-in at the identity provider failed"),
-      );
+      const location =
+        upstreamError === "temporarily_unavailable" || upstreamError === "server_error"
+          ? authorizationErrorRedirect(
+              request,
+              "temporarily_unavailable",
+              "The identity provider is unavailable; please try again in a moment",
+            )
+          : deny(
+              upstreamError === "access_denied" ? "The user declined at the identity provider" : "Sign-in at the identity provider failed",
+            );
+      headers.set("location", location);
       return new Response(null, { status: 302, headers });
     }
     try {
@@ -202,6 +269,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
             ? new SignInError("identity_incomplete", error.message)
             : undefined;
       if (!refusal) throw error;
+      if (refusal.status === 502) return upstreamUnavailable(request, refusal, headers);
       log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId });
       const response = await page(c, refusal.status, "Sign-in refused", refusal.message, {
         href: deny(refusal.message),

@@ -19,14 +19,14 @@ export function postMcp(token: string | null, body: unknown, headers: Record<str
 }
 
 /** The official MCP SDK client, speaking to the Worker in this isolate over its fetch entry. */
-export async function connectClient(token: string, era: Era = "2025-11-25"): Promise<Client> {
+export async function connectClient(token: string, era: Era = "2025-11-25", headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client(
     { name: "pandgate-tests", version: "1.0.0" },
     era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
   );
   const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
     fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
+    requestInit: { headers: { ...headers, authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
   return client;

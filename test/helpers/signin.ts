@@ -126,3 +126,10 @@ export async function approveAndSignIn(
   const callback = await auth.browser.fetch(callbackUrl);
   return { callback, auth, upstreamUrl };
 }
+
+/** The scopes the consent page ticks when it opens: what a person who just clicks Allow grants. */
+export function checkedScopes(html: string): string[] {
+  return [...html.matchAll(/<input type="checkbox" name="scope" value="([^"]+)"([^>]*)>/g)]
+    .filter((match) => /\schecked/.test(match[2] ?? ""))
+    .map((match) => match[1] ?? "");
+}
