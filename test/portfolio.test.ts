@@ -63,6 +63,58 @@ async function savedForJob(jobId: string): Promise<{ n: number; distinct: number
 
 describe("portfolio jobs", () => {
   it(
+    "assesses every address once: repeats, a postcode written three ways and one address under two names",
+    async () => {
+      const { client } = await user();
+      const pc = await env.DB.prepare(
+        "SELECT postcode, count(*) AS n FROM addresses WHERE is_synthetic = 1 GROUP BY postcode HAVING n BETWEEN 3 AND 8 ORDER BY postcode LIMIT 1",
+      ).first<{ postcode: string; n: number }>();
+      if (!pc) throw new Error("no small postcode in the seed");
+      const [outside] = await env.DB.prepare(
+        "SELECT id, postcode, house_number, house_letter, house_number_addition FROM addresses WHERE is_synthetic = 1 AND postcode != ?1 ORDER BY id LIMIT 1",
+      )
+        .bind(pc.postcode)
+        .all<{ id: string; postcode: string; house_number: number; house_letter: string | null; house_number_addition: string | null }>()
+        .then((r) => r.results);
+      if (!outside) throw new Error("no address outside the postcode");
+      const spaced = `${pc.postcode.slice(0, 4)} ${pc.postcode.slice(4)}`;
+      const byKey = {
+        postcode: outside.postcode.toLowerCase(),
+        houseNumber: outside.house_number,
+        ...(outside.house_letter && { houseLetter: outside.house_letter.toLowerCase() }),
+        ...(outside.house_number_addition && { houseNumberAddition: outside.house_number_addition }),
+      };
+      const r = await client.callTool({
+        name: "Assess_Portfolio",
+        arguments: {
+          // the same address five times by id, then once more by postcode and number
+          addresses: [...Array.from({ length: 5 }, () => ({ addressId: ` ${outside.id} ` })), byKey],
+          // one postcode written three ways
+          postcodes: [pc.postcode, spaced, ` ${spaced.toLowerCase()} `],
+        },
+      });
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      const started = r.structuredContent as { jobId: string; total: number; duplicatesDropped: number; message: string };
+      // Found when the job is created: four repeats of the id and two repeated postcodes' addresses.
+      expect(started.duplicatesDropped).toBe(4 + 2 * pc.n);
+      expect(started.total).toBe(1 + 1 + pc.n);
+      expect(started.message).toContain(`${4 + 2 * pc.n} duplicates dropped`);
+      await waitFor(client, started.jobId, (s) => s.state !== "running");
+      const result = (await client.callTool({ name: "Get_Portfolio_Result", arguments: { jobId: started.jobId } })).structuredContent as {
+        failed: number;
+        duplicatesDropped: number;
+        assessmentIds: string[];
+      };
+      // The postcode-and-number form is the same address as the id: found when the job ran.
+      expect(result.failed).toBe(0);
+      expect(result.duplicatesDropped).toBe(4 + 2 * pc.n + 1);
+      expect(result.assessmentIds).toHaveLength(1 + pc.n);
+      expect(await savedForJob(started.jobId)).toEqual({ n: 1 + pc.n, distinct: 1 + pc.n });
+    },
+    TIMEOUT,
+  );
+
+  it(
     "assesses a few hundred addresses with progress in order, then returns the summary",
     async () => {
       const { client } = await user();
@@ -309,5 +361,22 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
     }
     const bobsTasks = (await rpc(bob.token, "tasks/list", {})).result?.tasks ?? [];
     expect(bobsTasks).toEqual([]);
+  });
+});
+
+describe("job storage written before duplicates were counted", () => {
+  it("gains the duplicates column once, keeping the jobs it has", async () => {
+    const stub = env.MCP_AGENT.getByName(`legacy-storage-${crypto.randomUUID()}`);
+    const columns = await runInDurableObject(stub, (agent: PandgateAgent) => {
+      agent.sql`CREATE TABLE portfolio_jobs (
+        id TEXT PRIMARY KEY, owner_key TEXT NOT NULL, tenant_id TEXT NOT NULL, state TEXT NOT NULL,
+        total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, rpc_id TEXT, last_label TEXT)`;
+      agent.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at) VALUES ('old', 'u', 't', 'completed', 1, '2026-01-01')`;
+      const jobs = agent.jobs;
+      const old = jobs.row("old");
+      return { duplicates: old?.duplicates, summary: old ? jobs.summary(old).duplicatesDropped : undefined };
+    });
+    expect(columns).toEqual({ duplicates: 0, summary: 0 });
   });
 });

@@ -42,13 +42,16 @@ export interface JobRow {
   cancel_requested: number;
   rpc_id: string | null;
   last_label: string | null;
+  /** Repeats dropped when the job was created (each address is assessed once). */
+  duplicates: number;
 }
 
 interface ItemRow {
   job_id: string;
   seq: number;
   input: string;
-  status: "pending" | "done" | "failed";
+  /** `duplicate`: the item named an address an earlier item of the job already assessed. */
+  status: "pending" | "done" | "failed" | "duplicate";
   address_id: string | null;
   label: string | null;
   assessment_id: string | null;
@@ -66,6 +69,8 @@ export interface JobSummary {
   total: number;
   done: number;
   failed: number;
+  /** Addresses named more than once: dropped when the job was created, or found when it ran. */
+  duplicatesDropped: number;
   createdAt: string;
   finishedAt: string | null;
   durationMs: number | null;
@@ -108,11 +113,16 @@ export class PortfolioJobs {
       id TEXT PRIMARY KEY, owner_key TEXT NOT NULL, tenant_id TEXT NOT NULL, state TEXT NOT NULL,
       total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
       created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
-      rpc_id TEXT, last_label TEXT)`;
+      rpc_id TEXT, last_label TEXT, duplicates INTEGER NOT NULL DEFAULT 0)`;
     host.sql`CREATE TABLE IF NOT EXISTS portfolio_items (
       job_id TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
       address_id TEXT, label TEXT, assessment_id TEXT, value_mid REAL, energy_label TEXT, risk_rules TEXT, error TEXT,
       PRIMARY KEY (job_id, seq))`;
+    // Jobs stored before duplicates were counted: add the column once.
+    const columns = host.sql<{ name: string }>`SELECT name FROM pragma_table_info('portfolio_jobs')`;
+    if (!columns.some((column) => column.name === "duplicates")) {
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0`;
+    }
   }
 
   running(ownerKey: string): number {
@@ -122,7 +132,12 @@ export class PortfolioJobs {
   }
 
   /** Records a job and its items and schedules its first batch. */
-  async create(owner: { userKey: string; tenantId: string }, inputs: JobItemInput[], rpcId: string | number | null): Promise<JobRow> {
+  async create(
+    owner: { userKey: string; tenantId: string },
+    inputs: JobItemInput[],
+    rpcId: string | number | null,
+    duplicates = 0,
+  ): Promise<JobRow> {
     if (inputs.length === 0) throw new ToolError("The portfolio is empty: give at least one address or postcode with addresses.");
     if (inputs.length > MAX_ADDRESSES_PER_JOB) {
       throw new ToolError(
@@ -137,8 +152,8 @@ export class PortfolioJobs {
     }
     const id = crypto.randomUUID();
     const now = new Date().toISOString();
-    this.host.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id)
-      VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)})`;
+    this.host.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates)
+      VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)}, ${duplicates})`;
     inputs.forEach((input, seq) => {
       this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) VALUES (${id}, ${seq}, ${JSON.stringify(input)}, 'pending')`;
     });
@@ -182,13 +197,21 @@ export class PortfolioJobs {
   /** Processes the next batch; returns whether more remain. Safe to run again after a crash. */
   async runBatch(jobId: string, services: Services & { assessments: AssessmentStore }): Promise<boolean> {
     const job = this.row(jobId);
-    if (!job || job.state !== "running") return false;
+    if (job?.state !== "running") return false;
     const batch = this.host
       .sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending' ORDER BY seq LIMIT ${BATCH_SIZE}`;
     for (const item of batch) {
       const input = JSON.parse(item.input) as JobItemInput;
       try {
         const address = await resolveAddress(services, input);
+        // The same address under another name (a BAG id and its postcode and number): assessed once.
+        const earlier = this.host.sql<{ seq: number }>`SELECT seq FROM portfolio_items
+          WHERE job_id = ${jobId} AND address_id = ${address.id} AND seq != ${item.seq} AND status = 'done' LIMIT 1`[0];
+        if (earlier) {
+          this.host.sql`UPDATE portfolio_items SET status = 'duplicate', address_id = ${address.id}
+            WHERE job_id = ${jobId} AND seq = ${item.seq}`;
+          continue;
+        }
         const { label, result } = await assessAddress(services, address);
         const assessmentId = await itemAssessmentId(jobId, item.seq);
         await services.assessments.saveOnce({
@@ -247,6 +270,7 @@ export class PortfolioJobs {
     const failures: JobSummary["failures"] = [];
     const assessmentIds: string[] = [];
     for (const item of items) {
+      if (item.status === "duplicate") continue;
       if (item.status === "failed") {
         failures.push({ input: describeInput(JSON.parse(item.input) as JobItemInput), reason: item.error ?? "failed" });
         continue;
@@ -265,6 +289,7 @@ export class PortfolioJobs {
       total: job.total,
       done: job.done,
       failed: job.failed,
+      duplicatesDropped: job.duplicates + items.filter((item) => item.status === "duplicate").length,
       createdAt: job.created_at,
       finishedAt: job.finished_at,
       durationMs: job.finished_at ? new Date(job.finished_at).getTime() - new Date(job.created_at).getTime() : null,

@@ -88,6 +88,7 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
           jobId: current.id,
           state: current.state,
           total: current.total,
+          duplicatesDropped: summary.duplicatesDropped,
           message: `Portfolio job ${current.id} ${current.state}.`,
           summary,
         };

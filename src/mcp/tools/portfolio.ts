@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
-import { parsePostcode } from "../../domain/address-input";
+import { parseAddressId, parseAddressKey, parsePostcode } from "../../domain/address-input";
 import { type JobItemInput, type JobRow, type JobSummary, MAX_ADDRESSES_PER_JOB } from "../../jobs/portfolio";
 import { type ToolContext, ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, parseUuid } from "./shared";
+import { AddressSelector, type AddressSelectorInput, parseUuid } from "./shared";
 
 const POLL_MS = 150;
 
@@ -13,6 +13,7 @@ const StatusOut = z.object({
   total: z.number(),
   done: z.number(),
   failed: z.number(),
+  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
   cancelRequested: z.boolean(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -26,6 +27,7 @@ const SummaryOut = z.object({
   total: z.number(),
   done: z.number(),
   failed: z.number(),
+  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
@@ -47,7 +49,7 @@ function findJob(ctx: ToolContext, raw: string): JobRow {
 }
 
 function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
-  const { jobId, state, total, done, failed, createdAt, finishedAt, failures } = ctx.jobs.summary(job);
+  const { jobId, state, total, done, failed, duplicatesDropped, createdAt, finishedAt, failures } = ctx.jobs.summary(job);
   const end = finishedAt ? new Date(finishedAt).getTime() : Date.now();
   return {
     jobId,
@@ -55,6 +57,7 @@ function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
     total,
     done,
     failed,
+    duplicatesDropped,
     cancelRequested: job.cancel_requested === 1,
     createdAt,
     finishedAt,
@@ -70,6 +73,7 @@ export function renderSummary(s: JobSummary): string {
       .join(", ") || "none";
   return [
     `Portfolio job ${s.jobId}: ${s.state}, ${s.done} of ${s.total} processed (${s.failed} failed)${s.durationMs !== null ? ` in ${(s.durationMs / 1000).toFixed(1)} s` : ""}`,
+    ...(s.duplicatesDropped > 0 ? [`Duplicates dropped: ${s.duplicatesDropped} (each address is assessed once)`] : []),
     `Energy labels: ${counts(s.labelCounts)}`,
     `Value midpoints: ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
@@ -89,33 +93,80 @@ export const assessInput = z.object({
     .optional()
     .describe("Postcodes whose addresses are all assessed (together at most 500 addresses)."),
 });
-const assessOutput = z.object({
+export const assessOutput = z.object({
   jobId: z.string(),
   state: z.enum(["running", "completed", "cancelled"]),
-  total: z.number(),
+  total: z.number().describe("Different addresses in the job, after duplicates were dropped."),
+  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
   message: z.string(),
   summary: SummaryOut.nullable(),
 });
 
-/** Validates the request, expands postcodes and starts the job (shared with the MCP tasks path). */
+/**
+ * The forms under which an address can be named, once normalised: its BAG id, and its postcode
+ * with house number, letter and addition. Inputs that do not parse are keyed as written (they
+ * fail on their own when the job runs).
+ */
+function addressKeys(input: AddressSelectorInput): string[] {
+  if (input.addressId !== undefined && input.addressId.trim() !== "") {
+    const id = parseAddressId(input.addressId);
+    return [id.ok ? `id:${id.value}` : `raw:${input.addressId.trim()}`];
+  }
+  if (input.postcode === undefined || input.houseNumber === undefined) return [];
+  const key = parseAddressKey({
+    postcode: input.postcode,
+    houseNumber: input.houseNumber,
+    houseLetter: input.houseLetter ?? null,
+    houseNumberAddition: input.houseNumberAddition ?? null,
+  });
+  return key.ok ? [selectorKey(key.value)] : [];
+}
+
+function selectorKey(a: { postcode: string; houseNumber: number; houseLetter: string | null; houseNumberAddition: string | null }): string {
+  return `at:${a.postcode}|${a.houseNumber}|${a.houseLetter ?? ""}|${a.houseNumberAddition ?? ""}`;
+}
+
+/**
+ * Validates the request, expands postcodes, drops every address named more than once (after
+ * normalising: "1234 ab" and "1234AB" are one postcode, an address listed and also inside a listed
+ * postcode is one address) and starts the job. Shared with the MCP tasks path.
+ */
 export async function startPortfolio(
   { addresses, postcodes }: z.output<typeof assessInput>,
   ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">,
 ): Promise<JobRow> {
-  const items: JobItemInput[] = [...(addresses ?? [])];
+  const items: JobItemInput[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  const add = (item: JobItemInput, keys: string[]) => {
+    if (keys.some((key) => seen.has(key))) {
+      duplicates += 1;
+      return;
+    }
+    for (const key of keys) seen.add(key);
+    items.push(item);
+  };
+  for (const address of addresses ?? []) add(address, addressKeys(address));
   for (const raw of postcodes ?? []) {
     const pc = parsePostcode(raw);
     if (!pc.ok) throw new ToolError(pc.error);
     const found = await ctx.services.data.addressesForPostcode(pc.value);
     if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
-    items.push(...found.map((a) => ({ addressId: a.id })));
+    for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, selectorKey(a)]);
     if (items.length > MAX_ADDRESSES_PER_JOB) {
       throw new ToolError(
-        `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
+        `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} different addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
       );
     }
   }
-  return ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId);
+  return ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId, duplicates);
+}
+
+/** "Started … for N addresses", saying how many repeats were dropped. */
+export function startedMessage(job: JobRow): string {
+  const dropped =
+    job.duplicates > 0 ? ` (${job.duplicates} duplicate${job.duplicates === 1 ? "" : "s"} dropped: each address is assessed once)` : "";
+  return `Started portfolio job ${job.id} for ${job.total} addresses${dropped}.`;
 }
 
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
@@ -129,20 +180,16 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   taskSupport: "optional",
   async run(args, ctx) {
     const job = await startPortfolio(args, ctx);
+    const started = startedMessage(job);
     if (!ctx.progress.enabled) {
-      return {
-        jobId: job.id,
-        state: job.state,
-        total: job.total,
-        message: `Started portfolio job ${job.id} for ${job.total} addresses.`,
-        summary: null,
-      };
+      return { jobId: job.id, state: job.state, total: job.total, duplicatesDropped: job.duplicates, message: started, summary: null };
     }
-    await ctx.progress.report(0, job.total, `Started portfolio job ${job.id} for ${job.total} addresses`);
+    await ctx.progress.report(0, job.total, started);
     const goneOn = {
       jobId: job.id,
       state: "running" as const,
       total: job.total,
+      duplicatesDropped: job.duplicates,
       message: "The connection closed; the job goes on.",
       summary: null,
     };
@@ -164,7 +211,14 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
       }
     }
     const summary = ctx.jobs.summary(current);
-    return { jobId: job.id, state: current.state, total: current.total, message: `Portfolio job ${job.id} ${current.state}.`, summary };
+    return {
+      jobId: job.id,
+      state: current.state,
+      total: current.total,
+      duplicatesDropped: summary.duplicatesDropped,
+      message: `Portfolio job ${job.id} ${current.state}.`,
+      summary,
+    };
   },
   render(r) {
     return r.summary ? renderSummary(r.summary) : r.message;
