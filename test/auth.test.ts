@@ -115,7 +115,9 @@ describe("scopes", () => {
     expect(probe?.description).toContain("has not been allowed mcp:write yet");
     expect(tools.find((t) => t.name === "Get_Server_Info")?.description).not.toContain("has not been allowed");
     // Listing is not permission: the call is refused before the tool runs (the 403 step-up).
-    await expect(reader.callTool({ name: "Test_Write_Probe", arguments: { note: "no" } })).rejects.toThrow(/Insufficient scope: required "mcp:read mcp:write"/);
+    await expect(reader.callTool({ name: "Test_Write_Probe", arguments: { note: "no" } })).rejects.toThrow(
+      /Insufficient scope: required "mcp:read mcp:write"/,
+    );
     await reader.close();
 
     const writer = await connectClient((await mintToken(newIdentity(), ["mcp:read", "mcp:write"])).accessToken);

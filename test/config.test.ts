@@ -9,7 +9,13 @@ describe("configuration", () => {
       maxRequestBytes: 262144,
       dataSource: "synthetic",
       maxConcurrentJobs: 2,
-      allowedOrigins: ["https://claude.ai", "https://claude.com", "https://chatgpt.com", "https://vscode.dev", "https://insiders.vscode.dev"],
+      allowedOrigins: [
+        "https://claude.ai",
+        "https://claude.com",
+        "https://chatgpt.com",
+        "https://vscode.dev",
+        "https://insiders.vscode.dev",
+      ],
       allowLoopbackOrigins: false,
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({

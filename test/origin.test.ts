@@ -37,7 +37,13 @@ describe("the /mcp Origin policy", () => {
   });
 
   it("lets the hosted clients' origins through with the CORS headers a browser client needs", async () => {
-    for (const origin of ["https://claude.ai", "https://claude.com", "https://chatgpt.com", "https://vscode.dev", "https://insiders.vscode.dev"]) {
+    for (const origin of [
+      "https://claude.ai",
+      "https://claude.com",
+      "https://chatgpt.com",
+      "https://vscode.dev",
+      "https://insiders.vscode.dev",
+    ]) {
       const pre = await preflight(origin);
       expect(pre.status, origin).toBe(204);
       expect(pre.headers.get("access-control-allow-origin")).toBe(origin);
