@@ -43,6 +43,8 @@ export type OpenHandler = (url: URL, index: number) => Promise<void>;
  */
 export class BrowserStandIn {
   readonly opened: URL[] = [];
+  /** For each URL in {@link opened}, the name of the stub that was run (`browser` is `$BROWSER`). */
+  readonly openedVia: string[] = [];
   readonly #server: Server;
   readonly #dir: string;
   readonly #sink: string;
@@ -65,7 +67,8 @@ export class BrowserStandIn {
       req.setEncoding("utf8");
       req.on("data", (chunk: string) => (body += chunk));
       req.on("end", () => {
-        if (req.method !== "POST" || req.url !== "/opened") {
+        const target = new URL(req.url ?? "/", "http://127.0.0.1");
+        if (req.method !== "POST" || target.pathname !== "/opened") {
           res.writeHead(404).end();
           return;
         }
@@ -77,7 +80,7 @@ export class BrowserStandIn {
           return;
         }
         res.writeHead(204).end();
-        if (standIn) standIn.#received(url);
+        if (standIn) standIn.#received(url, target.searchParams.get("via") ?? "?");
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -156,8 +159,9 @@ export class BrowserStandIn {
     await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
   }
 
-  #received(url: URL): void {
+  #received(url: URL, via: string): void {
     const index = this.opened.push(url) - 1;
+    this.openedVia.push(via);
     const handler = this.#handler;
     if (!handler) {
       this.#fail(new Error(`a client opened ${url.href} but the test expected no browser`));
@@ -181,13 +185,13 @@ export class BrowserStandIn {
       "fetch(process.env.PANDGATE_BROWSER_SINK, { method: 'POST', body: url })",
       "  .then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1));",
     ].join(" ");
-    const script = [
-      "#!/bin/sh",
-      "# Browser stand-in for pandgate's end-to-end tests: hands the URL to the test process.",
-      `PANDGATE_BROWSER_SINK='${this.#sink}' exec '${NODE}' -e "${post}" -- "$@"`,
-      "",
-    ].join("\n");
     for (const name of ["browser", "xdg-open", "open", "gio", "x-www-browser", "sensible-browser", "www-browser"]) {
+      const script = [
+        "#!/bin/sh",
+        "# Browser stand-in for pandgate's end-to-end tests: hands the URL to the test process.",
+        `PANDGATE_BROWSER_SINK='${this.#sink}?via=${name}' exec '${NODE}' -e "${post}" -- "$@"`,
+        "",
+      ].join("\n");
       const file = path.join(this.binDir, name);
       await writeFile(file, script);
       await chmod(file, 0o755);
@@ -264,4 +268,18 @@ export function runNode(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+const ANSI_SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/**
+ * The requests `wrangler dev` logged (`[wrangler:info] POST /mcp 403 Forbidden (6ms)`) in its
+ * output after `offset` characters, as `METHOD /path STATUS` (query strings dropped). Lets a test
+ * see what a client it does not control sent, e.g. that a 403 came before a re-authorization.
+ */
+export function workerRequests(logs: string, offset = 0): string[] {
+  const text = logs.slice(offset).replace(ANSI_SGR, "");
+  return [...text.matchAll(/\[wrangler:info\] ([A-Z]+) (\S+) (\d{3})\b/g)].map(
+    ([, method, target = "", status]) => `${method} ${target.split("?")[0]} ${status}`,
+  );
 }
