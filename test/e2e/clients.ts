@@ -154,8 +154,9 @@ export class BrowserStandIn {
 
   async stop(): Promise<void> {
     await Promise.allSettled([...this.#pending]);
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
+    await closed;
     await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
   }
 
@@ -229,32 +230,23 @@ export interface CommandResult {
 }
 
 /**
- * Runs `node <script> ...args` with the project's Node 22, resolving with its exit code and
- * output (never rejecting on a non-zero exit). `onStderr` sees stderr as it arrives and may
- * answer on stdin (the child's stdin stays open until it exits or `timeoutMs` passes).
+ * Runs `node <script> ...args` with the project's Node 22 (stdin empty), resolving with its exit
+ * code and output; never rejects on a non-zero exit, only when it cannot start or overruns
+ * `timeoutMs` (then it is killed).
  */
 export function runNode(
   script: string,
   args: string[],
-  options: {
-    env: Record<string, string>;
-    cwd?: string;
-    timeoutMs?: number;
-    onStderr?: (text: string, stdin: NodeJS.WritableStream) => void;
-  },
+  options: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [script, ...args], { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(NODE, [script, ...args], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.on("data", (chunk: string) => {
-      stderr += chunk;
-      options.onStderr?.(stderr, child.stdin);
-    });
-    child.stdin.on("error", () => {});
+    child.stderr.on("data", (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`${path.basename(script)} ${args.join(" ")} did not finish in ${options.timeoutMs} ms\n${stderr}\n${stdout}`));
