@@ -32,6 +32,15 @@ function cimd(clientId: string, document: Record<string, unknown>): () => Promis
 }
 
 const CURSOR_CALLBACK = "cursor://anysphere.cursor-mcp/oauth/callback";
+/** VS Code's metadata document: one client for the desktop app (loopback) and vscode.dev. */
+const VSCODE = cimd("https://vscode.dev/oauth/client-metadata.json", {
+  client_name: "Visual Studio Code",
+  redirect_uris: ["https://vscode.dev/redirect", "http://127.0.0.1:33418/", "http://localhost:33418/"],
+  grant_types: ["authorization_code", "refresh_token"],
+  response_types: ["code"],
+  token_endpoint_auth_method: "none",
+  application_type: "native",
+});
 
 const replays: Replay[] = [
   {
@@ -61,25 +70,12 @@ const replays: Replay[] = [
   },
   {
     name: "VS Code (Client ID Metadata Document, loopback callback)",
-    register: cimd("https://vscode.dev/oauth/client-metadata.json", {
-      client_name: "Visual Studio Code",
-      redirect_uris: ["https://vscode.dev/redirect", "http://127.0.0.1:33418/", "http://localhost:33418/"],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-      application_type: "native",
-    }),
+    register: VSCODE,
     redirectUri: "http://127.0.0.1:33418/",
   },
   {
     name: "VS Code for the Web (vscode.dev redirect)",
-    register: cimd("https://vscode.dev/oauth/client-metadata.json", {
-      client_name: "Visual Studio Code",
-      redirect_uris: ["https://vscode.dev/redirect", "http://127.0.0.1:33418/", "http://localhost:33418/"],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    }),
+    register: VSCODE,
     redirectUri: "https://vscode.dev/redirect",
     origin: "https://vscode.dev",
   },

@@ -4,6 +4,7 @@
 // test can walk the sign-in pages, and a way to run a client's command line with a clean,
 // throw-away home.
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -274,4 +275,97 @@ export function workerRequests(logs: string, offset = 0): string[] {
   return [...text.matchAll(/\[wrangler:info\] ([A-Z]+) (\S+) (\d{3})\b/g)].map(
     ([, method, target = "", status]) => `${method} ${target.split("?")[0]} ${status}`,
   );
+}
+
+/**
+ * An interactive OAuth client's state, everything in memory, shaped for either MCP SDK's
+ * `OAuthClientProvider` (v1 and v2 name their record types differently; the methods are the same).
+ * `redirectToAuthorization` only records the URL: the test plays the browser.
+ */
+export class MemoryOAuthState<ClientInfo, Tokens, Discovery> {
+  readonly authorizationUrls: URL[] = [];
+  readonly registrations: ClientInfo[] = [];
+  readonly savedTokens: Tokens[] = [];
+  readonly #state = randomUUID();
+  #client: ClientInfo | undefined;
+  #tokens: Tokens | undefined;
+  #verifier: string | undefined;
+  #discovery: Discovery | undefined;
+
+  constructor(
+    readonly callbackUrl: string,
+    readonly clientName: string,
+  ) {}
+
+  get redirectUrl(): string {
+    return this.callbackUrl;
+  }
+
+  get clientMetadata() {
+    // No `scope`: the SDK takes it from the server's challenge and metadata.
+    return {
+      client_name: this.clientName,
+      redirect_uris: [this.callbackUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+
+  state(): string {
+    return this.#state;
+  }
+
+  clientInformation(): ClientInfo | undefined {
+    return this.#client;
+  }
+
+  saveClientInformation(info: ClientInfo): void {
+    this.registrations.push(info);
+    this.#client = info;
+  }
+
+  tokens(): Tokens | undefined {
+    return this.#tokens;
+  }
+
+  saveTokens(tokens: Tokens): void {
+    this.savedTokens.push(tokens);
+    this.#tokens = tokens;
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrls.push(url);
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.#verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.#verifier) throw new Error("no code verifier saved");
+    return this.#verifier;
+  }
+
+  saveDiscoveryState(state: Discovery): void {
+    this.#discovery = state;
+  }
+
+  discoveryState(): Discovery | undefined {
+    return this.#discovery;
+  }
+
+  invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
+    if (scope === "all" || scope === "tokens") this.#tokens = undefined;
+    if (scope === "all" || scope === "client") this.#client = undefined;
+    if (scope === "all" || scope === "verifier") this.#verifier = undefined;
+    if (scope === "all" || scope === "discovery") this.#discovery = undefined;
+  }
+
+  /** The last authorization URL the SDK asked the user to open. */
+  get lastAuthorizationUrl(): URL {
+    const url = this.authorizationUrls.at(-1);
+    if (!url) throw new Error("the SDK never asked to open an authorization URL");
+    return url;
+  }
 }

@@ -3,103 +3,23 @@
 // the wild are built on) against the Worker under `wrangler dev`, signing in through the dev IdP:
 // its stock StreamableHTTPClientTransport with an in-memory OAuthClientProvider. The browser's
 // part (consent page, IdP login) is walked headlessly by the test.
-import { randomUUID } from "node:crypto";
 import { type OAuthClientProvider, type OAuthDiscoveryState, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_ADDRESS } from "./clients";
+import { MemoryOAuthState, SEED_ADDRESS } from "./clients";
 import { ANNA, freePort, type Stack, signIn, startStack } from "./stack";
 
-/**
- * The SDK's OAuth client state, kept in memory. `redirectToAuthorization` only records the URL;
- * the test plays the browser and hands the code back with `transport.finishAuth`.
- */
-class MemoryOAuthProvider implements OAuthClientProvider {
-  readonly authorizationUrls: URL[] = [];
-  readonly registrations: OAuthClientInformationMixed[] = [];
-  readonly savedTokens: OAuthTokens[] = [];
-  readonly #state = randomUUID();
-  #client: OAuthClientInformationMixed | undefined;
-  #tokens: OAuthTokens | undefined;
-  #verifier: string | undefined;
-  #discovery: OAuthDiscoveryState | undefined;
-
-  constructor(readonly callbackUrl: string) {}
-
-  get redirectUrl(): string {
-    return this.callbackUrl;
-  }
-
-  get clientMetadata(): OAuthClientMetadata {
-    // No `scope`: the SDK takes it from the server's challenge and metadata.
-    return {
-      client_name: "pandgate e2e (MCP SDK v1)",
-      redirect_uris: [this.callbackUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-
-  state(): string {
-    return this.#state;
-  }
-
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.#client;
-  }
-
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.registrations.push(info);
-    this.#client = info;
-  }
-
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens;
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.savedTokens.push(tokens);
-    this.#tokens = tokens;
-  }
-
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrls.push(url);
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier;
-  }
-
-  codeVerifier(): string {
-    if (!this.#verifier) throw new Error("no code verifier saved");
-    return this.#verifier;
-  }
-
-  saveDiscoveryState(state: OAuthDiscoveryState): void {
-    this.#discovery = state;
-  }
-
-  discoveryState(): OAuthDiscoveryState | undefined {
-    return this.#discovery;
-  }
-
-  invalidateCredentials(scope: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
-    if (scope === "all" || scope === "tokens") this.#tokens = undefined;
-    if (scope === "all" || scope === "client") this.#client = undefined;
-    if (scope === "all" || scope === "verifier") this.#verifier = undefined;
-    if (scope === "all" || scope === "discovery") this.#discovery = undefined;
-  }
-
-  /** The last authorization URL the SDK asked the user to open. */
-  get lastAuthorizationUrl(): URL {
-    const url = this.authorizationUrls.at(-1);
-    if (!url) throw new Error("the SDK never asked to open an authorization URL");
-    return url;
+/** The SDK's OAuth client state, in memory; the test hands the code back with `transport.finishAuth`. */
+class MemoryOAuthProvider
+  extends MemoryOAuthState<OAuthClientInformationMixed, OAuthTokens, OAuthDiscoveryState>
+  implements OAuthClientProvider
+{
+  constructor(callbackUrl: string) {
+    super(callbackUrl, "pandgate e2e (MCP SDK v1)");
   }
 }
 

@@ -5,7 +5,6 @@ import { randomUUID } from "node:crypto";
 import {
   Client,
   type FetchLike,
-  type OAuthClientMetadata,
   type OAuthClientProvider,
   type OAuthDiscoveryState,
   type StoredOAuthClientInformation,
@@ -14,6 +13,7 @@ import {
   UnauthorizedError,
 } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryOAuthState } from "./clients";
 import {
   ANNA,
   BRAM,
@@ -38,76 +38,13 @@ interface ServerInfo {
   protocolVersion: string;
 }
 
-/**
- * An interactive OAuth client for the SDK, everything in memory: `redirectToAuthorization` only
- * records the URL, so the test can play the browser.
- */
-class RecordingOAuthProvider implements OAuthClientProvider {
-  readonly registrations: StoredOAuthClientInformation[] = [];
-  readonly authorizationUrls: URL[] = [];
-  readonly #state = randomUUID();
-  #client: StoredOAuthClientInformation | undefined;
-  #tokens: StoredOAuthTokens | undefined;
-  #verifier: string | undefined;
-  #discovery: OAuthDiscoveryState | undefined;
-
-  constructor(readonly callbackUrl: string) {}
-
-  get redirectUrl(): string {
-    return this.callbackUrl;
-  }
-
-  get clientMetadata(): OAuthClientMetadata {
-    // No `scope`: the SDK takes it from the server's challenge and metadata.
-    return {
-      client_name: "pandgate e2e (MCP SDK)",
-      redirect_uris: [this.callbackUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-
-  state(): string {
-    return this.#state;
-  }
-
-  clientInformation(): StoredOAuthClientInformation | undefined {
-    return this.#client;
-  }
-
-  saveClientInformation(info: StoredOAuthClientInformation): void {
-    this.registrations.push(info);
-    this.#client = info;
-  }
-
-  tokens(): StoredOAuthTokens | undefined {
-    return this.#tokens;
-  }
-
-  saveTokens(tokens: StoredOAuthTokens): void {
-    this.#tokens = tokens;
-  }
-
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrls.push(url);
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier;
-  }
-
-  codeVerifier(): string {
-    if (!this.#verifier) throw new Error("no code verifier saved");
-    return this.#verifier;
-  }
-
-  saveDiscoveryState(state: OAuthDiscoveryState): void {
-    this.#discovery = state;
-  }
-
-  discoveryState(): OAuthDiscoveryState | undefined {
-    return this.#discovery;
+/** An interactive OAuth client for the SDK, in memory: the test plays the browser. */
+class RecordingOAuthProvider
+  extends MemoryOAuthState<StoredOAuthClientInformation, StoredOAuthTokens, OAuthDiscoveryState>
+  implements OAuthClientProvider
+{
+  constructor(callbackUrl: string) {
+    super(callbackUrl, "pandgate e2e (MCP SDK)");
   }
 }
 
