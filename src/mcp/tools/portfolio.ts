@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
-import { parseAddressId, parseAddressKey, parsePostcode } from "../../domain/address-input";
+import { parseAddressId, parsePostcode } from "../../domain/address-input";
 import { type JobItemInput, type JobRow, type JobSummary, MAX_ADDRESSES_PER_JOB } from "../../jobs/portfolio";
 import { type ToolContext, ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, type AddressSelectorInput, parseUuid } from "./shared";
+import { AddressSelector, type AddressSelectorInput, parseUuid, selectorKey } from "./shared";
 
 const POLL_MS = 150;
 
@@ -112,17 +112,11 @@ function addressKeys(input: AddressSelectorInput): string[] {
     const id = parseAddressId(input.addressId);
     return [id.ok ? `id:${id.value}` : `raw:${input.addressId.trim()}`];
   }
-  if (input.postcode === undefined || input.houseNumber === undefined) return [];
-  const key = parseAddressKey({
-    postcode: input.postcode,
-    houseNumber: input.houseNumber,
-    houseLetter: input.houseLetter ?? null,
-    houseNumberAddition: input.houseNumberAddition ?? null,
-  });
-  return key.ok ? [selectorKey(key.value)] : [];
+  const key = selectorKey(input);
+  return key?.ok ? [placeKey(key.value)] : [];
 }
 
-function selectorKey(a: { postcode: string; houseNumber: number; houseLetter: string | null; houseNumberAddition: string | null }): string {
+function placeKey(a: { postcode: string; houseNumber: number; houseLetter: string | null; houseNumberAddition: string | null }): string {
   return `at:${a.postcode}|${a.houseNumber}|${a.houseLetter ?? ""}|${a.houseNumberAddition ?? ""}`;
 }
 
@@ -152,7 +146,7 @@ export async function startPortfolio(
     if (!pc.ok) throw new ToolError(pc.error);
     const found = await ctx.services.data.addressesForPostcode(pc.value);
     if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
-    for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, selectorKey(a)]);
+    for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, placeKey(a)]);
     if (items.length > MAX_ADDRESSES_PER_JOB) {
       throw new ToolError(
         `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} different addresses, the most one portfolio job takes. Use fewer postcodes per job.`,

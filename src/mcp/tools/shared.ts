@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Services } from "../../data/services";
 import { sourcesOf } from "../../data/sources";
-import { type Address, type Source, SourceSchema } from "../../data/types";
-import { formatAddress, formatHouseNumber, parseAddressId, parseAddressKey } from "../../domain/address-input";
+import { type Address, type AddressKey, type Source, SourceSchema } from "../../data/types";
+import { formatAddress, formatHouseNumber, type Parsed, parseAddressId, parseAddressKey } from "../../domain/address-input";
 import { ToolError } from "../catalog";
 
 /** How tools take an address: a BAG address id, or postcode + house number (+ letter, addition). */
@@ -81,6 +81,20 @@ export function syntheticNote(sources: Source[]): string {
  * Finds the address a tool was asked about, or throws a ToolError that says what was wrong with
  * the input, or that nothing is registered there with the nearest valid forms.
  */
+/**
+ * The normalised postcode, number, letter and addition a selector names, or null when it gives
+ * no postcode and number.
+ */
+export function selectorKey(input: AddressSelectorInput): Parsed<AddressKey> | null {
+  if (input.postcode === undefined || input.houseNumber === undefined) return null;
+  return parseAddressKey({
+    postcode: input.postcode,
+    houseNumber: input.houseNumber,
+    houseLetter: input.houseLetter ?? null,
+    houseNumberAddition: input.houseNumberAddition ?? null,
+  });
+}
+
 export async function resolveAddress(services: Services, input: AddressSelectorInput): Promise<Address> {
   if (input.addressId !== undefined && input.addressId.trim() !== "") {
     const id = parseAddressId(input.addressId);
@@ -90,15 +104,10 @@ export async function resolveAddress(services: Services, input: AddressSelectorI
       throw new ToolError(`No address with BAG id ${id.value} is known. Look addresses up by postcode with Get_Addresses_for_Postcode.`);
     return found;
   }
-  if (input.postcode === undefined || input.houseNumber === undefined) {
+  const key = selectorKey(input);
+  if (key === null) {
     throw new ToolError("Say which address: give addressId, or postcode and houseNumber (e.g. postcode 3815 DT, houseNumber 20).");
   }
-  const key = parseAddressKey({
-    postcode: input.postcode,
-    houseNumber: input.houseNumber,
-    houseLetter: input.houseLetter ?? null,
-    houseNumberAddition: input.houseNumberAddition ?? null,
-  });
   if (!key.ok) throw new ToolError(key.error);
   const found = await services.data.findAddress(key.value);
   if (found) return found;
