@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANNA, CONTOSO, pkce, ROOT, registerPublicClient, type Stack, startStack } from "./stack";
+import { ANNA, CONTOSO, listenOnLoopback, pkce, ROOT, registerPublicClient, type Stack, startStack } from "./stack";
 
 const RESULTS = path.join(ROOT, "test-results");
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
@@ -98,12 +98,7 @@ async function startRedirectServer(): Promise<{ url: string; received: Promise<U
     res.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end("done");
     deliver(url.searchParams);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}/callback`,
     received,

@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { NODE, signIn } from "./stack";
+import { listenOnLoopback, NODE, signIn } from "./stack";
 
 /** An address in the synthetic seed (seed/seed.sql) with a registered energy label. */
 export const SEED_ADDRESS = { postcode: "3817AC", houseNumber: 1, street: "Polluxstraat", place: "Amersfoort", energyClass: "C" } as const;
@@ -84,12 +84,7 @@ export class BrowserStandIn {
         if (standIn) standIn.#received(url, target.searchParams.get("via") ?? "?");
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : 0;
+    const port = await listenOnLoopback(server);
     standIn = new BrowserStandIn(server, dir, `http://127.0.0.1:${port}/opened`);
     await standIn.#writeStubs();
     return standIn;

@@ -14,7 +14,7 @@ import { Agent, createServer, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANNA, freePort, NODE, pkce, ROOT, registerPublicClient, type Stack, signIn, startStack } from "./stack";
+import { ANNA, freePort, listenOnLoopback, NODE, pkce, ROOT, registerPublicClient, type Stack, signIn, startStack } from "./stack";
 
 const CONFORMANCE = path.join(ROOT, "node_modules", ".bin", "conformance");
 const BASELINE = path.join(import.meta.dirname, "conformance-expected-failures.yml");
@@ -95,12 +95,7 @@ async function startAuthProxy(targetPort: number): Promise<AuthProxy> {
     res.on("close", () => upstream.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const port = await listenOnLoopback(server);
   return {
     origin: `http://127.0.0.1:${port}`,
     setToken: (value) => {

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -35,6 +35,17 @@ interface LocalStack {
 async function localStack(): Promise<LocalStack> {
   const href = pathToFileURL(path.join(ROOT, "scripts", "local-stack.mjs")).href;
   return (await import(href)) as LocalStack;
+}
+
+/** Starts `server` on a free port of 127.0.0.1 and resolves with that port. */
+export async function listenOnLoopback(server: Pick<Server, "once" | "listen" | "address">): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (typeof address !== "object" || address === null) throw new Error("the server has no TCP address");
+  return address.port;
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
