@@ -1,8 +1,8 @@
-/** Base64url without padding (RFC 4648 §5), as PKCE, JOSE and our ids use it. */
+import { base64url as joseBase64url } from "jose";
+
+/** Base64url without padding (RFC 4648 §5), as PKCE, JOSE and our ids use it (jose's encoder). */
 export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return joseBase64url.encode(bytes);
 }
 
 /** SHA-256 of a text, base64url-encoded (also the PKCE S256 challenge of a verifier). */
