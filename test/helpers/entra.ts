@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { HttpResponse, http } from "msw";
+import { sha256Base64Url } from "../../src/encoding";
 import { mockServer } from "./msw";
 
 /**
@@ -162,11 +163,7 @@ export class EntraMock {
       return fail("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired.");
     this.#codes.delete(form.get("code") ?? "");
     if (form.get("redirect_uri") !== pending.redirectUri) return fail("invalid_grant", "AADSTS50148: The redirect_uri does not match.");
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(form.get("code_verifier") ?? "")));
-    const challenge = btoa(String.fromCharCode(...digest))
-      .replaceAll("+", "-")
-      .replaceAll("/", "_")
-      .replace(/=+$/, "");
+    const challenge = await sha256Base64Url(form.get("code_verifier") ?? "");
     if (challenge !== pending.challenge) return fail("invalid_grant", "AADSTS501481: The Code_Verifier does not match the code_challenge.");
     return HttpResponse.json({
       token_type: "Bearer",

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import type { Identity } from "../../src/auth/identity";
 import { parseConfig } from "../../src/config";
+import { sha256Base64Url } from "../../src/encoding";
 import { providerOptions } from "../../src/oauth";
 
 export const BASE = "https://mcp.example.com";
@@ -37,14 +38,6 @@ export function newIdentity(overrides: Partial<Identity> = {}): Identity {
   };
 }
 
-async function s256(verifier: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
 /**
  * Issues a real token the way the authorize endpoint will: the provider's own helpers create a
  * client and complete an authorization for `identity`, then the code is redeemed with PKCE at
@@ -70,7 +63,7 @@ export async function mintToken(
     redirect_uri: REDIRECT_URI,
     scope: scopes.join(" "),
     state: "test-state",
-    code_challenge: await s256(verifier),
+    code_challenge: await sha256Base64Url(verifier),
     code_challenge_method: "S256",
     resource,
   });

@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { sha256Base64Url } from "../../src/encoding";
 import { Browser, hiddenField } from "./browser";
 import type { EntraMock, EntraUser, LoginTweaks } from "./entra";
 import { BASE, MCP_URL } from "./oauth";
@@ -33,12 +34,7 @@ export async function registerClient(metadata: Record<string, unknown> = {}): Pr
 
 export async function pkce(): Promise<{ verifier: string; challenge: string }> {
   const verifier = `${crypto.randomUUID()}-${crypto.randomUUID()}`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  const challenge = btoa(String.fromCharCode(...digest))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-  return { verifier, challenge };
+  return { verifier, challenge: await sha256Base64Url(verifier) };
 }
 
 export interface Authorization {
