@@ -1,10 +1,9 @@
 import type { ResolveExternalTokenInput, ResolveExternalTokenResult } from "@cloudflare/workers-oauth-provider";
-import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Config } from "../config";
 import { sha256Base64Url } from "../encoding";
 import { log } from "../log";
 import { type Identity, IdentitySchema } from "./identity";
-import { JWKS_OPTIONS } from "./oidc-client";
+import { remoteKeySet, verifyJwt } from "./jwt";
 import { SCOPE_READ, SCOPE_WRITE } from "./scopes";
 
 const GRANTABLE = [SCOPE_READ, SCOPE_WRITE];
@@ -20,17 +19,11 @@ export function createExternalTokenResolver(
 ): ((input: ResolveExternalTokenInput) => Promise<ResolveExternalTokenResult | null>) | undefined {
   const settings = config.externalToken;
   if (!settings) return undefined;
-  const keys = createRemoteJWKSet(new URL(settings.jwksUrl), JWKS_OPTIONS);
+  const keys = remoteKeySet(settings.jwksUrl);
   return async ({ token }) => {
     let claims: Record<string, unknown>;
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, {
-        issuer: settings.issuer,
-        audience: settings.audience,
-        algorithms: ["RS256", "RS384", "RS512", "PS256", "ES256"],
-        clockTolerance: 60,
-        requiredClaims: ["exp", "sub"],
-      }));
+      claims = await verifyJwt(token, keys, { issuer: settings.issuer, audience: settings.audience });
     } catch (error) {
       log("warn", "external_token_rejected", { reason: error instanceof Error ? error.name : "unknown" });
       return null;

@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from "jose";
+import { decodeJwt, errors, type JWTPayload } from "jose";
 import { z } from "zod";
+import { remoteKeySet, verifyJwt } from "./jwt";
 import { GUID, type UpstreamConfig } from "./upstream-config";
 
 /**
@@ -10,10 +11,6 @@ import { GUID, type UpstreamConfig } from "./upstream-config";
 
 const FETCH_TIMEOUT_MS = 5_000;
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
-/** Clock skew allowed on `exp`/`nbf`/`iat`. */
-const CLOCK_TOLERANCE_S = 60;
-/** Key sets: kept a day, refetched at once for an unknown `kid`, but at most every 5 minutes. */
-export const JWKS_OPTIONS = { cacheMaxAge: 24 * 60 * 60 * 1000, cooldownDuration: 5 * 60 * 1000, timeoutDuration: 5_000 };
 
 const DiscoverySchema = z.object({
   issuer: z.string().min(1),
@@ -42,7 +39,7 @@ export class SignInError extends Error {
 }
 
 const discoveryCache = new Map<string, { doc: Discovery; expires: number }>();
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+const keySets = new Map<string, ReturnType<typeof remoteKeySet>>();
 
 async function fetchJson(url: string, init: RequestInit, what: string): Promise<{ status: number; body: unknown }> {
   let res: Response;
@@ -140,10 +137,10 @@ function tenantScoped(doc: Discovery, upstream: UpstreamConfig, unverified: JWTP
   return { issuer: doc.issuer.replace("{tenantid}", tid), jwksUri: jwks.toString() };
 }
 
-function keySet(uri: string): ReturnType<typeof createRemoteJWKSet> {
+function keySet(uri: string): ReturnType<typeof remoteKeySet> {
   let set = keySets.get(uri);
   if (!set) {
-    set = createRemoteJWKSet(new URL(uri), JWKS_OPTIONS);
+    set = remoteKeySet(uri);
     keySets.set(uri, set);
   }
   return set;
@@ -164,13 +161,7 @@ export async function verifyIdToken(doc: Discovery, upstream: UpstreamConfig, id
   const { issuer, jwksUri } = tenantScoped(doc, upstream, unverified);
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, keySet(jwksUri), {
-      issuer,
-      audience: upstream.clientId,
-      algorithms: ["RS256", "RS384", "RS512", "PS256", "ES256"],
-      clockTolerance: CLOCK_TOLERANCE_S,
-      requiredClaims: ["exp", "iat", "sub"],
-    }));
+    payload = await verifyJwt(idToken, keySet(jwksUri), { issuer, audience: upstream.clientId, requireIssuedAt: true });
   } catch (error) {
     throw describeJoseError(error);
   }
