@@ -61,6 +61,7 @@ export function kwbAttribution(tableId: KwbTableId = DEFAULT_KWB_TABLE): Attribu
   return cbsAttribution(tableId, KWB_TABLES[tableId].year);
 }
 
+/** A CBS buurt (neighbourhood) code: `BU`, the municipality's four digits, then the wijk's and the buurt's two characters. */
 export const BUURT_CODE_RE = /^BU[0-9]{4}[0-9A-Z]{4}$/;
 
 /** A buurt's KWB figures mapped to our names, before they are cached. */

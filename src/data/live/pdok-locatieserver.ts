@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { log } from "../../log";
 import { type AddressKey, RegisterError } from "../types";
+import { BUURT_CODE_RE } from "./cbs";
 import { getJson, type HttpOptions, NOT_FOUND } from "./http";
 import { REGISTER, REGISTER_NAMES } from "./registers";
 
@@ -44,7 +45,6 @@ export const FIELDS = [
 export const POSTCODE_RE = /^[1-9][0-9]{3}[A-Z]{2}$/;
 export const NUMMERAANDUIDING_RE = /^\d{4}20\d{10}$/;
 export const ADRESSEERBAAR_OBJECT_RE = /^\d{4}(01|02|03)\d{10}$/;
-const BUURT_RE = /^BU[0-9]{4}[0-9A-Z]{4}$/;
 const WIJK_RE = /^WK[0-9]{4}[0-9A-Z]{2}$/;
 
 /** One address as the Locatieserver describes it, mapped to our names. */
@@ -134,7 +134,7 @@ export function parseAddressDoc(doc: unknown): LocatieserverAddress | null {
   const d = parsed.data;
   const point = parsePoint(d.centroide_ll);
   if (!point) return null;
-  const neighbourhoodCode = d.buurtcode !== null && BUURT_RE.test(d.buurtcode) ? d.buurtcode : null;
+  const neighbourhoodCode = d.buurtcode !== null && BUURT_CODE_RE.test(d.buurtcode) ? d.buurtcode : null;
   // The wijk code is the buurt code's first eight characters with WK instead of BU.
   const districtCode =
     d.wijkcode !== null && WIJK_RE.test(d.wijkcode) ? d.wijkcode : neighbourhoodCode ? `WK${neighbourhoodCode.slice(2, 8)}` : null;
