@@ -39,11 +39,11 @@ function agentRequest(): Request {
 
 describe("reaching the user's agent (tools/list, called directly)", () => {
   bench("baseline: getByName + serveMcp (one RPC, what the gateway does)", async () => {
-    await drain(await env.MCP_AGENT.getByName(identity.userKey).serveMcp(agentRequest(), caller));
+    await drain(await env.MCP_AGENT.getByName(identity.userKey).serveMcp(agentRequest(), JSON.parse(toolsList), caller));
   });
   bench("getAgentByName + serveMcp (initialisation RPC first)", async () => {
     const stub = await getAgentByName(env.MCP_AGENT, identity.userKey);
-    await drain(await stub.serveMcp(agentRequest(), caller));
+    await drain(await stub.serveMcp(agentRequest(), JSON.parse(toolsList), caller));
   });
 });
 

@@ -374,7 +374,7 @@ describe("job storage written before duplicates were counted", () => {
         created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, rpc_id TEXT, last_label TEXT)`;
       agent.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at) VALUES ('old', 'u', 't', 'completed', 1, '2026-01-01')`;
       const jobs = agent.jobs;
-      const old = jobs.row("old");
+      const old = jobs.owned("u", "old");
       return { duplicates: old?.duplicates, summary: old ? jobs.summary(old).duplicatesDropped : undefined };
     });
     expect(columns).toEqual({ duplicates: 0, summary: 0 });

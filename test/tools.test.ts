@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { D1PropertyStore } from "../src/data/d1-store";
+import { formatAddress } from "../src/domain/address-input";
+import { assess } from "../src/domain/assessment";
 import { catalog } from "../src/mcp/tools";
 import { connectClient } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
@@ -189,6 +192,51 @@ describe("quick assessment", () => {
       /Insufficient scope/,
     );
     expect(await assessmentCount()).toBe(before);
+  });
+});
+
+describe("one assessment path", () => {
+  it("returns from Quick_Assess_Property exactly what assess() computes on the same rows, for every kind of address", async () => {
+    const kinds: Record<string, string> = {
+      "complete data, valid label":
+        "EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id AND l.valid_until > '2027-01-01') AND u.surface_m2 IS NOT NULL AND a.neighbourhood_code IS NOT NULL",
+      "missing label": "NOT EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id) AND u.kind = 'verblijfsobject'",
+      "expired label":
+        "EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id AND l.valid_until < '2026-01-01') AND NOT EXISTS (SELECT 1 FROM energy_labels l WHERE l.unit_id = a.unit_id AND l.valid_until >= '2026-01-01')",
+      "mixed use": `u.use_purposes = '["woonfunctie","winkelfunctie"]'`,
+      "no neighbourhood": "a.neighbourhood_code IS NULL",
+      ligplaats: "u.kind = 'ligplaats'",
+    };
+    // The seed places every address in a neighbourhood (as the live registers usually do); this
+    // file adds one outside any, the way a fresh BAG address can be before CBS maps it.
+    await env.DB.prepare(
+      `INSERT INTO addresses (id, unit_id, is_main, postcode, house_number, house_letter, house_number_addition, street, place,
+         municipality_code, neighbourhood_code, lat, lon, is_synthetic, source, retrieved_at)
+       SELECT '0307209999999001', unit_id, 0, postcode, 99999, NULL, NULL, street, place, municipality_code, NULL, lat, lon, 1, source, retrieved_at
+       FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 1`,
+    ).run();
+    const c = await client();
+    const store = new D1PropertyStore(env.DB);
+    for (const [kind, where] of Object.entries(kinds)) {
+      const row = await pick(where);
+      const r = await call(c, "Quick_Assess_Property", { addressId: row.id });
+      expect(r.isError, `${kind}: ${JSON.stringify(r.content)}`).toBeFalsy();
+      const out = r.structuredContent as { assessedAt: string } & Record<string, unknown>;
+      const address = await store.addressById(row.id);
+      if (!address) throw new Error(`${kind}: ${row.id} vanished`);
+      const unit = await store.unit(address.unitId);
+      const expected = assess({
+        address,
+        addressLabel: formatAddress(address),
+        unit,
+        labels: await store.energyLabels(address.unitId),
+        neighbourhood: address.neighbourhoodCode ? await store.neighbourhood(address.neighbourhoodCode) : null,
+        municipality: await store.municipality(address.municipalityCode),
+        now: new Date(out.assessedAt),
+      });
+      const { assessmentId: _id, sources: _sources, ...assessed } = out;
+      expect(assessed, kind).toEqual(expected);
+    }
   });
 });
 

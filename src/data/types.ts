@@ -1,130 +1,10 @@
-import { z } from "zod";
+import type { Address, AddressKey, EnergyLabel, Municipality, Neighbourhood, Unit } from "../domain/records";
+
+export * from "../domain/records";
 
 /**
- * The records every property data source returns, whether it reads the synthetic dataset in D1
- * or a live register (cached in D1). Each carries where it came from.
- */
-export const SourceSchema = z.object({
-  /** Register or generator: "synthetic", "pdok-locatieserver", "pdok-bag", "ep-online", "cbs-kwb". */
-  register: z.string(),
-  /** ISO 8601 time the data was retrieved from the register (or generated). */
-  retrievedAt: z.string(),
-  synthetic: z.boolean(),
-});
-export type Source = z.infer<typeof SourceSchema>;
-
-export const AddressSchema = z.object({
-  /** BAG nummeraanduiding id (16 digits). */
-  id: z.string(),
-  /** BAG verblijfsobject/ligplaats/standplaats id. */
-  unitId: z.string(),
-  isMain: z.boolean(),
-  postcode: z.string(),
-  houseNumber: z.number().int(),
-  houseLetter: z.string().nullable(),
-  houseNumberAddition: z.string().nullable(),
-  street: z.string(),
-  place: z.string(),
-  municipalityCode: z.string(),
-  municipalityName: z.string().nullable(),
-  neighbourhoodCode: z.string().nullable(),
-  lat: z.number(),
-  lon: z.number(),
-  source: SourceSchema,
-});
-export type Address = z.infer<typeof AddressSchema>;
-
-export const BuildingSchema = z.object({
-  id: z.string(),
-  buildYear: z.number().int().nullable(),
-  status: z.string(),
-  source: SourceSchema,
-});
-export type Building = z.infer<typeof BuildingSchema>;
-
-export const UnitSchema = z.object({
-  id: z.string(),
-  kind: z.enum(["verblijfsobject", "ligplaats", "standplaats"]),
-  surfaceM2: z.number().int().nullable(),
-  usePurposes: z.array(z.string()),
-  status: z.string(),
-  dwellingType: z.string().nullable(),
-  inResearch: z.boolean(),
-  buildings: z.array(BuildingSchema),
-  source: SourceSchema,
-});
-export type Unit = z.infer<typeof UnitSchema>;
-
-export const EnergyLabelSchema = z.object({
-  id: z.string(),
-  unitId: z.string(),
-  energyClass: z.string(),
-  registeredAt: z.string(),
-  inspectedAt: z.string().nullable(),
-  validUntil: z.string(),
-  method: z.enum(["NTA 8800", "Energie-Index"]),
-  calculationType: z.string().nullable(),
-  ep2KwhM2: z.number().nullable(),
-  energyIndex: z.number().nullable(),
-  buildingType: z.string().nullable(),
-  source: SourceSchema,
-});
-export type EnergyLabel = z.infer<typeof EnergyLabelSchema>;
-
-export const NeighbourhoodSchema = z.object({
-  code: z.string(),
-  name: z.string(),
-  districtCode: z.string(),
-  districtName: z.string().nullable(),
-  municipalityCode: z.string(),
-  municipalityName: z.string().nullable(),
-  datasetYear: z.number().int(),
-  inhabitants: z.number().nullable(),
-  households: z.number().nullable(),
-  avgHouseholdSize: z.number().nullable(),
-  /** CBS unit ×1000 EUR, as published. */
-  avgWozThousands: z.number().nullable(),
-  pctOwnerOccupied: z.number().nullable(),
-  pctBuiltBefore1945: z.number().nullable(),
-  distancesKm: z.object({
-    gp: z.number().nullable(),
-    supermarket: z.number().nullable(),
-    school: z.number().nullable(),
-    station: z.number().nullable(),
-  }),
-  liveabilityClass: z.number().int().nullable(),
-  liveabilityDeviation: z.number().nullable(),
-  crimePer1000: z.number().nullable(),
-  floodDepthClass: z.string().nullable(),
-  soilType: z.enum(["sand", "clay", "peat"]).nullable(),
-  foundationRiskArea: z.boolean().nullable(),
-  source: SourceSchema,
-});
-export type Neighbourhood = z.infer<typeof NeighbourhoodSchema>;
-
-export const MunicipalitySchema = z.object({
-  code: z.string(),
-  name: z.string(),
-  provinceCode: z.string(),
-  provinceName: z.string(),
-  coropName: z.string(),
-  wozPerM2: z.number(),
-  wozPerM2Year: z.number().int(),
-  source: SourceSchema,
-});
-export type Municipality = z.infer<typeof MunicipalitySchema>;
-
-/** The canonical key of a Dutch address. */
-export interface AddressKey {
-  postcode: string;
-  houseNumber: number;
-  houseLetter: string | null;
-  houseNumberAddition: string | null;
-}
-
-/**
- * Where property facts come from. `SyntheticSource` reads the seeded dataset in D1; the live
- * source asks the public registers (PDOK, EP-Online, CBS) and caches what they say in D1.
+ * Where property facts come from. `D1PropertyStore` reads the synthetic dataset in D1; `LiveSource`
+ * asks the public registers (PDOK, EP-Online, CBS) and caches what they say in D1.
  * Methods return `null`/`[]` for "not found"; a register that cannot be reached throws
  * `RegisterError`, which tools turn into a clear error.
  */
@@ -138,13 +18,4 @@ export interface PropertySource {
   municipality(code: string): Promise<Municipality | null>;
 }
 
-/** A live register failed (timeout, 5xx, malformed answer); `register` names which. */
-export class RegisterError extends Error {
-  override name = "RegisterError";
-  constructor(
-    readonly register: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { RegisterError } from "../errors";

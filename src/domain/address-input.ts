@@ -1,4 +1,4 @@
-import type { AddressKey } from "../data/types";
+import type { AddressKey } from "./records";
 
 /**
  * Dutch address input rules (Kadaster BAG/BRK): postcode four digits, the first not 0, then two

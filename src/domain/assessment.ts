@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { Address, EnergyLabel, Municipality, Neighbourhood, Unit } from "../data/types";
 import { expectedLabelForBuildYear, isLabelClass, type LabelClass, labelRank, labelValidity, yearsBetween } from "./energy-label";
+import type { Address, EnergyLabel, Municipality, Neighbourhood, Unit } from "./records";
 
 /**
  * The quick assessment: register checks, an indicative value range, the energy label and its
@@ -91,7 +91,7 @@ export function buildYearOf(unit: Unit | null): number | null {
 }
 
 /** Step 1: is this a dwelling in use, as the register says? */
-export function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
+function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
   const checks: Risk[] = [];
   const gaps: string[] = [];
   if (!unit) {
@@ -143,7 +143,7 @@ export function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: strin
 }
 
 /** Step 2: the energy label, its validity, and the label expected from the build year. */
-export function energySection(
+function energySection(
   labels: EnergyLabel[],
   buildYear: number | null,
   now: Date,
@@ -203,7 +203,7 @@ export function labelAdjustmentPct(label: LabelClass): number {
 }
 
 /** Step 3: indicative value range = COROP average WOZ per m² × area × label effect, ± 15 % or 20 %. */
-export function valueRange(
+function valueRange(
   unit: Unit | null,
   municipality: Municipality | null,
   energy: AssessmentResult["energy"],
@@ -243,7 +243,7 @@ export function valueRange(
 }
 
 /** Step 4: risks that follow from the build year and the ground. */
-export function buildYearRisks(buildYear: number | null, neighbourhood: Neighbourhood | null): Risk[] {
+function buildYearRisks(buildYear: number | null, neighbourhood: Neighbourhood | null): Risk[] {
   const risks: Risk[] = [];
   if (buildYear !== null && buildYear < 1994) {
     const peak = buildYear >= 1955 && buildYear <= 1975;
@@ -329,7 +329,10 @@ export function locationFlags(neighbourhood: Neighbourhood | null): Risk[] {
   return flags;
 }
 
-/** Runs every step; the tool calls the steps itself to report progress between them. */
+/**
+ * The quick assessment of one address from its register records: the one place its rules are
+ * applied (data/assess-address.ts gathers the inputs for the tool and for portfolio jobs).
+ */
 export function assess(inputs: AssessmentInputs): AssessmentResult {
   const checks = registerChecks(inputs.unit);
   const buildYear = buildYearOf(inputs.unit);
@@ -345,7 +348,7 @@ export function assess(inputs: AssessmentInputs): AssessmentResult {
   });
 }
 
-export function assemble(
+function assemble(
   inputs: AssessmentInputs,
   parts: {
     checks: ReturnType<typeof registerChecks>;

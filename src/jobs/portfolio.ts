@@ -1,11 +1,10 @@
 import { assessAddress } from "../data/assess-address";
 import type { AssessmentStore } from "../data/assessments";
+import { type AddressSelectorInput, resolveAddress } from "../data/resolve-address";
 import type { Services } from "../data/services";
-import { RegisterError } from "../data/types";
 import { ENGINE_VERSION } from "../domain/assessment";
-import { describeError, log } from "../log";
-import { ToolError } from "../mcp/catalog";
-import { type AddressSelectorInput, resolveAddress } from "../mcp/tools/shared";
+import { UserError, userFacingMessage } from "../errors";
+import { log } from "../log";
 
 /**
  * Portfolio jobs: many quick assessments, run by the user's agent in batches under its scheduler
@@ -15,6 +14,12 @@ import { type AddressSelectorInput, resolveAddress } from "../mcp/tools/shared";
  */
 export const MAX_ADDRESSES_PER_JOB = 500;
 export const BATCH_SIZE = 25;
+/** How often a caller waiting on a job (a streamed tool call, `tasks/result`) looks at it again. */
+export const JOB_POLL_MS = 150;
+
+export function untilNextPoll(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+}
 
 export type JobState = "running" | "completed" | "cancelled";
 
@@ -138,15 +143,15 @@ export class PortfolioJobs {
     rpcId: string | number | null,
     duplicates = 0,
   ): Promise<JobRow> {
-    if (inputs.length === 0) throw new ToolError("The portfolio is empty: give at least one address or postcode with addresses.");
+    if (inputs.length === 0) throw new UserError("The portfolio is empty: give at least one address or postcode with addresses.");
     if (inputs.length > MAX_ADDRESSES_PER_JOB) {
-      throw new ToolError(
+      throw new UserError(
         `That is ${inputs.length} addresses; one portfolio job takes at most ${MAX_ADDRESSES_PER_JOB}. Split it into smaller jobs.`,
       );
     }
     const running = this.running(owner.userKey);
     if (running >= this.maxConcurrent) {
-      throw new ToolError(
+      throw new UserError(
         `You already have ${running} portfolio job(s) running, the most allowed at once is ${this.maxConcurrent}. Wait for one to finish (Get_Portfolio_Status) or stop one with Cancel_Portfolio.`,
       );
     }
@@ -158,16 +163,17 @@ export class PortfolioJobs {
       this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) VALUES (${id}, ${seq}, ${JSON.stringify(input)}, 'pending')`;
     });
     await this.host.scheduleBatch(id);
-    return this.row(id) as JobRow;
+    return this.#byId(id) as JobRow;
   }
 
-  row(jobId: string): JobRow | null {
+  /** Any user's job, for the scheduler and this class only; callers on a user's behalf use `owned`. */
+  #byId(jobId: string): JobRow | null {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE id = ${jobId}`[0] ?? null;
   }
 
   /** The job if it belongs to this user; another user's job is simply not found. */
-  get(ownerKey: string, jobId: string): JobRow | null {
-    const job = this.row(jobId);
+  owned(ownerKey: string, jobId: string): JobRow | null {
+    const job = this.#byId(jobId);
     return job && job.owner_key === ownerKey ? job : null;
   }
 
@@ -176,10 +182,10 @@ export class PortfolioJobs {
    * in progress, if any, finishes its addresses. Finished assessments stay.
    */
   cancel(ownerKey: string, jobId: string): JobRow | null {
-    const job = this.get(ownerKey, jobId);
+    const job = this.owned(ownerKey, jobId);
     if (!job) return null;
     if (job.state === "running") this.finish(jobId, "cancelled", true);
-    return this.row(jobId);
+    return this.#byId(jobId);
   }
 
   /** A client's notifications/cancelled for the tools/call that started a job cancels that job. */
@@ -196,7 +202,7 @@ export class PortfolioJobs {
 
   /** Processes the next batch; returns whether more remain. Safe to run again after a crash. */
   async runBatch(jobId: string, services: Services & { assessments: AssessmentStore }): Promise<boolean> {
-    const job = this.row(jobId);
+    const job = this.#byId(jobId);
     if (job?.state !== "running") return false;
     const batch = this.host
       .sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending' ORDER BY seq LIMIT ${BATCH_SIZE}`;
@@ -232,9 +238,11 @@ export class PortfolioJobs {
           WHERE job_id = ${jobId} AND seq = ${item.seq}`;
         this.host.sql`UPDATE portfolio_jobs SET last_label = ${label} WHERE id = ${jobId}`;
       } catch (error) {
-        const expected = error instanceof ToolError || error instanceof RegisterError;
-        if (!expected) log("error", "portfolio_item_failed", { jobId, seq: item.seq, error: describeError(error) });
-        const reason = expected ? (error as Error).message : "The assessment failed unexpectedly; the error was logged.";
+        const { message: reason } = userFacingMessage(error, "The assessment", {
+          event: "portfolio_item_failed",
+          reference: `job ${jobId}`,
+          fields: { seq: item.seq },
+        });
         this.host.sql`UPDATE portfolio_items SET status = 'failed', error = ${reason} WHERE job_id = ${jobId} AND seq = ${item.seq}`;
       }
     }
@@ -242,7 +250,7 @@ export class PortfolioJobs {
       done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
       failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
       WHERE id = ${jobId}`;
-    if (this.row(jobId)?.state !== "running") return false; // cancelled while this batch ran
+    if (this.#byId(jobId)?.state !== "running") return false; // cancelled while this batch ran
     const left = Number(
       this.host.sql<{ n: number }>`SELECT count(*) AS n FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending'`[0]?.n ?? 0,
     );

@@ -2,14 +2,13 @@ import type { ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
-import type { PortfolioJobs } from "../jobs/portfolio";
+import type { JobRow, PortfolioJobs } from "../jobs/portfolio";
 import type { Caller } from "./caller";
 import type { ProgressReporter } from "./progress";
 
 /** What a tool's `run` receives besides its validated arguments. */
 export interface ToolContext {
   caller: Caller;
-  env: Env;
   services: Services;
   progress: ProgressReporter;
   signal: AbortSignal;
@@ -36,19 +35,18 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */
   requiredRoles?: readonly string[];
-  /** "optional": also offered as an MCP task where the protocol revision has tasks (2025-11-25). */
-  taskSupport?: "optional";
+  /**
+   * Also offered as an MCP task where the protocol revision has tasks (2025-11-25,
+   * `execution.taskSupport: "optional"`): how a task-augmented call starts its portfolio job, and
+   * the tool result `tasks/result` returns once the job has ended. ./tasks.ts drives it.
+   */
+  task?: {
+    start(args: z.output<I>, ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">): Promise<JobRow>;
+    result(job: JobRow, jobs: PortfolioJobs): { structured: z.output<O>; text: string };
+  };
   run(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
   /** A short text rendering of the result for clients that show text only. */
   render(result: z.output<O>): string;
-}
-
-/**
- * A refusal or bad input the caller can act on. Its message goes back to the client as a tool
- * error (`isError: true`); anything else thrown by a tool is reported as an internal error.
- */
-export class ToolError extends Error {
-  override name = "ToolError";
 }
 
 export type Access =

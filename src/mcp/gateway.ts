@@ -1,11 +1,19 @@
 import { insufficientScope, type OAuthResourceContext } from "@cloudflare/workers-oauth-provider";
-import { IdentitySchema } from "../auth/identity";
+import {
+  INTERNAL_ERROR,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  isJsonContentType,
+  PARSE_ERROR,
+  readRequestBody,
+} from "@modelcontextprotocol/server";
+import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
 import type { Caller } from "./caller";
 import { checkAccess } from "./catalog";
-import { INVALID_PARAMS, INVALID_REQUEST, jsonRpcError, PARSE_ERROR, SERVER_ERROR } from "./jsonrpc";
+import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
@@ -13,85 +21,111 @@ const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mc
 
 type McpContext = OAuthResourceContext<unknown>;
 
+/** What the checks have established about a request so far. */
+interface Checked {
+  identity: Identity;
+  scopes: string[];
+  body: string;
+  /** The body, parsed once here; the agent and the SDK take it as it is. */
+  json: unknown;
+  message: Envelope;
+}
+
+/** The JSON-RPC envelope, read just enough to route it; the SDK validates the rest. */
+interface Envelope {
+  id: string | number | null;
+  method: string | undefined;
+  params: Record<string, unknown>;
+}
+
 /**
  * The protected `/mcp` route. The OAuth provider has already validated the bearer token for the
- * `/mcp` resource, and the Worker has applied the Origin policy (./origin.ts); the gateway checks
- * what can be refused cheaply (method, size, JSON, scopes), then hands the request with the caller's identity and scopes to the caller's own
- * agent Durable Object and streams its answer back.
+ * `/mcp` resource, and the Worker has applied the Origin policy (./origin.ts). The gateway refuses
+ * what it can cheaply, in one direction: route and method, identity and baseline scope, then the
+ * body (content type, size, JSON, one JSON-RPC message, parsed once), then the tool's own scope
+ * and role. Only then does it hand the request, the parsed message and the caller to the caller's
+ * own agent Durable Object, and stream its answer back.
  */
 export function createMcpGateway(config: Config) {
   const publicHost = new URL(config.publicOrigin).host;
   const resourcePath = new URL(config.mcpResource).pathname;
 
-  async function serve(request: Request, env: Env, ctx: McpContext, requestId: string): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname !== resourcePath) {
+  function route(request: Request): Response | undefined {
+    if (new URL(request.url).pathname !== resourcePath) {
       return Response.json({ error: "not_found", message: `Nothing here; the MCP endpoint is ${config.mcpResource}` }, { status: 404 });
     }
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", null, { allow: "POST" });
     }
+    return undefined;
+  }
+
+  function caller(ctx: McpContext, requestId: string): Response | Pick<Checked, "identity" | "scopes"> {
     const identity = IdentitySchema.safeParse(ctx.props);
     if (!identity.success) {
       log("warn", "mcp_identity_invalid", { requestId, clientId: ctx.auth.clientId });
-      return new Response(
-        JSON.stringify({ error: "invalid_token", error_description: "The token carries no usable identity; sign in again" }),
-        {
-          status: 401,
-          headers: { "content-type": "application/json", "www-authenticate": 'Bearer error="invalid_token"' },
-        },
+      return Response.json(
+        { error: "invalid_token", error_description: "The token carries no usable identity; sign in again" },
+        { status: 401, headers: { "www-authenticate": 'Bearer error="invalid_token"' } },
       );
     }
     // Delegated external tokens carry their scopes in props; the provider tracks ours.
     const external = identity.data.idp === "external-token" && ctx.auth.clientId === undefined;
-    const granted = external ? (identity.data.grantedScopes ?? []) : ctx.auth.scope;
-    const missing = missingScopes(granted, BASELINE_SCOPES);
+    const scopes = external ? (identity.data.grantedScopes ?? []) : ctx.auth.scope;
+    const missing = missingScopes(scopes, BASELINE_SCOPES);
     if (missing.length > 0) {
-      return insufficientScope(ctx.auth, scopesForChallenge(granted, BASELINE_SCOPES), `Every MCP request needs ${missing.join(" ")}`);
+      return insufficientScope(ctx.auth, scopesForChallenge(scopes, BASELINE_SCOPES), `Every MCP request needs ${missing.join(" ")}`);
     }
-    if (!isJson(request.headers.get("content-type"))) {
+    return { identity: identity.data, scopes };
+  }
+
+  async function body(request: Request): Promise<Response | Pick<Checked, "body" | "json" | "message">> {
+    if (!isJsonContentType(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
     }
-    const body = await readLimited(request, config.maxRequestBytes);
-    if (body === null) {
+    const read = await readRequestBody(request, config.maxRequestBytes);
+    if (read.tooLarge) {
       return jsonRpcError(413, SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.maxRequestBytes} bytes`);
     }
-    let message: unknown;
+    let parsed: unknown;
     try {
-      message = JSON.parse(body);
+      parsed = JSON.parse(read.text);
     } catch {
       return jsonRpcError(400, PARSE_ERROR, "Parse error: the request body is not valid JSON");
     }
-    const shape = classify(message);
-    if (!shape.ok) return jsonRpcError(400, INVALID_REQUEST, shape.error, shape.id);
+    const message = envelope(parsed);
+    if ("error" in message) return jsonRpcError(400, INVALID_REQUEST, message.error, message.id);
+    return { body: read.text, json: parsed, message };
+  }
 
-    if (shape.method === "tools/call" && shape.toolName !== undefined) {
-      const tool = catalog.get(shape.toolName);
-      if (tool) {
-        const access = checkAccess(tool, { scopes: granted, identity: identity.data });
-        if (!access.ok && access.reason === "scope") {
-          return insufficientScope(
-            ctx.auth,
-            scopesForChallenge(granted, tool.requiredScopes),
-            `${tool.name} needs the scope ${access.missing.join(" ")}`,
-          );
-        }
-        if (!access.ok && access.reason === "role") {
-          // Roles come from the identity provider; no OAuth step-up can grant them, so this is a
-          // plain JSON-RPC refusal rather than a 403 challenge.
-          return jsonRpcError(
-            200,
-            INVALID_PARAMS,
-            `${tool.name} is only available to users with the app role ${access.roles.join(" or ")}; an administrator assigns app roles in Entra ID.`,
-            shape.id,
-          );
-        }
-      }
+  function tool(ctx: McpContext, checked: Checked): Response | undefined {
+    const { message, scopes, identity } = checked;
+    if (message.method !== "tools/call" || typeof message.params.name !== "string") return undefined;
+    const spec = catalog.get(message.params.name);
+    if (!spec) return undefined; // the SDK answers an unknown tool
+    const access = checkAccess(spec, { scopes, identity });
+    if (access.ok) return undefined;
+    if (access.reason === "scope") {
+      return insufficientScope(
+        ctx.auth,
+        scopesForChallenge(scopes, spec.requiredScopes),
+        `${spec.name} needs the scope ${access.missing.join(" ")}`,
+      );
     }
+    // Roles come from the identity provider; no OAuth step-up can grant them, so this is a plain
+    // JSON-RPC refusal rather than a 403 challenge.
+    return jsonRpcError(
+      200,
+      INVALID_PARAMS,
+      `${spec.name} is only available to users with the app role ${access.roles.join(" or ")}; an administrator assigns app roles in Entra ID.`,
+      message.id,
+    );
+  }
 
-    const caller: Caller = {
-      identity: identity.data,
-      scopes: [...granted],
+  async function forward(request: Request, env: Env, ctx: McpContext, checked: Checked, requestId: string): Promise<Response> {
+    const who: Caller = {
+      identity: checked.identity,
+      scopes: [...checked.scopes],
       clientId: ctx.auth.clientId ?? "unknown",
       ...(ctx.auth.expiresAt !== undefined && { expiresAt: ctx.auth.expiresAt }),
       requestId,
@@ -101,25 +135,36 @@ export function createMcpGateway(config: Config) {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
-    const forwarded = new Request(config.mcpResource, { method: "POST", headers, body });
-    // One RPC: `getByName` and call. agents' getAgentByName adds a second round trip
-    // (`__unsafe_ensureInitialized`) per request, which `npm run bench` shows costs about a third
-    // of the agent path; serveMcp needs nothing that initialisation sets up.
-    const agent = env.MCP_AGENT.getByName(caller.identity.userKey);
-    if (shape.method === "notifications/cancelled" && shape.cancelledRequestId !== undefined) {
-      // The stateless handler cannot link this notification to the request it names; the
-      // agent can, for the portfolio job that request started.
-      await agent.cancelJobsForRequest(shape.cancelledRequestId);
+    const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
+    // One RPC: `getByName` and call; agents' getAgentByName adds an initialisation round trip per
+    // request that serveMcp does not need.
+    const agent = env.MCP_AGENT.getByName(who.identity.userKey);
+    const cancelled = checked.message.method === "notifications/cancelled" ? checked.message.params.requestId : undefined;
+    if (typeof cancelled === "string" || typeof cancelled === "number") {
+      // The stateless handler cannot link this notification to the request it names; the agent
+      // can, for the portfolio job that request started.
+      await agent.cancelJobsForRequest(cancelled);
     }
-    const answer = await agent.serveMcp(forwarded, caller);
+    const answer = await agent.serveMcp(forwarded, checked.json, who);
     log("info", "mcp_request", {
       requestId,
-      method: shape.method,
-      tool: shape.toolName,
-      clientId: caller.clientId,
+      method: checked.message.method,
+      tool: typeof checked.message.params.name === "string" ? checked.message.params.name : undefined,
+      clientId: who.clientId,
       status: answer.status,
     });
     return answer;
+  }
+
+  async function serve(request: Request, env: Env, ctx: McpContext, requestId: string): Promise<Response> {
+    const refused = route(request);
+    if (refused) return refused;
+    const who = caller(ctx, requestId);
+    if (who instanceof Response) return who;
+    const content = await body(request);
+    if (content instanceof Response) return content;
+    const checked: Checked = { ...who, ...content };
+    return tool(ctx, checked) ?? (await forward(request, env, ctx, checked, requestId));
   }
 
   return {
@@ -131,7 +176,7 @@ export function createMcpGateway(config: Config) {
         response = await serve(request, env, ctx, requestId);
       } catch (error) {
         log("error", "mcp_gateway_failed", { requestId, error: describeError(error) });
-        response = jsonRpcError(500, -32603, `Internal error; it was logged with request id ${requestId}`);
+        response = jsonRpcError(500, INTERNAL_ERROR, `Internal error; it was logged with request id ${requestId}`);
       }
       const headers = new Headers(response.headers);
       headers.set("x-request-id", requestId);
@@ -145,76 +190,24 @@ function hasAuth(ctx: ExecutionContext): ctx is McpContext {
   return typeof (ctx as Partial<McpContext>).auth === "object" && (ctx as Partial<McpContext>).auth !== null;
 }
 
-function isJson(contentType: string | null): boolean {
-  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
-}
-
-/** The body as text, or null when it is larger than `max` bytes (read no further than that). */
-async function readLimited(request: Request, max: number): Promise<string | null> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > max) return null;
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
+/** One JSON-RPC 2.0 message object (no batch), with what routing needs; or what is wrong with it. */
+function envelope(value: unknown): Envelope | { error: string; id: string | number | null } {
+  if (Array.isArray(value)) {
+    return { error: "Invalid Request: JSON-RPC batches are not supported; send one message per request", id: null };
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  if (typeof value !== "object" || value === null) {
+    return { error: "Invalid Request: the body must be a JSON-RPC 2.0 message object", id: null };
   }
-  return new TextDecoder().decode(bytes);
-}
-
-type Classified =
-  | { ok: true; method: string | undefined; toolName: string | undefined; id: string | number | null; cancelledRequestId?: string | number }
-  | { ok: false; error: string; id: string | number | null };
-
-/** Checks the JSON-RPC envelope just enough to route it; the MCP SDK validates the rest. */
-function classify(message: unknown): Classified {
-  if (Array.isArray(message)) {
-    return { ok: false, error: "Invalid Request: JSON-RPC batches are not supported; send one message per request", id: null };
-  }
-  if (typeof message !== "object" || message === null) {
-    return { ok: false, error: "Invalid Request: the body must be a JSON-RPC 2.0 message object", id: null };
-  }
-  const record = message as Record<string, unknown>;
+  const record = value as Record<string, unknown>;
   const id = typeof record.id === "string" || typeof record.id === "number" ? record.id : null;
-  if (record.jsonrpc !== "2.0") return { ok: false, error: 'Invalid Request: "jsonrpc" must be "2.0"', id };
+  if (record.jsonrpc !== "2.0") return { error: 'Invalid Request: "jsonrpc" must be "2.0"', id };
+  const params = typeof record.params === "object" && record.params !== null ? (record.params as Record<string, unknown>) : {};
   if (record.method === undefined) {
-    if ("result" in record || "error" in record) return { ok: true, method: undefined, toolName: undefined, id };
-    return { ok: false, error: 'Invalid Request: a "method" string is required', id };
+    if ("result" in record || "error" in record) return { id, method: undefined, params };
+    return { error: 'Invalid Request: a "method" string is required', id };
   }
   if (typeof record.method !== "string" || record.method.length === 0) {
-    return { ok: false, error: 'Invalid Request: "method" must be a non-empty string', id };
+    return { error: 'Invalid Request: "method" must be a non-empty string', id };
   }
-  const params = record.params;
-  const toolName =
-    record.method === "tools/call" &&
-    typeof params === "object" &&
-    params !== null &&
-    typeof (params as Record<string, unknown>).name === "string"
-      ? ((params as Record<string, unknown>).name as string)
-      : undefined;
-  const cancelled =
-    record.method === "notifications/cancelled" && typeof params === "object" && params !== null
-      ? (params as Record<string, unknown>).requestId
-      : undefined;
-  return {
-    ok: true,
-    method: record.method,
-    toolName,
-    id,
-    ...((typeof cancelled === "string" || typeof cancelled === "number") && { cancelledRequestId: cancelled }),
-  };
+  return { id, method: record.method, params };
 }

@@ -1,10 +1,12 @@
-/** JSON-RPC error answers the gateway gives before a request reaches the user's agent. */
-export const PARSE_ERROR = -32700;
-export const INVALID_REQUEST = -32600;
-export const INVALID_PARAMS = -32602;
-/** Server-defined error, as the MCP SDK uses for transport-level refusals (e.g. body too large). */
+import { JSONRPC_VERSION } from "@modelcontextprotocol/server";
+
+/**
+ * Server-defined JSON-RPC error for transport-level refusals (wrong method, media type, size,
+ * Origin), as the MCP SDK answers them. The standard codes come from the SDK.
+ */
 export const SERVER_ERROR = -32000;
 
+/** A JSON-RPC error answer given before a request reaches the user's agent. */
 export function jsonRpcError(
   status: number,
   code: number,
@@ -12,5 +14,5 @@ export function jsonRpcError(
   id: string | number | null = null,
   headers?: HeadersInit,
 ): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code, message }, id }, { status, headers });
+  return Response.json({ jsonrpc: JSONRPC_VERSION, error: { code, message }, id }, { status, headers });
 }

@@ -1,12 +1,10 @@
 import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
-import { createServices } from "../data/services";
-import { RegisterError } from "../data/types";
+import type { Services } from "../data/services";
+import { userFacingMessage } from "../errors";
 import type { PortfolioJobs } from "../jobs/portfolio";
-import { describeError, log } from "../log";
-import { config } from "../runtime";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import type { Caller } from "./caller";
-import { checkAccess, type ToolCatalog, ToolError, type ToolSpec } from "./catalog";
+import { checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
 import { TASKS_CAPABILITY } from "./tasks";
 
@@ -28,13 +26,19 @@ export function requestProtocolVersion(ctx: ServerContext): string {
  * granted says so in its description, and calling it is answered by the gateway with a 403
  * step-up challenge (see docs/architecture.md, "Scopes"). Each call checks access once more.
  */
-export function buildMcpServer(
-  catalog: ToolCatalog,
-  caller: Caller,
-  env: Env,
-  jobs: PortfolioJobs,
-  era: "legacy" | "modern" = "modern",
-): McpServer {
+export function buildMcpServer({
+  catalog,
+  caller,
+  services,
+  jobs,
+  era = "modern",
+}: {
+  catalog: ToolCatalog;
+  caller: Caller;
+  services: Services;
+  jobs: PortfolioJobs;
+  era?: "legacy" | "modern";
+}): McpServer {
   // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
   const withTasks = era === "legacy";
   const server = new McpServer(
@@ -61,34 +65,33 @@ export function buildMcpServer(
         outputSchema: tool.output,
         annotations: tool.annotations,
       },
-      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, caller, env, jobs),
+      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, { caller, services, jobs }),
     );
-    if (withTasks && tool.taskSupport) registered.execution = { taskSupport: tool.taskSupport };
+    if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
   }
   return server;
 }
 
-async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, caller: Caller, env: Env, jobs: PortfolioJobs) {
+async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, on: Pick<ToolContext, "caller" | "services" | "jobs">) {
+  const { caller } = on;
   const access = checkAccess(tool, caller);
   if (!access.ok) return toolError(`${tool.name} is not available to this connection.`);
   try {
     const result = await tool.run(args as Record<string, unknown>, {
-      caller,
-      env,
-      services: createServices(config, env),
+      ...on,
       progress: createProgressReporter(ctx),
       signal: ctx.mcpReq.signal,
       protocolVersion: requestProtocolVersion(ctx),
       rpcId: ctx.mcpReq.id,
-      jobs,
     });
     return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
   } catch (error) {
-    if (error instanceof ToolError) return toolError(error.message);
-    // A live register failed or is not configured: its message says which and what to do.
-    if (error instanceof RegisterError) return toolError(`${error.message} (register: ${error.register})`);
-    log("error", "tool_failed", { tool: tool.name, requestId: caller.requestId, error: describeError(error) });
-    return toolError(`${tool.name} failed unexpectedly; the error was logged with request id ${caller.requestId}. Please try again.`);
+    const { message } = userFacingMessage(error, tool.name, {
+      event: "tool_failed",
+      reference: `request id ${caller.requestId}`,
+      fields: { tool: tool.name },
+    });
+    return toolError(message);
   }
 }
 

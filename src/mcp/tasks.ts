@@ -1,26 +1,26 @@
-import { SCOPE_WRITE } from "../auth/scopes";
+import { INTERNAL_ERROR, INVALID_PARAMS, RELATED_TASK_META_KEY } from "@modelcontextprotocol/server";
+import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
-import type { JobRow, PortfolioJobs } from "../jobs/portfolio";
+import { UserError, userFacingMessage } from "../errors";
+import { type JobRow, type PortfolioJobs, untilNextPoll } from "../jobs/portfolio";
 import type { Caller } from "./caller";
-import { ToolError } from "./catalog";
-import { INVALID_PARAMS, jsonRpcError } from "./jsonrpc";
-import { assessInput, renderSummary, startPortfolio } from "./tools/portfolio";
+import type { ToolCatalog, ToolSpec } from "./catalog";
+import { jsonRpcError } from "./jsonrpc";
 
 /**
  * MCP tasks (protocol revision 2025-11-25, experimental there) for portfolio jobs. The MCP SDK v2
  * keeps the 2025 task vocabulary without a runtime, so the agent answers these messages itself,
- * before the SDK handler: a task-augmented `tools/call` of Assess_Portfolio starts a job and
- * returns the task; `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` read the user's
+ * before the SDK handler: a task-augmented `tools/call` of a catalog tool that has a `task` hook
+ * (Assess_Portfolio) starts a job and returns the task; `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` read the user's
  * jobs. A task id is the job id, and tasks live in the user's own agent (bound to the user).
  * The 2026-07-28 revision moves tasks into an extension, which this server does not offer.
  */
 export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
-const POLL_MS = 200;
-const RELATED_TASK = "io.modelcontextprotocol/related-task";
 
 type Message = { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
 
 export interface TaskContext {
+  catalog: ToolCatalog;
   caller: Caller;
   jobs: PortfolioJobs;
   services: Services;
@@ -52,58 +52,66 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
   const p = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
   const owner = ctx.caller.identity.userKey;
   const job = () => {
-    const found = typeof p.taskId === "string" ? ctx.jobs.get(owner, p.taskId.toLowerCase()) : null;
-    if (!found) throw new ToolError(`You have no task with id ${String(p.taskId ?? "").slice(0, 64)}.`);
+    const found = typeof p.taskId === "string" ? ctx.jobs.owned(owner, p.taskId.toLowerCase()) : null;
+    if (!found) throw new UserError(`You have no task with id ${String(p.taskId ?? "").slice(0, 64)}.`);
     return found;
   };
   try {
     switch (method) {
       case "tools/call": {
-        if (p.name !== "Assess_Portfolio" || typeof p.task !== "object" || p.task === null) return null;
-        const args = assessInput.safeParse(p.arguments ?? {});
-        if (!args.success)
-          throw new ToolError(`Invalid arguments for Assess_Portfolio: ${args.error.issues.map((i) => i.message).join("; ")}`);
-        const started = await startPortfolio(args.data, { ...ctx, rpcId: id });
-        const ttl =
-          typeof (p.task as Record<string, unknown>).ttl === "number" ? ((p.task as Record<string, unknown>).ttl as number) : null;
-        return result(id, { task: taskOf(started, ttl) });
+        const tool = typeof p.name === "string" ? ctx.catalog.get(p.name) : undefined;
+        if (!tool?.task || typeof p.task !== "object" || p.task === null) return null;
+        const args = tool.input.safeParse(p.arguments ?? {});
+        if (!args.success) {
+          throw new UserError(`Invalid arguments for ${tool.name}: ${args.error.issues.map((i) => i.message).join("; ")}`);
+        }
+        const started = await tool.task.start(args.data, { ...ctx, rpcId: id });
+        const ttl = (p.task as Record<string, unknown>).ttl;
+        return result(id, { task: taskOf(started, typeof ttl === "number" ? ttl : null) });
       }
       case "tasks/get":
         return result(id, taskOf(job()));
       case "tasks/list":
         return result(id, { tasks: ctx.jobs.list(owner).map((j) => taskOf(j)) });
       case "tasks/cancel": {
-        if (!ctx.caller.scopes.includes(SCOPE_WRITE)) throw new ToolError("Cancelling a task needs the mcp:write scope.");
+        // Cancelling needs what starting a task needs: the scopes of the tools that offer tasks.
+        const missing = missingScopes(
+          ctx.caller.scopes,
+          taskTools(ctx.catalog).flatMap((tool) => tool.requiredScopes),
+        );
+        if (missing.length > 0) throw new UserError(`Cancelling a task needs the ${missing.join(" and ")} scope.`);
         const target = job();
         return result(id, taskOf(ctx.jobs.cancel(owner, target.id) ?? target));
       }
       case "tasks/result": {
         let current = job();
         while (current.state === "running" && !ctx.signal.aborted) {
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          await untilNextPoll();
           current = job();
         }
-        const summary = ctx.jobs.summary(current);
-        const structured = {
-          jobId: current.id,
-          state: current.state,
-          total: current.total,
-          duplicatesDropped: summary.duplicatesDropped,
-          message: `Portfolio job ${current.id} ${current.state}.`,
-          summary,
-        };
+        const tool = taskTools(ctx.catalog)[0];
+        if (!tool?.task) throw new UserError("This server offers no tasks.");
+        const { structured, text } = tool.task.result(current, ctx.jobs);
         return result(id, {
-          content: [{ type: "text", text: renderSummary(summary) }],
+          content: [{ type: "text", text }],
           structuredContent: structured,
           isError: false,
-          _meta: { [RELATED_TASK]: { taskId: current.id } },
+          _meta: { [RELATED_TASK_META_KEY]: { taskId: current.id } },
         });
       }
       default:
         return null;
     }
   } catch (error) {
-    if (error instanceof ToolError) return jsonRpcError(200, INVALID_PARAMS, error.message, id);
-    throw error;
+    const { message, expected } = userFacingMessage(error, method, {
+      event: "task_failed",
+      reference: `request id ${ctx.caller.requestId}`,
+    });
+    return jsonRpcError(200, expected ? INVALID_PARAMS : INTERNAL_ERROR, message, id);
   }
+}
+
+/** The catalog's tools that run as tasks (today Assess_Portfolio; every task is one of its jobs). */
+function taskTools(catalog: ToolCatalog): ToolSpec[] {
+  return catalog.all().filter((tool) => tool.task !== undefined);
 }

@@ -2,9 +2,11 @@ import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
 import { assessAddress } from "../../data/assess-address";
 import type { SavedAssessment } from "../../data/assessments";
+import { resolveAddress } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
-import { ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, parseUuid, resolveAddress, SourcesOut, syntheticNote } from "./shared";
+import { UserError } from "../../errors";
+import type { ToolSpec } from "../catalog";
+import { AddressSelector, addressOut, Paging, parseUuid, SourcesOut, syntheticNote } from "./shared";
 
 function assessmentId(input: string): string {
   return parseUuid(input, "an assessment id: ids");
@@ -50,7 +52,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     await progress.report(0, total, "Finding the address");
     const address = await resolveAddress(services, args);
     const { label, result, sources } = await assessAddress(services, address, (step, message) => progress.report(step, total, message));
-    if (signal.aborted) throw new ToolError("The assessment was cancelled; nothing was saved.");
+    if (signal.aborted) throw new UserError("The assessment was cancelled; nothing was saved.");
     const saved = await services.assessments.save({
       ownerKey: caller.identity.userKey,
       tenantId: caller.identity.tenantId,
@@ -142,7 +144,7 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
     const full = (a: SavedAssessment) => ({ assessmentId: a.id, createdAt: a.createdAt, engineVersion: a.engineVersion, result: a.result });
     if (args.assessmentId !== undefined && args.assessmentId.trim() !== "") {
       const found = await services.assessments.byId(owner, assessmentId(args.assessmentId));
-      if (!found) throw new ToolError(`You have no assessment with id ${args.assessmentId.trim()}.`);
+      if (!found) throw new UserError(`You have no assessment with id ${args.assessmentId.trim()}.`);
       return { address: { id: found.addressId, label: found.addressLabel }, assessments: [full(found)] };
     }
     const address = await resolveAddress(services, args);
@@ -180,7 +182,7 @@ export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof delet
     const owner = caller.identity.userKey;
     const found = await services.assessments.byId(owner, id);
     if (!found || !(await services.assessments.delete(owner, id)))
-      throw new ToolError(`You have no assessment with id ${id}; nothing was deleted.`);
+      throw new UserError(`You have no assessment with id ${id}; nothing was deleted.`);
     return { deleted: true as const, assessmentId: id, address: { id: found.addressId, label: found.addressLabel } };
   },
   render(r) {

@@ -1,11 +1,18 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
+import { type AddressSelectorInput, selectorKey } from "../../data/resolve-address";
 import { parseAddressId, parsePostcode } from "../../domain/address-input";
-import { type JobItemInput, type JobRow, type JobSummary, MAX_ADDRESSES_PER_JOB } from "../../jobs/portfolio";
-import { type ToolContext, ToolError, type ToolSpec } from "../catalog";
-import { AddressSelector, type AddressSelectorInput, parseUuid, selectorKey } from "./shared";
-
-const POLL_MS = 150;
+import { UserError } from "../../errors";
+import {
+  type JobItemInput,
+  type JobRow,
+  type JobSummary,
+  MAX_ADDRESSES_PER_JOB,
+  type PortfolioJobs,
+  untilNextPoll,
+} from "../../jobs/portfolio";
+import type { ToolContext, ToolSpec } from "../catalog";
+import { AddressSelector, parseUuid } from "./shared";
 
 const StatusOut = z.object({
   jobId: z.string(),
@@ -43,8 +50,8 @@ function jobId(raw: string): string {
 }
 
 function findJob(ctx: ToolContext, raw: string): JobRow {
-  const job = ctx.jobs.get(ctx.caller.identity.userKey, jobId(raw));
-  if (!job) throw new ToolError(`You have no portfolio job with id ${raw.trim()}.`);
+  const job = ctx.jobs.owned(ctx.caller.identity.userKey, jobId(raw));
+  if (!job) throw new UserError(`You have no portfolio job with id ${raw.trim()}.`);
   return job;
 }
 
@@ -143,17 +150,33 @@ export async function startPortfolio(
   for (const address of addresses ?? []) add(address, addressKeys(address));
   for (const raw of postcodes ?? []) {
     const pc = parsePostcode(raw);
-    if (!pc.ok) throw new ToolError(pc.error);
+    if (!pc.ok) throw new UserError(pc.error);
     const found = await ctx.services.data.addressesForPostcode(pc.value);
-    if (found.length === 0) throw new ToolError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
+    if (found.length === 0) throw new UserError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
     for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, placeKey(a)]);
     if (items.length > MAX_ADDRESSES_PER_JOB) {
-      throw new ToolError(
+      throw new UserError(
         `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} different addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
       );
     }
   }
   return ctx.jobs.create(ctx.caller.identity, items, ctx.rpcId, duplicates);
+}
+
+/** A job that has ended, as the tool (and `tasks/result`) returns it. */
+function finalResult(job: JobRow, jobs: PortfolioJobs): { structured: z.output<typeof assessOutput>; text: string } {
+  const summary = jobs.summary(job);
+  return {
+    structured: {
+      jobId: job.id,
+      state: job.state,
+      total: job.total,
+      duplicatesDropped: summary.duplicatesDropped,
+      message: `Portfolio job ${job.id} ${job.state}.`,
+      summary,
+    },
+    text: renderSummary(summary),
+  };
 }
 
 /** "Started … for N addresses", saying how many repeats were dropped. */
@@ -171,7 +194,6 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
-  taskSupport: "optional",
   async run(args, ctx) {
     const job = await startPortfolio(args, ctx);
     const started = startedMessage(job);
@@ -191,8 +213,8 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
     while (current.state === "running") {
       // The client went away (or its stream closed): the job goes on in the background.
       if (ctx.signal.aborted) return goneOn;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      current = ctx.jobs.row(job.id) as JobRow;
+      await untilNextPoll();
+      current = ctx.jobs.owned(ctx.caller.identity.userKey, job.id) ?? current;
       if (current.done === 0) continue;
       try {
         await ctx.progress.report(
@@ -204,15 +226,11 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
         return goneOn;
       }
     }
-    const summary = ctx.jobs.summary(current);
-    return {
-      jobId: job.id,
-      state: current.state,
-      total: current.total,
-      duplicatesDropped: summary.duplicatesDropped,
-      message: `Portfolio job ${job.id} ${current.state}.`,
-      summary,
-    };
+    return finalResult(current, ctx.jobs).structured;
+  },
+  task: {
+    start: startPortfolio,
+    result: finalResult,
   },
   render(r) {
     return r.summary ? renderSummary(r.summary) : r.message;
@@ -263,7 +281,7 @@ export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
   async run({ jobId: raw }, ctx) {
     const job = ctx.jobs.cancel(ctx.caller.identity.userKey, jobId(raw));
-    if (!job) throw new ToolError(`You have no portfolio job with id ${raw.trim()}.`);
+    if (!job) throw new UserError(`You have no portfolio job with id ${raw.trim()}.`);
     return status(ctx, job);
   },
   render(r) {

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
+import { resolveAddress } from "../../data/resolve-address";
 import { EnergyLabelSchema, NeighbourhoodSchema } from "../../data/types";
 import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
-import { ToolError, type ToolSpec } from "../catalog";
-import { AddressOut, AddressSelector, addressOut, Paging, resolveAddress, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { UserError } from "../../errors";
+import type { ToolSpec } from "../catalog";
+import { AddressOut, AddressSelector, addressOut, Paging, SourcesOut, sourcesOf, syntheticNote } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -34,10 +36,10 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
   requiredScopes: [SCOPE_READ],
   async run({ postcode, houseNumber, page, pageSize }, { services }) {
     const pc = parsePostcode(postcode);
-    if (!pc.ok) throw new ToolError(pc.error);
+    if (!pc.ok) throw new UserError(pc.error);
     const all = await services.data.addressesForPostcode(pc.value, houseNumber);
     if (all.length === 0) {
-      throw new ToolError(
+      throw new UserError(
         houseNumber === undefined
           ? `No addresses are known at postcode ${pc.value}.`
           : `No addresses with house number ${houseNumber} are known at postcode ${pc.value}; leave houseNumber out to see all.`,
@@ -84,7 +86,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   async run(args, { services }) {
     const address = await resolveAddress(services, args);
     const unit = await services.data.unit(address.unitId);
-    if (!unit) throw new ToolError(`The register has no unit for ${addressOut(address).label}.`);
+    if (!unit) throw new UserError(`The register has no unit for ${addressOut(address).label}.`);
     const siblings = (await services.data.addressesForPostcode(address.postcode)).filter(
       (a) => a.unitId === unit.id && a.id !== address.id,
     );
