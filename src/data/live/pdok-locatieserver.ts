@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parsePostcode } from "../../domain/address-input";
 import { log } from "../../log";
 import { type AddressKey, RegisterError } from "../types";
 import { BUURT_CODE_RE } from "./cbs";
@@ -42,7 +43,6 @@ export const FIELDS = [
   "centroide_ll",
 ].join(" ");
 
-export const POSTCODE_RE = /^[1-9][0-9]{3}[A-Z]{2}$/;
 export const NUMMERAANDUIDING_RE = /^\d{4}20\d{10}$/;
 export const ADRESSEERBAAR_OBJECT_RE = /^\d{4}(01|02|03)\d{10}$/;
 const WIJK_RE = /^WK[0-9]{4}[0-9A-Z]{2}$/;
@@ -96,7 +96,7 @@ const AddressDocSchema = z.object({
       .regex(/^[0-9A-Za-z]{1,4}$/)
       .nullable(),
   ),
-  postcode: z.string().regex(POSTCODE_RE),
+  postcode: z.string().refine((value) => normalisePostcode(value) === value, "a compact Dutch postcode"),
   woonplaatsnaam: z.string().trim().min(1),
   gemeentecode: z.string().regex(/^\d{4}$/),
   gemeentenaam: optionalText,
@@ -214,10 +214,10 @@ async function search(
   return found;
 }
 
-/** Normalises `1118 cp` to `1118CP`; null when it is not a Dutch postcode. */
+/** Normalises `1118 cp` to `1118CP` by the domain's postcode rules; null when it is not a Dutch postcode. */
 export function normalisePostcode(input: string): string | null {
-  const compact = input.replace(/\s+/g, "").toUpperCase();
-  return POSTCODE_RE.test(compact) && !/(SA|SD|SS)$/.test(compact) ? compact : null;
+  const parsed = parsePostcode(input.replace(/\s+/g, ""));
+  return parsed.ok ? parsed.value : null;
 }
 
 /**
