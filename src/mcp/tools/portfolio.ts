@@ -14,34 +14,29 @@ import {
 import type { ToolContext, ToolSpec } from "../catalog";
 import { AddressSelector, parseUuid } from "./shared";
 
-const StatusOut = z.object({
+/** What every view of a job says about it. */
+const JobFacts = z.object({
   jobId: z.string(),
   state: z.enum(["running", "completed", "cancelled"]),
   total: z.number(),
   done: z.number(),
   failed: z.number(),
   duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
-  cancelRequested: z.boolean(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
-  elapsedMs: z.number(),
   failures: z.array(z.object({ input: z.string(), reason: z.string() })),
 });
 
-const SummaryOut = z.object({
-  jobId: z.string(),
-  state: z.enum(["running", "completed", "cancelled"]),
-  total: z.number(),
-  done: z.number(),
-  failed: z.number(),
-  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable(),
+const StatusOut = JobFacts.extend({
+  cancelRequested: z.boolean(),
+  elapsedMs: z.number(),
+});
+
+const SummaryOut = JobFacts.extend({
   durationMs: z.number().nullable(),
   labelCounts: z.record(z.string(), z.number()),
   valueBands: z.record(z.string(), z.number()),
   riskCounts: z.record(z.string(), z.number()),
-  failures: z.array(z.object({ input: z.string(), reason: z.string() })),
   assessmentIds: z.array(z.string()),
 });
 
