@@ -1,50 +1,14 @@
 import { z } from "zod";
-import { parseUpstream, type RawUpstreamSettings, type SettingProblem, type UpstreamConfig } from "./auth/upstream-config";
+import { signInRules, signInSettings, signInSettingsSound, type UpstreamConfig, upstreamFrom } from "./auth/upstream-config";
+import { isSecureUrl, list, optionalText, problem, report, wholeNumber } from "./config/settings";
 import { isLoopbackHostname } from "./encoding";
 
 /**
- * The Worker's settings, parsed once from its bindings. Every setting that is wrong is named in
- * one message together with where to fix it, so a misconfigured Worker fails at start-up rather
- * than at its first request.
+ * The Worker's settings, parsed once from its bindings by one schema (`ConfigSchema`): each
+ * setting checked on its own, then the rules across settings, then the `Config` built from them.
+ * Every setting that is wrong is named in one message together with how to fix it, so a
+ * misconfigured Worker fails at start-up rather than at its first request.
  */
-
-const publicUrl = z
-  .string({ error: "is missing" })
-  .trim()
-  .pipe(z.url({ error: "must be an absolute URL such as https://pandgate.example.workers.dev" }))
-  .transform((value, ctx) => {
-    const url = new URL(value);
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) {
-      ctx.addIssue({ code: "custom", message: "must use https (plain http is allowed only for localhost)" });
-      return z.NEVER;
-    }
-    if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
-      ctx.addIssue({ code: "custom", message: "must be an origin only, with no path, query or credentials" });
-      return z.NEVER;
-    }
-    return url.origin;
-  });
-
-const positiveInt = (fallback: number, max: number) =>
-  z
-    .union([z.string(), z.number()])
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === "") return fallback;
-      const n = typeof value === "number" ? value : Number(value);
-      if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number from 1 to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const ConfigSchema = z.object({
-  PUBLIC_URL: publicUrl,
-  MAX_REQUEST_BYTES: positiveInt(256 * 1024, 4 * 1024 * 1024),
-  DATA_SOURCE: z.enum(["synthetic", "live"], { error: "must be synthetic or live" }).default("synthetic"),
-  MAX_CONCURRENT_JOBS: positiveInt(2, 20),
-});
 
 /**
  * Browser origins hosted MCP clients are known to call from. Bearer tokens are not ambient
@@ -57,27 +21,6 @@ export const HOSTED_CLIENT_ORIGINS = [
   "https://vscode.dev",
   "https://insiders.vscode.dev",
 ] as const;
-
-/** `ALLOWED_ORIGINS`: unset → the hosted clients' origins; `none` → only our own; else the list given. */
-function allowedOrigins(env: Record<string, unknown>, problems: SettingProblem[]): string[] {
-  const raw = text(env, "ALLOWED_ORIGINS");
-  if (raw === undefined) return [...HOSTED_CLIENT_ORIGINS];
-  if (raw.toLowerCase() === "none") return [];
-  const origins: string[] = [];
-  for (const entry of raw.split(/[\s,]+/).filter(Boolean)) {
-    const url = URL.canParse(entry) ? new URL(entry) : undefined;
-    const secure = url?.protocol === "https:" || (url?.protocol === "http:" && isLoopbackHostname(url.hostname));
-    if (!url || !secure || url.origin !== entry.replace(/\/$/, "")) {
-      problems.push({
-        key: "ALLOWED_ORIGINS",
-        message: `has "${entry}", which is not an origin: write scheme://host[:port] with https (http only for localhost), no path`,
-      });
-      continue;
-    }
-    origins.push(url.origin);
-  }
-  return origins;
-}
 
 export interface ExternalTokenConfig {
   issuer: string;
@@ -114,90 +57,195 @@ export interface Config {
   allowLoopbackOrigins: boolean;
 }
 
-const WHERE_TO_FIX: Record<string, string> = {
-  IDP_KIND: "set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see the README's sign-in section",
-  IDP_CLIENT_SECRET: "set it with `wrangler secret put IDP_CLIENT_SECRET` (locally: in .dev.vars)",
-  COOKIE_SECRET: "set it with `wrangler secret put COOKIE_SECRET` to 32 or more random characters (locally: in .dev.vars)",
-  OPERATOR_SECRET:
-    "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
-  ALLOWED_TENANT_IDS: "set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids",
-  MAX_CONCURRENT_JOBS: "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
-  DATA_SOURCE: 'set DATA_SOURCE under [vars] in wrangler.toml to "synthetic" (default) or "live"',
-  EXTERNAL_TOKEN_ISSUER: "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
-  PUBLIC_URL: 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
-  ALLOWED_ORIGINS:
-    'set ALLOWED_ORIGINS under [vars] in wrangler.toml to comma-separated origins such as "https://claude.ai,https://app.example.com", or "none"',
-  MAX_REQUEST_BYTES: "set MAX_REQUEST_BYTES under [vars] in wrangler.toml, or leave it out for the default 262144",
-};
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-function text(env: Record<string, unknown>, key: string): string | undefined {
-  const value = env[key];
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-}
+const PUBLIC_URL_FIX = 'set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"';
 
-function secret(env: Record<string, unknown>, key: string, problems: SettingProblem[]): string | undefined {
-  const value = text(env, key);
-  if (value !== undefined && value.length < 32) problems.push({ key, message: "must be at least 32 characters" });
-  return value;
-}
+/** `PUBLIC_URL`: an https origin (http only on localhost), kept as its origin. */
+const publicUrl = z
+  .string({ error: problem("PUBLIC_URL", "is missing", PUBLIC_URL_FIX) })
+  .trim()
+  .pipe(z.url({ error: problem("PUBLIC_URL", "must be an absolute URL such as https://pandgate.example.workers.dev", PUBLIC_URL_FIX) }))
+  .transform((value, ctx) => {
+    const url = new URL(value);
+    if (!isSecureUrl(url)) {
+      ctx.addIssue({
+        code: "custom",
+        message: problem("PUBLIC_URL", "must use https (plain http is allowed only for localhost)", PUBLIC_URL_FIX),
+      });
+      return z.NEVER;
+    }
+    if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+      ctx.addIssue({
+        code: "custom",
+        message: problem("PUBLIC_URL", "must be an origin only, with no path, query or credentials", PUBLIC_URL_FIX),
+      });
+      return z.NEVER;
+    }
+    return url.origin;
+  });
 
-function externalToken(env: Record<string, unknown>, problems: SettingProblem[]): ExternalTokenConfig | undefined {
-  const issuer = text(env, "EXTERNAL_TOKEN_ISSUER");
-  const jwksUrl = text(env, "EXTERNAL_TOKEN_JWKS_URL");
-  const audience = text(env, "EXTERNAL_TOKEN_AUDIENCE");
-  if (issuer === undefined && jwksUrl === undefined && audience === undefined) return undefined;
-  if (issuer === undefined || jwksUrl === undefined || audience === undefined) {
-    problems.push({ key: "EXTERNAL_TOKEN_ISSUER", message: "and EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE must all be set" });
-    return undefined;
+/** `ALLOWED_ORIGINS`: unset → the hosted clients' origins; `none` → only our own; else the list given. */
+const allowedOrigins = optionalText.transform((raw, ctx) => {
+  if (raw === undefined) return [...HOSTED_CLIENT_ORIGINS];
+  if (raw.toLowerCase() === "none") return [];
+  const origins: string[] = [];
+  for (const entry of list(raw)) {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    if (!url || !isSecureUrl(url) || url.origin !== entry.replace(/\/$/, "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: problem(
+          "ALLOWED_ORIGINS",
+          `has "${entry}", which is not an origin: write scheme://host[:port] with https (http only for localhost), no path`,
+          'set ALLOWED_ORIGINS under [vars] in wrangler.toml to comma-separated origins such as "https://claude.ai,https://app.example.com", or "none"',
+        ),
+      });
+      continue;
+    }
+    origins.push(url.origin);
   }
+  return origins;
+});
+
+/** A secret of 32 or more characters, or unset. */
+function secret(setting: string, fix: string) {
+  return optionalText.pipe(
+    z
+      .string()
+      .min(32, { error: problem(setting, "must be at least 32 characters", fix) })
+      .optional(),
+  );
+}
+
+const COOKIE_SECRET_FIX = "set it with `wrangler secret put COOKIE_SECRET` to 32 or more random characters (locally: in .dev.vars)";
+
+/** Every setting, each checked on its own. The order here is the order problems are listed in. */
+const Settings = z.object({
+  PUBLIC_URL: publicUrl,
+  MAX_REQUEST_BYTES: wholeNumber(
+    "MAX_REQUEST_BYTES",
+    256 * 1024,
+    4 * 1024 * 1024,
+    "set MAX_REQUEST_BYTES under [vars] in wrangler.toml, or leave it out for the default 262144",
+  ),
+  DATA_SOURCE: z
+    .enum(["synthetic", "live"], {
+      error: problem(
+        "DATA_SOURCE",
+        "must be synthetic or live",
+        'set DATA_SOURCE under [vars] in wrangler.toml to "synthetic" (default) or "live"',
+      ),
+    })
+    .default("synthetic"),
+  MAX_CONCURRENT_JOBS: wholeNumber(
+    "MAX_CONCURRENT_JOBS",
+    2,
+    20,
+    "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
+  ),
+  ...signInSettings,
+  COOKIE_SECRET: secret("COOKIE_SECRET", COOKIE_SECRET_FIX),
+  OPERATOR_SECRET: secret(
+    "OPERATOR_SECRET",
+    "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
+  ),
+  EXTERNAL_TOKEN_ISSUER: optionalText,
+  EXTERNAL_TOKEN_JWKS_URL: optionalText,
+  EXTERNAL_TOKEN_AUDIENCE: optionalText,
+  EXTERNAL_TOKEN_SCOPES: optionalText.transform((scopes) => list(scopes ?? "mcp:read")),
+  ALLOWED_ORIGINS: allowedOrigins,
+  EP_ONLINE_API_KEY: optionalText,
+});
+
+type Settings = z.output<typeof Settings>;
+
+/** The rules across settings run even when another setting is wrong, so that every problem is listed at once. */
+const always = () => true;
+
+/** `EXTERNAL_TOKEN_*`: all of issuer, key set and audience, or none of them. */
+function externalTokenRules(s: Settings, ctx: z.RefinementCtx<Settings>): void {
+  const given = [s.EXTERNAL_TOKEN_ISSUER, s.EXTERNAL_TOKEN_JWKS_URL, s.EXTERNAL_TOKEN_AUDIENCE].filter((value) => value !== undefined);
+  if (given.length === 0) return;
+  if (given.length < 3) {
+    report(
+      ctx,
+      "EXTERNAL_TOKEN_ISSUER",
+      "and EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE must all be set",
+      "set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
+    );
+    return;
+  }
+  const jwksUrl = s.EXTERNAL_TOKEN_JWKS_URL ?? "";
   if (!URL.canParse(jwksUrl) || new URL(jwksUrl).protocol !== "https:") {
-    problems.push({ key: "EXTERNAL_TOKEN_JWKS_URL", message: "must be an https URL" });
+    report(
+      ctx,
+      "EXTERNAL_TOKEN_JWKS_URL",
+      "must be an https URL",
+      "set EXTERNAL_TOKEN_JWKS_URL under [vars] in wrangler.toml to the issuer's https key set URL (its jwks_uri)",
+    );
   }
-  const scopes = (text(env, "EXTERNAL_TOKEN_SCOPES") ?? "mcp:read").split(/[\s,]+/).filter(Boolean);
-  return { issuer, jwksUrl, audience, defaultScopes: scopes };
+}
+
+/** The `Config` from settings that passed every rule. */
+function toConfig(s: Settings): Config {
+  const upstream = upstreamFrom(s, s.PUBLIC_URL);
+  const { EXTERNAL_TOKEN_ISSUER: issuer, EXTERNAL_TOKEN_JWKS_URL: jwksUrl, EXTERNAL_TOKEN_AUDIENCE: audience } = s;
+  const externalToken =
+    issuer !== undefined && jwksUrl !== undefined && audience !== undefined
+      ? { issuer, jwksUrl, audience, defaultScopes: s.EXTERNAL_TOKEN_SCOPES }
+      : undefined;
+  return {
+    dataSource: s.DATA_SOURCE,
+    maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
+    allowedOrigins: s.ALLOWED_ORIGINS,
+    allowLoopbackOrigins: isLoopbackHostname(new URL(s.PUBLIC_URL).hostname),
+    ...(s.EP_ONLINE_API_KEY !== undefined && { epOnlineApiKey: s.EP_ONLINE_API_KEY }),
+    publicOrigin: s.PUBLIC_URL,
+    mcpResource: `${s.PUBLIC_URL}/mcp`,
+    maxRequestBytes: s.MAX_REQUEST_BYTES,
+    ...(upstream !== undefined && { upstream }),
+    ...(s.COOKIE_SECRET !== undefined && { cookieSecret: s.COOKIE_SECRET }),
+    ...(s.OPERATOR_SECRET !== undefined && { operatorSecret: s.OPERATOR_SECRET }),
+    ...(externalToken !== undefined && { externalToken }),
+  };
+}
+
+/** The configuration: every setting, the rules across them, and the `Config` they make. */
+export const ConfigSchema = Settings.superRefine(signInRules, { when: signInSettingsSound })
+  .superRefine(
+    (s, ctx) => {
+      if (s.IDP_KIND !== undefined && s.COOKIE_SECRET === undefined) {
+        report(ctx, "COOKIE_SECRET", "is required when sign-in is configured", COOKIE_SECRET_FIX);
+      }
+    },
+    { when: signInSettingsSound },
+  )
+  .superRefine(externalTokenRules, { when: always })
+  .transform(toConfig);
+
+const SETTING_ORDER = Object.keys(Settings.shape);
+
+/**
+ * Where a problem is listed: in the order of the settings above, except that the sign-in
+ * settings, which are checked together, keep the order their rules found them in.
+ */
+function rank(setting: string): number {
+  return SETTING_ORDER.indexOf(Object.hasOwn(signInSettings, setting) ? "IDP_KIND" : setting);
 }
 
 export function parseConfig(env: Record<string, unknown>): Config {
   const parsed = ConfigSchema.safeParse(env);
-  const problems: SettingProblem[] = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({ key: String(issue.path[0] ?? "configuration"), message: issue.message }));
-  const origin = parsed.success ? parsed.data.PUBLIC_URL : "https://invalid.example";
-  const upstream = parseUpstream(env as RawUpstreamSettings, origin);
-  if (Array.isArray(upstream)) problems.push(...upstream);
-  const cookieSecret = secret(env, "COOKIE_SECRET", problems);
-  if (upstream && !Array.isArray(upstream) && cookieSecret === undefined) {
-    problems.push({ key: "COOKIE_SECRET", message: "is required when sign-in is configured" });
-  }
-  const operatorSecret = secret(env, "OPERATOR_SECRET", problems);
-  const external = externalToken(env, problems);
-  const origins = allowedOrigins(env, problems);
-
-  if (!parsed.success || problems.length > 0) {
-    const lines = problems.map(({ key, message }) => {
-      const fix = WHERE_TO_FIX[key];
-      return `- ${key} ${message}${fix ? `: ${fix}` : ""}`;
-    });
-    throw new ConfigError(`pandgate cannot start, its configuration is invalid:\n${lines.join("\n")}`);
-  }
-  const { PUBLIC_URL, MAX_REQUEST_BYTES, DATA_SOURCE, MAX_CONCURRENT_JOBS } = parsed.data;
-  const epOnlineApiKey = text(env, "EP_ONLINE_API_KEY");
-  return {
-    dataSource: DATA_SOURCE,
-    maxConcurrentJobs: MAX_CONCURRENT_JOBS,
-    allowedOrigins: origins,
-    allowLoopbackOrigins: isLoopbackHostname(new URL(PUBLIC_URL).hostname),
-    ...(epOnlineApiKey !== undefined && { epOnlineApiKey }),
-    publicOrigin: PUBLIC_URL,
-    mcpResource: `${PUBLIC_URL}/mcp`,
-    maxRequestBytes: MAX_REQUEST_BYTES,
-    ...(upstream !== undefined && !Array.isArray(upstream) && { upstream }),
-    ...(cookieSecret !== undefined && { cookieSecret }),
-    ...(operatorSecret !== undefined && { operatorSecret }),
-    ...(external !== undefined && { externalToken: external }),
-  };
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues
+    .map((issue) => {
+      const setting = String(issue.path[0] ?? "configuration");
+      // Every rule above writes its own line; a message from zod itself still gets the setting's name.
+      return { setting, line: issue.message.startsWith(`${setting} `) ? issue.message : `${setting} ${issue.message}` };
+    })
+    .sort((a, b) => rank(a.setting) - rank(b.setting))
+    .map(({ line }) => `- ${line}`);
+  throw new ConfigError(`pandgate cannot start, its configuration is invalid:\n${lines.join("\n")}`);
 }

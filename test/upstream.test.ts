@@ -3,54 +3,53 @@ import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { identityFromClaims } from "../src/auth/identity";
 import { type Discovery, SignInError, verifyIdToken } from "../src/auth/oidc-client";
-import { parseUpstream, type UpstreamConfig } from "../src/auth/upstream-config";
+import type { UpstreamConfig } from "../src/auth/upstream-config";
 import { parseConfig } from "../src/config";
 import { mockServer } from "./helpers/msw";
 
 const ORIGIN = "https://pandgate.example.workers.dev";
 const GUID = "9b1f0c3e-2a4d-4b6e-8f10-3c5d7e9a1b2c";
+const COOKIE_SECRET = "test-cookie-secret-0123456789abcdef";
+
+/** The upstream configuration the Worker's configuration makes of these sign-in settings. */
+function upstreamFrom(settings: Record<string, string>): UpstreamConfig | undefined {
+  return parseConfig({ PUBLIC_URL: ORIGIN, COOKIE_SECRET, ...settings }).upstream;
+}
 
 describe("identity provider settings", () => {
   it("derives Entra, B2C, External ID and OIDC discovery from the settings", () => {
     const base = { IDP_CLIENT_ID: "app", IDP_CLIENT_SECRET: "secret" };
-    expect(parseUpstream({ ...base, IDP_KIND: "entra", IDP_TENANT: GUID }, ORIGIN)).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "entra", IDP_TENANT: GUID })).toMatchObject({
       discoveryUrl: `https://login.microsoftonline.com/${GUID}/v2.0/.well-known/openid-configuration`,
       allowedTenants: [GUID],
       authorizeParams: { prompt: "select_account" },
       callbackUrl: `${ORIGIN}/oauth/callback`,
       scopes: ["openid", "profile", "email"],
     });
-    expect(parseUpstream({ ...base, IDP_KIND: "entra", IDP_TENANT: "organizations", ALLOWED_TENANT_IDS: "*" }, ORIGIN)).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "entra", IDP_TENANT: "organizations", ALLOWED_TENANT_IDS: "*" })).toMatchObject({
       allowedTenants: "any",
     });
-    expect(
-      parseUpstream({ ...base, IDP_KIND: "entra", IDP_TENANT: GUID, IDP_AUTHORITY_HOST: "login.microsoftonline.us" }, ORIGIN),
-    ).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "entra", IDP_TENANT: GUID, IDP_AUTHORITY_HOST: "login.microsoftonline.us" })).toMatchObject({
       discoveryUrl: `https://login.microsoftonline.us/${GUID}/v2.0/.well-known/openid-configuration`,
     });
-    expect(parseUpstream({ ...base, IDP_KIND: "b2c", IDP_TENANT: "contoso", IDP_POLICY: "B2C_1_signin" }, ORIGIN)).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "b2c", IDP_TENANT: "contoso", IDP_POLICY: "B2C_1_signin" })).toMatchObject({
       discoveryUrl: "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signin/v2.0/.well-known/openid-configuration",
       policy: "B2C_1_signin",
     });
     expect(
-      parseUpstream(
-        { ...base, IDP_KIND: "b2c", IDP_TENANT: "contoso", IDP_POLICY: "B2C_1_signin", IDP_DOMAIN: "login.contoso.com" },
-        ORIGIN,
-      ),
+      upstreamFrom({ ...base, IDP_KIND: "b2c", IDP_TENANT: "contoso", IDP_POLICY: "B2C_1_signin", IDP_DOMAIN: "login.contoso.com" }),
     ).toMatchObject({
       discoveryUrl: "https://login.contoso.com/contoso.onmicrosoft.com/B2C_1_signin/v2.0/.well-known/openid-configuration",
     });
-    expect(
-      parseUpstream({ ...base, IDP_KIND: "external-id", IDP_TENANT: GUID, IDP_DOMAIN: "contoso.ciamlogin.com" }, ORIGIN),
-    ).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "external-id", IDP_TENANT: GUID, IDP_DOMAIN: "contoso.ciamlogin.com" })).toMatchObject({
       discoveryUrl: `https://contoso.ciamlogin.com/${GUID}/v2.0/.well-known/openid-configuration`,
     });
-    expect(parseUpstream({ ...base, IDP_KIND: "oidc", IDP_ISSUER: "http://127.0.0.1:9090/t/v2.0" }, ORIGIN)).toMatchObject({
+    expect(upstreamFrom({ ...base, IDP_KIND: "oidc", IDP_ISSUER: "http://127.0.0.1:9090/t/v2.0" })).toMatchObject({
       discoveryUrl: "http://127.0.0.1:9090/t/v2.0/.well-known/openid-configuration",
       issuer: "http://127.0.0.1:9090/t/v2.0",
       authorizeParams: {},
     });
-    expect(parseUpstream({}, ORIGIN)).toBeUndefined();
+    expect(upstreamFrom({})).toBeUndefined();
   });
 
   it.each([
