@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config";
+import { ConfigError, ConfigSchema, parseConfig } from "../src/config";
 
 describe("configuration", () => {
   it("derives the MCP resource from PUBLIC_URL and applies defaults", () => {
@@ -61,5 +61,137 @@ describe("configuration", () => {
 
   it("names every bad setting at once", () => {
     expect(() => parseConfig({ PUBLIC_URL: "ftp://x", MAX_REQUEST_BYTES: "lots" })).toThrow(/PUBLIC_URL[\s\S]*MAX_REQUEST_BYTES/);
+  });
+
+  it("names every bad setting at once across each setting's own checks and the rules between settings, each with its fix", () => {
+    const env = {
+      PUBLIC_URL: "http://pandgate.example.com",
+      IDP_KIND: "b2c",
+      IDP_TENANT: "contoso",
+      IDP_CLIENT_ID: "app",
+      IDP_CLIENT_SECRET: "s",
+      COOKIE_SECRET: "c".repeat(32),
+      OPERATOR_SECRET: "short",
+      EXTERNAL_TOKEN_ISSUER: "https://auth.example",
+      ALLOWED_ORIGINS: "https://claude.ai, https://app.example/path",
+    };
+    expect(() => parseConfig(env)).toThrow(
+      new ConfigError(
+        [
+          "pandgate cannot start, its configuration is invalid:",
+          '- PUBLIC_URL must use https (plain http is allowed only for localhost): set PUBLIC_URL under [vars] in wrangler.toml (or in .dev.vars), e.g. "https://pandgate.<account>.workers.dev"',
+          "- IDP_POLICY is required when IDP_KIND is b2c (the user flow or custom policy, e.g. B2C_1_signupsignin): set IDP_POLICY under [vars] in wrangler.toml to the user flow's name",
+          "- OPERATOR_SECRET must be at least 32 characters: set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
+          "- EXTERNAL_TOKEN_ISSUER and EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE must all be set: set EXTERNAL_TOKEN_ISSUER, EXTERNAL_TOKEN_JWKS_URL and EXTERNAL_TOKEN_AUDIENCE together, or none of them",
+          '- ALLOWED_ORIGINS has "https://app.example/path", which is not an origin: write scheme://host[:port] with https (http only for localhost), no path: set ALLOWED_ORIGINS under [vars] in wrangler.toml to comma-separated origins such as "https://claude.ai,https://app.example.com", or "none"',
+        ].join("\n"),
+      ),
+    );
+  });
+
+  it("writes every problem as the setting, what is wrong with it and how to fix it", () => {
+    const bad: Record<string, unknown>[] = [
+      {},
+      { PUBLIC_URL: "not a url", MAX_REQUEST_BYTES: true, DATA_SOURCE: "remote", MAX_CONCURRENT_JOBS: "21", ALLOWED_ORIGINS: "*" },
+      { PUBLIC_URL: "https://x.example/base", COOKIE_SECRET: "short", OPERATOR_SECRET: "short", IDP_KIND: "okta" },
+      { PUBLIC_URL: "https://x.example", IDP_KIND: "entra", IDP_TENANT: "common", IDP_SCOPES: "profile", IDP_AUTHORITY_HOST: "https://x/" },
+      { PUBLIC_URL: "https://x.example", IDP_KIND: "b2c", IDP_DOMAIN: "https://login.contoso.com", ALLOWED_TENANT_IDS: "*,x" },
+      { PUBLIC_URL: "https://x.example", IDP_KIND: "external-id", IDP_TENANT: "contoso", IDP_DOMAIN: "https://x" },
+      { PUBLIC_URL: "https://x.example", IDP_KIND: "oidc", IDP_ISSUER: "idp.example", IDP_CLIENT_ID: 7 },
+      { PUBLIC_URL: "https://x.example", IDP_KIND: "oidc", IDP_ISSUER: "https://idp.example", IDP_CLIENT_ID: "a", IDP_CLIENT_SECRET: "s" },
+      {
+        PUBLIC_URL: "https://x.example",
+        EXTERNAL_TOKEN_ISSUER: "i",
+        EXTERNAL_TOKEN_JWKS_URL: "http://x/keys",
+        EXTERNAL_TOKEN_AUDIENCE: "a",
+      },
+    ];
+    let problems = 0;
+    for (const env of bad) {
+      const result = ConfigSchema.safeParse(env);
+      expect(result.success, JSON.stringify(env)).toBe(false);
+      for (const issue of result.error?.issues ?? []) {
+        const setting = String(issue.path[0]);
+        expect(setting, issue.message).toMatch(/^[A-Z_]+$/);
+        expect(issue.message).toMatch(new RegExp(`^${setting} \\S.*: (set|quote) .*(wrangler|\\.dev\\.vars)`));
+        problems++;
+      }
+    }
+    expect(problems).toBeGreaterThanOrEqual(20);
+  });
+
+  it("gives a value of the wrong type the same message as a wrong value", () => {
+    expect(() => parseConfig({ PUBLIC_URL: "https://x.example", MAX_REQUEST_BYTES: true })).toThrow(
+      "- MAX_REQUEST_BYTES must be a whole number from 1 to 4194304: set MAX_REQUEST_BYTES under [vars] in wrangler.toml",
+    );
+    expect(() => parseConfig({ PUBLIC_URL: 8787 })).toThrow("- PUBLIC_URL is missing: set PUBLIC_URL under [vars]");
+  });
+
+  it("builds the whole configuration from every setting", () => {
+    expect(
+      parseConfig({
+        PUBLIC_URL: " https://pandgate.example.workers.dev/ ",
+        MAX_REQUEST_BYTES: 1024,
+        DATA_SOURCE: "live",
+        MAX_CONCURRENT_JOBS: "5",
+        IDP_KIND: "entra",
+        IDP_TENANT: "organizations",
+        IDP_CLIENT_ID: " app ",
+        IDP_CLIENT_SECRET: "secret",
+        IDP_SCOPES: "openid,profile offline_access",
+        ALLOWED_TENANT_IDS: "3F1C2A6E-8B4D-4E21-9A57-0C6D2E8F4B11, 7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55",
+        COOKIE_SECRET: "c".repeat(32),
+        OPERATOR_SECRET: "o".repeat(40),
+        EXTERNAL_TOKEN_ISSUER: "https://auth.blockbrain.test",
+        EXTERNAL_TOKEN_JWKS_URL: "https://auth.blockbrain.test/oauth/v2/keys",
+        EXTERNAL_TOKEN_AUDIENCE: "pandgate-project",
+        EXTERNAL_TOKEN_SCOPES: "mcp:read, mcp:write",
+        ALLOWED_ORIGINS: "none",
+        EP_ONLINE_API_KEY: " key ",
+        UNRELATED_BINDING: { something: true },
+      }),
+    ).toEqual({
+      publicOrigin: "https://pandgate.example.workers.dev",
+      mcpResource: "https://pandgate.example.workers.dev/mcp",
+      maxRequestBytes: 1024,
+      dataSource: "live",
+      maxConcurrentJobs: 5,
+      upstream: {
+        kind: "entra",
+        discoveryUrl: "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration",
+        clientId: "app",
+        clientSecret: "secret",
+        scopes: ["openid", "profile", "offline_access"],
+        authorizeParams: { prompt: "select_account" },
+        allowedTenants: ["3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11", "7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55"],
+        callbackUrl: "https://pandgate.example.workers.dev/oauth/callback",
+      },
+      cookieSecret: "c".repeat(32),
+      operatorSecret: "o".repeat(40),
+      externalToken: {
+        issuer: "https://auth.blockbrain.test",
+        jwksUrl: "https://auth.blockbrain.test/oauth/v2/keys",
+        audience: "pandgate-project",
+        defaultScopes: ["mcp:read", "mcp:write"],
+      },
+      epOnlineApiKey: "key",
+      allowedOrigins: [],
+      allowLoopbackOrigins: false,
+    });
+  });
+
+  it("treats empty settings as unset, and a secret or optional text that is not text as unset", () => {
+    const config = parseConfig({
+      PUBLIC_URL: "https://x.example",
+      MAX_REQUEST_BYTES: "",
+      MAX_CONCURRENT_JOBS: "",
+      IDP_KIND: " ",
+      COOKIE_SECRET: "",
+      OPERATOR_SECRET: 5,
+      EXTERNAL_TOKEN_ISSUER: " ",
+      ALLOWED_ORIGINS: "",
+      EP_ONLINE_API_KEY: 5,
+    });
+    expect(config).toEqual(parseConfig({ PUBLIC_URL: "https://x.example" }));
   });
 });
