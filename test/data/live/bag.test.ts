@@ -3,12 +3,10 @@ import { describe, expect, it } from "vitest";
 import { BAG_OGC_BASE, buildingFeatureId, fetchUnit, splitPurposes, unitKind } from "../../../src/data/live/pdok-bag";
 import { RegisterError } from "../../../src/data/types";
 import pand1920 from "../../fixtures/registers/bag-pand-0611100000408245.json";
-import pand1965 from "../../fixtures/registers/bag-pand-0611100000408301.json";
-import pand1998 from "../../fixtures/registers/bag-pand-0611100000408302.json";
 import vbo37 from "../../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
 import vbo41 from "../../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
-import vboEmpty from "../../fixtures/registers/bag-verblijfsobject-empty.json";
 import { mockServer } from "../../helpers/msw";
+import { bagStandIn } from "../../helpers/registers";
 
 /**
  * Contract tests for the PDOK BAG OGC API Features v2 adapter. Fixtures follow the API's GeoJSON
@@ -19,30 +17,6 @@ import { mockServer } from "../../helpers/msw";
  */
 
 const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
-const PANDEN: Record<string, unknown> = {
-  [pand1920.id]: pand1920,
-  [pand1965.id]: pand1965,
-  [pand1998.id]: pand1998,
-};
-const UNITS: Record<string, unknown> = { "0611010000508342": vbo37, "0611010000508404": vbo41 };
-
-function bag() {
-  const requests: URL[] = [];
-  mockServer.use(
-    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) => {
-      const url = new URL(request.url);
-      requests.push(url);
-      return HttpResponse.json(UNITS[url.searchParams.get("identificatie") ?? ""] ?? vboEmpty);
-    }),
-    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, ({ request, params }) => {
-      requests.push(new URL(request.url));
-      const pand = PANDEN[String(params.id)];
-      return pand ? HttpResponse.json(pand) : HttpResponse.json({ code: "NotFound" }, { status: 404 });
-    }),
-  );
-  return requests;
-}
-
 describe("BAG fixtures are the real wire format", () => {
   it("has GeoJSON features with a comma string gebruiksdoel, pand.href URLs and an integer bouwjaar", () => {
     expect(vbo37.type).toBe("FeatureCollection");
@@ -58,7 +32,7 @@ describe("BAG fixtures are the real wire format", () => {
 
 describe("BAG adapter", () => {
   it("maps a verblijfsobject and its pand", async () => {
-    const requests = bag();
+    const { requests } = bagStandIn();
     const result = await fetchUnit("0611010000508342", { retryDelayMs: 1 });
     expect(result).toEqual({
       unit: {
@@ -77,7 +51,7 @@ describe("BAG adapter", () => {
   });
 
   it("splits a mixed gebruiksdoel and follows every pand", async () => {
-    bag();
+    bagStandIn();
     const result = await fetchUnit("0611010000508404");
     expect(result?.unit.usePurposes).toEqual(["winkelfunctie", "woonfunctie"]);
     expect(result?.buildings).toEqual([
@@ -87,7 +61,7 @@ describe("BAG adapter", () => {
   });
 
   it("returns null for an unknown unit and asks nothing for an id that is not a unit", async () => {
-    const requests = bag();
+    const { requests } = bagStandIn();
     expect(await fetchUnit("0611010000999999")).toBeNull();
     expect(requests).toHaveLength(1);
     expect(await fetchUnit("0611100000408245")).toBeNull();
@@ -96,7 +70,7 @@ describe("BAG adapter", () => {
   });
 
   it("never follows a pand.href outside this API, and skips a pand that is gone", async () => {
-    const requests = bag();
+    const { requests } = bagStandIn();
     const feature = vbo37.features[0];
     const tampered = {
       ...vbo37,
@@ -122,7 +96,7 @@ describe("BAG adapter", () => {
   });
 
   it("keeps an unknown area and an implausible build year as null, never 0", async () => {
-    bag();
+    bagStandIn();
     const feature = vbo37.features[0];
     mockServer.use(
       http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, () =>

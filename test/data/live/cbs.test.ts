@@ -4,9 +4,8 @@ import { CBS_ODATA_BASE, fetchNeighbourhood, KWB_TABLES, kwbAttribution } from "
 import { RegisterError } from "../../../src/data/types";
 import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
-import emptySet from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
-import names from "../../fixtures/registers/cbs-85984NED-wijkenenbuurten-WK196306.json";
 import { mockServer } from "../../helpers/msw";
+import { cbsStandIn } from "../../helpers/registers";
 
 /**
  * Contract tests for the CBS KWB OData v3 adapter. Fixtures follow `TypedDataSet` and the
@@ -16,26 +15,6 @@ import { mockServer } from "../../helpers/msw";
  */
 
 const TABLE = `${CBS_ODATA_BASE}/85984NED`;
-
-function cbs() {
-  const filters: { path: string; filter: string | null; format: string | null }[] = [];
-  mockServer.use(
-    http.get(`${TABLE}/TypedDataSet`, ({ request }) => {
-      const url = new URL(request.url);
-      const filter = url.searchParams.get("$filter");
-      filters.push({ path: "TypedDataSet", filter, format: url.searchParams.get("$format") });
-      if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
-      if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
-      return HttpResponse.json(emptySet);
-    }),
-    http.get(`${TABLE}/WijkenEnBuurten`, ({ request }) => {
-      const url = new URL(request.url);
-      filters.push({ path: "WijkenEnBuurten", filter: url.searchParams.get("$filter"), format: url.searchParams.get("$format") });
-      return HttpResponse.json(names);
-    }),
-  );
-  return filters;
-}
 
 describe("CBS fixtures are the OData v3 shape", () => {
   it("pads region codes and uses the 2024 table's column keys", () => {
@@ -49,7 +28,7 @@ describe("CBS fixtures are the OData v3 shape", () => {
 
 describe("CBS adapter", () => {
   it("maps a buurt: trimmed codes and names, WOZ kept in thousands, distances in km", async () => {
-    const filters = cbs();
+    const { requests } = cbsStandIn();
     const n = await fetchNeighbourhood("BU19630601", { retryDelayMs: 1 });
     expect(n).toEqual({
       code: "BU19630601",
@@ -69,7 +48,7 @@ describe("CBS adapter", () => {
       distSupermarketKm: 0.6,
       distSchoolKm: 0.5,
     });
-    expect(filters).toEqual(
+    expect(requests).toEqual(
       expect.arrayContaining([
         { path: "TypedDataSet", filter: "WijkenEnBuurten eq 'BU19630601'", format: "json" },
         { path: "WijkenEnBuurten", filter: "startswith(Key,'BU19630601') or startswith(Key,'WK196306')", format: "json" },
@@ -78,7 +57,7 @@ describe("CBS adapter", () => {
   });
 
   it("keeps unpublished measures null, never 0", async () => {
-    cbs();
+    cbsStandIn();
     const n = await fetchNeighbourhood("BU19630602");
     expect(n).toMatchObject({
       name: "Klaaswaal-Buitengebied",
@@ -93,16 +72,16 @@ describe("CBS adapter", () => {
   });
 
   it("returns null when the table has no row for the buurt, and asks nothing for a bad code", async () => {
-    const filters = cbs();
+    const { requests } = cbsStandIn();
     expect(await fetchNeighbourhood("BU19639999")).toBeNull();
-    expect(filters).toHaveLength(2);
+    expect(requests).toHaveLength(2);
     expect(await fetchNeighbourhood("BU1963' or 1 eq 1")).toBeNull();
     expect(await fetchNeighbourhood("WK196306")).toBeNull();
-    expect(filters).toHaveLength(2);
+    expect(requests).toHaveLength(2);
   });
 
   it("treats a changed column type as a register error, not as a missing buurt", async () => {
-    cbs();
+    cbsStandIn();
     const row = { ...buurt01.value[0], GemiddeldeWOZWaardeVanWoningen_39: "341" };
     mockServer.use(http.get(`${TABLE}/TypedDataSet`, () => HttpResponse.json({ ...buurt01, value: [row] })));
     await expect(fetchNeighbourhood("BU19630601")).rejects.toBeInstanceOf(RegisterError);

@@ -1,11 +1,10 @@
-import { HttpResponse, http } from "msw";
+import { HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
-import { EP_ONLINE_BASE, fetchLabels, labelMethod } from "../../../src/data/live/ep-online";
+import { fetchLabels, labelMethod } from "../../../src/data/live/ep-online";
 import { RegisterError } from "../../../src/data/types";
-import unauthorised from "../../fixtures/registers/ep-online-401.json";
 import notFound from "../../fixtures/registers/ep-online-404.json";
 import labels from "../../fixtures/registers/ep-online-0611010000508342.json";
-import { mockServer } from "../../helpers/msw";
+import { EP_ONLINE_KEY as API_KEY, epOnlineStandIn, EP_ONLINE_UNIT as UNIT } from "../../helpers/registers";
 
 /**
  * Contract tests for the EP-Online v5 adapter. The fixture records are synthetic (EP-Online's
@@ -13,22 +12,6 @@ import { mockServer } from "../../helpers/msw";
  * objects, one expired Energie-Index registration and one current NTA 8800 registration. The
  * 401 body is EP-Online's documented one.
  */
-
-const API_KEY = "test-ep-online-key-7c1d9e2a";
-const UNIT = "0611010000508342";
-const ENDPOINT = `${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/:id`;
-
-function epOnline(respond: (id: string) => Response = () => HttpResponse.json(labels)) {
-  const requests: { url: string; authorization: string | null }[] = [];
-  mockServer.use(
-    http.get(ENDPOINT, ({ request, params }) => {
-      requests.push({ url: request.url, authorization: request.headers.get("authorization") });
-      if (request.headers.get("authorization") !== API_KEY) return HttpResponse.json(unauthorised, { status: 401 });
-      return respond(String(params.id));
-    }),
-  );
-  return requests;
-}
 
 describe("EP-Online fixtures are the v5 shape", () => {
   it("is an array of registrations with the v5 field names", () => {
@@ -44,7 +27,7 @@ describe("EP-Online fixtures are the v5 shape", () => {
 
 describe("EP-Online adapter", () => {
   it("sends the raw key in Authorization (no Bearer) and maps every registration, newest first", async () => {
-    const requests = epOnline();
+    const { requests } = epOnlineStandIn();
     const result = await fetchLabels(UNIT, API_KEY, { retryDelayMs: 1 });
     expect(requests).toHaveLength(1);
     expect(requests[0]?.authorization).toBe(API_KEY);
@@ -85,12 +68,12 @@ describe("EP-Online adapter", () => {
   });
 
   it("answers [] for a 404", async () => {
-    epOnline(() => HttpResponse.json(notFound, { status: 404 }));
+    epOnlineStandIn(() => HttpResponse.json(notFound, { status: 404 }));
     expect(await fetchLabels("0611010000999999", API_KEY)).toEqual([]);
   });
 
   it("explains a missing or invalid key without repeating it", async () => {
-    epOnline();
+    epOnlineStandIn();
     const wrongKey = "wrong-key-0b3f5a9c";
     const error = await fetchLabels(UNIT, wrongKey).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegisterError);
@@ -101,7 +84,7 @@ describe("EP-Online adapter", () => {
   });
 
   it("never sends the placeholder id or a non-unit id", async () => {
-    const requests = epOnline();
+    const { requests } = epOnlineStandIn();
     expect(await fetchLabels("0000000000000000", API_KEY)).toEqual([]);
     expect(await fetchLabels("0611100000408245", API_KEY)).toEqual([]);
     expect(await fetchLabels("../Mutatiebestand", API_KEY)).toEqual([]);
@@ -111,7 +94,7 @@ describe("EP-Online adapter", () => {
   it("drops registrations for another object and ones it cannot store", async () => {
     const other = { ...labels[1], BAGVerblijfsobjectID: "0611010000508401", Registratiedatum: "2025-01-01T00:00:00" };
     const noClass = { ...labels[1], Energieklasse: null, Registratiedatum: "2025-02-01T00:00:00" };
-    epOnline(() => HttpResponse.json([...labels, other, noClass]));
+    epOnlineStandIn(() => HttpResponse.json([...labels, other, noClass]));
     const result = await fetchLabels(UNIT, API_KEY);
     expect(result.map((l) => l.registeredAt)).toEqual(["2024-05-10T09:12:44.12", "2011-09-14T11:02:10.5"]);
   });

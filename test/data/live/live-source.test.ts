@@ -4,107 +4,34 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE } from "../../../src/data/live/cbs";
 import { EP_ONLINE_BASE } from "../../../src/data/live/ep-online";
 import { EP_ONLINE_NOT_CONFIGURED, LiveSource, type LiveSourceOptions, liveAttributions } from "../../../src/data/live/live-source";
-import { BAG_OGC_BASE } from "../../../src/data/live/pdok-bag";
 import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
 import { RegisterError } from "../../../src/data/types";
-import pand1920 from "../../fixtures/registers/bag-pand-0611100000408245.json";
-import pand1965 from "../../fixtures/registers/bag-pand-0611100000408301.json";
-import pand1998 from "../../fixtures/registers/bag-pand-0611100000408302.json";
-import vbo37 from "../../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
-import vbo41 from "../../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
-import vboEmpty from "../../fixtures/registers/bag-verblijfsobject-empty.json";
-import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
-import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
 import cbsEmpty from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
-import cbsNames from "../../fixtures/registers/cbs-85984NED-wijkenenbuurten-WK196306.json";
-import epUnauthorised from "../../fixtures/registers/ep-online-401.json";
-import epNotFound from "../../fixtures/registers/ep-online-404.json";
 import labels from "../../fixtures/registers/ep-online-0611010000508342.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
-import page2 from "../../fixtures/registers/locatieserver-free-3286LT-page2.json";
-import lsEmpty from "../../fixtures/registers/locatieserver-free-empty.json";
 import { mockServer } from "../../helpers/msw";
+import { bagStandIn, cbsStandIn, EP_ONLINE_KEY, epOnlineStandIn, LOCATIESERVER_DOCS, locatieserverStandIn } from "../../helpers/registers";
 
 /**
  * The live source against the real D1 binding (migrated and seeded by test/setup.ts) with the
- * registers mocked by MSW from the fixtures. Everything here lives in GM1963 / 3286LT / BAG ids
+ * registers stood in for by MSW from the fixtures (test/helpers/registers.ts). Everything here lives in GM1963 / 3286LT / BAG ids
  * 0611…, which the synthetic seed (GM0307, GM0344, GM0363, GM0599) never uses.
  */
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = new Date("2026-03-02T10:00:00.000Z");
-const API_KEY = "test-ep-online-key-3e8a1f60";
-const ALL_DOCS = [...page1.response.docs, ...page2.response.docs];
 const UNIT_37 = "0611010000508342";
 const UNIT_41 = "0611010000508404";
 
-/** Register stand-ins that count their calls; `fail` makes one answer 503 (twice, so the retry fails too). */
+/** The four registers' stand-ins (test/helpers/registers.ts), each recording what it was asked. */
 function registers() {
-  const calls = { locatieserver: 0, bag: 0, epOnline: 0, cbs: 0 };
-  const params: URLSearchParams[] = [];
-  const fail = { locatieserver: false, bag: false, epOnline: false, cbs: false };
-  const unavailable = () => new HttpResponse("unavailable", { status: 503 });
-  const units: Record<string, unknown> = { [UNIT_37]: vbo37, [UNIT_41]: vbo41 };
-  const panden: Record<string, unknown> = { [pand1920.id]: pand1920, [pand1965.id]: pand1965, [pand1998.id]: pand1998 };
-  mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
-      calls.locatieserver++;
-      if (fail.locatieserver) return unavailable();
-      const p = new URL(request.url).searchParams;
-      params.push(p);
-      const id = /^nummeraanduiding_id:(\d+)$/.exec(p.get("q") ?? "")?.[1];
-      if (id !== undefined) {
-        const docs = ALL_DOCS.filter((d) => d.nummeraanduiding_id === id);
-        return HttpResponse.json({ response: { ...lsEmpty.response, numFound: docs.length, docs } });
-      }
-      if (p.get("q") !== "postcode:3286LT") return HttpResponse.json(lsEmpty);
-      const number = p
-        .getAll("fq")
-        .map((fq) => /^huisnummer:(\d+)$/.exec(fq)?.[1])
-        .find(Boolean);
-      if (number !== undefined) {
-        const docs = ALL_DOCS.filter((d) => d.huisnummer === Number(number));
-        return HttpResponse.json({ response: { ...page1.response, numFound: docs.length, docs } });
-      }
-      return HttpResponse.json(p.get("start") === "0" ? page1 : page2);
-    }),
-    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) => {
-      calls.bag++;
-      if (fail.bag) return unavailable();
-      return HttpResponse.json(units[new URL(request.url).searchParams.get("identificatie") ?? ""] ?? vboEmpty);
-    }),
-    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, ({ params: p }) => {
-      calls.bag++;
-      const pand = panden[String(p.id)];
-      return pand ? HttpResponse.json(pand) : new HttpResponse(null, { status: 404 });
-    }),
-    http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/:id`, ({ request, params: p }) => {
-      calls.epOnline++;
-      if (fail.epOnline) return unavailable();
-      if (request.headers.get("authorization") !== API_KEY) return HttpResponse.json(epUnauthorised, { status: 401 });
-      return p.id === UNIT_37 ? HttpResponse.json(labels) : HttpResponse.json(epNotFound, { status: 404 });
-    }),
-    http.get(`${CBS_ODATA_BASE}/85984NED/TypedDataSet`, ({ request }) => {
-      calls.cbs++;
-      if (fail.cbs) return unavailable();
-      const filter = new URL(request.url).searchParams.get("$filter");
-      if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
-      if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
-      return HttpResponse.json(cbsEmpty);
-    }),
-    http.get(`${CBS_ODATA_BASE}/85984NED/WijkenEnBuurten`, () => {
-      calls.cbs++;
-      if (fail.cbs) return unavailable();
-      return HttpResponse.json(cbsNames);
-    }),
-  );
-  return { calls, params, fail };
+  return { locatieserver: locatieserverStandIn(), bag: bagStandIn(), epOnline: epOnlineStandIn(), cbs: cbsStandIn() };
 }
 
 /** A live source on the test D1 whose clock the test moves. */
 function liveSource(options: Partial<LiveSourceOptions> = {}) {
   const clock = { now: T0 };
-  const source = new LiveSource({ db: env.DB, epOnlineApiKey: API_KEY, now: () => clock.now, retryDelayMs: 1, ...options });
+  const source = new LiveSource({ db: env.DB, epOnlineApiKey: EP_ONLINE_KEY, now: () => clock.now, retryDelayMs: 1, ...options });
   return { source, clock };
 }
 
@@ -135,10 +62,10 @@ beforeEach(clearLiveRows);
 
 describe("live source: addresses", () => {
   it("asks the Locatieserver once, caches the postcode and returns the same shape as synthetic data", async () => {
-    const { calls } = registers();
+    const { locatieserver } = registers();
     const { source } = liveSource();
     const first = await source.addressesForPostcode("3286LT");
-    expect(calls.locatieserver).toBe(2); // two pages
+    expect(locatieserver.requests).toHaveLength(2); // two pages
     expect(first.map((a) => `${a.houseNumber}${a.houseLetter ?? ""}${a.houseNumberAddition ? `-${a.houseNumberAddition}` : ""}`)).toEqual([
       "37",
       "37A",
@@ -171,7 +98,7 @@ describe("live source: addresses", () => {
       id: "0611200000608404",
     });
     expect(await source.addressById("0611200000608401")).toMatchObject({ houseLetter: "A" });
-    expect(calls.locatieserver).toBe(2);
+    expect(locatieserver.requests).toHaveLength(2);
   });
 
   it("writes rows marked live, with their register and retrieval time", async () => {
@@ -196,66 +123,66 @@ describe("live source: addresses", () => {
   });
 
   it("fetches one house number for a lookup, without unknown query parameters", async () => {
-    const { calls, params } = registers();
+    const { locatieserver } = registers();
     const { source } = liveSource();
     const found = await source.findAddress({ postcode: "3286LT", houseNumber: 37, houseLetter: "A", houseNumberAddition: null });
     expect(found?.id).toBe("0611200000608401");
-    expect(calls.locatieserver).toBe(1);
-    expect(new Set(params[0]?.keys())).toEqual(new Set(["q", "fq", "fl", "rows", "start"]));
-    expect(params[0]?.getAll("fq")).toEqual(["type:adres", "huisnummer:37"]);
+    expect(locatieserver.requests).toHaveLength(1);
+    expect(new Set(locatieserver.requests[0]?.keys())).toEqual(new Set(["q", "fq", "fl", "rows", "start"]));
+    expect(locatieserver.requests[0]?.getAll("fq")).toEqual(["type:adres", "huisnummer:37"]);
     // Same number, other letter: from the cache.
     expect((await source.findAddress({ postcode: "3286LT", houseNumber: 37, houseLetter: null, houseNumberAddition: null }))?.id).toBe(
       "0611200000608342",
     );
     expect(await source.findAddress({ postcode: "3286LT", houseNumber: 37, houseLetter: "Z", houseNumberAddition: null })).toBeNull();
-    expect(calls.locatieserver).toBe(1);
+    expect(locatieserver.requests).toHaveLength(1);
   });
 
   it("caches a miss, and asks again once its TTL has run out", async () => {
-    const { calls } = registers();
+    const { locatieserver } = registers();
     const { source, clock } = liveSource();
     expect(await source.addressesForPostcode("9999ZZ")).toEqual([]);
     expect(await source.addressesForPostcode("9999ZZ")).toEqual([]);
-    expect(calls.locatieserver).toBe(1);
+    expect(locatieserver.requests).toHaveLength(1);
     expect(await rows("SELECT found FROM register_fetches WHERE subject = 'postcode:9999ZZ'")).toEqual([{ found: 0 }]);
     clock.now = new Date(T0.getTime() + 31 * DAY);
     expect(await source.addressesForPostcode("9999ZZ")).toEqual([]);
-    expect(calls.locatieserver).toBe(2);
+    expect(locatieserver.requests).toHaveLength(2);
   });
 
   it("refetches a stale postcode and drops addresses the register no longer lists", async () => {
-    const { calls } = registers();
+    const { locatieserver } = registers();
     const { source, clock } = liveSource();
     await source.addressesForPostcode("3286LT");
     clock.now = new Date(T0.getTime() + 29 * DAY);
     await source.addressesForPostcode("3286LT");
-    expect(calls.locatieserver).toBe(2);
+    expect(locatieserver.requests).toHaveLength(2);
 
     // 37A has been withdrawn by the time the cache goes stale.
     mockServer.use(
-      http.get(LOCATIESERVER_FREE_URL, () => {
-        calls.locatieserver++;
-        const docs = ALL_DOCS.filter((d) => d.nummeraanduiding_id !== "0611200000608401");
+      http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+        locatieserver.requests.push(new URL(request.url).searchParams);
+        const docs = LOCATIESERVER_DOCS.filter((d) => d.nummeraanduiding_id !== "0611200000608401");
         return HttpResponse.json({ response: { ...page1.response, numFound: docs.length, docs } });
       }),
     );
     clock.now = new Date(T0.getTime() + 31 * DAY);
     const refreshed = await source.addressesForPostcode("3286LT");
-    expect(calls.locatieserver).toBe(3);
+    expect(locatieserver.requests).toHaveLength(3);
     expect(refreshed.map((a) => a.id)).not.toContain("0611200000608401");
     expect(refreshed[0]?.source.retrievedAt).toBe(clock.now.toISOString());
   });
 
   it("serves the stale answer when the register fails, and fails when there is none", async () => {
-    const { calls, fail } = registers();
+    const { locatieserver } = registers();
     const { source, clock } = liveSource();
     await source.addressesForPostcode("3286LT");
     clock.now = new Date(T0.getTime() + 40 * DAY);
-    fail.locatieserver = true;
+    locatieserver.fail = true;
     const stale = await source.addressesForPostcode("3286LT");
     expect(stale).toHaveLength(5);
     expect(stale[0]?.source.retrievedAt).toBe(T0.toISOString());
-    expect(calls.locatieserver).toBe(4); // 2 pages, then a try and its retry
+    expect(locatieserver.requests).toHaveLength(4); // 2 pages, then a try and its retry
 
     const error = await source.addressesForPostcode("3286LS").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegisterError);
@@ -263,13 +190,13 @@ describe("live source: addresses", () => {
   });
 
   it("looks an unknown address id up once", async () => {
-    const { calls } = registers();
+    const { locatieserver } = registers();
     const { source } = liveSource();
     expect(await source.addressById("0611200000999999")).toBeNull();
     expect(await source.addressById("0611200000999999")).toBeNull();
-    expect(calls.locatieserver).toBe(1);
+    expect(locatieserver.requests).toHaveLength(1);
     expect((await source.addressById("0611200000608403"))?.houseNumberAddition).toBe("2");
-    expect(calls.locatieserver).toBe(2);
+    expect(locatieserver.requests).toHaveLength(2);
   });
 
   it("never returns synthetic rows", async () => {
@@ -291,7 +218,7 @@ describe("live source: addresses", () => {
 
 describe("live source: units", () => {
   it("asks BAG, caches the unit with its panden, and marks the hoofdadres", async () => {
-    const { calls } = registers();
+    const { bag } = registers();
     const { source } = liveSource();
     await source.addressesForPostcode("3286LT");
     const unit = await source.unit(UNIT_41);
@@ -319,9 +246,9 @@ describe("live source: units", () => {
       ],
       source: { register: "pdok-bag", retrievedAt: T0.toISOString(), synthetic: false },
     });
-    expect(calls.bag).toBe(3); // the unit and its two panden
+    expect(bag.requests).toHaveLength(3); // the unit and its two panden
     expect(await source.unit(UNIT_41)).toEqual(unit);
-    expect(calls.bag).toBe(3);
+    expect(bag.requests).toHaveLength(3);
     expect(await rows("SELECT is_synthetic, source, retrieved_at FROM buildings WHERE id = '0611100000408302'")).toEqual([
       { is_synthetic: 0, source: "pdok-bag", retrieved_at: T0.toISOString() },
     ]);
@@ -329,22 +256,22 @@ describe("live source: units", () => {
   });
 
   it("does not return an address's placeholder unit as data, and caches a miss", async () => {
-    const { calls } = registers();
+    const { bag } = registers();
     const { source } = liveSource();
     await source.addressesForPostcode("3286LT");
     // 0611010000508401 exists only as a placeholder; BAG does not know it (in this fixture set).
     expect(await source.unit("0611010000508401")).toBeNull();
     expect(await source.unit("0611010000508401")).toBeNull();
-    expect(calls.bag).toBe(1);
+    expect(bag.requests).toHaveLength(1);
   });
 
   it("refetches a stale unit", async () => {
-    const { calls } = registers();
+    const { bag } = registers();
     const { source, clock } = liveSource();
     await source.unit(UNIT_37);
     clock.now = new Date(T0.getTime() + 31 * DAY);
     const again = await source.unit(UNIT_37);
-    expect(calls.bag).toBe(4);
+    expect(bag.requests).toHaveLength(4);
     expect(again?.source.retrievedAt).toBe(clock.now.toISOString());
     expect(again?.buildings.map((b) => b.buildYear)).toEqual([1920]);
   });
@@ -352,7 +279,7 @@ describe("live source: units", () => {
 
 describe("live source: energy labels", () => {
   it("sends the raw key, caches every registration newest first, and asks again after 7 days", async () => {
-    const { calls } = registers();
+    const { epOnline } = registers();
     const { source, clock } = liveSource();
     const first = await source.energyLabels(UNIT_37);
     expect(first.map((l) => [l.energyClass, l.method, l.validUntil])).toEqual([
@@ -371,26 +298,26 @@ describe("live source: energy labels", () => {
     ]);
     clock.now = new Date(T0.getTime() + 6 * DAY);
     expect(await source.energyLabels(UNIT_37)).toEqual(first);
-    expect(calls.epOnline).toBe(1);
+    expect(epOnline.requests).toHaveLength(1);
     clock.now = new Date(T0.getTime() + 8 * DAY);
     await source.energyLabels(UNIT_37);
-    expect(calls.epOnline).toBe(2);
+    expect(epOnline.requests).toHaveLength(2);
     expect(await rows("SELECT count(*) AS n FROM energy_labels WHERE unit_id = ?1", UNIT_37)).toEqual([{ n: 2 }]);
   });
 
   it("caches 'no label' (404) as []", async () => {
-    const { calls } = registers();
+    const { epOnline } = registers();
     const { source } = liveSource();
     expect(await source.energyLabels(UNIT_41)).toEqual([]);
     expect(await source.energyLabels(UNIT_41)).toEqual([]);
-    expect(calls.epOnline).toBe(1);
+    expect(epOnline.requests).toHaveLength(1);
     expect(await rows("SELECT found FROM register_fetches WHERE register = 'ep-online' AND subject = ?1", `labels:${UNIT_41}`)).toEqual([
       { found: 0 },
     ]);
   });
 
   it("without a key, answers from a fresh cache and otherwise says EP-Online is not configured", async () => {
-    const { calls } = registers();
+    const { epOnline } = registers();
     await liveSource().source.energyLabels(UNIT_37);
     const { source, clock } = liveSource({ epOnlineApiKey: undefined });
     expect(source.epOnlineConfigured).toBe(false);
@@ -400,7 +327,7 @@ describe("live source: energy labels", () => {
     expect(error).toBeInstanceOf(RegisterError);
     expect((error as RegisterError).message).toBe(EP_ONLINE_NOT_CONFIGURED);
     await expect(source.energyLabels(UNIT_41)).rejects.toThrow(EP_ONLINE_NOT_CONFIGURED);
-    expect(calls.epOnline).toBe(1);
+    expect(epOnline.requests).toHaveLength(1);
   });
 
   it("reports a rejected key clearly and without the key", async () => {
@@ -430,16 +357,16 @@ describe("live source: energy labels", () => {
   });
 
   it("never asks about the placeholder id", async () => {
-    const { calls } = registers();
+    const { epOnline } = registers();
     const { source } = liveSource();
     expect(await source.energyLabels("0000000000000000")).toEqual([]);
-    expect(calls.epOnline).toBe(0);
+    expect(epOnline.requests).toHaveLength(0);
   });
 });
 
 describe("live source: neighbourhoods", () => {
   it("asks CBS, caches the buurt with WOZ in thousands and absent measures null", async () => {
-    const { calls } = registers();
+    const { cbs } = registers();
     const { source } = liveSource();
     // An address first, so the buurt exists as a placeholder that CBS then fills in.
     await source.addressesForPostcode("3286LT");
@@ -466,13 +393,13 @@ describe("live source: neighbourhoods", () => {
       foundationRiskArea: null,
       source: { register: "cbs-kwb", retrievedAt: T0.toISOString(), synthetic: false },
     });
-    expect(calls.cbs).toBe(2);
+    expect(cbs.requests).toHaveLength(2);
     await source.neighbourhood("BU19630601");
-    expect(calls.cbs).toBe(2);
+    expect(cbs.requests).toHaveLength(2);
   });
 
   it("keeps unpublished measures null, and caches a buurt CBS does not have", async () => {
-    const { calls } = registers();
+    const { cbs } = registers();
     const { source, clock } = liveSource();
     const sparse = await source.neighbourhood("BU19630602");
     expect(sparse).toMatchObject({ inhabitants: 45, households: null, avgWozThousands: null, distancesKm: { gp: 3.4, school: null } });
@@ -481,10 +408,10 @@ describe("live source: neighbourhoods", () => {
     ).toEqual([{ avg_woz_thousands: null, dist_school_km: null, is_synthetic: 0, source: "cbs-kwb" }]);
     expect(await source.neighbourhood("BU19639999")).toBeNull();
     expect(await source.neighbourhood("BU19639999")).toBeNull();
-    expect(calls.cbs).toBe(4);
+    expect(cbs.requests).toHaveLength(4);
     clock.now = new Date(T0.getTime() + 91 * DAY);
     await source.neighbourhood("BU19639999");
-    expect(calls.cbs).toBe(6);
+    expect(cbs.requests).toHaveLength(6);
   });
 
   it("does not return an address's placeholder buurt when CBS has no figures for it", async () => {

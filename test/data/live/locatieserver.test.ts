@@ -13,9 +13,8 @@ import {
 import { RegisterError } from "../../../src/data/types";
 import error400 from "../../fixtures/registers/locatieserver-error-400.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
-import page2 from "../../fixtures/registers/locatieserver-free-3286LT-page2.json";
-import empty from "../../fixtures/registers/locatieserver-free-empty.json";
 import { mockServer } from "../../helpers/msw";
+import { LOCATIESERVER_DOCS, locatieserverStandIn } from "../../helpers/registers";
 
 /**
  * Contract tests for the Locatieserver v3.1 `free` adapter. Fixtures are in the real wire format
@@ -26,31 +25,6 @@ import { mockServer } from "../../helpers/msw";
  */
 
 const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
-const ALLOWED_PARAMS = new Set(["q", "fq", "fl", "rows", "start"]);
-const ALL_DOCS = [...page1.response.docs, ...page2.response.docs];
-
-/** A stand-in for the `free` endpoint: pages by `start`, filters `fq=huisnummer:N`, records every query. */
-function locatieserver() {
-  const requests: URLSearchParams[] = [];
-  mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
-      const params = new URL(request.url).searchParams;
-      requests.push(params);
-      if ([...params.keys()].some((k) => !ALLOWED_PARAMS.has(k))) return HttpResponse.json(error400, { status: 400 });
-      const number = params
-        .getAll("fq")
-        .map((fq) => /^huisnummer:(\d+)$/.exec(fq)?.[1])
-        .find(Boolean);
-      if (number !== undefined) {
-        const docs = ALL_DOCS.filter((d) => d.huisnummer === Number(number));
-        return HttpResponse.json({ response: { ...page1.response, numFound: docs.length, docs } });
-      }
-      if (params.get("q") !== "postcode:3286LT") return HttpResponse.json(empty);
-      return HttpResponse.json(params.get("start") === "0" ? page1 : page2);
-    }),
-  );
-  return requests;
-}
 
 describe("Locatieserver fixtures are the real wire format", () => {
   it("has absent (not null) letter and addition, POINT(lon lat) and BAG-shaped ids", () => {
@@ -59,7 +33,7 @@ describe("Locatieserver fixtures are the real wire format", () => {
     expect(bare).not.toHaveProperty("huisnummertoevoeging");
     expect(withLetter).toHaveProperty("huisletter", "A");
     expect(withAddition).toHaveProperty("huisnummertoevoeging", "1");
-    for (const doc of ALL_DOCS) {
+    for (const doc of LOCATIESERVER_DOCS) {
       expect(doc.nummeraanduiding_id).toMatch(BAG_ID);
       expect(doc.adresseerbaarobject_id).toMatch(BAG_ID);
       expect(doc.centroide_ll).toMatch(/^POINT\(4\.\d+ 51\.\d+\)$/);
@@ -70,7 +44,7 @@ describe("Locatieserver fixtures are the real wire format", () => {
 
 describe("Locatieserver adapter", () => {
   it("maps every address at a postcode, paging with start, in BAG order", async () => {
-    const requests = locatieserver();
+    const { requests } = locatieserverStandIn();
     const found = await addressesAtPostcode("3286 lt", undefined, { retryDelayMs: 1 });
     expect(found.map((a) => [a.houseNumber, a.houseLetter, a.houseNumberAddition])).toEqual([
       [37, null, null],
@@ -109,7 +83,7 @@ describe("Locatieserver adapter", () => {
   });
 
   it("sends only parameters v3.1 knows, with validated values", async () => {
-    const requests = locatieserver();
+    const { requests } = locatieserverStandIn();
     await addressesAtPostcode("3286LT", 39, { retryDelayMs: 1 });
     expect(requests).toHaveLength(1);
     const params = requests[0] as URLSearchParams;
@@ -122,7 +96,7 @@ describe("Locatieserver adapter", () => {
   });
 
   it("asks nothing for an invalid postcode or house number", async () => {
-    const requests = locatieserver();
+    const { requests } = locatieserverStandIn();
     expect(await addressesAtPostcode("0123AB", undefined)).toEqual([]);
     expect(await addressesAtPostcode("1234SS", undefined)).toEqual([]);
     expect(await addressesAtPostcode("1234AB) OR (*:*", undefined)).toEqual([]);
@@ -132,7 +106,7 @@ describe("Locatieserver adapter", () => {
   });
 
   it("finds one address by number, then letter and addition", async () => {
-    locatieserver();
+    locatieserverStandIn();
     const at41 = await addressesAtPostcode("3286LT", 41);
     expect(matchAddress(at41, { postcode: "3286LT", houseNumber: 41, houseLetter: "b", houseNumberAddition: "2" })?.id).toBe(
       "0611200000608404",
@@ -141,7 +115,7 @@ describe("Locatieserver adapter", () => {
   });
 
   it("returns [] for an empty result", async () => {
-    locatieserver();
+    locatieserverStandIn();
     expect(await addressesAtPostcode("9999ZZ", undefined)).toEqual([]);
   });
 
@@ -160,13 +134,7 @@ describe("Locatieserver adapter", () => {
   });
 
   it("looks one address up by its nummeraanduiding id", async () => {
-    const requests: URLSearchParams[] = [];
-    mockServer.use(
-      http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
-        requests.push(new URL(request.url).searchParams);
-        return HttpResponse.json({ response: { ...page1.response, numFound: 1, docs: [page1.response.docs[1]] } });
-      }),
-    );
+    const { requests } = locatieserverStandIn();
     expect((await addressByNummeraanduiding("0611200000608401"))?.houseLetter).toBe("A");
     expect(requests[0]?.get("q")).toBe("nummeraanduiding_id:0611200000608401");
     expect(requests[0]?.get("rows")).toBe("1");

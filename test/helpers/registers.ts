@@ -1,0 +1,162 @@
+import { HttpResponse, http } from "msw";
+import { CBS_ODATA_BASE } from "../../src/data/live/cbs";
+import { EP_ONLINE_BASE } from "../../src/data/live/ep-online";
+import { BAG_OGC_BASE } from "../../src/data/live/pdok-bag";
+import { LOCATIESERVER_FREE_URL } from "../../src/data/live/pdok-locatieserver";
+import pand1920 from "../fixtures/registers/bag-pand-0611100000408245.json";
+import pand1965 from "../fixtures/registers/bag-pand-0611100000408301.json";
+import pand1998 from "../fixtures/registers/bag-pand-0611100000408302.json";
+import vbo37 from "../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
+import vbo41 from "../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
+import vboEmpty from "../fixtures/registers/bag-verblijfsobject-empty.json";
+import buurt01 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
+import buurt02 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
+import cbsEmpty from "../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
+import cbsNames from "../fixtures/registers/cbs-85984NED-wijkenenbuurten-WK196306.json";
+import epUnauthorised from "../fixtures/registers/ep-online-401.json";
+import epNotFound from "../fixtures/registers/ep-online-404.json";
+import labels from "../fixtures/registers/ep-online-0611010000508342.json";
+import lsError400 from "../fixtures/registers/locatieserver-error-400.json";
+import page1 from "../fixtures/registers/locatieserver-free-3286LT-page1.json";
+import page2 from "../fixtures/registers/locatieserver-free-3286LT-page2.json";
+import lsEmpty from "../fixtures/registers/locatieserver-free-empty.json";
+import { mockServer } from "./msw";
+
+/**
+ * Stand-ins for the four live registers, answering from test/fixtures/registers in the registers'
+ * real wire formats (Schenkeldijk, 3286LT Klaaswaal: BAG ids 0611…, buurten BU1963…). Each records
+ * every request it gets, failed ones included; setting `fail` makes it answer 503 from then on, so
+ * a retry fails too. A test that needs another answer adds its own handler with `mockServer.use`.
+ */
+export interface RegisterStandIn<Request> {
+  readonly requests: Request[];
+  fail: boolean;
+}
+
+const unavailable = () => new HttpResponse("unavailable", { status: 503 });
+
+/** Every address in the Locatieserver fixtures: the five at 3286LT, over two pages. */
+export const LOCATIESERVER_DOCS = [...page1.response.docs, ...page2.response.docs];
+const LOCATIESERVER_PARAMS = new Set(["q", "fq", "fl", "rows", "start"]);
+
+/**
+ * The Locatieserver v3.1 `free` endpoint: a parameter v3.1 does not know gets its 400 error body;
+ * `q=nummeraanduiding_id:…` finds that address; `q=postcode:3286LT` pages by `start`, or with
+ * `fq=huisnummer:N` answers that number's addresses in one page; any other query finds nothing.
+ */
+export function locatieserverStandIn(): RegisterStandIn<URLSearchParams> {
+  const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      standIn.requests.push(params);
+      if (standIn.fail) return unavailable();
+      if ([...params.keys()].some((k) => !LOCATIESERVER_PARAMS.has(k))) return HttpResponse.json(lsError400, { status: 400 });
+      const id = /^nummeraanduiding_id:(\d+)$/.exec(params.get("q") ?? "")?.[1];
+      if (id !== undefined) {
+        const docs = LOCATIESERVER_DOCS.filter((d) => d.nummeraanduiding_id === id);
+        return HttpResponse.json({ response: { ...lsEmpty.response, numFound: docs.length, docs } });
+      }
+      if (params.get("q") !== "postcode:3286LT") return HttpResponse.json(lsEmpty);
+      const number = params
+        .getAll("fq")
+        .map((fq) => /^huisnummer:(\d+)$/.exec(fq)?.[1])
+        .find(Boolean);
+      if (number !== undefined) {
+        const docs = LOCATIESERVER_DOCS.filter((d) => d.huisnummer === Number(number));
+        return HttpResponse.json({ response: { ...page1.response, numFound: docs.length, docs } });
+      }
+      return HttpResponse.json(params.get("start") === "0" ? page1 : page2);
+    }),
+  );
+  return standIn;
+}
+
+const BAG_UNITS: Record<string, unknown> = { "0611010000508342": vbo37, "0611010000508404": vbo41 };
+const BAG_PANDEN: Record<string, unknown> = { [pand1920.id]: pand1920, [pand1965.id]: pand1965, [pand1998.id]: pand1998 };
+
+/**
+ * The BAG OGC API Features v2: the verblijfsobjecten of numbers 37 and 41 by `identificatie` (an
+ * empty collection for any other), and their panden by feature id (404 for any other).
+ */
+export function bagStandIn(): RegisterStandIn<URL> {
+  const standIn: RegisterStandIn<URL> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) => {
+      const url = new URL(request.url);
+      standIn.requests.push(url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(BAG_UNITS[url.searchParams.get("identificatie") ?? ""] ?? vboEmpty);
+    }),
+    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, ({ request, params }) => {
+      standIn.requests.push(new URL(request.url));
+      if (standIn.fail) return unavailable();
+      const pand = BAG_PANDEN[String(params.id)];
+      return pand ? HttpResponse.json(pand) : HttpResponse.json({ code: "NotFound" }, { status: 404 });
+    }),
+  );
+  return standIn;
+}
+
+/** The EP-Online key the stand-in accepts. */
+export const EP_ONLINE_KEY = "test-ep-online-key-3e8a1f60";
+/** The unit the EP-Online fixture holds registrations for (Schenkeldijk 37). */
+export const EP_ONLINE_UNIT = "0611010000508342";
+
+/**
+ * EP-Online v5 by unit id: 401 with its documented body unless `Authorization` is exactly
+ * {@link EP_ONLINE_KEY}; then `answer(id)`, by default the fixture's registrations for
+ * {@link EP_ONLINE_UNIT} and 404 ("no label") for any other unit.
+ */
+export function epOnlineStandIn(
+  answer: (id: string) => Response = (id) =>
+    id === EP_ONLINE_UNIT ? HttpResponse.json(labels) : HttpResponse.json(epNotFound, { status: 404 }),
+): RegisterStandIn<{ url: string; authorization: string | null }> {
+  const standIn: RegisterStandIn<{ url: string; authorization: string | null }> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/:id`, ({ request, params }) => {
+      const authorization = request.headers.get("authorization");
+      standIn.requests.push({ url: request.url, authorization });
+      if (standIn.fail) return unavailable();
+      if (authorization !== EP_ONLINE_KEY) return HttpResponse.json(epUnauthorised, { status: 401 });
+      return answer(String(params.id));
+    }),
+  );
+  return standIn;
+}
+
+/** One request to CBS table 85984NED: which of its resources, with its `$filter` and `$format`. */
+export interface CbsRequest {
+  path: "TypedDataSet" | "WijkenEnBuurten";
+  filter: string | null;
+  format: string | null;
+}
+
+/**
+ * CBS OData v3, table 85984NED: `TypedDataSet` rows for buurten BU19630601 and BU19630602 (an
+ * empty set for any other filter), and the `WijkenEnBuurten` names of wijk WK196306.
+ */
+export function cbsStandIn(): RegisterStandIn<CbsRequest> {
+  const standIn: RegisterStandIn<CbsRequest> = { requests: [], fail: false };
+  const record = (path: CbsRequest["path"], href: string) => {
+    const url = new URL(href);
+    const filter = url.searchParams.get("$filter");
+    standIn.requests.push({ path, filter, format: url.searchParams.get("$format") });
+    return filter;
+  };
+  mockServer.use(
+    http.get(`${CBS_ODATA_BASE}/85984NED/TypedDataSet`, ({ request }) => {
+      const filter = record("TypedDataSet", request.url);
+      if (standIn.fail) return unavailable();
+      if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
+      if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
+      return HttpResponse.json(cbsEmpty);
+    }),
+    http.get(`${CBS_ODATA_BASE}/85984NED/WijkenEnBuurten`, ({ request }) => {
+      record("WijkenEnBuurten", request.url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(cbsNames);
+    }),
+  );
+  return standIn;
+}
