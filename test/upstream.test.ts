@@ -3,8 +3,8 @@ import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { identityFromClaims } from "../src/auth/identity";
 import { type Discovery, SignInError, verifyIdToken } from "../src/auth/oidc-client";
-import type { UpstreamConfig } from "../src/auth/upstream-config";
 import { ConfigError, parseConfig } from "../src/config";
+import type { UpstreamConfig } from "../src/config/sign-in";
 import { mockServer } from "./helpers/msw";
 
 const ORIGIN = "https://pandgate.example.workers.dev";

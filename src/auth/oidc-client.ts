@@ -1,7 +1,8 @@
 import { decodeJwt, errors, type JWTPayload } from "jose";
 import { z } from "zod";
+import type { UpstreamConfig } from "../config/sign-in";
+import { isUuid } from "../domain/ids";
 import { remoteKeySet, verifyJwt } from "./jwt";
-import { GUID, type UpstreamConfig } from "./upstream-config";
 
 /**
  * pandgate's own OIDC client towards the identity provider: discovery, the authorize redirect,
@@ -129,7 +130,7 @@ function tenantScoped(doc: Discovery, upstream: UpstreamConfig, unverified: JWTP
   if (upstream.issuer) return { issuer: upstream.issuer, jwksUri: doc.jwks_uri };
   if (!doc.issuer.includes("{tenantid}")) return { issuer: doc.issuer, jwksUri: doc.jwks_uri };
   const tid = unverified.tid;
-  if (typeof tid !== "string" || !GUID.test(tid)) {
+  if (typeof tid !== "string" || !isUuid(tid)) {
     throw new SignInError("tid_invalid", "The sign-in token does not name a valid tenant (tid).");
   }
   const jwks = new URL(doc.jwks_uri);

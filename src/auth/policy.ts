@@ -1,5 +1,5 @@
+import type { UpstreamConfig } from "../config/sign-in";
 import type { Identity } from "./identity";
-import type { UpstreamConfig } from "./upstream-config";
 
 /**
  * Whether a signed-in identity may use this server. An explicit tenant allow-list is enforced as

@@ -3,7 +3,7 @@ import { isLoopbackHostname } from "../encoding";
 
 /**
  * Building blocks of the configuration schema (`src/config.ts`, with the sign-in settings in
- * `src/auth/upstream-config.ts`). Every rule writes its problem as one line of the start-up error:
+ * `src/config/sign-in.ts`). Every rule writes its problem as one line of the start-up error:
  * the setting's name, what is wrong with it, and how to fix it, all three next to the rule.
  */
 

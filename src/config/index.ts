@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { signInRules, signInSettings, signInSettingsSound, type UpstreamConfig, upstreamFrom } from "./auth/upstream-config";
-import { isSecureUrl, list, optionalText, problem, report, wholeNumber } from "./config/settings";
-import { isLoopbackHostname } from "./encoding";
+import { isLoopbackHostname } from "../encoding";
+import { isSecureUrl, list, optionalText, problem, report, wholeNumber } from "./settings";
+import { signInRules, signInSettings, signInSettingsSound, type UpstreamConfig, upstreamFrom } from "./sign-in";
 
 /**
  * The Worker's settings, parsed once from its bindings by one schema (`ConfigSchema`): each

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { hasProblemWith, isHostOnly, isSecureUrl, list, problem, report, strictText } from "../config/settings";
+import { isUuid } from "../domain/ids";
+import { hasProblemWith, isHostOnly, isSecureUrl, list, problem, report, strictText } from "./settings";
 
 /**
  * Which identity provider users sign in with, derived from the Worker's settings. The four kinds
@@ -37,7 +38,6 @@ export interface UpstreamConfig {
   callbackUrl: string;
 }
 
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MULTI_TENANT = new Set(["organizations", "common"]);
 const DEFAULT_SCOPES = ["openid", "profile", "email"];
 
@@ -127,7 +127,7 @@ const KINDS: Record<IdpKind, KindRules> = {
     discoveryUrl: (s) => `https://${s.IDP_AUTHORITY_HOST}/${s.IDP_TENANT ?? ""}/v2.0/.well-known/openid-configuration`,
     authorizeParams: SELECT_ACCOUNT,
     // A single tenant named by its id admits only that tenant.
-    defaultTenants: (s) => (s.IDP_TENANT !== undefined && GUID.test(s.IDP_TENANT) ? [s.IDP_TENANT] : []),
+    defaultTenants: (s) => (s.IDP_TENANT !== undefined && isUuid(s.IDP_TENANT) ? [s.IDP_TENANT] : []),
   },
   b2c: {
     needs: [
@@ -166,7 +166,7 @@ const KINDS: Record<IdpKind, KindRules> = {
       ],
     ],
     check(s, flag) {
-      if (s.IDP_TENANT !== undefined && !GUID.test(s.IDP_TENANT)) {
+      if (s.IDP_TENANT !== undefined && !isUuid(s.IDP_TENANT)) {
         flag(
           "IDP_TENANT",
           "must be the external tenant id (a GUID)",
