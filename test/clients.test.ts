@@ -2,8 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EntraMock, entraUser, TENANT_A } from "./helpers/entra";
 import { connectClient } from "./helpers/mcp";
-import { BASE, MCP_URL } from "./helpers/oauth";
-import { openAuthorize, type RegisteredClient, redeem, submitConsent } from "./helpers/signin";
+import { BASE } from "./helpers/oauth";
+import { approveAndSignIn, openAuthorize, type RegisteredClient, redeem, refresh } from "./helpers/signin";
 
 const BLOCKBRAIN_CALLBACK = "https://integrations.test.theblockbrain.ai/api/v1/mcp-servers/cfg-123/oauth/callback";
 let entra: EntraMock;
@@ -33,11 +33,9 @@ async function createClient(body: Record<string, unknown>): Promise<RegisteredCl
   };
 }
 
-/** Consent and Entra sign-in for a client; returns what the client needs to redeem the code. */
+/** Consent (everything asked for ticked) and Entra sign-in for a client; returns what the client needs to redeem the code. */
 async function authorize(client: RegisteredClient, scope: string) {
-  const { res, auth } = await openAuthorize(client, { scope });
-  const approved = await submitConsent(auth.browser, await res.text(), { scopes: scope.split(" ") });
-  const callback = await auth.browser.fetch(await entra.login(approved.headers.get("location") ?? "", entraUser(TENANT_A)));
+  const { callback, auth } = await approveAndSignIn(entra, client, entraUser(TENANT_A), { scope, scopes: scope.split(" ") });
   expect(callback.status).toBe(302);
   return { auth, location: callback.headers.get("location") ?? "" };
 }
@@ -105,30 +103,16 @@ describe("pre-registered confidential clients (Blockbrain's path)", () => {
     const { auth, location } = await authorize(client, "mcp:read offline_access");
     const first = await redeem(auth, location, "post");
     expect(first.body.refresh_token).toBeTruthy();
-    const refresh = async (token: string) => {
-      const res = await exports.default.fetch(`${BASE}/oauth/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({
-          grant_type: "refresh_token",
-          refresh_token: token,
-          client_id: client.client_id,
-          client_secret: client.clientSecret,
-          resource: MCP_URL,
-        }),
-      });
-      return { status: res.status, body: (await res.json()) as { access_token?: string; refresh_token?: string } };
-    };
-    const second = await refresh(first.body.refresh_token ?? "");
+    const second = await refresh(client, first.body.refresh_token ?? "");
     expect(second.status).toBe(200);
     expect(second.body.refresh_token).toBeTruthy();
     expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
     const mcp = await connectClient(second.body.access_token ?? "");
     expect((await mcp.listTools()).tools.length).toBeGreaterThan(0);
     await mcp.close();
-    const third = await refresh(second.body.refresh_token ?? "");
+    const third = await refresh(client, second.body.refresh_token ?? "");
     expect(third.status).toBe(200);
     // once the rotated token has been used, the one before it is dead
-    expect((await refresh(first.body.refresh_token ?? "")).status).toBe(400);
+    expect((await refresh(client, first.body.refresh_token ?? "")).status).toBe(400);
   });
 });

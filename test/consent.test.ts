@@ -1,46 +1,42 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Browser } from "./helpers/browser";
 import { EntraMock, entraUser, TENANT_A } from "./helpers/entra";
 import { BASE, MCP_URL, oauthHelpers } from "./helpers/oauth";
-import { approveAndSignIn, checkedScopes, openAuthorize, redeem, registerClient, submitConsent } from "./helpers/signin";
+import {
+  approveAndSignIn,
+  checkedScopes,
+  openAuthorize,
+  redeem,
+  refresh,
+  registerClient,
+  rememberApp,
+  signInAndRedeem,
+} from "./helpers/signin";
 
 let entra: EntraMock;
 beforeEach(() => {
   entra = new EntraMock().install();
 });
 
-async function refresh(clientId: string, refreshToken: string) {
-  const res = await exports.default.fetch(`${BASE}/oauth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId, resource: MCP_URL }),
-  });
-  return { status: res.status, body: (await res.json()) as { access_token?: string; refresh_token?: string; scope?: string } };
-}
-
 describe("offline_access", () => {
   it("issues a refresh token only when the person allowed offline_access", async () => {
     const client = await registerClient();
-    const without = await approveAndSignIn(entra, client, entraUser(), {
-      scope: "mcp:read mcp:write offline_access",
-      scopes: ["mcp:write"],
-    });
-    const plain = await redeem(without.auth, without.callback.headers.get("location") ?? "");
-    expect(plain.status).toBe(200);
-    expect(plain.body.scope).toBe("mcp:read mcp:write");
-    expect(plain.body.refresh_token).toBeUndefined();
+    /** Signs in asking for `scope` with `ticked` left ticked; the tokens the client gets. */
+    const grant = async (scope: string, ticked: string[]) => {
+      const tokens = await signInAndRedeem(entra, client, entraUser(), { scope, scopes: ticked });
+      expect(tokens.status).toBe(200);
+      return tokens.body;
+    };
+    const plain = await grant("mcp:read mcp:write offline_access", ["mcp:write"]);
+    expect(plain.scope).toBe("mcp:read mcp:write");
+    expect(plain.refresh_token).toBeUndefined();
 
-    const withIt = await approveAndSignIn(entra, client, entraUser(), {
-      scope: "mcp:read offline_access",
-      scopes: ["offline_access"],
-    });
-    const offline = await redeem(withIt.auth, withIt.callback.headers.get("location") ?? "");
-    expect(offline.status).toBe(200);
-    expect(offline.body.scope).toBe("mcp:read offline_access");
-    expect(offline.body.refresh_token).toBeTruthy();
+    const offline = await grant("mcp:read offline_access", ["offline_access"]);
+    expect(offline.scope).toBe("mcp:read offline_access");
+    expect(offline.refresh_token).toBeTruthy();
     // The refresh keeps the grant's scopes and cannot widen them (RFC 6749 §6).
-    const refreshed = await refresh(client.client_id, offline.body.refresh_token ?? "");
+    const refreshed = await refresh(client, offline.refresh_token ?? "");
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.scope).toBe("mcp:read offline_access");
     expect(refreshed.body.refresh_token).toBeTruthy();
@@ -72,11 +68,7 @@ describe("what the consent page ticks", () => {
 
   it("grants only what the person left ticked, whatever the client asked for", async () => {
     const client = await registerClient();
-    const { callback, auth } = await approveAndSignIn(entra, client, entraUser(), {
-      scope: "mcp:read mcp:write offline_access",
-      scopes: [],
-    });
-    const tokens = await redeem(auth, callback.headers.get("location") ?? "");
+    const tokens = await signInAndRedeem(entra, client, entraUser(), { scope: "mcp:read mcp:write offline_access", scopes: [] });
     expect(tokens.body.scope).toBe("mcp:read");
     expect(tokens.body.refresh_token).toBeUndefined();
   });
@@ -85,11 +77,10 @@ describe("what the consent page ticks", () => {
 describe("prompt=consent", () => {
   it("shows the consent page even for an app this browser remembers", async () => {
     const client = await registerClient();
-    const { res, auth } = await openAuthorize(client);
-    expect((await submitConsent(auth.browser, await res.text(), { remember: true })).status).toBe(302);
-    const remembered = await openAuthorize(client, { browser: auth.browser });
+    const browser = await rememberApp(client);
+    const remembered = await openAuthorize(client, { browser });
     expect(remembered.res.status).toBe(302);
-    const forced = await openAuthorize(client, { browser: auth.browser, extra: { prompt: "consent" } });
+    const forced = await openAuthorize(client, { browser, extra: { prompt: "consent" } });
     expect(forced.res.status).toBe(200);
     expect(await forced.res.text()).toContain("Allow Test MCP Client");
   });

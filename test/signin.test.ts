@@ -4,7 +4,7 @@ import { Browser, hiddenField } from "./helpers/browser";
 import { ENTRA, EntraMock, entraUser, TENANT_A, TENANT_B, TENANT_OTHER } from "./helpers/entra";
 import { connectClient } from "./helpers/mcp";
 import { BASE, oauthHelpers } from "./helpers/oauth";
-import { approveAndSignIn, CLIENT_REDIRECT, openAuthorize, redeem, registerClient, submitConsent } from "./helpers/signin";
+import { approveAndSignIn, CLIENT_REDIRECT, openAuthorize, redeem, registerClient, rememberApp, submitConsent } from "./helpers/signin";
 
 let entra: EntraMock;
 beforeEach(() => {
@@ -191,12 +191,11 @@ describe("the consent step", () => {
 
   it("remembers an approved app on this browser when asked, and asks again for more scopes", async () => {
     const client = await registerClient();
-    const { res, auth } = await openAuthorize(client);
-    expect((await submitConsent(auth.browser, await res.text(), { remember: true })).status).toBe(302);
-    const again = await openAuthorize(client, { browser: auth.browser });
+    const browser = await rememberApp(client);
+    const again = await openAuthorize(client, { browser });
     expect(again.res.status).toBe(302);
     expect(again.res.headers.get("location")).toContain(`${ENTRA}/organizations/oauth2/v2.0/authorize`);
-    const more = await openAuthorize(client, { browser: auth.browser, scope: "mcp:read mcp:write" });
+    const more = await openAuthorize(client, { browser, scope: "mcp:read mcp:write" });
     expect(more.res.status).toBe(200);
   });
 });

@@ -123,6 +123,45 @@ export async function approveAndSignIn(
   return { callback, auth, upstreamUrl };
 }
 
+/** {@link approveAndSignIn}, then the client redeems the code it was sent back with. */
+export async function signInAndRedeem(
+  entra: EntraMock,
+  client: RegisteredClient,
+  user: EntraUser,
+  options: { scope?: string; scopes?: string[] } = {},
+): ReturnType<typeof redeem> {
+  const { callback, auth } = await approveAndSignIn(entra, client, user, options);
+  expect(callback.status).toBe(302);
+  return redeem(auth, callback.headers.get("location") ?? "");
+}
+
+/** A refresh-token grant at the real token endpoint, with the client's secret (client_secret_post) when it has one. */
+export async function refresh(client: RegisteredClient, refreshToken: string) {
+  const form = new URLSearchParams({
+    grant_type: "refresh_token",
+    refresh_token: refreshToken,
+    client_id: client.client_id,
+    resource: MCP_URL,
+  });
+  if (client.client_secret) form.set("client_secret", client.client_secret);
+  const res = await exports.default.fetch(`${BASE}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: form,
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { access_token?: string; refresh_token?: string; scope?: string; error?: string },
+  };
+}
+
+/** Approves `client` on its consent page with "remember this app" ticked; returns the browser that now remembers it. */
+export async function rememberApp(client: RegisteredClient): Promise<Browser> {
+  const { res, auth } = await openAuthorize(client);
+  expect((await submitConsent(auth.browser, await res.text(), { remember: true })).status).toBe(302);
+  return auth.browser;
+}
+
 /** The scopes the consent page ticks when it opens: what a person who just clicks Allow grants. */
 export function checkedScopes(html: string): string[] {
   return [...html.matchAll(/<input type="checkbox" name="scope" value="([^"]+)"([^>]*)>/g)]
