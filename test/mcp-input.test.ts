@@ -1,10 +1,9 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { postMcp, readMessages } from "./helpers/mcp";
+import { LEGACY_HEADERS, postMcp, rpcMessages } from "./helpers/mcp";
 import { config, MCP_URL, mintToken, newIdentity } from "./helpers/oauth";
 import { installProbeTools } from "./helpers/probe-tools";
 
-const legacy = { "mcp-protocol-version": "2025-11-25" };
 let token: string;
 
 beforeAll(async () => {
@@ -20,28 +19,28 @@ async function errorOf(res: Response): Promise<{ code: number; message: string }
 
 describe("bad MCP requests get a clear, specific answer", () => {
   it("answers malformed JSON with 400 and a JSON-RPC parse error", async () => {
-    const res = await postMcp(token, '{"jsonrpc":"2.0","id":1,"method":', legacy);
+    const res = await postMcp(token, '{"jsonrpc":"2.0","id":1,"method":', LEGACY_HEADERS);
     expect(res.status).toBe(400);
     expect(await errorOf(res)).toEqual({ code: -32700, message: "Parse error: the request body is not valid JSON" });
   });
 
   it("answers a JSON value that is not a JSON-RPC message with 400 invalid request", async () => {
     for (const body of ["42", '"tools/list"', "null", '{"id":1,"method":"tools/list"}', '{"jsonrpc":"2.0","id":3}']) {
-      const res = await postMcp(token, body, legacy);
+      const res = await postMcp(token, body, LEGACY_HEADERS);
       expect(res.status, body).toBe(400);
       expect((await errorOf(res)).code, body).toBe(-32600);
     }
   });
 
   it("refuses JSON-RPC batches", async () => {
-    const res = await postMcp(token, [{ jsonrpc: "2.0", id: 1, method: "tools/list" }], legacy);
+    const res = await postMcp(token, [{ jsonrpc: "2.0", id: 1, method: "tools/list" }], LEGACY_HEADERS);
     expect(res.status).toBe(400);
     expect((await errorOf(res)).message).toContain("batches are not supported");
   });
 
   it("answers a body over the limit with 413, whether or not Content-Length announces it", async () => {
     const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(config.maxRequestBytes) } });
-    const res = await postMcp(token, big, legacy);
+    const res = await postMcp(token, big, LEGACY_HEADERS);
     expect(res.status).toBe(413);
     expect((await errorOf(res)).message).toContain(`${config.maxRequestBytes} bytes`);
 
@@ -58,7 +57,7 @@ describe("bad MCP requests get a clear, specific answer", () => {
         authorization: `Bearer ${token}`,
         "content-type": "application/json",
         accept: "application/json, text/event-stream",
-        ...legacy,
+        ...LEGACY_HEADERS,
       },
       body: stream,
       duplex: "half",
@@ -81,47 +80,27 @@ describe("bad MCP requests get a clear, specific answer", () => {
   });
 
   it("answers an unknown tool and bad tool arguments with specific errors", async () => {
-    const unknown = await postMcp(
-      token,
-      { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "No_Such_Tool", arguments: {} } },
-      legacy,
-    );
-    const [msg] = await readMessages(unknown);
+    const [msg] = await rpcMessages(token, "tools/call", { name: "No_Such_Tool", arguments: {} });
     expect(JSON.stringify(msg)).toContain("No_Such_Tool");
 
-    const bad = await postMcp(
-      token,
-      { jsonrpc: "2.0", id: 10, method: "tools/call", params: { name: "Test_Progress_Probe", arguments: { steps: "many" } } },
-      legacy,
-    );
-    const [badMsg] = await readMessages(bad);
+    const [badMsg] = await rpcMessages(token, "tools/call", { name: "Test_Progress_Probe", arguments: { steps: "many" } });
     expect(JSON.stringify(badMsg)).toMatch(/steps/);
   });
 
   it("turns a register failure into a clear tool error, and hides unexpected failures' details", async () => {
-    const register = await postMcp(
-      token,
-      { jsonrpc: "2.0", id: 11, method: "tools/call", params: { name: "Test_Register_Failure", arguments: {} } },
-      legacy,
-    );
-    const [failed] = await readMessages(register);
+    const [failed] = await rpcMessages(token, "tools/call", { name: "Test_Register_Failure", arguments: {} });
     const result = failed?.result as { isError: boolean; content: Array<{ text: string }> };
     expect(result.isError).toBe(true);
     expect(result.content[0]?.text).toBe("EP-Online did not answer in time; try again later. (register: ep-online)");
 
-    const unexpected = await postMcp(
-      token,
-      { jsonrpc: "2.0", id: 12, method: "tools/call", params: { name: "Test_Unexpected_Failure", arguments: {} } },
-      legacy,
-    );
-    const body = JSON.stringify(await readMessages(unexpected));
+    const body = JSON.stringify(await rpcMessages(token, "tools/call", { name: "Test_Unexpected_Failure", arguments: {} }));
     expect(body).toContain("failed unexpectedly; the error was logged with request id");
     expect(body).not.toContain("hunter2");
     expect(body).not.toMatch(/at .*\.ts:\d+/);
   });
 
   it("tags every MCP answer with a request id and never echoes the token", async () => {
-    const res = await postMcp(token, "{bad json", legacy);
+    const res = await postMcp(token, "{bad json", LEGACY_HEADERS);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(await res.text()).not.toContain(token);
   });

@@ -4,7 +4,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { describe, expect, it } from "vitest";
 import type { Identity } from "../src/auth/identity";
 import type { PandgateAgent } from "../src/mcp/agent";
-import { connectClient, postMcp, readMessages, structuredOf } from "./helpers/mcp";
+import { connectClient, LEGACY_HEADERS, postMcp, rpcMessages, structuredOf } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
 
 /** Portfolio jobs in the user's agent, on the synthetic dataset, through the real Worker. */
@@ -46,8 +46,19 @@ async function waitFor(c: Client, jobId: string, done: (s: Status) => boolean): 
   }
 }
 
+/** The tools/call params of Assess_Portfolio over these address ids, plus `extra` (`_meta`, `task`). */
+function assessPortfolio(ids: string[], extra: Record<string, unknown> = {}) {
+  return { name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) }, ...extra };
+}
+
+/** A JSON-RPC request posted raw as a 2025-11-25 client; the first message of the answer. */
+async function rpc(token: string, method: string, params: Record<string, unknown>, id?: number) {
+  const [message] = await rpcMessages(token, method, params, id);
+  return message as { result?: Record<string, unknown>; error?: { code: number; message: string } };
+}
+
 async function start(c: Client, ids: string[]): Promise<string> {
-  const r = await c.callTool({ name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } });
+  const r = await c.callTool(assessPortfolio(ids));
   expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
   return (r.structuredContent as { jobId: string }).jobId;
 }
@@ -120,10 +131,11 @@ describe("portfolio jobs", () => {
       const { client } = await user();
       const ids = await addressIds(240);
       const steps: Array<{ progress: number; total?: number; message?: string }> = [];
-      const r = await client.callTool(
-        { name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } },
-        { onprogress: (p) => steps.push(p), timeout: TIMEOUT, resetTimeoutOnProgress: true },
-      );
+      const r = await client.callTool(assessPortfolio(ids), {
+        onprogress: (p) => steps.push(p),
+        timeout: TIMEOUT,
+        resetTimeoutOnProgress: true,
+      });
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
       const out = r.structuredContent as {
         jobId: string;
@@ -188,22 +200,12 @@ describe("portfolio jobs", () => {
     async () => {
       const { client, token } = await user();
       const ids = await addressIds(400, 1000);
-      const started = await postMcp(
-        token,
-        {
-          jsonrpc: "2.0",
-          id: 4242,
-          method: "tools/call",
-          params: { name: "Assess_Portfolio", arguments: { addresses: ids.map((addressId) => ({ addressId })) } },
-        },
-        { "mcp-protocol-version": "2025-11-25" },
-      );
-      const [message] = await readMessages(started);
-      const jobId = (structuredOf(message) as { jobId: string }).jobId;
+      const started = await rpc(token, "tools/call", assessPortfolio(ids), 4242);
+      const jobId = (structuredOf(started) as { jobId: string }).jobId;
       const cancelled = await postMcp(
         token,
         { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 4242, reason: "user stopped" } },
-        { "mcp-protocol-version": "2025-11-25" },
+        LEGACY_HEADERS,
       );
       expect(cancelled.status).toBe(202);
       const final = await waitFor(client, jobId, (s) => s.state !== "running");
@@ -219,17 +221,8 @@ describe("portfolio jobs", () => {
       const ids = await addressIds(150, 7000);
       const res = await postMcp(
         token,
-        {
-          jsonrpc: "2.0",
-          id: 99,
-          method: "tools/call",
-          params: {
-            name: "Assess_Portfolio",
-            arguments: { addresses: ids.map((addressId) => ({ addressId })) },
-            _meta: { progressToken: "p" },
-          },
-        },
-        { "mcp-protocol-version": "2025-11-25" },
+        { jsonrpc: "2.0", id: 99, method: "tools/call", params: assessPortfolio(ids, { _meta: { progressToken: "p" } }) },
+        LEGACY_HEADERS,
       );
       expect(res.headers.get("content-type")).toContain("text/event-stream");
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -265,19 +258,13 @@ describe("portfolio jobs", () => {
     "tells the caller about the per-job and per-user limits",
     async () => {
       const { client } = await user();
-      const tooMany = await client.callTool({
-        name: "Assess_Portfolio",
-        arguments: { addresses: (await addressIds(501)).map((addressId) => ({ addressId })) },
-      });
+      const tooMany = await client.callTool(assessPortfolio(await addressIds(501)));
       expect(tooMany.isError).toBe(true);
       expect(JSON.stringify(tooMany.content)).toContain("at most 500");
 
       const first = await start(client, await addressIds(300, 3000));
       const second = await start(client, await addressIds(300, 3300));
-      const third = await client.callTool({
-        name: "Assess_Portfolio",
-        arguments: { addresses: [{ addressId: (await addressIds(1))[0] }] },
-      });
+      const third = await client.callTool(assessPortfolio(await addressIds(1)));
       expect(third.isError).toBe(true);
       expect(JSON.stringify(third.content)).toContain("the most allowed at once is 2");
       for (const jobId of [first, second]) await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
@@ -288,13 +275,6 @@ describe("portfolio jobs", () => {
 });
 
 describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
-  const legacy = { "mcp-protocol-version": "2025-11-25" };
-  async function rpc(token: string, method: string, params: Record<string, unknown>, id = Math.floor(Math.random() * 1e9)) {
-    const res = await postMcp(token, { jsonrpc: "2.0", id, method, params }, legacy);
-    const [message] = await readMessages(res);
-    return message as { result?: Record<string, unknown>; error?: { code: number; message: string } };
-  }
-
   it("advertises tasks and the tool's task support to 2025-era clients only", async () => {
     const { token } = await user();
     const old = await connectClient(token, "2025-11-25");
@@ -310,11 +290,7 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
     async () => {
       const { token } = await user();
       const ids = await addressIds(60, 4000);
-      const created = await rpc(token, "tools/call", {
-        name: "Assess_Portfolio",
-        arguments: { addresses: ids.map((addressId) => ({ addressId })) },
-        task: { ttl: 600_000 },
-      });
+      const created = await rpc(token, "tools/call", assessPortfolio(ids, { task: { ttl: 600_000 } }));
       const task = created.result?.task as { taskId: string; status: string; ttl: number };
       expect(task.status).toBe("working");
       expect(task.ttl).toBe(600_000);
@@ -332,13 +308,9 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
       expect(final.result?._meta).toEqual({ "io.modelcontextprotocol/related-task": { taskId: task.taskId } });
       expect((await rpc(token, "tasks/get", { taskId: task.taskId })).result?.status).toBe("completed");
 
-      const second = (
-        await rpc(token, "tools/call", {
-          name: "Assess_Portfolio",
-          arguments: { addresses: (await addressIds(300, 5000)).map((addressId) => ({ addressId })) },
-          task: {},
-        })
-      ).result?.task as { taskId: string };
+      const second = (await rpc(token, "tools/call", assessPortfolio(await addressIds(300, 5000), { task: {} }))).result?.task as {
+        taskId: string;
+      };
       const cancelled = await rpc(token, "tasks/cancel", { taskId: second.taskId });
       expect(cancelled.result?.status).toBe("cancelled");
     },
@@ -348,13 +320,9 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
   it("keeps tasks to their user", async () => {
     const alice = await user();
     const bob = await user();
-    const task = (
-      await rpc(alice.token, "tools/call", {
-        name: "Assess_Portfolio",
-        arguments: { addresses: [{ addressId: (await addressIds(1, 6000))[0] }] },
-        task: {},
-      })
-    ).result?.task as { taskId: string };
+    const task = (await rpc(alice.token, "tools/call", assessPortfolio(await addressIds(1, 6000), { task: {} }))).result?.task as {
+      taskId: string;
+    };
     for (const method of ["tasks/get", "tasks/result", "tasks/cancel"]) {
       const answer = await rpc(bob.token, method, { taskId: task.taskId });
       expect(answer.error?.message, method).toContain("You have no task with id");

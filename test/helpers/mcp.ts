@@ -4,6 +4,9 @@ import { MCP_URL } from "./oauth";
 
 export type Era = "2025-11-25" | "2026-07-28";
 
+/** The protocol-version header a 2025-11-25 client sends on every request after initialize. */
+export const LEGACY_HEADERS = { "mcp-protocol-version": "2025-11-25" };
+
 /** Raw POST to /mcp through the real Worker entry. */
 export function postMcp(token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return exports.default.fetch(MCP_URL, {
@@ -48,4 +51,14 @@ export async function readMessages(res: Response): Promise<Array<Record<string, 
 export function structuredOf(message: Record<string, unknown> | undefined): unknown {
   const result = message?.result as { structuredContent?: unknown } | undefined;
   return result?.structuredContent;
+}
+
+/** A JSON-RPC request posted raw to /mcp as a 2025-11-25 client; the messages it was answered with. */
+export async function rpcMessages(
+  token: string,
+  method: string,
+  params: Record<string, unknown>,
+  id: number = Math.floor(Math.random() * 1e9),
+): Promise<Array<Record<string, unknown>>> {
+  return readMessages(await postMcp(token, { jsonrpc: "2.0", id, method, params }, LEGACY_HEADERS));
 }
