@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Address, EnergyLabel, Municipality, Neighbourhood, Unit } from "../../src/data/types";
-import { assess, DISCLAIMER, ENGINE_VERSION, labelAdjustmentPct } from "../../src/domain/assessment";
+import { type AssessmentInputs, assess, DISCLAIMER, ENGINE_VERSION, labelAdjustmentPct } from "../../src/domain/assessment";
 import { classFromEnergyIndex, classFromEp2, expectedLabelForBuildYear } from "../../src/domain/energy-label";
 
 const src = { register: "synthetic", retrievedAt: "2026-11-01T00:00:00Z", synthetic: true };
@@ -89,33 +89,28 @@ const hood: Neighbourhood = {
 };
 
 describe("label rules (statutory tables)", () => {
-  it("maps EP2 and Energie-Index values to classes at the band edges", () => {
-    expect([160, 160.01, 190, 190.01, 250, 290, 335, 380, 380.01].map(classFromEp2)).toEqual(["A", "B", "B", "C", "C", "D", "E", "F", "G"]);
-    expect([0.5, 0.51, 1.05, 1.06, 1.3, 1.6, 2.0, 2.4, 2.9, 2.91].map(classFromEnergyIndex)).toEqual([
-      "A++",
-      "A+",
-      "A",
-      "B",
-      "B",
-      "C",
-      "D",
-      "E",
-      "F",
-      "G",
-    ]);
-  });
-
-  it("expects a label from the build year by the WWS fallback table", () => {
-    expect([2002, 2001, 1999, 1991, 1983, 1978, 1976, 1900].map(expectedLabelForBuildYear)).toEqual([
-      "A",
-      "B",
-      "C",
-      "D",
-      "E",
-      "F",
-      "G",
-      "G",
-    ]);
+  // Each table's values at and just past its band edges, and the class each one gets.
+  it.each([
+    {
+      table: "EP2 values",
+      toClass: classFromEp2,
+      values: [160, 160.01, 190, 190.01, 250, 290, 335, 380, 380.01],
+      classes: ["A", "B", "B", "C", "C", "D", "E", "F", "G"],
+    },
+    {
+      table: "Energie-Index values",
+      toClass: classFromEnergyIndex,
+      values: [0.5, 0.51, 1.05, 1.06, 1.3, 1.6, 2.0, 2.4, 2.9, 2.91],
+      classes: ["A++", "A+", "A", "B", "B", "C", "D", "E", "F", "G"],
+    },
+    {
+      table: "build years (the WWS fallback table)",
+      toClass: expectedLabelForBuildYear,
+      values: [2002, 2001, 1999, 1991, 1983, 1978, 1976, 1900],
+      classes: ["A", "B", "C", "D", "E", "F", "G", "G"],
+    },
+  ])("maps $table to classes at the band edges", ({ toClass, values, classes }) => {
+    expect(values.map(toClass)).toEqual(classes);
   });
 
   it("gives the label effect as 2 % per class step relative to C", () => {
@@ -123,17 +118,26 @@ describe("label rules (statutory tables)", () => {
   });
 });
 
+/**
+ * assess() on the fixtures above (Amsterdam, 100 m², built 1930, a valid label A, the Testbuurt on
+ * peat in a foundation-risk area), with `over` replacing what a test varies.
+ */
+function assessWith(over: Partial<AssessmentInputs>) {
+  return assess({
+    address,
+    addressLabel: "x",
+    unit: unit(),
+    labels: [label()],
+    neighbourhood: hood,
+    municipality: amsterdam,
+    now: NOW,
+    ...over,
+  });
+}
+
 describe("quick assessment, worked by hand", () => {
   it("Amsterdam, 100 m², valid label A: 5751 × 100 × 1.04 = 598,104 → €508k – €688k (±15 %)", () => {
-    const r = assess({
-      address,
-      addressLabel: "Teststraat 1, 1011 AB Amsterdam",
-      unit: unit(),
-      labels: [label()],
-      neighbourhood: hood,
-      municipality: amsterdam,
-      now: NOW,
-    });
+    const r = assessWith({ addressLabel: "Teststraat 1, 1011 AB Amsterdam" });
     expect(r.engineVersion).toBe(ENGINE_VERSION);
     expect(r.value).toMatchObject({ low: 508_000, mid: 598_000, high: 688_000, rangePct: 15, confidence: "B" });
     expect(r.value?.basis).toMatchObject({ eurPerM2: 5751, surfaceM2: 100, labelAdjustmentPct: 4 });
@@ -143,14 +147,9 @@ describe("quick assessment, worked by hand", () => {
   });
 
   it("expired label G, 1965, peat: no label effect, ±20 %, asbestos high, foundation high, flood attention", () => {
-    const r = assess({
-      address,
-      addressLabel: "x",
+    const r = assessWith({
       unit: unit({ surfaceM2: 80, buildings: [{ id: "0363109000000002", buildYear: 1965, status: "Pand in gebruik", source: src }] }),
       labels: [label({ energyClass: "G", ep2KwhM2: 420, validUntil: "2020-01-01T00:00:00Z", registeredAt: "2010-01-01T00:00:00Z" })],
-      neighbourhood: hood,
-      municipality: amsterdam,
-      now: NOW,
     });
     // 5751 × 80 = 460,080 → mid 460,000; ×0.8 = 368,064 → 368,000; ×1.2 = 552,096 → 552,000
     expect(r.value).toMatchObject({ low: 368_000, mid: 460_000, high: 552_000, rangePct: 20, confidence: "C" });
@@ -166,14 +165,10 @@ describe("quick assessment, worked by hand", () => {
   });
 
   it("no label, no area: lists what is missing instead of inventing numbers", () => {
-    const r = assess({
-      address,
-      addressLabel: "x",
+    const r = assessWith({
       unit: unit({ surfaceM2: null, buildings: [{ id: "0363109000000003", buildYear: 1996, status: "Pand in gebruik", source: src }] }),
       labels: [],
       neighbourhood: null,
-      municipality: amsterdam,
-      now: NOW,
     });
     expect(r.value).toBeNull();
     expect(r.energy).toMatchObject({ label: null, status: "none", expectedFromBuildYear: "C" });
@@ -189,28 +184,15 @@ describe("quick assessment, worked by hand", () => {
   });
 
   it("flags a non-residential unit and gives no dwelling value", () => {
-    const r = assess({
-      address,
-      addressLabel: "x",
-      unit: unit({ usePurposes: ["kantoorfunctie"] }),
-      labels: [],
-      neighbourhood: hood,
-      municipality: amsterdam,
-      now: NOW,
-    });
+    const r = assessWith({ unit: unit({ usePurposes: ["kantoorfunctie"] }), labels: [] });
     expect(r.value).toBeNull();
     expect(r.registerChecks.map((c) => c.rule)).toContain("bag.not-residential");
   });
 
   it("1970s systeembouw on sand outside a problem area: asbestos high, no foundation flag", () => {
-    const r = assess({
-      address,
-      addressLabel: "x",
+    const r = assessWith({
       unit: unit({ buildings: [{ id: "0363109000000004", buildYear: 1972, status: "Pand in gebruik", source: src }] }),
-      labels: [label()],
       neighbourhood: { ...hood, soilType: "sand", foundationRiskArea: false, floodDepthClass: "0" },
-      municipality: amsterdam,
-      now: NOW,
     });
     expect(r.risks.map((x) => [x.rule, x.severity])).toEqual([["risk.asbestos", "high"]]);
   });
