@@ -9,10 +9,13 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { listenOnLoopback, NODE, signIn } from "./stack";
+import { expect } from "vitest";
+import { listenOnLoopback, NODE, type Stack, signIn } from "./stack";
 
 /** An address in the synthetic seed (seed/seed.sql) with a registered energy label. */
 export const SEED_ADDRESS = { postcode: "3817AC", houseNumber: 1, street: "Polluxstraat", place: "Amersfoort", energyClass: "C" } as const;
+/** {@link SEED_ADDRESS} as an address tool's arguments. */
+export const ASSESS_ARGS = { postcode: SEED_ADDRESS.postcode, houseNumber: SEED_ADDRESS.houseNumber };
 
 /** Environment variables that would make `xdg-open` look for a desktop session instead of `$BROWSER`. */
 const DESKTOP_VARIABLES = [
@@ -270,6 +273,36 @@ export function workerRequests(logs: string, offset = 0): string[] {
   return [...text.matchAll(/\[wrangler:info\] ([A-Z]+) (\S+) (\d{3})\b/g)].map(
     ([, method, target = "", status]) => `${method} ${target.split("?")[0]} ${status}`,
   );
+}
+
+/** A space-separated scope string (a `scope` parameter or token field) as a sorted list. */
+export function scopeList(value: string | null | undefined): string[] {
+  return (value ?? "").split(" ").filter(Boolean).sort();
+}
+
+/**
+ * What a client's authorization request must carry, whichever client made it: pandgate's
+ * /authorize, the MCP resource as its resource indicator, a PKCE S256 challenge and, given
+ * `scopes`, exactly those scopes (in any order).
+ */
+export function expectAuthorizationRequest(url: URL, stack: Pick<Stack, "url" | "mcpUrl">, scopes?: string[]): void {
+  expect(`${url.origin}${url.pathname}`).toBe(`${stack.url}/authorize`);
+  expect(url.searchParams.get("resource")).toBe(stack.mcpUrl);
+  expect(url.searchParams.get("code_challenge_method")).toBe("S256");
+  if (scopes) expect(scopeList(url.searchParams.get("scope"))).toEqual([...scopes].sort());
+}
+
+/** Quick_Assess_Property's progress as a client received it: 0..5 of 5, increasing without repeats, ending with the saved id. */
+export function expectAssessmentProgress(
+  progress: Array<{ progress: number; total?: number; message?: string }>,
+  assessmentId: string,
+): void {
+  expect(progress.length).toBeGreaterThanOrEqual(3);
+  expect(progress.every((p) => p.total === 5)).toBe(true);
+  const values = progress.map((p) => p.progress);
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+  expect(new Set(values).size).toBe(values.length);
+  expect(progress.at(-1)).toMatchObject({ progress: 5, message: `Saved as ${assessmentId}` });
 }
 
 /**

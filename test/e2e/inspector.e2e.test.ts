@@ -8,13 +8,24 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BrowserStandIn, type CommandResult, completeSignIn, runNode, SEED_ADDRESS, workerRequests } from "./clients";
+import {
+  ASSESS_ARGS,
+  BrowserStandIn,
+  type CommandResult,
+  completeSignIn,
+  expectAuthorizationRequest,
+  runNode,
+  SEED_ADDRESS,
+  scopeList,
+  workerRequests,
+} from "./clients";
 import { ANNA, freePort, ROOT, type Stack, startStack } from "./stack";
 
 const INSPECTOR = path.join(ROOT, "node_modules", ".bin", "mcp-inspector");
 
-function scopeList(value: string | null | undefined): string[] {
-  return (value ?? "").split(" ").filter(Boolean).sort();
+/** The CLI arguments of a tools/call of `name`, each argument as a `--tool-arg key=value`. */
+function toolCall(name: string, args: Record<string, string | number>): string[] {
+  return ["--method", "tools/call", "--tool-name", name, "--tool-arg", ...Object.entries(args).map(([key, value]) => `${key}=${value}`)];
 }
 
 describe("MCP Inspector 2.12 CLI with OAuth", () => {
@@ -74,10 +85,7 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
 
     expect(browser.opened).toHaveLength(1);
     const first = browser.opened[0] as URL;
-    expect(`${first.origin}${first.pathname}`).toBe(`${stack.url}/authorize`);
-    expect(first.searchParams.get("resource")).toBe(stack.mcpUrl);
-    expect(first.searchParams.get("code_challenge_method")).toBe("S256");
-    expect(scopeList(first.searchParams.get("scope"))).toEqual(["mcp:read", "mcp:write", "offline_access"]);
+    expectAuthorizationRequest(first, stack, ["mcp:read", "mcp:write", "offline_access"]);
     expect(signIns[0]?.redirectUri).toBe(callbackUrl);
 
     // Where the Inspector keeps it: $HOME/.mcp-inspector/storage/oauth.json (registration,
@@ -94,15 +102,7 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
   it("later invocations reuse the stored tokens for read tools (--stored-auth-only, --use-stored-auth); a fresh HOME cannot", async () => {
     browser.onOpen(undefined);
     const addresses = json<{ result: { structuredContent: { addresses: Array<{ houseNumber: number; street: string }> } } }>(
-      await inspector([
-        "--method",
-        "tools/call",
-        "--tool-name",
-        "Get_Addresses_for_Postcode",
-        "--tool-arg",
-        `postcode=${SEED_ADDRESS.postcode}`,
-        "--stored-auth-only",
-      ]),
+      await inspector([...toolCall("Get_Addresses_for_Postcode", { postcode: SEED_ADDRESS.postcode }), "--stored-auth-only"]),
     );
     expect(addresses.result.structuredContent.addresses).toContainEqual(
       expect.objectContaining({ houseNumber: SEED_ADDRESS.houseNumber, street: SEED_ADDRESS.street }),
@@ -111,19 +111,9 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
     // --use-stored-auth reads the access token from the store and sends it as a bearer header;
     // it takes the server as --server-url instead of the positional URL.
     const label = json<{ result: { structuredContent: { current: { energyClass: string } | null } } }>(
-      await inspector(
-        [
-          "--method",
-          "tools/call",
-          "--tool-name",
-          "Get_Property_Energy_Label",
-          "--tool-arg",
-          `postcode=${SEED_ADDRESS.postcode}`,
-          `houseNumber=${SEED_ADDRESS.houseNumber}`,
-          "--use-stored-auth",
-        ],
-        { target: ["--server-url", stack.mcpUrl] },
-      ),
+      await inspector([...toolCall("Get_Property_Energy_Label", ASSESS_ARGS), "--use-stored-auth"], {
+        target: ["--server-url", stack.mcpUrl],
+      }),
     );
     expect(label.result.structuredContent.current?.energyClass).toBe(SEED_ADDRESS.energyClass);
     expect(browser.opened).toHaveLength(1);
@@ -141,15 +131,7 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
     });
     const mark = stack.logs().length;
     const assessed = json<{ result: { isError?: boolean; structuredContent: { assessmentId: string; address: { label: string } } } }>(
-      await inspector([
-        "--method",
-        "tools/call",
-        "--tool-name",
-        "Quick_Assess_Property",
-        "--tool-arg",
-        `postcode=${SEED_ADDRESS.postcode}`,
-        `houseNumber=${SEED_ADDRESS.houseNumber}`,
-      ]),
+      await inspector(toolCall("Quick_Assess_Property", ASSESS_ARGS)),
     );
     expect(assessed.result.isError).toBeFalsy();
     expect(assessed.result.structuredContent.assessmentId).toMatch(/^[0-9a-f-]{36}$/);

@@ -10,15 +10,19 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { JSONRPCMessage, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BrowserStandIn, completeSignIn, SEED_ADDRESS, workerRequests } from "./clients";
+import {
+  ASSESS_ARGS,
+  BrowserStandIn,
+  completeSignIn,
+  expectAssessmentProgress,
+  expectAuthorizationRequest,
+  SEED_ADDRESS,
+  scopeList,
+  workerRequests,
+} from "./clients";
 import { ANNA, ROOT, type Stack, startStack } from "./stack";
 
 const MCP_REMOTE = path.join(ROOT, "node_modules", ".bin", "mcp-remote");
-const ASSESS_ARGS = { postcode: SEED_ADDRESS.postcode, houseNumber: SEED_ADDRESS.houseNumber };
-
-function scopeList(value: string | null | undefined): string[] {
-  return (value ?? "").split(" ").filter(Boolean).sort();
-}
 
 interface Proxy {
   client: Client;
@@ -100,15 +104,6 @@ async function assessWithProgress(proxy: Proxy, browser: BrowserStandIn): Promis
   return { assessmentId, progress };
 }
 
-/** The assessment's progress: 0..5 of 5, increasing, ending with the saved id. */
-function expectAssessmentProgress(progress: Progress[], assessmentId: string): void {
-  expect(progress.length).toBeGreaterThanOrEqual(3);
-  expect(progress.every((p) => p.total === 5)).toBe(true);
-  const values = progress.map((p) => p.progress);
-  expect(values).toEqual([...values].sort((a, b) => a - b));
-  expect(progress.at(-1)).toMatchObject({ progress: 5, message: `Saved as ${assessmentId}` });
-}
-
 /** mcp-remote's stored OAuth tokens (`<configDir>/mcp-remote-v1/<hash>_tokens.json`). */
 async function storedTokens(configDir: string): Promise<{ scope?: string; refresh_token?: string; access_token: string }> {
   const dir = path.join(configDir, "mcp-remote-v1");
@@ -145,11 +140,8 @@ describe("mcp-remote 0.15.1 over stdio", () => {
     try {
       expect(browser.opened).toHaveLength(1);
       const first = browser.opened[0] as URL;
-      expect(`${first.origin}${first.pathname}`).toBe(`${stack.url}/authorize`);
-      expect(first.searchParams.get("resource")).toBe(stack.mcpUrl);
-      expect(first.searchParams.get("code_challenge_method")).toBe("S256");
       // The challenge's scopes, plus offline_access, which mcp-remote adds for its refresh token.
-      expect(scopeList(first.searchParams.get("scope"))).toEqual(["mcp:read", "mcp:write", "offline_access"]);
+      expectAuthorizationRequest(first, stack, ["mcp:read", "mcp:write", "offline_access"]);
       // mcp-remote's own loopback callback (port derived from a hash of the server URL).
       expect(signIns[0]?.redirectUri).toMatch(/^http:\/\/(localhost|127\.0\.0\.1):\d+\/oauth\/callback$/);
       expect(scopeList((await storedTokens(configDir)).scope)).toEqual(["mcp:read", "offline_access"]);

@@ -10,7 +10,7 @@ import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprot
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryOAuthState, SEED_ADDRESS } from "./clients";
+import { ASSESS_ARGS, expectAssessmentProgress, expectAuthorizationRequest, MemoryOAuthState, SEED_ADDRESS, scopeList } from "./clients";
 import { ANNA, freePort, type Stack, signIn, startStack } from "./stack";
 
 /** The SDK's OAuth client state, in memory; the test hands the code back with `transport.finishAuth`. */
@@ -44,10 +44,6 @@ function recordingFetch(stack: Stack, log: Exchange[]): FetchLike {
     });
     return res;
   };
-}
-
-function scopeList(value: string | null | undefined): string[] {
-  return (value ?? "").split(" ").filter(Boolean).sort();
 }
 
 function challengeScope(header: string | null): string[] {
@@ -90,8 +86,6 @@ async function connected(stack: Stack, provider: MemoryOAuthProvider, log: Excha
   return client;
 }
 
-const ASSESS_ARGS = { postcode: SEED_ADDRESS.postcode, houseNumber: SEED_ADDRESS.houseNumber };
-
 interface AssessResult {
   assessmentId: string;
   address: { label: string };
@@ -107,16 +101,6 @@ async function quickAssess(client: Client): Promise<{ result: AssessResult; prog
   return { result: response.structuredContent as unknown as AssessResult, progress };
 }
 
-/** Progress as the tool reports it: 0..5 of 5, increasing, ending with the saved id. */
-function expectAssessmentProgress(progress: Progress[], assessmentId: string): void {
-  expect(progress.length).toBeGreaterThanOrEqual(3);
-  expect(progress.every((p) => p.total === 5)).toBe(true);
-  const values = progress.map((p) => p.progress);
-  expect(values).toEqual([...values].sort((a, b) => a - b));
-  expect(new Set(values).size).toBe(values.length);
-  expect(progress.at(-1)).toMatchObject({ progress: 5, message: `Saved as ${assessmentId}` });
-}
-
 async function readTools(client: Client): Promise<void> {
   const addresses = await client.callTool({ name: "Get_Addresses_for_Postcode", arguments: { postcode: "3817 ac" } });
   expect(addresses.isError, JSON.stringify(addresses.content)).toBeFalsy();
@@ -129,10 +113,7 @@ async function readTools(client: Client): Promise<void> {
     expect.objectContaining({ houseNumber: SEED_ADDRESS.houseNumber, street: SEED_ADDRESS.street, place: SEED_ADDRESS.place }),
   );
 
-  const label = await client.callTool({
-    name: "Get_Property_Energy_Label",
-    arguments: { postcode: SEED_ADDRESS.postcode, houseNumber: SEED_ADDRESS.houseNumber },
-  });
+  const label = await client.callTool({ name: "Get_Property_Energy_Label", arguments: ASSESS_ARGS });
   expect(label.isError, JSON.stringify(label.content)).toBeFalsy();
   const energy = label.structuredContent as { address: { postcode: string; houseNumber: number }; current: { energyClass: string } | null };
   expect(energy.address).toMatchObject({ postcode: SEED_ADDRESS.postcode, houseNumber: SEED_ADDRESS.houseNumber });
@@ -171,12 +152,8 @@ describe("MCP SDK v1 (1.32.2) client with its stock OAuth provider", () => {
       ]),
     );
     expect(provider.registrations).toHaveLength(1);
-    const authorizeUrl = provider.lastAuthorizationUrl;
-    expect(`${authorizeUrl.origin}${authorizeUrl.pathname}`).toBe(`${stack.url}/authorize`);
-    expect(authorizeUrl.searchParams.get("resource")).toBe(stack.mcpUrl);
-    expect(authorizeUrl.searchParams.get("code_challenge_method")).toBe("S256");
     // The SDK asks for exactly what the challenge named.
-    expect(scopeList(authorizeUrl.searchParams.get("scope"))).toEqual(["mcp:read", "mcp:write"]);
+    expectAuthorizationRequest(provider.lastAuthorizationUrl, stack, ["mcp:read", "mcp:write"]);
 
     const tokens = provider.tokens();
     expect(scopeList(tokens?.scope)).toEqual(["mcp:read", "mcp:write"]);
