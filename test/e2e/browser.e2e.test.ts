@@ -2,14 +2,23 @@
 // Sign-in in a real browser: headless Chromium (driven by playwright-core) clicks through
 // pandgate's consent page and the dev IdP's login page, and lands on a client's loopback redirect.
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { accessSync, constants, createWriteStream, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANNA, CONTOSO, listenOnLoopback, pkce, ROOT, registerPublicClient, type Stack, startStack } from "./stack";
+import {
+  ANNA,
+  authorizationRequest,
+  CONTOSO,
+  listenOnLoopback,
+  ROOT,
+  redeemCode,
+  registerPublicClient,
+  type Stack,
+  startStack,
+} from "./stack";
 
 const RESULTS = path.join(ROOT, "test-results");
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
@@ -163,22 +172,15 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     const client = await registerPublicClient(stack.url, { client_name: clientName, redirect_uris: [redirect.url] });
     const redirectHost = new URL(redirect.url).host;
 
-    const { verifier, challenge } = pkce();
-    const state = randomUUID();
-    const authorizeUrl = new URL(`${stack.url}/authorize`);
-    authorizeUrl.search = new URLSearchParams({
-      response_type: "code",
-      client_id: client.client_id,
-      redirect_uri: redirect.url,
+    const request = authorizationRequest(`${stack.url}/authorize`, {
+      clientId: client.client_id,
+      redirectUri: redirect.url,
       scope: "mcp:read",
-      state,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
       resource: stack.mcpUrl,
-    }).toString();
+    });
 
     const page = await context.newPage();
-    const consent = await page.goto(authorizeUrl.href);
+    const consent = await page.goto(request.url.href);
     expect(consent?.status()).toBe(200);
     await page.screenshot({ path: path.join(RESULTS, "consent.png"), fullPage: true });
     const consentText = (await page.locator("body").textContent()) ?? "";
@@ -203,26 +205,14 @@ describe("sign-in in a real browser (headless Chromium)", () => {
 
     const query = await within(redirect.received, 20_000, () => `no redirect reached the client; the page is at ${page.url()}`);
     expect(query.get("code")).toBeTruthy();
-    expect(query.get("state")).toBe(state);
+    expect(query.get("state")).toBe(request.state);
     expect(query.get("iss")).toBe(stack.url);
     await page.waitForURL((url) => url.href.startsWith(redirect?.url ?? "-"));
     expect(await page.locator("body").textContent()).toContain("done");
 
     // The code the browser delivered is good at the token endpoint.
-    const res = await fetch(`${stack.url}/oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: query.get("code") as string,
-        redirect_uri: redirect.url,
-        code_verifier: verifier,
-        client_id: client.client_id,
-        resource: stack.mcpUrl,
-      }),
-    });
-    const tokens = (await res.json()) as { access_token?: string };
-    expect(res.status, JSON.stringify(tokens)).toBe(200);
+    const { status, body: tokens } = await redeemCode(`${stack.url}/oauth/token`, request, query.get("code") as string);
+    expect(status, JSON.stringify(tokens)).toBe(200);
     expect(tokens.access_token).toBeTruthy();
   });
 });

@@ -8,13 +8,24 @@
 // is the Worker's PUBLIC_URL: the OAuth provider checks a token's audience against the request's
 // own URL, so the Host the suite sends must be the public host, as it is behind a real proxy.
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { Agent, createServer, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANNA, freePort, listenOnLoopback, NODE, pkce, ROOT, registerPublicClient, type Stack, signIn, startStack } from "./stack";
+import {
+  ANNA,
+  authorizationRequest,
+  freePort,
+  listenOnLoopback,
+  NODE,
+  ROOT,
+  redeemCode,
+  registerPublicClient,
+  type Stack,
+  signIn,
+  startStack,
+} from "./stack";
 
 const CONFORMANCE = path.join(ROOT, "node_modules", ".bin", "conformance");
 const BASELINE = path.join(import.meta.dirname, "conformance-expected-failures.yml");
@@ -121,37 +132,18 @@ async function signInAsClient(stack: Stack): Promise<{ accessToken: string; scop
   };
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   const client = await registerPublicClient(stack.url, { client_name: "MCP conformance suite", redirect_uris: [redirectUri] });
-  const { verifier, challenge } = pkce();
-  const state = randomUUID();
-  const authorizeUrl = new URL(as.authorization_endpoint);
-  authorizeUrl.search = new URLSearchParams({
-    response_type: "code",
-    client_id: client.client_id,
-    redirect_uri: redirectUri,
+  const request = authorizationRequest(as.authorization_endpoint, {
+    clientId: client.client_id,
+    redirectUri,
     scope: "mcp:read mcp:write",
-    state,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
     resource: prm.resource,
-  }).toString();
-  const { clientRedirect } = await signIn(authorizeUrl, ANNA, { scopes: ["mcp:write"] });
-  expect(clientRedirect.searchParams.get("state")).toBe(state);
+  });
+  const { clientRedirect } = await signIn(request.url, ANNA, { scopes: ["mcp:write"] });
+  expect(clientRedirect.searchParams.get("state")).toBe(request.state);
   const code = clientRedirect.searchParams.get("code");
   if (!code) throw new Error(`no code in ${clientRedirect}`);
-  const res = await fetch(as.token_endpoint, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-      client_id: client.client_id,
-      resource: prm.resource,
-    }),
-  });
-  const tokens = (await res.json()) as { access_token?: string; scope?: string };
-  if (res.status !== 200 || !tokens.access_token) throw new Error(`the token endpoint answered ${res.status}: ${JSON.stringify(tokens)}`);
+  const { status, body: tokens } = await redeemCode(as.token_endpoint, request, code);
+  if (status !== 200 || !tokens.access_token) throw new Error(`the token endpoint answered ${status}: ${JSON.stringify(tokens)}`);
   return { accessToken: tokens.access_token, scope: tokens.scope ?? "" };
 }
 

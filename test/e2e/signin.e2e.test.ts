@@ -1,7 +1,6 @@
 /// <reference types="node" />
 // Sign-in end to end, over real HTTP on loopback: the Worker under `wrangler dev`, the dev IdP
 // (scripts/dev-idp.mjs) and the official MCP SDK client. The browser's part is walked headlessly.
-import { randomUUID } from "node:crypto";
 import {
   Client,
   type FetchLike,
@@ -13,16 +12,17 @@ import {
   UnauthorizedError,
 } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryOAuthState } from "./clients";
+import { expectAuthorizationRequest, MemoryOAuthState } from "./clients";
 import {
   ANNA,
+  authorizationRequest,
   BRAM,
   browserLeg,
   CHRIS,
   CONTOSO,
   FABRIKAM,
   freePort,
-  pkce,
+  redeemCode,
   registerPublicClient,
   runScript,
   type Stack,
@@ -119,11 +119,9 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
 
     expect(provider.authorizationUrls).toHaveLength(1);
     const authorizeUrl = provider.authorizationUrls[0] as URL;
-    expect(`${authorizeUrl.origin}${authorizeUrl.pathname}`).toBe(`${stack.url}/authorize`);
+    expectAuthorizationRequest(authorizeUrl, stack);
     expect(authorizeUrl.searchParams.get("client_id")).toBe(registered?.client_id);
     expect(authorizeUrl.searchParams.get("redirect_uri")).toBe(callbackUrl);
-    expect(authorizeUrl.searchParams.get("resource")).toBe(stack.mcpUrl);
-    expect(authorizeUrl.searchParams.get("code_challenge_method")).toBe("S256");
     expect(authorizeUrl.searchParams.get("state")).toBe(provider.state());
     expect(authorizeUrl.searchParams.get("scope")?.split(" ")).toContain("mcp:read");
 
@@ -218,49 +216,31 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
     expect(as.scopes_supported).toEqual(expect.arrayContaining(["mcp:read", "offline_access"]));
 
     // Authorization code with PKCE and a resource indicator; offline_access ticked on the consent page.
-    const { verifier, challenge: codeChallenge } = pkce();
-    const state = randomUUID();
-    const authorizeUrl = new URL(as.authorization_endpoint);
-    authorizeUrl.search = new URLSearchParams({
-      response_type: "code",
-      client_id: created.clientId,
-      redirect_uri: redirectUri,
+    const request = authorizationRequest(as.authorization_endpoint, {
+      clientId: created.clientId,
+      redirectUri,
       scope: "mcp:read offline_access",
-      state,
-      code_challenge: codeChallenge,
-      code_challenge_method: "S256",
       resource: prm.resource,
-    }).toString();
-    const { clientRedirect, leg } = await signIn(authorizeUrl, BRAM, { scopes: ["offline_access"] });
+    });
+    const { clientRedirect, leg } = await signIn(request.url, BRAM, { scopes: ["offline_access"] });
     expect(leg.consentHtml).toContain("Blockbrain");
     expect(leg.consentHtml).toContain("blockbrain.example");
     expect(leg.upstreamUrl.searchParams.has("resource")).toBe(false);
     expect(`${clientRedirect.origin}${clientRedirect.pathname}`).toBe(redirectUri);
-    expect(clientRedirect.searchParams.get("state")).toBe(state);
+    expect(clientRedirect.searchParams.get("state")).toBe(request.state);
     expect(clientRedirect.searchParams.get("iss")).toBe(stack.url);
     const code = clientRedirect.searchParams.get("code") as string;
     expect(code).toBeTruthy();
 
-    const redeemed = await fetch(
-      as.token_endpoint,
-      form({
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: redirectUri,
-        code_verifier: verifier,
-        resource: prm.resource,
-        client_id: created.clientId,
-        client_secret: created.clientSecret,
-      }),
-    );
-    const tokens = (await redeemed.json()) as { access_token: string; refresh_token?: string; token_type: string; scope: string };
+    const redeemed = await redeemCode(as.token_endpoint, request, code, created.clientSecret);
+    const tokens = redeemed.body;
     expect(redeemed.status, JSON.stringify(tokens)).toBe(200);
-    expect(tokens.token_type.toLowerCase()).toBe("bearer");
+    expect(tokens.token_type?.toLowerCase()).toBe("bearer");
     expect(tokens.access_token).toBeTruthy();
     expect(tokens.refresh_token).toBeTruthy();
-    expect(tokens.scope.split(" ")).toEqual(expect.arrayContaining(["mcp:read", "offline_access"]));
+    expect(tokens.scope?.split(" ")).toEqual(expect.arrayContaining(["mcp:read", "offline_access"]));
 
-    const info = await serverInfoWith(stack.mcpUrl, tokens.access_token);
+    const info = await serverInfoWith(stack.mcpUrl, tokens.access_token as string);
     expect(info.user).toMatchObject({ displayName: "Bram Jansen", roles: [], identityProvider: "oidc", tenantId: CONTOSO });
     expect(info.clientId).toBe(created.clientId);
 
@@ -308,18 +288,12 @@ describe("sign-in by a user of a tenant that is not allowed", () => {
   it("refuses Chris (Fabrikam) with a 403 page, and no code reaches the client", async () => {
     const redirectUri = await unusedLoopbackRedirect();
     const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e (tenant check)", redirect_uris: [redirectUri] });
-    const { challenge } = pkce();
-    const authorizeUrl = new URL(`${stack.url}/authorize`);
-    authorizeUrl.search = new URLSearchParams({
-      response_type: "code",
-      client_id: client.client_id,
-      redirect_uri: redirectUri,
+    const { url: authorizeUrl } = authorizationRequest(`${stack.url}/authorize`, {
+      clientId: client.client_id,
+      redirectUri,
       scope: "mcp:read",
-      state: randomUUID(),
-      code_challenge: challenge,
-      code_challenge_method: "S256",
       resource: stack.mcpUrl,
-    }).toString();
+    });
 
     const leg = await browserLeg(authorizeUrl, CHRIS);
     expect(leg.upstreamUrl.href.startsWith(`${stack.idp.origin}/${FABRIKAM}/`)).toBe(true);

@@ -288,6 +288,76 @@ export function randomState(): string {
   return randomUUID();
 }
 
+/** An authorization request as an OAuth client makes it, and what the client keeps to redeem the code. */
+export interface AuthorizationRequest {
+  /** The authorization endpoint with the request's query. */
+  url: URL;
+  state: string;
+  verifier: string;
+  clientId: string;
+  redirectUri: string;
+  resource: string;
+}
+
+/**
+ * Builds a client's authorization request: the authorization code flow with PKCE (S256), a fresh
+ * `state` and a resource indicator (RFC 8707).
+ */
+export function authorizationRequest(
+  authorizationEndpoint: string | URL,
+  params: { clientId: string; redirectUri: string; scope: string; resource: string },
+): AuthorizationRequest {
+  const { verifier, challenge } = pkce();
+  const state = randomState();
+  const url = new URL(authorizationEndpoint);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: params.clientId,
+    redirect_uri: params.redirectUri,
+    scope: params.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    resource: params.resource,
+  }).toString();
+  return { url, state, verifier, clientId: params.clientId, redirectUri: params.redirectUri, resource: params.resource };
+}
+
+export interface TokenResponse {
+  access_token?: string;
+  refresh_token?: string;
+  token_type?: string;
+  scope?: string;
+  error?: string;
+}
+
+/**
+ * Redeems the code the authorization `request` brought back at `tokenEndpoint`, with its verifier,
+ * redirect URI and resource; as a public client, or with client_secret_post given `clientSecret`.
+ */
+export async function redeemCode(
+  tokenEndpoint: string | URL,
+  request: AuthorizationRequest,
+  code: string,
+  clientSecret?: string,
+): Promise<{ status: number; body: TokenResponse }> {
+  const form = new URLSearchParams({
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: request.redirectUri,
+    code_verifier: request.verifier,
+    resource: request.resource,
+    client_id: request.clientId,
+  });
+  if (clientSecret !== undefined) form.set("client_secret", clientSecret);
+  const res = await fetch(tokenEndpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as TokenResponse };
+}
+
 /** RFC 7591 registration of a public client at the Worker. */
 export async function registerPublicClient(
   workerUrl: string,
