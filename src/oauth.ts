@@ -1,6 +1,8 @@
-import { GrantType, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { createExternalTokenResolver } from "./auth/external-token";
-import { RESOURCE_SCOPES, SCOPE_OFFLINE, SUPPORTED_SCOPES } from "./auth/scopes";
+import { guardRefresh } from "./auth/refresh-reuse";
+import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
+import { ACCESS_TOKEN_TTL_S, tokenLifetimes } from "./auth/token-lifetimes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
 import { log } from "./log";
@@ -8,6 +10,7 @@ import { createMcpGateway } from "./mcp/gateway";
 import { createOriginPolicy } from "./mcp/origin";
 
 const ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource";
+const TOKEN_ENDPOINT = "/oauth/token";
 
 /** The OAuth provider's configuration: pandgate is both the authorization server and the `/mcp` resource. */
 export function providerOptions(config: Config): OAuthProviderOptions<Env> {
@@ -17,7 +20,7 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
     apiHandler: createMcpGateway(config),
     defaultHandler: createApp(config),
     authorizeEndpoint: "/authorize",
-    tokenEndpoint: "/oauth/token",
+    tokenEndpoint: TOKEN_ENDPOINT,
     clientRegistrationEndpoint: "/oauth/register",
     clientIdMetadataDocumentEnabled: true,
     // RFC 8252 private-use schemes (Cursor's cursor://…); the consent page requires PKCE for them.
@@ -25,12 +28,9 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
     scopesSupported: [...SUPPORTED_SCOPES],
     requiredScopes: [...RESOURCE_SCOPES],
     resourceMetadata: { resource: config.mcpResource },
-    tokenExchangeCallback({ grantType, scope }) {
-      // A refresh token keeps an app connected while the person is away; it is issued only when
-      // they allowed `offline_access` on the consent page.
-      if (grantType === GrantType.AUTHORIZATION_CODE && !scope.includes(SCOPE_OFFLINE)) return { refreshTokenTTL: 0 };
-      return undefined;
-    },
+    accessTokenTTL: ACCESS_TOKEN_TTL_S,
+    // Refresh tokens only with offline_access, with an idle timeout and an absolute end.
+    tokenExchangeCallback: (options) => tokenLifetimes(options),
     ...(externalTokens && { resolveExternalToken: externalTokens }),
     onError({ code, status, internal }) {
       // The stable internal slugs say which check failed; descriptions and details stay out of logs.
@@ -45,9 +45,11 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
  *   (`/.well-known/oauth-protected-resource/mcp`), which clients of older revisions look for.
  * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL).
  * - The `/mcp` Origin and CORS policy runs before the provider looks at any token.
+ * - Refresh-token reuse detection wraps the token endpoint (./auth/refresh-reuse.ts).
  */
 export function createWorker(config: Config): ExportedHandler<Env> & { fetch: NonNullable<ExportedHandler<Env>["fetch"]> } {
-  const provider = new OAuthProvider(providerOptions(config));
+  const options = providerOptions(config);
+  const provider = new OAuthProvider(options);
   const resourcePath = new URL(config.mcpResource).pathname;
   const insertedPath = `${ROOT_RESOURCE_METADATA}${resourcePath}`;
   const origins = createOriginPolicy(config);
@@ -59,6 +61,10 @@ export function createWorker(config: Config): ExportedHandler<Env> & { fetch: No
       const routed = url.href === request.url ? request : new Request(url, request);
       if (url.pathname === resourcePath || url.pathname.startsWith(`${resourcePath}/`)) {
         return origins.guard(routed, () => provider.fetch(routed, env, ctx));
+      }
+      if (url.pathname === TOKEN_ENDPOINT) {
+        const deps = { kv: env.OAUTH_KV, helpers: () => getOAuthApi(options, env) };
+        return guardRefresh(routed, deps, (request) => provider.fetch(request, env, ctx));
       }
       return provider.fetch(routed, env, ctx);
     },

@@ -1,0 +1,107 @@
+import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import { log } from "../log";
+
+/**
+ * Refresh-token reuse detection (RFC 9700 §4.14.2, OAuth 2.1 §4.3.1). The library rotates refresh
+ * tokens and keeps the immediate predecessor usable until its successor is used (a grace for a
+ * client whose answer was lost). What it does not do is notice a token that was rotated out being
+ * presented again, which means two parties hold the grant's tokens: then the whole grant is revoked,
+ * so every token of it stops at once and the person signs in again.
+ *
+ * How: around each refresh at the token endpoint, the grant's current and previous token hashes
+ * are read before the library runs; after a successful rotation, the ones it let go are remembered
+ * as retired for the grant. A refresh the library refuses whose token is one of those, presented
+ * by the grant's own client, revokes the grant. A token that was never issued, or that another
+ * client presents, is refused by the library and revokes nothing: guessing cannot lock anyone out.
+ */
+
+/** What the library keeps of a grant in KV (`grant:{userId}:{grantId}`), as far as this needs. */
+interface StoredGrant {
+  clientId: string;
+  refreshTokenId?: string;
+  previousRefreshTokenId?: string;
+  expiresAt?: number;
+}
+
+const RETIRED_PREFIX = "pandgate:retired-refresh:";
+/** Retired hashes kept per grant; a grant rotates at most this often within its lifetime in practice. */
+const MAX_RETIRED = 200;
+/** How long retired hashes are kept when the grant has no expiry of its own. */
+const DEFAULT_KEEP_S = 30 * 24 * 60 * 60;
+
+/** The library's token id: SHA-256 of the token, hex. */
+async function tokenId(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The client a token request authenticates as: HTTP Basic, else the form's client_id. */
+function presentingClient(request: Request, form: URLSearchParams): string | null {
+  const basic = request.headers.get("authorization");
+  if (basic?.toLowerCase().startsWith("basic ")) {
+    try {
+      const decoded = atob(basic.slice(6).trim());
+      return decodeURIComponent(decoded.slice(0, decoded.indexOf(":")));
+    } catch {
+      return null;
+    }
+  }
+  return form.get("client_id");
+}
+
+export interface RefreshGuardDeps {
+  kv: KVNamespace;
+  helpers: () => OAuthHelpers;
+}
+
+/**
+ * Runs one token-endpoint request through `next` (the library), adding reuse detection to the
+ * refresh grant. Other requests pass through untouched.
+ */
+export async function guardRefresh(
+  request: Request,
+  deps: RefreshGuardDeps,
+  next: (request: Request) => Promise<Response>,
+): Promise<Response> {
+  if (request.method !== "POST" || !request.headers.get("content-type")?.toLowerCase().includes("application/x-www-form-urlencoded")) {
+    return next(request);
+  }
+  const body = await request.text();
+  const form = new URLSearchParams(body);
+  const replay = new Request(request, { body });
+  const token = form.get("refresh_token");
+  if (form.get("grant_type") !== "refresh_token" || !token) return next(replay);
+  const parts = token.split(":");
+  if (parts.length !== 3) return next(replay);
+  const [userId = "", grantId = ""] = parts;
+  const grantKey = `grant:${userId}:${grantId}`;
+  const retiredKey = `${RETIRED_PREFIX}${userId}:${grantId}`;
+  const [before, presented] = await Promise.all([deps.kv.get<StoredGrant>(grantKey, "json"), tokenId(token)]);
+  if (!before) return next(replay);
+
+  const response = await next(replay);
+  const retired = (await deps.kv.get<string[]>(retiredKey, "json")) ?? [];
+  if (response.ok) {
+    // Rotated: whichever of the old current and previous tokens was not presented is now gone.
+    const letGo = [before.refreshTokenId, before.previousRefreshTokenId].filter((id): id is string => !!id && id !== presented);
+    const keep = [...new Set([...retired, ...letGo])].slice(-MAX_RETIRED);
+    const now = Math.floor(Date.now() / 1000);
+    const after = await deps.kv.get<StoredGrant>(grantKey, "json");
+    const ttl = Math.max(60, (after?.expiresAt ?? now + DEFAULT_KEEP_S) - now);
+    await deps.kv.put(retiredKey, JSON.stringify(keep), { expirationTtl: ttl });
+    return response;
+  }
+  if (retired.includes(presented) && presentingClient(request, form) === before.clientId) {
+    await deps.helpers().revokeGrant(grantId, userId);
+    await deps.kv.delete(retiredKey);
+    log("warn", "refresh_token_reuse", { clientId: before.clientId, grantId });
+    return Response.json(
+      {
+        error: "invalid_grant",
+        error_description: "This refresh token was already used; the sign-in was revoked for safety. Sign in again.",
+      },
+      { status: 400, headers: { "cache-control": "no-store" } },
+    );
+  }
+  return response;
+}
