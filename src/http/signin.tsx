@@ -8,7 +8,7 @@ import {
 import type { Context, Hono } from "hono";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
-import { tenantAllowed } from "../auth/policy";
+import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
 import { RESOURCE_SCOPES, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import type { Config } from "../config";
 import type { UpstreamConfig } from "../config/sign-in";
@@ -239,15 +239,26 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       headers.set("location", location);
       return new Response(null, { status: 302, headers });
     }
+    /** The signed-in user's tenant, once the id_token was verified (for the refusal log). */
+    let tenantId: string | undefined;
     try {
       const doc = await discover(upstream);
       const idToken = await exchangeCode(doc, upstream, code, leg.verifier);
       const claims = await verifyIdToken(doc, upstream, idToken, leg.nonce);
       const identity = await identityFromClaims(upstream.kind, claims);
+      tenantId = identity.tenantId;
       if (!tenantAllowed(upstream, identity)) {
         throw new SignInError(
           "tenant_not_allowed",
           `Your organisation (tenant ${identity.tenantId}) is not allowed to use this server.`,
+          403,
+        );
+      }
+      // A client the operator bound to tenants (`npm run clients -- create --tenant …`) serves only those.
+      if (!clientTenantAllowed(await clientTenants(c.env.OAUTH_KV, request.clientId), identity)) {
+        throw new SignInError(
+          "client_tenant_not_allowed",
+          `This app is set up for another organisation: users of your organisation (tenant ${identity.tenantId}) cannot sign in through it. Ask your administrator which app your organisation should use.`,
           403,
         );
       }
@@ -270,7 +281,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
             : undefined;
       if (!refusal) throw error;
       if (refusal.status === 502) return upstreamUnavailable(request, refusal, headers);
-      log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId });
+      log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId, tenantId });
       const response = await page(c, refusal.status, "Sign-in refused", refusal.message, {
         href: deny(refusal.message),
         label: "Return to the app",
