@@ -42,6 +42,13 @@ export interface DevIdp {
   origin: string;
   tenants: DevIdpTenant[];
   users: DevIdpUser[];
+  /**
+   * Disables a demo user, as an Entra administrator would: sign-in is refused and the user's
+   * refresh tokens stop working (also `POST /admin/users/{username}/disable`). False if unknown.
+   */
+  disableUser(username: string): boolean;
+  /** Enables a disabled demo user again (also `POST /admin/users/{username}/enable`). */
+  enableUser(username: string): boolean;
   /** Stops the server and closes every connection. */
   close(): Promise<void>;
 }

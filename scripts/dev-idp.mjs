@@ -139,6 +139,7 @@ function demoUsers() {
     email: user.username,
     password: DEMO_PASSWORD,
     sub: subjectFor(user.tenantId, user.oid),
+    disabled: false,
   }));
 }
 
@@ -330,7 +331,8 @@ async function createTenantProvider(tenant, issuer, clients, users) {
     },
     findAccount: (/** @type {unknown} */ _ctx, /** @type {string} */ sub) => {
       const user = bySub.get(sub);
-      if (!user) return undefined;
+      // A disabled account is unknown here: its refresh tokens stop working, as in Entra.
+      if (!user || user.disabled) return undefined;
       return {
         accountId: user.sub,
         claims: () => ({
@@ -536,6 +538,10 @@ async function handleInteraction({ provider, tenant, users, uid, action, req, re
   const username = (form.get("username") ?? "").trim();
   const password = form.get("password") ?? "";
   const user = users.find((candidate) => candidate.username.toLowerCase() === username.toLowerCase());
+  if (user?.disabled && sameString(password, user.password)) {
+    sendHtml(res, 403, loginPage({ tenant, users, uid, clientId, username, error: "This account is disabled (AADSTS50057)." }));
+    return;
+  }
   if (!user || !sameString(password, user.password)) {
     const error = user
       ? "Wrong password. Every demo user's password is shown below."
@@ -583,6 +589,12 @@ export async function startDevIdp(options) {
   /** @type {Map<string, { tenant: { id: string, name: string }, users: DevIdpUser[], provider: InstanceType<typeof Provider>, handle: (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => unknown }>} */
   const mounted = new Map();
   const users = demoUsers();
+  /** @param {string} username @param {boolean} disabled */
+  const setDisabled = (username, disabled) => {
+    const user = users.find((candidate) => candidate.username.toLowerCase() === username.toLowerCase());
+    if (user) user.disabled = disabled;
+    return user;
+  };
 
   const server = createServer((req, res) => {
     dispatch(req, res).catch((error) => {
@@ -600,6 +612,20 @@ export async function startDevIdp(options) {
     // Resolves dot segments, so the paths handed on are canonical.
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const path = url.pathname;
+
+    // Disable or enable a demo user while it runs, as an Entra administrator would:
+    // POST /admin/users/bram@contoso.example/disable (or /enable).
+    const admin = /^\/admin\/users\/([^/]+)\/(disable|enable)$/.exec(path);
+    if (admin) {
+      if (req.method !== "POST") {
+        res.writeHead(405, { allow: "POST" }).end();
+        return;
+      }
+      const user = setDisabled(decodeURIComponent(admin[1]), admin[2] === "disable");
+      if (!user) sendJson(res, 404, { error: "not_found", error_description: "no such demo user" });
+      else sendJson(res, 200, { username: user.username, disabled: user.disabled });
+      return;
+    }
 
     if (path === "/") {
       sendJson(res, 200, {
@@ -670,6 +696,8 @@ export async function startDevIdp(options) {
       origin,
       tenants,
       users: demoUsers(),
+      disableUser: (username) => Boolean(setDisabled(username, true)),
+      enableUser: (username) => Boolean(setDisabled(username, false)),
       close: () => stopServer(server),
     };
   } catch (error) {

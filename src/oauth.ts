@@ -2,7 +2,7 @@ import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudfla
 import { createExternalTokenResolver } from "./auth/external-token";
 import { guardRefresh } from "./auth/refresh-reuse";
 import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
-import { ACCESS_TOKEN_TTL_S, tokenLifetimes } from "./auth/token-lifetimes";
+import { ACCESS_TOKEN_TTL_S, createTokenRules } from "./auth/token-lifetimes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
 import { log } from "./log";
@@ -29,8 +29,9 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
     requiredScopes: [...RESOURCE_SCOPES],
     resourceMetadata: { resource: config.mcpResource },
     accessTokenTTL: ACCESS_TOKEN_TTL_S,
-    // Refresh tokens only with offline_access, with an idle timeout and an absolute end.
-    tokenExchangeCallback: (options) => tokenLifetimes(options),
+    // Refresh tokens only with offline_access, with an idle timeout and an absolute end, and each
+    // refresh re-checked at the identity provider.
+    tokenExchangeCallback: createTokenRules(config.upstream),
     ...(externalTokens && { resolveExternalToken: externalTokens }),
     onError({ code, status, internal }) {
       // The stable internal slugs say which check failed; descriptions and details stay out of logs.

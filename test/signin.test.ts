@@ -29,7 +29,7 @@ describe("sign-in through Entra ID (multi-tenant)", () => {
     const upstream = new URL(upstreamUrl);
     expect(`${upstream.origin}${upstream.pathname}`).toBe(`${ENTRA}/organizations/oauth2/v2.0/authorize`);
     expect(upstream.searchParams.has("resource")).toBe(false);
-    expect(upstream.searchParams.get("scope")).toBe("openid profile email");
+    expect(upstream.searchParams.get("scope")).toBe("openid profile email offline_access");
     expect(upstream.searchParams.get("code_challenge_method")).toBe("S256");
     expect(upstream.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(upstream.searchParams.get("nonce")).toBeTruthy();

@@ -24,7 +24,7 @@ describe("identity provider settings", () => {
       allowedTenants: [GUID],
       authorizeParams: { prompt: "select_account" },
       callbackUrl: `${ORIGIN}/oauth/callback`,
-      scopes: ["openid", "profile", "email"],
+      scopes: ["openid", "profile", "email", "offline_access"],
     });
     expect(upstreamFrom({ ...base, IDP_KIND: "entra", IDP_TENANT: "organizations", ALLOWED_TENANT_IDS: "*" })).toMatchObject({
       allowedTenants: "any",
@@ -108,7 +108,7 @@ describe("sign-in settings: every rule names its setting and its fix", () => {
         ALLOWED_TENANT_IDS: "*, 11111111-1111-1111-1111-111111111111",
       },
       [
-        '- IDP_SCOPES must include openid: set IDP_SCOPES under [vars] in wrangler.toml to scopes that include openid, or leave it out for "openid profile email"',
+        '- IDP_SCOPES must include openid: set IDP_SCOPES under [vars] in wrangler.toml to scopes that include openid, or leave it out for "openid profile email offline_access"',
         "- ALLOWED_TENANT_IDS takes either * alone or a list of tenant ids: set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids",
       ],
     ],

@@ -21,7 +21,8 @@ const DiscoverySchema = z.object({
 });
 export type Discovery = z.infer<typeof DiscoverySchema>;
 
-const TokenResponseSchema = z.object({ id_token: z.string().min(1) });
+const TokenResponseSchema = z.object({ id_token: z.string().min(1), refresh_token: z.string().min(1).optional() });
+const RefreshResponseSchema = z.object({ refresh_token: z.string().min(1).optional() });
 const TokenErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 
 /**
@@ -98,31 +99,69 @@ export function authorizeUrl(
   return url.toString();
 }
 
-/** Redeems the provider's code (client_secret_post, our PKCE verifier) and returns the id_token. */
-export async function exchangeCode(doc: Discovery, upstream: UpstreamConfig, code: string, verifier: string): Promise<string> {
-  const body = new URLSearchParams({
-    grant_type: "authorization_code",
-    code,
-    redirect_uri: upstream.callbackUrl,
-    client_id: upstream.clientId,
-    client_secret: upstream.clientSecret,
-    code_verifier: verifier,
-  });
+/** What pandgate keeps from the provider's token response: the id_token, and a refresh token when it gave one. */
+export interface UpstreamTokens {
+  idToken: string;
+  refreshToken?: string;
+}
+
+/** The token endpoint, with our client credentials (client_secret_post). */
+async function tokenRequest(doc: Discovery, upstream: UpstreamConfig, grant: Record<string, string>, what: string) {
+  const body = new URLSearchParams({ ...grant, client_id: upstream.clientId, client_secret: upstream.clientSecret });
   // No Origin header: Entra refuses client credentials on requests that carry one.
-  const { status, body: answer } = await fetchJson(
+  return fetchJson(
     doc.token_endpoint,
     { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body },
+    what,
+  );
+}
+
+/** Redeems the provider's code (client_secret_post, our PKCE verifier). */
+export async function exchangeCode(doc: Discovery, upstream: UpstreamConfig, code: string, verifier: string): Promise<UpstreamTokens> {
+  const { status, body: answer } = await tokenRequest(
+    doc,
+    upstream,
+    { grant_type: "authorization_code", code, redirect_uri: upstream.callbackUrl, code_verifier: verifier },
     "token",
   );
   const ok = TokenResponseSchema.safeParse(answer);
-  if (status === 200 && ok.success) return ok.data.id_token;
+  if (status === 200 && ok.success) {
+    return { idToken: ok.data.id_token, ...(ok.data.refresh_token !== undefined && { refreshToken: ok.data.refresh_token }) };
+  }
   const error = TokenErrorSchema.safeParse(answer);
   const code_ = error.success ? error.data.error : `http_${status}`;
   throw new SignInError(
     `token_${code_}`,
     `The identity provider refused to complete the sign-in (${code_}). Please start again from your app.`,
-    502,
+    status >= 500 ? 502 : 400,
   );
+}
+
+/** The provider said no to a refresh: the account is disabled, its sessions were revoked, consent was withdrawn… */
+export class UpstreamRefusedError extends Error {
+  override name = "UpstreamRefusedError";
+  constructor(readonly code: string) {
+    super(`the identity provider refused the refresh (${code})`);
+  }
+}
+
+/**
+ * Asks the provider again whether this sign-in still stands, with the refresh token it gave:
+ * resolves with the refresh token to keep (rotated, or the same), throws `UpstreamRefusedError`
+ * when the provider refuses, and a `SignInError` (502) when it cannot be reached.
+ */
+export async function refreshUpstream(doc: Discovery, upstream: UpstreamConfig, refreshToken: string): Promise<string> {
+  const { status, body: answer } = await tokenRequest(
+    doc,
+    upstream,
+    { grant_type: "refresh_token", refresh_token: refreshToken, scope: upstream.scopes.join(" ") },
+    "refresh",
+  );
+  const ok = RefreshResponseSchema.safeParse(answer);
+  if (status === 200 && ok.success) return ok.data.refresh_token ?? refreshToken;
+  const error = TokenErrorSchema.safeParse(answer);
+  if (status >= 400 && status < 500 && error.success) throw new UpstreamRefusedError(error.data.error);
+  throw new SignInError(`refresh_http_${status}`, "The identity provider could not confirm the sign-in; try again later.", 502);
 }
 
 /** For a multi-tenant Entra authority, the issuer and key set are the signing tenant's own. */

@@ -39,7 +39,8 @@ export interface UpstreamConfig {
 }
 
 const MULTI_TENANT = new Set(["organizations", "common"]);
-const DEFAULT_SCOPES = ["openid", "profile", "email"];
+/** `offline_access` asks for a refresh token, which pandgate uses to re-check the sign-in on every refresh of its own. */
+const DEFAULT_SCOPES = ["openid", "profile", "email", "offline_access"];
 
 const ALLOWED_TENANT_IDS_FIX = "set ALLOWED_TENANT_IDS under [vars] in wrangler.toml to a comma-separated list of tenant ids";
 
@@ -228,7 +229,7 @@ export function signInRules(s: Settings, ctx: z.RefinementCtx<Settings>): void {
     flag(
       "IDP_SCOPES",
       "must include openid",
-      'set IDP_SCOPES under [vars] in wrangler.toml to scopes that include openid, or leave it out for "openid profile email"',
+      'set IDP_SCOPES under [vars] in wrangler.toml to scopes that include openid, or leave it out for "openid profile email offline_access"',
     );
   }
   if (s.ALLOWED_TENANT_IDS.includes("*") && s.ALLOWED_TENANT_IDS.length > 1) {

@@ -8,6 +8,7 @@ import {
 import type { Context, Hono } from "hono";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
+import { UPSTREAM_REFRESH_TOKEN } from "../auth/token-lifetimes";
 import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
 import { RESOURCE_SCOPES, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import type { Config } from "../config";
@@ -243,8 +244,8 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     let tenantId: string | undefined;
     try {
       const doc = await discover(upstream);
-      const idToken = await exchangeCode(doc, upstream, code, leg.verifier);
-      const claims = await verifyIdToken(doc, upstream, idToken, leg.nonce);
+      const tokens = await exchangeCode(doc, upstream, code, leg.verifier);
+      const claims = await verifyIdToken(doc, upstream, tokens.idToken, leg.nonce);
       const identity = await identityFromClaims(upstream.kind, claims);
       tenantId = identity.tenantId;
       if (!tenantAllowed(upstream, identity)) {
@@ -267,7 +268,9 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
         userId: identity.userKey,
         metadata: { idp: identity.idp, tenantId: identity.tenantId },
         scope: request.scope,
-        props: identity,
+        // The provider's refresh token rides in the grant's encrypted props, so each refresh of
+        // ours asks the provider again (src/auth/token-lifetimes.ts); it never reaches a client.
+        props: { ...identity, ...(tokens.refreshToken !== undefined && { [UPSTREAM_REFRESH_TOKEN]: tokens.refreshToken }) },
       });
       log("info", "signin_completed", { clientId: request.clientId, idp: identity.idp, tenantId: identity.tenantId });
       headers.set("location", redirectTo);

@@ -38,6 +38,8 @@ interface PendingCode {
   challenge: string;
   redirectUri: string;
   tweaks: LoginTweaks;
+  /** The scopes pandgate asked for at the authorize endpoint. */
+  scope: string[];
 }
 
 type Key = { privateKey: CryptoKey; jwk: JWK };
@@ -54,6 +56,8 @@ export class EntraMock {
   readonly tokenRequests: URLSearchParams[] = [];
   readonly #keys = tenantKeys;
   readonly #codes = new Map<string, PendingCode>();
+  readonly #refreshTokens = new Map<string, EntraUser>();
+  readonly #disabled = new Set<string>();
   #forger?: CryptoKey;
 
   async #key(tid: string): Promise<Key> {
@@ -137,6 +141,7 @@ export class EntraMock {
       challenge: p.get("code_challenge") ?? "",
       redirectUri: p.get("redirect_uri") ?? "",
       tweaks,
+      scope: (p.get("scope") ?? "").split(" ").filter(Boolean),
     });
     const back = new URL(p.get("redirect_uri") ?? "");
     back.searchParams.set("code", code);
@@ -158,6 +163,7 @@ export class EntraMock {
         { status: 401 },
       );
     }
+    if (form.get("grant_type") === "refresh_token") return this.#refresh(form, fail);
     const pending = this.#codes.get(form.get("code") ?? "");
     if (form.get("grant_type") !== "authorization_code" || !pending)
       return fail("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired.");
@@ -172,7 +178,40 @@ export class EntraMock {
       ext_expires_in: 4486,
       access_token: "eyJ0eXAiOiJKV1QiLCJub25jZSI6Imdyb3VwIn0.graph-token-not-for-us.sig",
       id_token: await this.idToken(pending),
+      // Entra returns a refresh token when offline_access was asked for.
+      ...(pending.scope.includes("offline_access") && { refresh_token: this.#issueRefresh(pending.user) }),
     });
+  }
+
+  #issueRefresh(user: EntraUser): string {
+    const token = `0.AR${crypto.randomUUID().replaceAll("-", "")}`;
+    this.#refreshTokens.set(token, user);
+    return token;
+  }
+
+  /** The refresh grant, as Entra answers it: a new refresh token, or AADSTS errors for a disabled or signed-out user. */
+  async #refresh(form: URLSearchParams, fail: (error: string, description: string) => Response): Promise<Response> {
+    const user = this.#refreshTokens.get(form.get("refresh_token") ?? "");
+    if (!user) return fail("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.");
+    if (this.#disabled.has(user.oid)) return fail("invalid_grant", "AADSTS50057: The user account is disabled.");
+    this.#refreshTokens.delete(form.get("refresh_token") ?? "");
+    return HttpResponse.json({
+      token_type: "Bearer",
+      scope: form.get("scope") ?? "openid profile email offline_access",
+      expires_in: 4486,
+      access_token: "eyJ0eXAiOiJKV1QiLCJub25jZSI6Imdyb3VwIn0.graph-token-not-for-us.sig",
+      refresh_token: this.#issueRefresh(user),
+    });
+  }
+
+  /** An administrator disables the account in Entra: its refresh tokens stop working. */
+  disableUser(oid: string): void {
+    this.#disabled.add(oid);
+  }
+
+  /** An administrator revokes the user's sessions ("sign out everywhere"): every refresh token issued so far stops working. */
+  revokeSessions(oid: string): void {
+    for (const [token, user] of this.#refreshTokens) if (user.oid === oid) this.#refreshTokens.delete(token);
   }
 
   async idToken(pending: Pick<PendingCode, "user" | "nonce" | "tweaks">): Promise<string> {
