@@ -116,7 +116,7 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
     for (const tenant of tenants) {
       if (!isUuid(tenant.trim())) {
         return {
-          problem: `tenants: ${JSON.stringify(tenant)} is not an Entra tenant id. Give the tenant id, a GUID such as 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11 (Entra admin center → Overview → Tenant ID), not a domain name`,
+          problem: `tenants: ${JSON.stringify(tenant)} is not an Entra tenant id. Give the tenant id, a GUID such as 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11 (Entra admin center → Overview → Tenant ID), not a domain name.`,
         };
       }
     }
@@ -126,7 +126,7 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
       const refused = normalised.find((tenant) => !allowed.includes(tenant));
       if (refused) {
         return {
-          problem: `tenants: ${refused} is not in this server's ALLOWED_TENANT_IDS, so none of its users could sign in through this client. Add it to ALLOWED_TENANT_IDS first`,
+          problem: `tenants: ${refused} is not in this server's ALLOWED_TENANT_IDS, so none of its users could sign in through this client. Add it to ALLOWED_TENANT_IDS first.`,
         };
       }
     }

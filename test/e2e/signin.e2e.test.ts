@@ -166,11 +166,24 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
     const redirectUri = "https://blockbrain.example/oauth/callback";
     const output = await runScript(
       "clients.mjs",
-      ["create", "--name", "Blockbrain", "--redirect-uri", redirectUri, "--auth", "post", "--url", stack.url, "--json"],
+      [
+        "create",
+        "--name",
+        "Blockbrain",
+        "--redirect-uri",
+        redirectUri,
+        "--auth",
+        "post",
+        "--tenant",
+        CONTOSO,
+        "--url",
+        stack.url,
+        "--json",
+      ],
       { OPERATOR_SECRET: stack.operatorSecret },
     );
     const created = JSON.parse(output) as { clientId: string; clientSecret: string; name: string; redirectUris: string[] };
-    expect(created).toMatchObject({ name: "Blockbrain", redirectUris: [redirectUri] });
+    expect(created).toMatchObject({ name: "Blockbrain", redirectUris: [redirectUri], tenants: [CONTOSO] });
     expect(created.clientSecret).toBeTruthy();
 
     // RFC 9728: the 401 names the protected resource metadata.
@@ -270,6 +283,14 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
     expect(second.body.refresh_token).toBeTruthy();
     expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
     expect((await serverInfoWith(stack.mcpUrl, second.body.access_token as string)).user.displayName).toBe("Bram Jansen");
+
+    // The operator lists Bram's grants and revokes this one: its refresh token is dead at once.
+    const operator = async (...args: string[]) =>
+      JSON.parse(await runScript("clients.mjs", [...args, "--url", stack.url, "--json"], { OPERATOR_SECRET: stack.operatorSecret }));
+    const grants = (await operator("grants", info.user.userKey)) as Array<{ grantId: string; clientId: string }>;
+    const grantId = grants.find((g) => g.clientId === created.clientId)?.grantId ?? "";
+    expect(await operator("revoke", info.user.userKey, grantId)).toMatchObject({ revoked: 1, grantIds: [grantId] });
+    expect((await refresh(second.body.refresh_token as string)).body.error).toBe("invalid_grant");
   });
 });
 
