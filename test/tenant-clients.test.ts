@@ -74,7 +74,10 @@ describe("a pre-registered client bound to tenants", () => {
     expect(back.searchParams.has("code")).toBe(false);
 
     expect(await grantsOf(user)).toEqual([]);
-    const events = warn.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+    const events = warn.mock.calls
+      .map(([line]) => String(line))
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const refusal = events.find((e) => e.event === "signin_refused");
     expect(refusal).toMatchObject({ level: "warn", reason: "client_tenant_not_allowed", clientId: client.client_id, tenantId: TENANT_B });
     expect(JSON.stringify(events)).not.toMatch(/code=|eyJ/);

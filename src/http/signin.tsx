@@ -8,9 +8,9 @@ import {
 import type { Context, Hono } from "hono";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
-import { UPSTREAM_REFRESH_TOKEN } from "../auth/token-lifetimes";
 import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
 import { RESOURCE_SCOPES, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
+import { UPSTREAM_REFRESH_TOKEN } from "../auth/token-lifetimes";
 import type { Config } from "../config";
 import type { UpstreamConfig } from "../config/sign-in";
 import { base64url, sha256Base64Url } from "../encoding";
