@@ -30,6 +30,22 @@ export interface ExternalTokenConfig {
   defaultScopes: string[];
 }
 
+/** The surfaces a rate limit can cover, each counted by its own Rate Limiting binding. */
+export const RATE_LIMIT_SURFACES = ["oauth", "mcp"] as const;
+export type RateLimitSurface = (typeof RATE_LIMIT_SURFACES)[number];
+
+/** The binding that counts each surface's requests (`[[ratelimits]]` in wrangler.toml). */
+export const RATE_LIMIT_BINDINGS = { oauth: "OAUTH_LIMITER", mcp: "MCP_LIMITER" } as const satisfies Record<RateLimitSurface, string>;
+
+/** The window of a rate limiting binding, in seconds: the binding allows only these. */
+export const RATE_LIMIT_PERIODS = [10, 60] as const;
+
+/** One limited surface: its binding's window, which is also the Retry-After a refused client gets. */
+export interface RateLimitConfig {
+  binding: (typeof RATE_LIMIT_BINDINGS)[RateLimitSurface];
+  period: (typeof RATE_LIMIT_PERIODS)[number];
+}
+
 export interface Config {
   /** Origin clients use, e.g. `https://pandgate.example.workers.dev`. */
   publicOrigin: string;
@@ -55,6 +71,8 @@ export interface Config {
   allowedOrigins: string[];
   /** Whether loopback origins may call `/mcp`: only when the server itself runs on loopback. */
   allowLoopbackOrigins: boolean;
+  /** The limited surfaces (absent: nothing is rate limited). */
+  rateLimits?: Partial<Record<RateLimitSurface, RateLimitConfig>>;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +128,61 @@ const allowedOrigins = optionalText.transform((raw, ctx) => {
   return origins;
 });
 
+const RATE_LIMITS_FIX =
+  'set RATE_LIMITS under [vars] in wrangler.toml to "off", or to the surfaces to limit ("oauth", "mcp" or "oauth,mcp"), or leave it out to limit every surface whose binding wrangler.toml declares';
+
+/**
+ * `RATE_LIMITS`: unset → every surface whose binding is declared; `off` (or `none`) → nothing;
+ * `on` (or `all`) → every surface; else the surfaces listed.
+ */
+const rateLimitSurfaces = optionalText.transform((raw, ctx): RateLimitSurface[] | undefined => {
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  if (value === "off" || value === "none") return [];
+  if (value === "on" || value === "all") return [...RATE_LIMIT_SURFACES];
+  const surfaces: RateLimitSurface[] = [];
+  for (const entry of list(value)) {
+    if (!(RATE_LIMIT_SURFACES as readonly string[]).includes(entry)) {
+      ctx.addIssue({
+        code: "custom",
+        message: problem("RATE_LIMITS", `has "${entry}", which is not oauth, mcp, on or off`, RATE_LIMITS_FIX),
+      });
+      continue;
+    }
+    surfaces.push(entry as RateLimitSurface);
+  }
+  return [...new Set(surfaces)];
+});
+
+/** `*_RATE_LIMIT_PERIOD`: the window of that surface's binding, 10 or 60 seconds (default 60, as in wrangler.toml). */
+function rateLimitPeriod(setting: string, surface: RateLimitSurface) {
+  const binding = RATE_LIMIT_BINDINGS[surface];
+  const wrong = problem(
+    setting,
+    "must be 10 or 60 (seconds)",
+    `set ${setting} under [vars] in wrangler.toml to the period of the ${binding} binding there (its simple = { limit, period }), or leave it out for 60`,
+  );
+  return z
+    .union([z.string(), z.number()], { error: wrong })
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return 60;
+      const n = Number(value);
+      const period = RATE_LIMIT_PERIODS.find((allowed) => allowed === n);
+      if (period === undefined) {
+        ctx.addIssue({ code: "custom", message: wrong });
+        return z.NEVER;
+      }
+      return period;
+    });
+}
+
+/** A rate limiting binding: whether wrangler.toml declares it (an object with `limit`). */
+const rateLimitBinding = z
+  .unknown()
+  .optional()
+  .transform((value) => typeof value === "object" && value !== null && typeof (value as { limit?: unknown }).limit === "function");
+
 /** A secret of 32 or more characters, or unset. */
 function secret(setting: string, fix: string) {
   return optionalText.pipe(
@@ -158,6 +231,11 @@ const Settings = z.object({
   EXTERNAL_TOKEN_SCOPES: optionalText.transform((scopes) => list(scopes ?? "mcp:read")),
   ALLOWED_ORIGINS: allowedOrigins,
   EP_ONLINE_API_KEY: optionalText,
+  RATE_LIMITS: rateLimitSurfaces,
+  OAUTH_RATE_LIMIT_PERIOD: rateLimitPeriod("OAUTH_RATE_LIMIT_PERIOD", "oauth"),
+  MCP_RATE_LIMIT_PERIOD: rateLimitPeriod("MCP_RATE_LIMIT_PERIOD", "mcp"),
+  OAUTH_LIMITER: rateLimitBinding,
+  MCP_LIMITER: rateLimitBinding,
 });
 
 type Settings = z.output<typeof Settings>;
@@ -189,6 +267,28 @@ function externalTokenRules(s: Settings, ctx: z.RefinementCtx<Settings>): void {
   }
 }
 
+/** `RATE_LIMITS` may name only surfaces whose binding wrangler.toml declares. */
+function rateLimitRules(s: Settings, ctx: z.RefinementCtx<Settings>): void {
+  for (const surface of s.RATE_LIMITS ?? []) {
+    const binding = RATE_LIMIT_BINDINGS[surface];
+    if (s[binding]) continue;
+    report(
+      ctx,
+      "RATE_LIMITS",
+      `names ${surface}, but there is no ${binding} rate limiting binding`,
+      `add [[ratelimits]] with name = "${binding}" to wrangler.toml (see the README), or leave ${surface} out of RATE_LIMITS`,
+    );
+  }
+}
+
+/** The limited surfaces: those `RATE_LIMITS` names, or when it is unset, those whose binding is declared. */
+function rateLimitsFrom(s: Settings): Config["rateLimits"] {
+  const periods = { oauth: s.OAUTH_RATE_LIMIT_PERIOD, mcp: s.MCP_RATE_LIMIT_PERIOD };
+  const surfaces = s.RATE_LIMITS ?? RATE_LIMIT_SURFACES.filter((surface) => s[RATE_LIMIT_BINDINGS[surface]]);
+  if (surfaces.length === 0) return undefined;
+  return Object.fromEntries(surfaces.map((surface) => [surface, { binding: RATE_LIMIT_BINDINGS[surface], period: periods[surface] }]));
+}
+
 /** The `Config` from settings that passed every rule. */
 function toConfig(s: Settings): Config {
   const upstream = upstreamFrom(s, s.PUBLIC_URL);
@@ -197,6 +297,7 @@ function toConfig(s: Settings): Config {
     issuer !== undefined && jwksUrl !== undefined && audience !== undefined
       ? { issuer, jwksUrl, audience, defaultScopes: s.EXTERNAL_TOKEN_SCOPES }
       : undefined;
+  const rateLimits = rateLimitsFrom(s);
   return {
     dataSource: s.DATA_SOURCE,
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
@@ -210,6 +311,7 @@ function toConfig(s: Settings): Config {
     ...(s.COOKIE_SECRET !== undefined && { cookieSecret: s.COOKIE_SECRET }),
     ...(s.OPERATOR_SECRET !== undefined && { operatorSecret: s.OPERATOR_SECRET }),
     ...(externalToken !== undefined && { externalToken }),
+    ...(rateLimits !== undefined && { rateLimits }),
   };
 }
 
@@ -224,6 +326,7 @@ export const ConfigSchema = Settings.superRefine(signInRules, { when: signInSett
     { when: signInSettingsSound },
   )
   .superRefine(externalTokenRules, { when: always })
+  .superRefine(rateLimitRules, { when: always })
   .transform(toConfig);
 
 const SETTING_ORDER = Object.keys(Settings.shape);
