@@ -5,6 +5,7 @@ import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
 import { ACCESS_TOKEN_TTL_S, createTokenRules } from "./auth/token-lifetimes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
+import { createOAuthRateLimit } from "./http/rate-limit";
 import { log } from "./log";
 import { createMcpGateway } from "./mcp/gateway";
 import { createOriginPolicy } from "./mcp/origin";
@@ -47,6 +48,8 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
  * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL).
  * - The `/mcp` Origin and CORS policy runs before the provider looks at any token.
  * - Refresh-token reuse detection wraps the token endpoint (./auth/refresh-reuse.ts).
+ * - The OAuth endpoints' rate limits answer `429` before the provider reads anything
+ *   (./http/rate-limit.ts); `/mcp` is limited per user in the gateway, once the token names the user.
  */
 export function createWorker(config: Config): ExportedHandler<Env> & { fetch: NonNullable<ExportedHandler<Env>["fetch"]> } {
   const options = providerOptions(config);
@@ -54,8 +57,14 @@ export function createWorker(config: Config): ExportedHandler<Env> & { fetch: No
   const resourcePath = new URL(config.mcpResource).pathname;
   const insertedPath = `${ROOT_RESOURCE_METADATA}${resourcePath}`;
   const origins = createOriginPolicy(config);
+  const limits = createOAuthRateLimit(config, {
+    authorize: options.authorizeEndpoint,
+    callback: "/oauth/callback", // mounted by ./http/signin.tsx
+    token: TOKEN_ENDPOINT,
+    register: options.clientRegistrationEndpoint ?? "/oauth/register",
+  });
   return {
-    fetch(request, env, ctx) {
+    async fetch(request, env, ctx) {
       const url = new URL(request.url);
       if (url.pathname === ROOT_RESOURCE_METADATA || url.pathname === `${insertedPath}/`) url.pathname = insertedPath;
       if (url.pathname === `${resourcePath}/`) url.pathname = resourcePath;
@@ -63,6 +72,8 @@ export function createWorker(config: Config): ExportedHandler<Env> & { fetch: No
       if (url.pathname === resourcePath || url.pathname.startsWith(`${resourcePath}/`)) {
         return origins.guard(routed, () => provider.fetch(routed, env, ctx));
       }
+      const refused = await limits?.check(routed, env);
+      if (refused) return refused;
       if (url.pathname === TOKEN_ENDPOINT) {
         const deps = { kv: env.OAUTH_KV, helpers: () => getOAuthApi(options, env) };
         return guardRefresh(routed, deps, (request) => provider.fetch(request, env, ctx));
