@@ -11,6 +11,7 @@ import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
+import { createRateLimiter } from "../rate-limit";
 import type { Caller } from "./caller";
 import { checkAccess } from "./catalog";
 import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
@@ -41,14 +42,28 @@ interface Envelope {
 /**
  * The protected `/mcp` route. The OAuth provider has already validated the bearer token for the
  * `/mcp` resource, and the Worker has applied the Origin policy (./origin.ts). The gateway refuses
- * what it can cheaply, in one direction: route and method, identity and baseline scope, then the
- * body (content type, size, JSON, one JSON-RPC message, parsed once), then the tool's own scope
- * and role. Only then does it hand the request, the parsed message and the caller to the caller's
- * own agent Durable Object, and stream its answer back.
+ * what it can cheaply, in one direction: route and method, identity and baseline scope, the
+ * user's rate limit, then the body (content type, size, JSON, one JSON-RPC message, parsed
+ * once), then the tool's own scope and role. Only then does it hand the request, the parsed
+ * message and the caller to the caller's own agent Durable Object, and stream its answer back.
  */
 export function createMcpGateway(config: Config) {
   const publicHost = new URL(config.publicOrigin).host;
   const resourcePath = new URL(config.mcpResource).pathname;
+  const limiter = config.rateLimits?.mcp && createRateLimiter(config.rateLimits.mcp);
+
+  /**
+   * The user's rate limit (MCP_LIMITER, keyed by the user key), counted before the body is read
+   * so that a refused request costs neither the read nor the agent hop.
+   */
+  async function throttle(env: Env, ctx: McpContext, identity: Identity, requestId: string): Promise<Response | undefined> {
+    if (!limiter) return undefined;
+    const retryAfter = await limiter.check(env, identity.userKey, { requestId, clientId: ctx.auth.clientId });
+    if (retryAfter === undefined) return undefined;
+    return jsonRpcError(429, SERVER_ERROR, `Too many requests: slow down, and try again in ${retryAfter} seconds`, null, {
+      "retry-after": String(retryAfter),
+    });
+  }
 
   function route(request: Request): Response | undefined {
     if (new URL(request.url).pathname !== resourcePath) {
@@ -161,6 +176,8 @@ export function createMcpGateway(config: Config) {
     if (refused) return refused;
     const who = caller(ctx, requestId);
     if (who instanceof Response) return who;
+    const throttled = await throttle(env, ctx, who.identity, requestId);
+    if (throttled) return throttled;
     const content = await body(request);
     if (content instanceof Response) return content;
     const checked: Checked = { ...who, ...content };
