@@ -1,4 +1,9 @@
-import { GrantType, OAuthError, type TokenExchangeCallbackOptions, type TokenExchangeCallbackResult } from "@cloudflare/workers-oauth-provider";
+import {
+  GrantType,
+  OAuthError,
+  type TokenExchangeCallbackOptions,
+  type TokenExchangeCallbackResult,
+} from "@cloudflare/workers-oauth-provider";
 import type { UpstreamConfig } from "../config/sign-in";
 import { log } from "../log";
 import { discover, refreshUpstream, SignInError, UpstreamRefusedError } from "./oidc-client";
