@@ -25,6 +25,63 @@ export const TEST_SETTINGS = {
   EXTERNAL_TOKEN_AUDIENCE: "pandgate-project",
 };
 
+/*
+ * WHICH PROJECT A TEST FILE RUNS IN. `vitest run` (and so `npm test`) runs all four projects;
+ * `vitest run --project <name>` runs one. The lists below are the only place that decides.
+ *
+ * Every workerd test file gets a fresh workerd with its own storage, and a file that imports
+ * `cloudflare:test` or `cloudflare:workers`' `exports` loads the whole Worker into it (a few
+ * seconds each). Loading the synthetic dataset (seed/seed.sql, ~9 MB) adds more. So each file
+ * runs in the cheapest project that still gives it what it uses:
+ *
+ * - "workerd" — THE DEFAULT: a test file listed nowhere below runs here. The Worker, the D1
+ *   migrations and the synthetic dataset (test/setup-seed.ts). Always correct, only slower.
+ *   A file that calls a property tool (Get_Addresses_for_Postcode, Get_Property_*,
+ *   Quick_Assess_Property, Assess_Portfolio, ...) or reads the data tables (addresses, units,
+ *   buildings, energy_labels, neighbourhoods, districts, municipalities) must stay here.
+ * - "workerd-no-seed" (NO_SEED): the Worker and the migrations (test/setup.ts), empty data
+ *   tables. For files that go through the Worker or D1 but read no seed rows.
+ * - "workerd-modules" (WORKERD_MODULES): the Workers runtime with MSW only (test/setup-bare.ts):
+ *   the Worker is not loaded and no migrations run. For files that import neither
+ *   `cloudflare:test` nor `cloudflare:workers`, testing modules directly (the register adapters).
+ * - "node" (NODE): plain Node with MSW (test/setup-bare.ts). Only for pure modules: the file and
+ *   everything it imports must need no `cloudflare:*` module, binding or Workers-only API.
+ *
+ * When in doubt, list a new file nowhere. A file in too light a project usually fails (no such
+ * table, `cloudflare:` modules not found, no rows where the test expects some), but a test that
+ * expects "not found" would pass on empty tables: read the file before listing it.
+ */
+const NO_SEED = [
+  "test/auth.test.ts",
+  "test/cimd.test.ts",
+  "test/clients.test.ts",
+  "test/consent.test.ts",
+  "test/external-token.test.ts",
+  "test/http.test.ts",
+  "test/mcp-input.test.ts",
+  "test/mcp.test.ts",
+  "test/origin.test.ts",
+  "test/rate-limit.test.ts",
+  "test/refresh.test.ts",
+  "test/signin-unavailable.test.ts",
+  "test/signin.test.ts",
+  "test/tenant-clients.test.ts",
+  "test/upstream-refresh.test.ts",
+];
+const WORKERD_MODULES = [
+  "test/data/live/bag.test.ts",
+  "test/data/live/cbs.test.ts",
+  "test/data/live/ep-online.test.ts",
+  "test/data/live/http.test.ts",
+  "test/data/live/locatieserver.test.ts",
+];
+const NODE = ["test/domain/**/*.test.ts", "test/config.test.ts", "test/encoding.test.ts", "test/upstream.test.ts"];
+const ALL_TESTS = ["test/**/*.test.ts", "test/**/*.test.tsx"];
+/** The end-to-end tests, run by their own config (vitest.e2e.config.ts). */
+const E2E = ["test/e2e/**"];
+/** `npm run bench` (bench/*.bench.ts) runs in the "workerd" project only: it reads the seed. */
+const NO_BENCHMARKS = { include: [] };
+
 /**
  * The synthetic dataset (seed/seed.sql, from scripts/seed.mjs) as its statements: the generator
  * writes exactly one statement per line, so every line that is not a comment is one statement.
@@ -36,23 +93,42 @@ function readSeedStatements(): string[] {
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  const seed = readSeedStatements();
+  /** The Worker from wrangler.toml in workerd, with the test settings and test-only bindings. */
+  const workerd = (bindings: Record<string, unknown>) =>
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...bindings, ...TEST_SETTINGS } },
+    });
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, TEST_SEED: seed, ...TEST_SETTINGS },
-        },
-      }),
-    ],
     test: {
-      include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-      exclude: ["test/e2e/**"],
-      setupFiles: ["./test/setup.ts"],
+      // Vitest's default is one worker fewer than the CPUs (1 on a 2-core machine). A workerd
+      // file spends much of its time waiting on module loads over RPC, so use every CPU.
+      maxWorkers: "100%",
       teardownTimeout: 60_000,
       // The Worker logs one JSON line per request; keep warnings and errors, drop routine info.
-      onConsoleLog: (line) => !line.startsWith('{"level":"info"'),
+      onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
+      projects: [
+        {
+          plugins: [workerd({ TEST_SEED: readSeedStatements() })],
+          test: {
+            name: "workerd",
+            include: ALL_TESTS,
+            exclude: [...E2E, ...NO_SEED, ...WORKERD_MODULES, ...NODE],
+            setupFiles: ["./test/setup-seed.ts"],
+          },
+        },
+        {
+          plugins: [workerd({})],
+          test: { name: "workerd-no-seed", include: NO_SEED, setupFiles: ["./test/setup.ts"], benchmark: NO_BENCHMARKS },
+        },
+        {
+          plugins: [workerd({})],
+          test: { name: "workerd-modules", include: WORKERD_MODULES, setupFiles: ["./test/setup-bare.ts"], benchmark: NO_BENCHMARKS },
+        },
+        {
+          test: { name: "node", include: NODE, environment: "node", setupFiles: ["./test/setup-bare.ts"], benchmark: NO_BENCHMARKS },
+        },
+      ],
     },
   };
 });

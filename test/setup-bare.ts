@@ -1,0 +1,9 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { mockServer } from "./helpers/msw";
+
+// Runs before each test file of every project in vitest.config.ts: alone in "workerd-modules"
+// and "node", through test/setup.ts in the others. Outbound fetches (identity provider, JWKS,
+// registers) must hit a mock or fail the test.
+beforeAll(() => mockServer.listen({ onUnhandledRequest: "error" }));
+afterEach(() => mockServer.resetHandlers());
+afterAll(() => mockServer.close());
