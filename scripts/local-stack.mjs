@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { cp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -61,16 +62,40 @@ async function loadSeed(persist, quiet) {
   return true;
 }
 
+/** Where local D1 databases live inside a persistence folder (wrangler's and miniflare's layout). */
+const D1_DIR = path.join("v3", "d1");
+
+/**
+ * Environment variable naming a persistence folder whose local D1 already holds the migrations
+ * and the synthetic dataset (made by `prepareD1Template`). `startWorker` copies it into a fresh
+ * `persistTo` folder instead of running three wrangler commands (migrations, check, seed) there.
+ * The end-to-end tests' global setup (test/e2e/global-setup.ts) makes one per run.
+ */
+export const D1_TEMPLATE_ENV = "PANDGATE_D1_TEMPLATE";
+
+/** Applies the D1 migrations and loads the synthetic dataset into the persistence folder `dir`. */
+export async function prepareD1Template(dir) {
+  const persist = ["--persist-to", dir];
+  await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
+  await loadSeed(persist, true);
+}
+
 /**
  * Applies the D1 migrations locally, loads the synthetic dataset (seed/seed.sql) when the local
  * database does not hold it yet (`seed: false` skips that), then runs `wrangler dev` on
  * 127.0.0.1:`port` with `vars` (`--var NAME:value`), waits until it serves, and returns how to stop it.
- * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder).
+ * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder); a fresh
+ * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead.
  */
 export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = false, inspectorPort, seed = true } = {}) {
   const persist = persistTo ? ["--persist-to", persistTo] : [];
-  await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
-  if (seed) await loadSeed(persist, quiet);
+  const template = process.env[D1_TEMPLATE_ENV];
+  if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
+    await cp(path.join(template, D1_DIR), path.join(persistTo, D1_DIR), { recursive: true });
+  } else {
+    await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
+    if (seed) await loadSeed(persist, quiet);
+  }
   const args = [
     "dev",
     "--ip",
