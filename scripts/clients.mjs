@@ -16,7 +16,7 @@ const USAGE = `usage:
   npm run clients -- list [--url <origin>]
   npm run clients -- delete <client-id> [--url <origin>]
   npm run clients -- grants <user-key> [--url <origin>]
-  npm run clients -- revoke <user-key> [<grant-id>] [--url <origin>]
+  npm run clients -- revoke [--url <origin>] -- <user-key> [<grant-id>]   ("--" before ids that may start with "-")
 --tenant binds the client to Entra tenant ids (GUIDs): only their users may sign in through it.
 A user key is entra.<tenant id>.<object id> for an Entra user; Get_Server_Info shows the signed-in user their own.
 revoke without a grant id revokes every grant of the user. Add --json for machine-readable output.

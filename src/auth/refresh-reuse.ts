@@ -66,7 +66,7 @@ export async function guardRefresh(
   if (request.method !== "POST" || !request.headers.get("content-type")?.toLowerCase().includes("application/x-www-form-urlencoded")) {
     return next(request);
   }
-  const body = await request.text();
+  const body = new TextDecoder().decode(await request.arrayBuffer());
   const form = new URLSearchParams(body);
   const replay = new Request(request, { body });
   const token = form.get("refresh_token");

@@ -285,8 +285,13 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
     expect((await serverInfoWith(stack.mcpUrl, second.body.access_token as string)).user.displayName).toBe("Bram Jansen");
 
     // The operator lists Bram's grants and revokes this one: its refresh token is dead at once.
-    const operator = async (...args: string[]) =>
-      JSON.parse(await runScript("clients.mjs", [...args, "--url", stack.url, "--json"], { OPERATOR_SECRET: stack.operatorSecret }));
+    // "--" ends the options: a grant id may start with "-".
+    const operator = async (command: string, ...positionals: string[]) =>
+      JSON.parse(
+        await runScript("clients.mjs", [command, "--url", stack.url, "--json", "--", ...positionals], {
+          OPERATOR_SECRET: stack.operatorSecret,
+        }),
+      );
     const grants = (await operator("grants", info.user.userKey)) as Array<{ grantId: string; clientId: string }>;
     const grantId = grants.find((g) => g.clientId === created.clientId)?.grantId ?? "";
     expect(await operator("revoke", info.user.userKey, grantId)).toMatchObject({ revoked: 1, grantIds: [grantId] });
