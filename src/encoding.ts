@@ -14,3 +14,19 @@ export async function sha256Base64Url(text: string): Promise<string> {
 export function isLoopbackHostname(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || hostname.startsWith("127.");
 }
+
+/**
+ * The user part of an HTTP Basic `Authorization` header (the OAuth client id, RFC 6749 §2.3.1:
+ * form-urlencoded, then base64), or undefined when the header is not Basic or does not decode.
+ */
+export function basicAuthUser(authorization: string | null): string | undefined {
+  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? "");
+  if (!match?.[1]) return undefined;
+  try {
+    const decoded = atob(match[1]);
+    const colon = decoded.indexOf(":");
+    return decodeURIComponent(colon === -1 ? decoded : decoded.slice(0, colon)) || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,5 @@
 import type { OAuthHelpers } from "@cloudflare/workers-oauth-provider";
+import { basicAuthUser } from "../encoding";
 import { log } from "../log";
 
 /**
@@ -37,16 +38,16 @@ async function tokenId(token: string): Promise<string> {
 
 /** The client a token request authenticates as: HTTP Basic, else the form's client_id. */
 function presentingClient(request: Request, form: URLSearchParams): string | null {
-  const basic = request.headers.get("authorization");
-  if (basic?.toLowerCase().startsWith("basic ")) {
-    try {
-      const decoded = atob(basic.slice(6).trim());
-      return decodeURIComponent(decoded.slice(0, decoded.indexOf(":")));
-    } catch {
-      return null;
-    }
-  }
-  return form.get("client_id");
+  return basicAuthUser(request.headers.get("authorization")) ?? form.get("client_id");
+}
+
+/** The `error` of an OAuth error answer, read from a copy. */
+async function oauthErrorCode(response: Response): Promise<string | undefined> {
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => null)) as { error?: unknown } | null;
+  return typeof body?.error === "string" ? body.error : undefined;
 }
 
 export interface RefreshGuardDeps {
@@ -91,7 +92,10 @@ export async function guardRefresh(
     await deps.kv.put(retiredKey, JSON.stringify(keep), { expirationTtl: ttl });
     return response;
   }
-  if (retired.includes(presented) && presentingClient(request, form) === before.clientId) {
+  // Only a refusal of the grant itself counts: the client authenticated (no invalid_client) and
+  // the token was not accepted.
+  const refusedGrant = response.status === 400 && (await oauthErrorCode(response)) === "invalid_grant";
+  if (refusedGrant && retired.includes(presented) && presentingClient(request, form) === before.clientId) {
     await deps.helpers().revokeGrant(grantId, userId);
     await deps.kv.delete(retiredKey);
     log("warn", "refresh_token_reuse", { clientId: before.clientId, grantId });

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { basicAuthUser } from "../encoding";
 import { createRateLimiter } from "../rate-limit";
 import { MessagePage } from "./pages";
 
@@ -70,20 +71,8 @@ const MAX_CLIENT_ID = 256;
 export async function namedClientId(endpoint: Endpoint, request: Request, url: URL): Promise<string | undefined> {
   let clientId: string | null | undefined;
   if (endpoint === "authorize" && request.method === "GET") clientId = url.searchParams.get("client_id");
-  if (endpoint === "token") clientId = basicClientId(request.headers.get("authorization")) ?? (await formClientId(request));
+  if (endpoint === "token") clientId = basicAuthUser(request.headers.get("authorization")) ?? (await formClientId(request));
   return clientId ? clientId.slice(0, MAX_CLIENT_ID) : undefined;
-}
-
-function basicClientId(authorization: string | null): string | undefined {
-  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? "");
-  if (!match?.[1]) return undefined;
-  try {
-    const decoded = atob(match[1]);
-    const colon = decoded.indexOf(":");
-    return decodeURIComponent(colon === -1 ? decoded : decoded.slice(0, colon)) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `client_id` of a form body, read from a copy so the provider still gets the body. */
