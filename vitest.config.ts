@@ -52,6 +52,10 @@ export const TEST_SETTINGS = {
  * expects "not found" would pass on empty tables: read the file before listing it.
  */
 const NO_SEED = [
+  "test/audit-trail.test.ts",
+  "test/audit-mcp.test.ts",
+  "test/audit-oauth.test.ts",
+  "test/audit-operator.test.ts",
   "test/auth.test.ts",
   "test/cimd.test.ts",
   "test/clients.test.ts",

@@ -1,4 +1,6 @@
 import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
+import { consumeAuditBatch } from "./audit/consumer";
+import { sweepAuditEvents } from "./audit/retention";
 import { createExternalTokenResolver } from "./auth/external-token";
 import { guardRefresh } from "./auth/refresh-reuse";
 import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
@@ -51,7 +53,11 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
  * - The OAuth endpoints' rate limits answer `429` before the provider reads anything
  *   (./http/rate-limit.ts); `/mcp` is limited per user in the gateway, once the token names the user.
  */
-export function createWorker(config: Config): ExportedHandler<Env> & { fetch: NonNullable<ExportedHandler<Env>["fetch"]> } {
+export function createWorker(config: Config): ExportedHandler<Env> & {
+  fetch: NonNullable<ExportedHandler<Env>["fetch"]>;
+  queue: NonNullable<ExportedHandler<Env>["queue"]>;
+  scheduled: NonNullable<ExportedHandler<Env>["scheduled"]>;
+} {
   const options = providerOptions(config);
   const provider = new OAuthProvider(options);
   const resourcePath = new URL(config.mcpResource).pathname;
@@ -79,6 +85,14 @@ export function createWorker(config: Config): ExportedHandler<Env> & { fetch: No
         return guardRefresh(routed, deps, (request) => provider.fetch(request, env, ctx));
       }
       return provider.fetch(routed, env, ctx);
+    },
+    /** The audit trail's queue consumer (./audit/consumer.ts). */
+    async queue(batch, env) {
+      await consumeAuditBatch(batch, env.DB);
+    },
+    /** The daily cron: the audit trail's retention sweep. */
+    async scheduled(_controller, env) {
+      await sweepAuditEvents(env.DB, config.auditRetentionDays);
     },
   };
 }

@@ -73,6 +73,8 @@ export interface Config {
   allowLoopbackOrigins: boolean;
   /** The limited surfaces (absent: nothing is rate limited). */
   rateLimits?: Partial<Record<RateLimitSurface, RateLimitConfig>>;
+  /** Days an audit event is kept before the daily sweep deletes it. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -231,6 +233,12 @@ const Settings = z.object({
   EXTERNAL_TOKEN_SCOPES: optionalText.transform((scopes) => list(scopes ?? "mcp:read")),
   ALLOWED_ORIGINS: allowedOrigins,
   EP_ONLINE_API_KEY: optionalText,
+  AUDIT_RETENTION_DAYS: wholeNumber(
+    "AUDIT_RETENTION_DAYS",
+    365,
+    3650,
+    "set AUDIT_RETENTION_DAYS under [vars] in wrangler.toml to the days audit events are kept, or leave it out for the default 365",
+  ),
   RATE_LIMITS: rateLimitSurfaces,
   OAUTH_RATE_LIMIT_PERIOD: rateLimitPeriod("OAUTH_RATE_LIMIT_PERIOD", "oauth"),
   MCP_RATE_LIMIT_PERIOD: rateLimitPeriod("MCP_RATE_LIMIT_PERIOD", "mcp"),
@@ -307,6 +315,7 @@ function toConfig(s: Settings): Config {
     publicOrigin: s.PUBLIC_URL,
     mcpResource: `${s.PUBLIC_URL}/mcp`,
     maxRequestBytes: s.MAX_REQUEST_BYTES,
+    auditRetentionDays: s.AUDIT_RETENTION_DAYS,
     ...(upstream !== undefined && { upstream }),
     ...(s.COOKIE_SECRET !== undefined && { cookieSecret: s.COOKIE_SECRET }),
     ...(s.OPERATOR_SECRET !== undefined && { operatorSecret: s.OPERATOR_SECRET }),
