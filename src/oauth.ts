@@ -2,12 +2,13 @@ import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudfla
 import { consumeAuditBatch } from "./audit/consumer";
 import { sweepAuditEvents } from "./audit/retention";
 import { createExternalTokenResolver } from "./auth/external-token";
-import { guardRefresh } from "./auth/refresh-reuse";
 import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
 import { ACCESS_TOKEN_TTL_S, createTokenRules } from "./auth/token-lifetimes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
 import { createOAuthRateLimit } from "./http/rate-limit";
+import { auditRegistration } from "./http/registration";
+import { serveTokenEndpoint } from "./http/token-endpoint";
 import { log } from "./log";
 import { createMcpGateway } from "./mcp/gateway";
 import { createOriginPolicy } from "./mcp/origin";
@@ -49,7 +50,8 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
  *   (`/.well-known/oauth-protected-resource/mcp`), which clients of older revisions look for.
  * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL).
  * - The `/mcp` Origin and CORS policy runs before the provider looks at any token.
- * - Refresh-token reuse detection wraps the token endpoint (./auth/refresh-reuse.ts).
+ * - The token endpoint adds refresh-token reuse detection and its audit events
+ *   (./http/token-endpoint.ts); registration records its outcome (./http/registration.ts).
  * - The OAuth endpoints' rate limits answer `429` before the provider reads anything
  *   (./http/rate-limit.ts); `/mcp` is limited per user in the gateway, once the token names the user.
  */
@@ -63,11 +65,12 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
   const resourcePath = new URL(config.mcpResource).pathname;
   const insertedPath = `${ROOT_RESOURCE_METADATA}${resourcePath}`;
   const origins = createOriginPolicy(config);
+  const registerPath = options.clientRegistrationEndpoint ?? "/oauth/register";
   const limits = createOAuthRateLimit(config, {
     authorize: options.authorizeEndpoint,
     callback: "/oauth/callback", // mounted by ./http/signin.tsx
     token: TOKEN_ENDPOINT,
-    register: options.clientRegistrationEndpoint ?? "/oauth/register",
+    register: registerPath,
   });
   return {
     async fetch(request, env, ctx) {
@@ -81,9 +84,13 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
       const refused = await limits?.check(routed, env);
       if (refused) return refused;
       if (url.pathname === TOKEN_ENDPOINT) {
-        const deps = { kv: env.OAUTH_KV, helpers: () => getOAuthApi(options, env) };
-        return guardRefresh(routed, deps, (request) => provider.fetch(request, env, ctx));
+        return serveTokenEndpoint(routed, env, {
+          kv: env.OAUTH_KV,
+          helpers: () => getOAuthApi(options, env),
+          next: (request, noted) => provider.fetch(request, noted, ctx),
+        });
       }
+      if (url.pathname === registerPath) return auditRegistration(routed, env, (request) => provider.fetch(request, env, ctx));
       return provider.fetch(routed, env, ctx);
     },
     /** The audit trail's queue consumer (./audit/consumer.ts). */

@@ -1,3 +1,5 @@
+import type { AuditInput } from "./audit/events";
+import { recordAudit } from "./audit/record";
 import type { RateLimitConfig } from "./config";
 import { sha256Base64Url } from "./encoding";
 import { describeError, type LogFields, log } from "./log";
@@ -20,10 +22,14 @@ export interface RateLimiter {
   readonly period: number;
   /**
    * Counts one request for `key`. `undefined`: go on. A number: refused, retry after that many
-   * seconds. `fields` (never tokens or the key itself) go into the one log line per window.
+   * seconds. `fields` (never tokens or the key itself) go into the one log line per window, and
+   * `who` into the one audit event (`rate_limit.exceeded`) per key and window.
    */
-  check(env: Env, key: string, fields?: LogFields): Promise<number | undefined>;
+  check(env: Env, key: string, fields?: LogFields, who?: RateLimitedParty): Promise<number | undefined>;
 }
+
+/** Who went over a limit, as the audit event names them. */
+export type RateLimitedParty = Pick<AuditInput, "actor" | "tenantId" | "userKey" | "clientId"> & { route?: string; ip?: string };
 
 export function createRateLimiter(limit: RateLimitConfig): RateLimiter {
   const { binding, period } = limit;
@@ -42,7 +48,7 @@ export function createRateLimiter(limit: RateLimitConfig): RateLimiter {
   return {
     binding,
     period,
-    async check(env, key, fields = {}) {
+    async check(env, key, fields = {}, who = { actor: "client" }) {
       let success: boolean;
       try {
         ({ success } = await env[binding].limit({ key }));
@@ -56,6 +62,14 @@ export function createRateLimiter(limit: RateLimitConfig): RateLimiter {
         // The key holds addresses, client ids and user keys: only a short hash of it is logged.
         const keyHash = (await sha256Base64Url(key)).slice(0, 12);
         log("warn", "rate_limited", { limiter: binding, key: keyHash, period, ...fields });
+        const { route, ip, ...party } = who;
+        recordAudit(env, {
+          kind: "rate_limit.exceeded",
+          outcome: "denied",
+          reason: "rate_limited",
+          ...party,
+          details: { limiter: binding, ...(route && { route }), ...(ip && { ip }) },
+        });
       }
       return period;
     },

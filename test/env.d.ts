@@ -8,6 +8,7 @@ interface TestBindings {
   IDP_CLIENT_ID: string;
   IDP_CLIENT_SECRET: string;
   OPERATOR_SECRET: string;
+  COOKIE_SECRET: string;
   EXTERNAL_TOKEN_ISSUER: string;
   EXTERNAL_TOKEN_JWKS_URL: string;
   EXTERNAL_TOKEN_AUDIENCE: string;

@@ -6,6 +6,7 @@ import { sha256Base64Url } from "../src/encoding";
 import { namedClientId } from "../src/http/rate-limit";
 import { createWorker } from "../src/oauth";
 import wranglerToml from "../wrangler.toml?raw";
+import { waitForAudit } from "./helpers/audit";
 import { Browser, hiddenField } from "./helpers/browser";
 import { EntraMock, entraUser, TENANT_A } from "./helpers/entra";
 import { LEGACY_HEADERS, postMcp } from "./helpers/mcp";
@@ -216,8 +217,19 @@ describe("/oauth/register", () => {
       });
       const before = await countClients();
       await expectOAuthRefusal(await register(address));
+      await expectOAuthRefusal(await register(address));
       expect(await countClients()).toBe(before);
       expect((await register(freshAddress())).status).toBe(201);
+      // The audit trail has one event for the address and window, however many requests were refused.
+      const events = await waitForAudit({ kind: "rate_limit.exceeded" }, (all) => all.some((e) => e.details.ip === address));
+      const mine = events.filter((e) => e.details.ip === address);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({
+        outcome: "denied",
+        reason: "rate_limited",
+        actor: "client",
+        details: { limiter: "OAUTH_LIMITER", route: "POST /oauth/register" },
+      });
     });
   });
 

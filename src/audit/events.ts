@@ -13,6 +13,7 @@ export const AUDIT_KINDS = [
   // The consent page and the sign-in callback.
   "authorization.allowed",
   "authorization.denied",
+  "authorization.rejected",
   "signin.failed",
   // The token endpoint (issue, refresh, revocation, refusals, reuse).
   "token.issued",

@@ -22,6 +22,8 @@ interface StoredGrant {
   refreshTokenId?: string;
   previousRefreshTokenId?: string;
   expiresAt?: number;
+  /** What the sign-in put there (src/http/signin.tsx): the tenant, for the audit trail. */
+  metadata?: { tenantId?: unknown };
 }
 
 const RETIRED_PREFIX = "pandgate:retired-refresh:";
@@ -37,12 +39,12 @@ async function tokenId(token: string): Promise<string> {
 }
 
 /** The client a token request authenticates as: HTTP Basic, else the form's client_id. */
-function presentingClient(request: Request, form: URLSearchParams): string | null {
+export function presentingClient(request: Request, form: URLSearchParams): string | null {
   return basicAuthUser(request.headers.get("authorization")) ?? form.get("client_id");
 }
 
 /** The `error` of an OAuth error answer, read from a copy. */
-async function oauthErrorCode(response: Response): Promise<string | undefined> {
+export async function oauthErrorCode(response: Response): Promise<string | undefined> {
   const body = (await response
     .clone()
     .json()
@@ -53,34 +55,31 @@ async function oauthErrorCode(response: Response): Promise<string | undefined> {
 export interface RefreshGuardDeps {
   kv: KVNamespace;
   helpers: () => OAuthHelpers;
+  /** Told when a reused token revoked a grant (for the audit trail). */
+  onReuse?: (reuse: { userId: string; grantId: string; clientId: string; tenantId?: string }) => void;
 }
 
 /**
- * Runs one token-endpoint request through `next` (the library), adding reuse detection to the
- * refresh grant. Other requests pass through untouched.
+ * Runs one refresh request (`form` is its body, already read; `request` can still be read) through
+ * `next` (the library), adding reuse detection. A form that is not a refresh passes through.
  */
 export async function guardRefresh(
   request: Request,
+  form: URLSearchParams,
   deps: RefreshGuardDeps,
   next: (request: Request) => Promise<Response>,
 ): Promise<Response> {
-  if (request.method !== "POST" || !request.headers.get("content-type")?.toLowerCase().includes("application/x-www-form-urlencoded")) {
-    return next(request);
-  }
-  const body = new TextDecoder().decode(await request.arrayBuffer());
-  const form = new URLSearchParams(body);
-  const replay = new Request(request, { body });
   const token = form.get("refresh_token");
-  if (form.get("grant_type") !== "refresh_token" || !token) return next(replay);
+  if (form.get("grant_type") !== "refresh_token" || !token) return next(request);
   const parts = token.split(":");
-  if (parts.length !== 3) return next(replay);
+  if (parts.length !== 3) return next(request);
   const [userId = "", grantId = ""] = parts;
   const grantKey = `grant:${userId}:${grantId}`;
   const retiredKey = `${RETIRED_PREFIX}${userId}:${grantId}`;
   const [before, presented] = await Promise.all([deps.kv.get<StoredGrant>(grantKey, "json"), tokenId(token)]);
-  if (!before) return next(replay);
+  if (!before) return next(request);
 
-  const response = await next(replay);
+  const response = await next(request);
   const retired = (await deps.kv.get<string[]>(retiredKey, "json")) ?? [];
   if (response.ok) {
     // Rotated: whichever of the old current and previous tokens was not presented is now gone.
@@ -99,6 +98,8 @@ export async function guardRefresh(
     await deps.helpers().revokeGrant(grantId, userId);
     await deps.kv.delete(retiredKey);
     log("warn", "refresh_token_reuse", { clientId: before.clientId, grantId });
+    const tenantId = typeof before.metadata?.tenantId === "string" ? before.metadata.tenantId : undefined;
+    deps.onReuse?.({ userId, grantId, clientId: before.clientId, ...(tenantId !== undefined && { tenantId }) });
     return Response.json(
       {
         error: "invalid_grant",

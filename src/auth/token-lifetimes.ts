@@ -4,6 +4,8 @@ import {
   type TokenExchangeCallbackOptions,
   type TokenExchangeCallbackResult,
 } from "@cloudflare/workers-oauth-provider";
+import { type AuditInput, reasonSlug } from "../audit/events";
+import { recordAudit } from "../audit/record";
 import type { UpstreamConfig } from "../config/sign-in";
 import { log } from "../log";
 import { discover, refreshUpstream, SignInError, UpstreamRefusedError } from "./oidc-client";
@@ -50,8 +52,11 @@ export function createTokenRules(upstream: UpstreamConfig | undefined) {
     now = Math.floor(Date.now() / 1000),
   ): Promise<TokenExchangeCallbackResult | undefined> {
     const props = (options.props ?? {}) as Props;
+    const audit = tokenAudit(options);
     if (options.grantType === GrantType.AUTHORIZATION_CODE) {
-      if (!options.scope.includes(SCOPE_OFFLINE)) return { refreshTokenTTL: 0, accessTokenProps: forAccessToken(props) };
+      const refresh = options.scope.includes(SCOPE_OFFLINE);
+      audit({ kind: "token.issued", outcome: "success" }, { refreshToken: refresh });
+      if (!refresh) return { refreshTokenTTL: 0, accessTokenProps: forAccessToken(props) };
       return {
         refreshTokenTTL: REFRESH_ABSOLUTE_TTL_S,
         newProps: { ...props, [SIGNED_IN_AT]: now },
@@ -62,30 +67,75 @@ export function createTokenRules(upstream: UpstreamConfig | undefined) {
     const signedInAt = typeof props[SIGNED_IN_AT] === "number" ? (props[SIGNED_IN_AT] as number) : now;
     const left = signedInAt + REFRESH_ABSOLUTE_TTL_S - now;
     if (left < MIN_TTL_S) {
+      audit({ kind: "token.refresh_failed", outcome: "denied", reason: "absolute_lifetime_reached" });
       throw new OAuthError("invalid_grant", { description: "This sign-in has reached its 30-day limit; sign in again" });
     }
     const next = { ...props };
     const upstreamToken = props[UPSTREAM_REFRESH_TOKEN];
     if (upstream && typeof upstreamToken === "string") {
-      next[UPSTREAM_REFRESH_TOKEN] = await askProvider(upstream, upstreamToken, options.clientId);
+      next[UPSTREAM_REFRESH_TOKEN] = await askProvider(upstream, upstreamToken, options.clientId, audit);
     }
+    audit({ kind: "token.refreshed", outcome: "success" });
     return { refreshTokenIdleTTL: Math.min(REFRESH_IDLE_TTL_S, left), newProps: next, accessTokenProps: forAccessToken(next) };
   };
 }
 
+type TokenAudit = (event: Pick<AuditInput, "kind" | "outcome" | "reason">, details?: AuditInput["details"]) => void;
+
+/**
+ * Records what the token endpoint did with this grant (`token.issued`, `token.refreshed`,
+ * `token.refresh_failed`), and notes on the request that it did, so the endpoint's own record of
+ * refusals (src/http/token-endpoint.ts) does not count the same request twice.
+ */
+function tokenAudit(options: TokenExchangeCallbackOptions): TokenAudit {
+  const props = (options.props ?? {}) as Props;
+  const tenantId = typeof props.tenantId === "string" ? props.tenantId : undefined;
+  return (event, details = {}) => {
+    recordAudit(options.env, {
+      ...event,
+      actor: "client",
+      clientId: options.clientId,
+      userKey: options.userId,
+      ...(tenantId !== undefined && { tenantId }),
+      details: { grantId: options.grantId, grantType: options.grantType, scopes: options.scope, ...details },
+    });
+    markTokenRequestAudited(options.env);
+  };
+}
+
+/**
+ * The token endpoint hands the library an `env` that carries a per-request note (the library
+ * passes `env` on to this callback); the callback marks it when it recorded the request.
+ */
+const AUDITED = Symbol.for("pandgate.token-request-audited");
+type NotedEnv = { [AUDITED]?: { audited: boolean } };
+
+/** A copy of `env` for one token request, with a fresh note; `wasAudited` reads it afterwards. */
+export function withTokenAuditNote<E extends object>(env: E): { env: E; wasAudited: () => boolean } {
+  const note = { audited: false };
+  return { env: { ...env, [AUDITED]: note }, wasAudited: () => note.audited };
+}
+
+function markTokenRequestAudited(env: unknown): void {
+  const note = (env as NotedEnv | undefined)?.[AUDITED];
+  if (note) note.audited = true;
+}
+
 /** The provider's verdict on the sign-in, as the refresh token to keep, or the OAuth error to answer. */
-async function askProvider(upstream: UpstreamConfig, refreshToken: string, clientId: string): Promise<string> {
+async function askProvider(upstream: UpstreamConfig, refreshToken: string, clientId: string, audit: TokenAudit): Promise<string> {
   try {
     return await refreshUpstream(await discover(upstream), upstream, refreshToken);
   } catch (error) {
     if (error instanceof UpstreamRefusedError) {
       log("warn", "upstream_refresh_refused", { clientId, reason: error.code });
+      audit({ kind: "token.refresh_failed", outcome: "denied", reason: reasonSlug(`upstream_${error.code}`) ?? "upstream_refused" });
       throw new OAuthError("invalid_grant", {
         description: "Your organisation's identity provider ended this sign-in (the account may be disabled or signed out); sign in again",
       });
     }
     if (error instanceof SignInError) {
       log("warn", "upstream_refresh_unavailable", { clientId, reason: error.reason });
+      audit({ kind: "token.refresh_failed", outcome: "failure", reason: "upstream_unavailable" });
       throw new OAuthError("temporarily_unavailable", {
         description: "The identity provider could not be reached to confirm the sign-in; try again shortly",
         statusCode: 503,

@@ -51,7 +51,17 @@ export function createOAuthRateLimit(config: Config, paths: OAuthPaths) {
       const address = request.headers.get("cf-connecting-ip")?.trim() || "unknown";
       const clientId = await namedClientId(endpoint, request, url);
       const key = [endpoint, address, ...(clientId ? [clientId] : [])].join(" ");
-      const retryAfter = await limiter.check(env, key, { endpoint, method: request.method });
+      const retryAfter = await limiter.check(
+        env,
+        key,
+        { endpoint, method: request.method },
+        {
+          actor: "client",
+          ...(clientId && { clientId }),
+          route: `${request.method} ${url.pathname}`,
+          ...(address !== "unknown" && { ip: address.slice(0, 45) }),
+        },
+      );
       if (retryAfter === undefined) return undefined;
       return endpoint === "token" || endpoint === "register"
         ? oauthRefusal(request, retryAfter)

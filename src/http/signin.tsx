@@ -6,6 +6,8 @@ import {
   type OAuthHelpers,
 } from "@cloudflare/workers-oauth-provider";
 import type { Context, Hono } from "hono";
+import { type AuditInput, reasonSlug } from "../audit/events";
+import { clientAddress, recordAudit } from "../audit/record";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
 import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
@@ -22,6 +24,14 @@ type AppContext = Context<{ Bindings: Env }>;
 interface UpstreamLeg {
   verifier: string;
   nonce: string;
+  /** How consent was given: on the page, or remembered for this browser and app (for the audit trail). */
+  consent?: "given" | "remembered";
+}
+
+/** Records a sign-in event for the request `c` answers; the client's address goes along. */
+function audit(c: AppContext, event: Omit<AuditInput, "actor">): void {
+  const ip = clientAddress(c.req.raw);
+  recordAudit(c.env, { actor: "user", ...event, details: { ...event.details, ...(ip && { ip }) } });
 }
 
 const PROVIDER_NAMES: Record<UpstreamConfig["kind"], string> = {
@@ -94,9 +104,14 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     });
 
   /** Starts the identity provider leg for an approved request. */
-  async function startUpstream(oauth: OAuthHelpers, request: AuthRequest, headers?: Headers): Promise<Response> {
+  async function startUpstream(
+    oauth: OAuthHelpers,
+    request: AuthRequest,
+    consent: UpstreamLeg["consent"],
+    headers?: Headers,
+  ): Promise<Response> {
     const doc = await discover(upstream as UpstreamConfig);
-    const leg: UpstreamLeg = { verifier: randomToken(48), nonce: randomToken(24) };
+    const leg: UpstreamLeg = { verifier: randomToken(48), nonce: randomToken(24), consent };
     const begun = await oauth.beginUpstream(request, { data: leg, ...(headers && { headers }) });
     const location = authorizeUrl(doc, upstream as UpstreamConfig, {
       state: begun.state,
@@ -112,8 +127,15 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
    * redirect URI were already validated, so it gets the standard `temporarily_unavailable` error
    * (RFC 6749 §4.1.2.1) with its `state` and `iss`, and can offer to try again. Nothing is kept.
    */
-  function upstreamUnavailable(request: AuthRequest, error: SignInError, headers?: Headers): Response {
+  function upstreamUnavailable(c: AppContext, request: AuthRequest, error: SignInError, headers?: Headers): Response {
     log("warn", "signin_upstream_unavailable", { reason: error.reason, clientId: request.clientId });
+    audit(c, {
+      kind: "signin.failed",
+      outcome: "failure",
+      reason: "idp_unavailable",
+      clientId: request.clientId,
+      details: { scopes: request.scope.slice(0, 16) },
+    });
     const location = authorizationErrorRedirect(
       request,
       "temporarily_unavailable",
@@ -126,17 +148,31 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
   }
 
   /** Starts the identity provider leg, or sends the client `temporarily_unavailable` when the provider is down. */
-  async function startOrUnavailable(oauth: OAuthHelpers, request: AuthRequest, headers?: Headers): Promise<Response> {
+  async function startOrUnavailable(
+    c: AppContext,
+    request: AuthRequest,
+    consent: UpstreamLeg["consent"],
+    headers?: Headers,
+  ): Promise<Response> {
     try {
-      return await startUpstream(oauth, request, headers);
+      return await startUpstream(c.env.OAUTH_PROVIDER, request, consent, headers);
     } catch (error) {
-      if (error instanceof SignInError && error.status === 502) return upstreamUnavailable(request, error, headers);
+      if (error instanceof SignInError && error.status === 502) return upstreamUnavailable(c, request, error, headers);
       throw error;
     }
   }
 
   /** Errors before the client and its redirect URI are trusted are shown here, never redirected. */
   async function authorizeFailure(c: AppContext, error: unknown): Promise<Response> {
+    if (error instanceof AuthorizationError || error instanceof CimdFetchError) {
+      const clientId = new URL(c.req.url).searchParams.get("client_id")?.slice(0, 512);
+      audit(c, {
+        kind: "authorization.rejected",
+        outcome: "error",
+        reason: error instanceof CimdFetchError ? "client_metadata_unavailable" : (reasonSlug(error.code) ?? "invalid_request"),
+        ...(clientId && { clientId }),
+      });
+    }
     if (error instanceof AuthorizationError && error.redirectTo) return c.redirect(error.redirectTo, 302);
     if (error instanceof AuthorizationError) {
       return page(c, 400, "This sign-in request cannot be used", `${error.description}. Start the sign-in again from your app.`);
@@ -155,6 +191,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       if (isPrivateUseRedirect(request.redirectUri) && !request.codeChallenge) {
         // A private-use scheme can be claimed by any app on the device; only PKCE binds the code to
         // the app that asked for it (RFC 8252 §8.1).
+        audit(c, { kind: "authorization.rejected", outcome: "error", reason: "pkce_required", clientId: request.clientId });
         return c.redirect(
           authorizationErrorRedirect(request, "invalid_request", "PKCE (code_challenge with S256) is required for an app redirect URI"),
           302,
@@ -164,7 +201,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       // `prompt=consent` (OpenID Connect, also sent by MCP SDKs asking for offline_access) always shows the page.
       const prompt = new URL(c.req.url).searchParams.get("prompt")?.split(" ") ?? [];
       if (!prompt.includes("consent") && (await oauth.isConsentRemembered(c.req.raw, request, { secret: cookieSecret }))) {
-        return await startOrUnavailable(oauth, request);
+        return await startOrUnavailable(c, request, "remembered");
       }
       const consent = await oauth.beginConsent(request);
       const response = await c.html(
@@ -190,6 +227,13 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       const handle = String(form.get("handle") ?? "");
       if (form.get("decision") !== "approve") {
         const denied = await oauth.denyConsent(c.req.raw, handle, { description: "The user declined" });
+        audit(c, {
+          kind: "authorization.denied",
+          outcome: "denied",
+          reason: "user_declined",
+          clientId: denied.request.clientId,
+          details: { scopes: denied.request.scope.slice(0, 16) },
+        });
         return new Response(null, { status: 302, headers: denied.headers });
       }
       const chosen = new Set(form.getAll("scope").map(String));
@@ -197,7 +241,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       const scope = SUPPORTED_SCOPES.filter((s) => chosen.has(s));
       const remember = form.get("remember") === "yes" ? { secret: cookieSecret } : undefined;
       const approved = await oauth.approveConsent(c.req.raw, handle, { scope, ...(remember && { remember }) });
-      return await startOrUnavailable(oauth, approved.request, approved.headers);
+      return await startOrUnavailable(c, approved.request, "given", approved.headers);
     } catch (error) {
       return authorizeFailure(c, error);
     }
@@ -210,6 +254,8 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       resumed = await oauth.finishUpstream<UpstreamLeg>(c.req.raw);
     } catch (error) {
       if (error instanceof AuthorizationError) {
+        // Expired, replayed, or from another browser: the state did not match a started sign-in.
+        audit(c, { kind: "signin.failed", outcome: "error", reason: "callback_state_invalid" });
         return page(
           c,
           400,
@@ -227,6 +273,12 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     const code = url.searchParams.get("code");
     if (upstreamError || !code) {
       log("warn", "signin_upstream_error", { error: upstreamError ?? "missing_code", clientId: request.clientId });
+      audit(c, {
+        kind: "signin.failed",
+        outcome: upstreamError === "access_denied" ? "denied" : "failure",
+        reason: reasonSlug(`idp_${upstreamError ?? "missing_code"}`) ?? "idp_error",
+        clientId: request.clientId,
+      });
       const location =
         upstreamError === "temporarily_unavailable" || upstreamError === "server_error"
           ? authorizationErrorRedirect(
@@ -240,14 +292,16 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       headers.set("location", location);
       return new Response(null, { status: 302, headers });
     }
-    /** The signed-in user's tenant, once the id_token was verified (for the refusal log). */
+    /** The signed-in user's tenant and key, once the id_token was verified (for the refusal's log and audit). */
     let tenantId: string | undefined;
+    let userKey: string | undefined;
     try {
       const doc = await discover(upstream);
       const tokens = await exchangeCode(doc, upstream, code, leg.verifier);
       const claims = await verifyIdToken(doc, upstream, tokens.idToken, leg.nonce);
       const identity = await identityFromClaims(upstream.kind, claims);
       tenantId = identity.tenantId;
+      userKey = identity.userKey;
       if (!tenantAllowed(upstream, identity)) {
         throw new SignInError(
           "tenant_not_allowed",
@@ -273,6 +327,14 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
         props: { ...identity, ...(tokens.refreshToken !== undefined && { [UPSTREAM_REFRESH_TOKEN]: tokens.refreshToken }) },
       });
       log("info", "signin_completed", { clientId: request.clientId, idp: identity.idp, tenantId: identity.tenantId });
+      audit(c, {
+        kind: "authorization.allowed",
+        outcome: "success",
+        clientId: request.clientId,
+        userKey: identity.userKey,
+        tenantId: identity.tenantId,
+        details: { scopes: request.scope.slice(0, 16), consent: leg.consent ?? "given" },
+      });
       headers.set("location", redirectTo);
       return new Response(null, { status: 302, headers });
     } catch (error) {
@@ -283,8 +345,16 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
             ? new SignInError("identity_incomplete", error.message)
             : undefined;
       if (!refusal) throw error;
-      if (refusal.status === 502) return upstreamUnavailable(request, refusal, headers);
+      if (refusal.status === 502) return upstreamUnavailable(c, request, refusal, headers);
       log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId, tenantId });
+      audit(c, {
+        kind: "signin.failed",
+        outcome: refusal.status === 403 ? "denied" : "failure",
+        reason: reasonSlug(refusal.reason) ?? "signin_refused",
+        clientId: request.clientId,
+        ...(tenantId !== undefined && { tenantId }),
+        ...(userKey !== undefined && { userKey }),
+      });
       const response = await page(c, refusal.status, "Sign-in refused", refusal.message, {
         href: deny(refusal.message),
         label: "Return to the app",
