@@ -10,11 +10,13 @@ const legacy = { "mcp-protocol-version": "2025-11-25" };
 
 afterEach(() => vi.useRealTimers());
 
-async function refresh(clientId: string, refreshToken: string) {
+async function refresh(clientId: string, refreshToken: string, clientSecret?: string) {
+  const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId, resource: MCP_URL });
+  if (clientSecret !== undefined) form.set("client_secret", clientSecret);
   const res = await exports.default.fetch(`${BASE}/oauth/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId, resource: MCP_URL }),
+    body: form,
   });
   const body = (await res.json()) as { access_token?: string; refresh_token?: string; error?: string; error_description?: string };
   return { status: res.status, body };
@@ -88,6 +90,32 @@ describe("refresh-token reuse", () => {
     expect(foreign.status).toBe(400);
     expect(await grants(first.identity.userKey)).toBe(1);
     expect((await refresh(first.clientId, after.body.refresh_token ?? "")).status).toBe(200);
+  });
+});
+
+describe("refresh-token reuse by a confidential client", () => {
+  it("revokes the grant when its own client, with its secret, presents a rotated-out token", async () => {
+    const first = await mintToken(newIdentity(), ["mcp:read", "offline_access"], { confidential: true });
+    const secret = first.clientSecret ?? "";
+    expect(secret).not.toBe("");
+    const next = await refresh(first.clientId, first.refreshToken ?? "", secret);
+    expect((await refresh(first.clientId, next.body.refresh_token ?? "", secret)).status).toBe(200);
+    const replay = await refresh(first.clientId, first.refreshToken ?? "", secret);
+    expect(replay.body.error).toBe("invalid_grant");
+    expect(await grants(first.identity.userKey)).toBe(0);
+  });
+
+  it("revokes nothing when the rotated-out token comes with a wrong secret (the client did not authenticate)", async () => {
+    const first = await mintToken(newIdentity(), ["mcp:read", "offline_access"], { confidential: true });
+    const secret = first.clientSecret ?? "";
+    const next = await refresh(first.clientId, first.refreshToken ?? "", secret);
+    const after = await refresh(first.clientId, next.body.refresh_token ?? "", secret);
+    expect(after.status).toBe(200);
+    const forged = await refresh(first.clientId, first.refreshToken ?? "", `${secret}x`);
+    expect(forged.status).toBe(401);
+    expect(forged.body.error).toBe("invalid_client");
+    expect(await grants(first.identity.userKey)).toBe(1);
+    expect((await refresh(first.clientId, after.body.refresh_token ?? "", secret)).status).toBe(200);
   });
 });
 

@@ -15,6 +15,8 @@ export interface Minted {
   accessToken: string;
   refreshToken?: string;
   clientId: string;
+  /** The client's secret, for a confidential client. */
+  clientSecret?: string;
   identity: Identity;
 }
 
@@ -46,7 +48,12 @@ export function newIdentity(overrides: Partial<Identity> = {}): Identity {
 export async function mintToken(
   identity: Identity,
   scopes: string[],
-  options: { providerOptions?: OAuthProviderOptions<Env>; tokenFetch?: (req: Request) => Promise<Response> } = {},
+  options: {
+    providerOptions?: OAuthProviderOptions<Env>;
+    tokenFetch?: (req: Request) => Promise<Response>;
+    /** A confidential client (client_secret_post) instead of a public one. */
+    confidential?: boolean;
+  } = {},
 ): Promise<Minted> {
   const opts = options.providerOptions ?? providerOptions(config);
   const helpers = getOAuthApi(opts, env);
@@ -54,7 +61,7 @@ export async function mintToken(
   const client = await helpers.createClient({
     redirectUris: [REDIRECT_URI],
     clientName: "pandgate test client",
-    tokenEndpointAuthMethod: "none",
+    tokenEndpointAuthMethod: options.confidential ? "client_secret_post" : "none",
   });
   const verifier = `${crypto.randomUUID()}${crypto.randomUUID()}`;
   const query = new URLSearchParams({
@@ -85,6 +92,7 @@ export async function mintToken(
       code,
       redirect_uri: REDIRECT_URI,
       client_id: client.clientId,
+      ...(client.clientSecret && { client_secret: client.clientSecret }),
       code_verifier: verifier,
       resource,
     }),
@@ -93,7 +101,13 @@ export async function mintToken(
   const res = await tokenFetch(tokenRequest);
   const body = (await res.json()) as { access_token?: string; refresh_token?: string; error?: string };
   if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
-  return { accessToken: body.access_token, refreshToken: body.refresh_token, clientId: client.clientId, identity };
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    clientId: client.clientId,
+    ...(client.clientSecret && { clientSecret: client.clientSecret }),
+    identity,
+  };
 }
 
 /** A provider for another resource that shares our KV: its tokens are real, but not for us. */
