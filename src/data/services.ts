@@ -1,13 +1,16 @@
+import { AuditStore } from "../audit/store";
 import type { Config } from "../config";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
 import { LiveSource } from "./live/live-source";
 import type { PropertySource } from "./types";
 
-/** What tools use to read property data and keep assessments. */
+/** What tools use to read property data, keep assessments and read the audit trail. */
 export interface Services {
   data: PropertySource;
   assessments: AssessmentStore;
+  /** The audit trail, for the tenant administrator's Get_Audit_Log (read only; the queue consumer writes it). */
+  audit: AuditStore;
   now: () => Date;
 }
 
@@ -15,6 +18,7 @@ export function createServices(config: Config, env: Env): Services {
   return {
     data: createPropertySource(config, env),
     assessments: new AssessmentStore(env.DB),
+    audit: new AuditStore(env.DB),
     now: () => new Date(),
   };
 }

@@ -7,12 +7,21 @@ import {
   PARSE_ERROR,
   readRequestBody,
 } from "@modelcontextprotocol/server";
+import { recordAudit } from "../audit/record";
 import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
 import { createRateLimiter } from "../rate-limit";
-import type { Caller } from "./caller";
+import {
+  type Caller,
+  type Correlation,
+  correlationOf,
+  type ToolCallReason,
+  type ToolCallRecorder,
+  toolCallEvent,
+  UNKNOWN_CLIENT,
+} from "./caller";
 import { checkAccess } from "./catalog";
 import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
 import { catalog } from "./tools";
@@ -26,6 +35,10 @@ type McpContext = OAuthResourceContext<unknown>;
 interface Checked {
   identity: Identity;
   scopes: string[];
+  /** Blockbrain's correlation headers, cleaned; for the agent and the audit trail only. */
+  correlation: Correlation | undefined;
+  /** Records this request's tools/call in the audit trail, when the gateway refuses it. */
+  record: ToolCallRecorder;
   body: string;
   /** The body, parsed once here; the agent and the SDK take it as it is. */
   json: unknown;
@@ -46,6 +59,8 @@ interface Envelope {
  * user's rate limit, then the body (content type, size, JSON, one JSON-RPC message, parsed
  * once), then the tool's own scope and role. Only then does it hand the request, the parsed
  * message and the caller to the caller's own agent Durable Object, and stream its answer back.
+ * A tools/call it refuses is recorded in the audit trail here (`denied`); every other tools/call
+ * is recorded by the agent.
  */
 export function createMcpGateway(config: Config) {
   const publicHost = new URL(config.publicOrigin).host;
@@ -87,11 +102,30 @@ export function createMcpGateway(config: Config) {
     // Delegated external tokens carry their scopes in props; the provider tracks ours.
     const external = identity.data.idp === "external-token" && ctx.auth.clientId === undefined;
     const scopes = external ? (identity.data.grantedScopes ?? []) : ctx.auth.scope;
-    const missing = missingScopes(scopes, BASELINE_SCOPES);
-    if (missing.length > 0) {
-      return insufficientScope(ctx.auth, scopesForChallenge(scopes, BASELINE_SCOPES), `Every MCP request needs ${missing.join(" ")}`);
-    }
     return { identity: identity.data, scopes };
+  }
+
+  /** Every MCP request needs the baseline scope (`mcp:read`). */
+  function baseline(ctx: McpContext, scopes: string[]): Response | undefined {
+    const missing = missingScopes(scopes, BASELINE_SCOPES);
+    if (missing.length === 0) return undefined;
+    return insufficientScope(ctx.auth, scopesForChallenge(scopes, BASELINE_SCOPES), `Every MCP request needs ${missing.join(" ")}`);
+  }
+
+  /**
+   * A refusal made before the body is read, recorded when the request may be a tools/call: a
+   * JSON body whose `Mcp-Method` header says so (and `Mcp-Name` names the tool), or, from clients
+   * that send no such header, may be one, recorded without a tool. The body stays unread: reading
+   * it would cost what refusing early saves.
+   */
+  function refuseBeforeBody(request: Request, record: ToolCallRecorder, refusal: Response, reason: ToolCallReason): Response {
+    if (!isJsonContentType(request.headers.get("content-type"))) return refusal;
+    const method = request.headers.get("mcp-method");
+    if (method !== null && method !== "tools/call") return refusal;
+    const name = method === null ? null : request.headers.get("mcp-name");
+    const tool = name !== null ? catalog.get(name)?.name : undefined;
+    record({ ...(tool !== undefined && { tool }), outcome: "denied", reason });
+    return refusal;
   }
 
   async function body(request: Request): Promise<Response | Pick<Checked, "body" | "json" | "message">> {
@@ -114,13 +148,14 @@ export function createMcpGateway(config: Config) {
   }
 
   function tool(ctx: McpContext, checked: Checked): Response | undefined {
-    const { message, scopes, identity } = checked;
+    const { message, scopes, identity, record } = checked;
     if (message.method !== "tools/call" || typeof message.params.name !== "string") return undefined;
     const spec = catalog.get(message.params.name);
-    if (!spec) return undefined; // the SDK answers an unknown tool
+    if (!spec) return undefined; // the SDK answers an unknown tool (the agent records it)
     const access = checkAccess(spec, { scopes, identity });
     if (access.ok) return undefined;
     if (access.reason === "scope") {
+      record({ tool: spec.name, outcome: "denied", reason: "insufficient_scope" });
       return insufficientScope(
         ctx.auth,
         scopesForChallenge(scopes, spec.requiredScopes),
@@ -129,6 +164,7 @@ export function createMcpGateway(config: Config) {
     }
     // Roles come from the identity provider; no OAuth step-up can grant them, so this is a plain
     // JSON-RPC refusal rather than a 403 challenge.
+    record({ tool: spec.name, outcome: "denied", reason: "missing_role" });
     return jsonRpcError(
       200,
       INVALID_PARAMS,
@@ -138,12 +174,14 @@ export function createMcpGateway(config: Config) {
   }
 
   async function forward(request: Request, env: Env, ctx: McpContext, checked: Checked, requestId: string): Promise<Response> {
+    const { correlation } = checked;
     const who: Caller = {
       identity: checked.identity,
       scopes: [...checked.scopes],
-      clientId: ctx.auth.clientId ?? "unknown",
+      clientId: ctx.auth.clientId ?? UNKNOWN_CLIENT,
       ...(ctx.auth.expiresAt !== undefined && { expiresAt: ctx.auth.expiresAt }),
       requestId,
+      ...(correlation !== undefined && { correlation }),
     };
     const headers = new Headers({ host: publicHost });
     for (const name of FORWARDED_HEADERS) {
@@ -176,11 +214,15 @@ export function createMcpGateway(config: Config) {
     if (refused) return refused;
     const who = caller(ctx, requestId);
     if (who instanceof Response) return who;
+    const correlation = correlationOf(request.headers);
+    const record = recorder(env, ctx, who.identity, requestId, correlation);
+    const unscoped = baseline(ctx, who.scopes);
+    if (unscoped) return refuseBeforeBody(request, record, unscoped, "insufficient_scope");
     const throttled = await throttle(env, ctx, who.identity, requestId);
-    if (throttled) return throttled;
+    if (throttled) return refuseBeforeBody(request, record, throttled, "rate_limited");
     const content = await body(request);
     if (content instanceof Response) return content;
-    const checked: Checked = { ...who, ...content };
+    const checked: Checked = { ...who, correlation, record, ...content };
     return tool(ctx, checked) ?? (await forward(request, env, ctx, checked, requestId));
   }
 
@@ -200,6 +242,18 @@ export function createMcpGateway(config: Config) {
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     },
   };
+}
+
+/** Records a tools/call the gateway refuses, with who made it and the request's correlation headers. */
+function recorder(
+  env: Env,
+  ctx: McpContext,
+  identity: Identity,
+  requestId: string,
+  correlation: Correlation | undefined,
+): ToolCallRecorder {
+  const who = { identity, clientId: ctx.auth.clientId ?? UNKNOWN_CLIENT, requestId, ...(correlation !== undefined && { correlation }) };
+  return (call) => recordAudit(env, toolCallEvent(who, call));
 }
 
 /** `OAuthProvider` sets `ctx.auth` on its `apiHandler`'s context after validating the token. */

@@ -3,7 +3,7 @@ import type { Services } from "../data/services";
 import { userFacingMessage } from "../errors";
 import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
-import type { Caller } from "./caller";
+import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
 import { TASKS_CAPABILITY } from "./tasks";
@@ -24,19 +24,22 @@ export function requestProtocolVersion(ctx: ServerContext): string {
  * Builds the MCP server for one request of one caller. Every tool the caller's roles allow is
  * registered, so `tools/list` shows them all; a tool whose scope this connection has not been
  * granted says so in its description, and calling it is answered by the gateway with a 403
- * step-up challenge (see docs/architecture.md, "Scopes"). Each call checks access once more.
+ * step-up challenge (see docs/architecture.md, "Scopes"). Each call checks access once more, and
+ * is recorded once through `record` (the audit trail's `mcp.tool_call`).
  */
 export function buildMcpServer({
   catalog,
   caller,
   services,
   jobs,
+  record,
   era = "modern",
 }: {
   catalog: ToolCatalog;
   caller: Caller;
   services: Services;
   jobs: PortfolioJobs;
+  record: ToolCallRecorder;
   era?: "legacy" | "modern";
 }): McpServer {
   // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
@@ -65,17 +68,33 @@ export function buildMcpServer({
         outputSchema: tool.output,
         annotations: tool.annotations,
       },
-      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, { caller, services, jobs }),
+      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, { caller, services, jobs }, record),
     );
     if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
   }
   return server;
 }
 
-async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, on: Pick<ToolContext, "caller" | "services" | "jobs">) {
+/**
+ * Runs one call of `tool` and records how it ended: success when the tool returned, an error the
+ * person can fix (`UserError`) as `tool_error`, anything else as a failure. The SDK has already
+ * validated the arguments; calls it refuses never get here (the agent records those).
+ */
+async function invokeTool(
+  tool: ToolSpec,
+  args: unknown,
+  ctx: ServerContext,
+  on: Pick<ToolContext, "caller" | "services" | "jobs">,
+  record: ToolCallRecorder,
+) {
   const { caller } = on;
   const access = checkAccess(tool, caller);
-  if (!access.ok) return toolError(`${tool.name} is not available to this connection.`);
+  if (!access.ok) {
+    record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
+    return toolError(`${tool.name} is not available to this connection.`);
+  }
+  const started = performance.now();
+  const ended = () => ({ tool: tool.name, durationMs: performance.now() - started });
   try {
     const result = await tool.run(args as Record<string, unknown>, {
       ...on,
@@ -84,12 +103,19 @@ async function invokeTool(tool: ToolSpec, args: unknown, ctx: ServerContext, on:
       protocolVersion: requestProtocolVersion(ctx),
       rpcId: ctx.mcpReq.id,
     });
+    record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
     return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
   } catch (error) {
-    const { message } = userFacingMessage(error, tool.name, {
+    const { message, expected } = userFacingMessage(error, tool.name, {
       event: "tool_failed",
       reference: `request id ${caller.requestId}`,
       fields: { tool: tool.name },
+    });
+    record({
+      ...ended(),
+      outcome: expected ? "error" : "failure",
+      reason: expected ? "tool_error" : "unexpected_error",
+      addressId: addressIdOf(args),
     });
     return toolError(message);
   }

@@ -3,7 +3,7 @@ import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
 import { UserError, userFacingMessage } from "../errors";
 import { type JobRow, type PortfolioJobs, untilNextPoll } from "../jobs/portfolio";
-import type { Caller } from "./caller";
+import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import type { ToolCatalog, ToolSpec } from "./catalog";
 import { jsonRpcError } from "./jsonrpc";
 
@@ -13,6 +13,8 @@ import { jsonRpcError } from "./jsonrpc";
  * before the SDK handler: a task-augmented `tools/call` of a catalog tool that has a `task` hook
  * (Assess_Portfolio) starts a job and returns the task; `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel` read the user's
  * jobs. A task id is the job id, and tasks live in the user's own agent (bound to the user).
+ * A task-augmented `tools/call` is recorded in the audit trail like any other tools/call: a
+ * success once its task has started.
  * The 2026-07-28 revision moves tasks into an extension, which this server does not offer.
  */
 export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
@@ -25,6 +27,8 @@ export interface TaskContext {
   jobs: PortfolioJobs;
   services: Services;
   signal: AbortSignal;
+  /** Records how a task-augmented tools/call ended (the audit trail). */
+  record: ToolCallRecorder;
 }
 
 function taskOf(job: JobRow, ttl: number | null = null) {
@@ -61,11 +65,7 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
       case "tools/call": {
         const tool = typeof p.name === "string" ? ctx.catalog.get(p.name) : undefined;
         if (!tool?.task || typeof p.task !== "object" || p.task === null) return null;
-        const args = tool.input.safeParse(p.arguments ?? {});
-        if (!args.success) {
-          throw new UserError(`Invalid arguments for ${tool.name}: ${args.error.issues.map((i) => i.message).join("; ")}`);
-        }
-        const started = await tool.task.start(args.data, { ...ctx, rpcId: id });
+        const started = await startTask(tool, p, id, ctx);
         const ttl = (p.task as Record<string, unknown>).ttl;
         return result(id, { task: taskOf(started, typeof ttl === "number" ? ttl : null) });
       }
@@ -108,6 +108,34 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
       reference: `request id ${ctx.caller.requestId}`,
     });
     return jsonRpcError(200, expected ? INVALID_PARAMS : INTERNAL_ERROR, message, id);
+  }
+}
+
+/**
+ * Starts the job of a task-augmented tools/call of `tool` (which has a `task` hook), and records
+ * the call: invalid arguments, a refusal the person can fix, an unexpected failure, or a success
+ * once the task exists. Errors are thrown on to the caller, which turns them into the answer.
+ */
+async function startTask(tool: ToolSpec, p: Record<string, unknown>, id: string | number, ctx: TaskContext): Promise<JobRow> {
+  const { task } = tool;
+  if (!task) throw new Error(`${tool.name} does not run as a task`);
+  const began = performance.now();
+  const addressId = addressIdOf(p.arguments);
+  const record = (outcome: "success" | "error" | "failure", reason?: "invalid_arguments" | "tool_error" | "unexpected_error") =>
+    ctx.record({ tool: tool.name, outcome, reason, durationMs: performance.now() - began, addressId });
+  const args = tool.input.safeParse(p.arguments ?? {});
+  if (!args.success) {
+    record("error", "invalid_arguments");
+    throw new UserError(`Invalid arguments for ${tool.name}: ${args.error.issues.map((i) => i.message).join("; ")}`);
+  }
+  try {
+    const started = await task.start(args.data, { ...ctx, rpcId: id });
+    record("success");
+    return started;
+  } catch (error) {
+    if (error instanceof UserError) record("error", "tool_error");
+    else record("failure", "unexpected_error");
+    throw error;
   }
 }
 
