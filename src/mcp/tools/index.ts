@@ -6,6 +6,7 @@ import {
   getTenantAssessments,
   quickAssessProperty,
 } from "./assessments";
+import { getAuditLog } from "./audit";
 import { assessPortfolio, cancelPortfolio, getPortfolioResult, getPortfolioStatus } from "./portfolio";
 import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
 import { getServerInfo } from "./server-info";
@@ -25,4 +26,5 @@ export const catalog = new ToolCatalog()
   .add(assessPortfolio)
   .add(getPortfolioStatus)
   .add(getPortfolioResult)
-  .add(cancelPortfolio);
+  .add(cancelPortfolio)
+  .add(getAuditLog);

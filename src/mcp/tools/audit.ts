@@ -1,0 +1,128 @@
+import { z } from "zod";
+import { AUDIT_ACTORS, AUDIT_CATEGORIES, AUDIT_KINDS, AUDIT_OUTCOMES, AuditDetails, type AuditEvent } from "../../audit/events";
+import { AuditCursorError } from "../../audit/store";
+import { SCOPE_READ } from "../../auth/scopes";
+import { UserError } from "../../errors";
+import type { ToolSpec } from "../catalog";
+
+/**
+ * `Get_Audit_Log`: a tenant administrator reads their own organisation's audit trail through
+ * MCP. The tenant is always the caller's own (from the signed-in identity, never an argument),
+ * so no filter can reach another tenant's events.
+ */
+
+/** What `kind` may be: a whole group ("token") or one kind ("token.refreshed"). */
+const KIND_FILTERS = [...AUDIT_KINDS, ...AUDIT_CATEGORIES];
+
+const MAX_LIMIT = 200;
+
+const time = (what: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(`${what}, as an ISO 8601 date-time with a time zone, e.g. 2026-05-01T00:00:00Z or 2026-05-01T09:30:00+02:00.`);
+
+const input = z.object({
+  userKey: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe("Only the events of this user of your organisation: their user key, as an event's userKey or Get_Server_Info shows it."),
+  kind: z
+    .enum(KIND_FILTERS)
+    .optional()
+    .describe(
+      `Only events of this kind (e.g. "mcp.tool_call", "token.revoked") or of a whole group (e.g. "token" for every token.* kind). Groups: ${AUDIT_CATEGORIES.join(", ")}.`,
+    ),
+  from: time("Only events at or after this time"),
+  to: time("Only events before this time; must be after from"),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(50).describe(`Events per page, 1–${MAX_LIMIT} (default 50).`),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .describe("The nextCursor of a previous answer, to read the next (older) page; give the same filters again."),
+});
+
+const EventOut = z.object({
+  id: z.string(),
+  at: z.string().describe("When it happened (ISO 8601, UTC)."),
+  kind: z.enum(AUDIT_KINDS),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  actor: z.enum(AUDIT_ACTORS),
+  userKey: z.string().optional(),
+  clientId: z.string().optional(),
+  reason: z.string().optional().describe("Why, when the outcome is not success (a snake_case slug)."),
+  details: AuditDetails,
+});
+
+const output = z.object({
+  tenantId: z.string(),
+  events: z.array(EventOut).describe("Newest first."),
+  nextCursor: z.string().optional().describe("Present when there are older events: pass it as cursor to read them."),
+});
+
+type EventOutT = z.infer<typeof EventOut>;
+
+/** An event as the tool shows it: its time as ISO text, its tenant left out (always the caller's). */
+function eventOut(event: AuditEvent): EventOutT {
+  return {
+    id: event.id,
+    at: new Date(event.at).toISOString(),
+    kind: event.kind,
+    outcome: event.outcome,
+    actor: event.actor,
+    ...(event.userKey !== undefined && { userKey: event.userKey }),
+    ...(event.clientId !== undefined && { clientId: event.clientId }),
+    ...(event.reason !== undefined && { reason: event.reason }),
+    details: event.details,
+  };
+}
+
+/** The time range in milliseconds, or a `UserError` when it is empty. */
+function timeRange(from: string | undefined, to: string | undefined): { from?: number; to?: number } {
+  const range = { ...(from !== undefined && { from: Date.parse(from) }), ...(to !== undefined && { to: Date.parse(to) }) };
+  if (range.from !== undefined && range.to !== undefined && range.from >= range.to) {
+    throw new UserError(`"from" (${from}) must be before "to" (${to}).`);
+  }
+  return range;
+}
+
+/** One line per event: time, kind, outcome and reason, who, then the details as key=value. */
+function renderEvent(e: EventOutT): string {
+  const who = [e.userKey && `user ${e.userKey}`, e.clientId && `client ${e.clientId}`].filter(Boolean).join(", ");
+  const details = Object.entries(e.details)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(",") : String(value)}`)
+    .join(" ");
+  const outcome = e.reason ? `${e.outcome} (${e.reason})` : e.outcome;
+  return `- ${e.at} ${e.kind} ${outcome} by ${e.actor}${who ? ` (${who})` : ""}${details ? `: ${details}` : ""}`;
+}
+
+export const getAuditLog: ToolSpec<typeof input, typeof output> = {
+  name: "Get_Audit_Log",
+  title: "Audit log of my organisation (Admin)",
+  description:
+    "For administrators (app role Admin): the security audit trail of your own organisation (tenant), newest first. It records sign-ins and consent, tokens issued, refreshed and revoked, client registrations, rate limits, and every MCP tool call (who, which tool, the outcome and its reason, how long it took, the BAG address id when one was involved; never other arguments). Filter by user, by kind or group of kinds, and by time range. Returns at most `limit` events; when nextCursor is present, call again with it as cursor (and the same filters) for older events.",
+  input,
+  output,
+  annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  requiredScopes: [SCOPE_READ],
+  requiredRoles: ["Admin"],
+  async run({ userKey, kind, from, to, limit, cursor }, { services, caller }) {
+    const tenantId = caller.identity.tenantId;
+    const filter = { tenantId, ...(userKey !== undefined && { userKey }), ...(kind !== undefined && { kind }), ...timeRange(from, to) };
+    try {
+      const page = await services.audit.page(filter, limit, cursor);
+      return { tenantId, events: page.events.map(eventOut), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    } catch (error) {
+      if (error instanceof AuditCursorError) throw new UserError(error.message);
+      throw error;
+    }
+  },
+  render(r) {
+    if (r.events.length === 0) return `No audit events of tenant ${r.tenantId} match.`;
+    const more = r.nextCursor ? `\nOlder events: call again with cursor ${r.nextCursor}` : "";
+    return `${r.events.length} audit event(s) of tenant ${r.tenantId}, newest first:\n${r.events.map(renderEvent).join("\n")}${more}`;
+  },
+};
