@@ -20,7 +20,8 @@ const USAGE = `usage:
 --tenant binds the client to Entra tenant ids (GUIDs): only their users may sign in through it.
 A user key is entra.<tenant id>.<object id> for an Entra user; Get_Server_Info shows the signed-in user their own.
 revoke without a grant id revokes every grant of the user. Add --json for machine-readable output.
-Set OPERATOR_SECRET in the environment (the Worker's OPERATOR_SECRET).`;
+Set OPERATOR_SECRET in the environment (the Worker's OPERATOR_SECRET).
+Every one of these is recorded in the audit trail; read it with npm run audit (npm run audit -- --help).`;
 
 function fail(message) {
   console.error(`${message}\n\n${USAGE}`);

@@ -1,7 +1,11 @@
 import type { ClientInfo, GrantSummary, OAuthHelpers } from "@cloudflare/workers-oauth-provider";
 import type { Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { routePath } from "hono/route";
 import { z } from "zod";
+import { AUDIT_CATEGORIES, AUDIT_KINDS, type AuditEvent, type AuditInput, type AuditKind, cleanText, redirectHosts } from "../audit/events";
+import { clientAddress, recordAudit } from "../audit/record";
+import { AuditCursorError, type AuditFilter, AuditStore, decodeCursor } from "../audit/store";
 import { bindClientTenants, clientTenants, MAX_CLIENT_TENANTS, normaliseTenants, unbindClientTenants } from "../auth/policy";
 import type { Config } from "../config";
 import { isUuid } from "../domain/ids";
@@ -95,11 +99,170 @@ async function describeGrants(oauth: OAuthHelpers, grants: GrantSummary[]) {
   );
 }
 
+/** The Entra tenant in an `entra.<tenant id>.<object id>` user key; the other kinds name none. */
+function tenantOfUserKey(userKey: string): string | undefined {
+  const [kind, tenant] = userKey.split(".");
+  return kind === "entra" ? tenant : undefined;
+}
+
+/** The parameters `GET /admin/audit` takes; any other name is refused, so a typo never widens a read. */
+const AUDIT_PARAMETERS = ["tenant", "user", "kind", "from", "to", "limit", "cursor"] as const;
+type AuditParameter = (typeof AUDIT_PARAMETERS)[number];
+const AUDIT_DEFAULT_LIMIT = 100;
+const AUDIT_MAX_LIMIT = 500;
+
+/** A parameter's value, or what is wrong with it (the parameter's name is added by the caller). */
+type Read<T> = { value: T } | { problem: string };
+
+/** A value quoted for an error message, cut short: whatever was sent is echoed, but not at length. */
+const quote = (raw: string) => JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+
+/** Stored tenant ids are lowercase: an Entra tenant GUID, or the issuer URL for providers without tenants. */
+function readTenant(raw: string): Read<string> {
+  const value = raw.trim().toLowerCase();
+  if (isUuid(value) || (value.length <= 256 && /^https?:\/\/\S+$/.test(value) && URL.canParse(value))) return { value };
+  return {
+    problem: `${quote(raw)} is not a tenant id; expected an Entra tenant id (a GUID such as 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11), or the issuer URL of an identity provider without tenants`,
+  };
+}
+
+function readUser(raw: string): Read<string> {
+  const value = parseUserKey(raw);
+  return value ? { value } : { problem: `${quote(raw)} is not a user key. ${USER_KEY_HELP}` };
+}
+
+function readKind(raw: string): Read<string> {
+  if ((AUDIT_KINDS as readonly string[]).includes(raw) || AUDIT_CATEGORIES.includes(raw)) return { value: raw };
+  return {
+    problem: `${quote(raw)} is neither an event kind nor a group; expected a group (${AUDIT_CATEGORIES.join(", ")}) or a kind (${AUDIT_KINDS.join(", ")})`,
+  };
+}
+
+/** A time zone is required: a time without one would mean a different moment on every machine. */
+const IsoDateTime = z.iso.datetime({ offset: true });
+
+function readTime(raw: string): Read<number> {
+  const value = IsoDateTime.safeParse(raw).success ? Date.parse(raw) : Number.NaN;
+  if (!Number.isNaN(value)) return { value };
+  return {
+    problem: `${quote(raw)} is not a date-time; expected ISO 8601 with a time zone, such as 2026-11-29T08:00:00Z or 2026-11-29T09:00:00+01:00`,
+  };
+}
+
+function readLimit(raw: string): Read<number> {
+  const value = /^\d{1,3}$/.test(raw) ? Number(raw) : 0;
+  return value >= 1 && value <= AUDIT_MAX_LIMIT
+    ? { value }
+    : {
+        problem: `${quote(raw)} is not a page size; expected a whole number from 1 to ${AUDIT_MAX_LIMIT} (default ${AUDIT_DEFAULT_LIMIT})`,
+      };
+}
+
+/** Checked here, before anything is read: the store would only find out halfway. */
+function readCursor(raw: string): Read<string> {
+  try {
+    decodeCursor(raw);
+    return { value: raw };
+  } catch (error) {
+    if (error instanceof AuditCursorError) return { problem: `${error.message} (give back the nextCursor of the previous answer)` };
+    throw error;
+  }
+}
+
+interface AuditQuery {
+  filter: AuditFilter;
+  limit: number;
+  cursor?: string;
+}
+
+/** The query of `GET /admin/audit`, or every problem with it, each naming its parameter. */
+function parseAuditQuery(params: URLSearchParams): { query: AuditQuery } | { problem: string } {
+  const problems: string[] = [];
+  for (const name of new Set(params.keys())) {
+    if (!(AUDIT_PARAMETERS as readonly string[]).includes(name)) {
+      problems.push(`${quote(name)} is not a parameter of GET /admin/audit; it takes ${AUDIT_PARAMETERS.join(", ")}`);
+    }
+  }
+  function read<T>(name: AuditParameter, reader: (raw: string) => Read<T>): T | undefined {
+    const given = params.getAll(name);
+    if (given.length === 0) return undefined;
+    if (given.length > 1) {
+      problems.push(`${name}: given ${given.length} times; give it once`);
+      return undefined;
+    }
+    const result = reader(given[0] ?? "");
+    if ("problem" in result) problems.push(`${name}: ${result.problem}`);
+    return "value" in result ? result.value : undefined;
+  }
+  const tenantId = read("tenant", readTenant);
+  const userKey = read("user", readUser);
+  const kind = read("kind", readKind);
+  const from = read("from", readTime);
+  const to = read("to", readTime);
+  const limit = read("limit", readLimit) ?? AUDIT_DEFAULT_LIMIT;
+  const cursor = read("cursor", readCursor);
+  if (from !== undefined && to !== undefined && from >= to) problems.push("to: must be later than from (from is inclusive, to exclusive)");
+  if (problems.length > 0) return { problem: problems.join("; ") };
+  const filter: AuditFilter = {
+    ...(tenantId !== undefined && { tenantId }),
+    ...(userKey !== undefined && { userKey }),
+    ...(kind !== undefined && { kind }),
+    ...(from !== undefined && { from }),
+    ...(to !== undefined && { to }),
+  };
+  return { query: { filter, limit, ...(cursor !== undefined && { cursor }) } };
+}
+
+/** The filter of an audit read as the `operator.audit_read` event keeps it (`details.filter`). */
+function describeFilter(filter: AuditFilter): string {
+  const parts = [
+    filter.tenantId !== undefined && `tenant=${filter.tenantId}`,
+    filter.userKey !== undefined && `user=${filter.userKey}`,
+    filter.kind !== undefined && `kind=${filter.kind}`,
+    filter.from !== undefined && `from=${new Date(filter.from).toISOString()}`,
+    filter.to !== undefined && `to=${new Date(filter.to).toISOString()}`,
+  ].filter((part): part is string => typeof part === "string");
+  return (parts.join(" ") || "none").slice(0, 400);
+}
+
+/** An event as the operator API shows it: the time in ISO 8601, everything else as stored. */
+const describeEvent = (event: AuditEvent) => ({ ...event, at: new Date(event.at).toISOString() });
+
+/** An operator event before the shared parts (actor, route, address) are added. */
+type OperatorEvent = Omit<AuditInput, "actor" | "kind"> & { kind: AuditKind & `operator.${string}` };
+/** What a refusal records about the action it refused (the outcome and reason are the refusal's). */
+type RefusedEvent = Omit<OperatorEvent, "outcome" | "reason">;
+
 /**
- * The operator API behind `npm run clients`: create (optionally bound to Entra tenants), list and
- * delete pre-registered confidential clients (e.g. Blockbrain), and list and revoke a user's
- * grants. Protected by OPERATOR_SECRET as a bearer token; off without it. A new client's secret
- * is in the create answer only, never stored in the clear or shown again.
+ * Records an operator action in the audit trail: the operator as actor, the route as registered
+ * (`DELETE /admin/clients/:id`: ids have fields of their own) and the caller's address.
+ */
+function auditOperator(c: Context, event: OperatorEvent, route = `${c.req.method} ${routePath(c)}`): void {
+  const ip = clientAddress(c.req.raw);
+  recordAudit(c.env as Env, { ...event, actor: "operator", details: { ...event.details, route, ...(ip && { ip }) } });
+}
+
+/**
+ * The bearer check's refusals (no, a malformed, or a wrong operator secret) are recorded as
+ * `operator.unauthorized`, with the path as sent (no route matched for the caller), never what
+ * the caller presented. The answer itself stays hono's: `message` is only how it lets us see it.
+ */
+function refusedOperator(answer: string) {
+  return (c: Context) => {
+    const route = cleanText(`${c.req.method} ${new URL(c.req.url).pathname}`, 128);
+    auditOperator(c, { kind: "operator.unauthorized", outcome: "denied", reason: "invalid_operator_secret" }, route);
+    return answer;
+  };
+}
+
+/**
+ * The operator API behind `npm run clients` and `npm run audit`: create (optionally bound to
+ * Entra tenants), list and delete pre-registered confidential clients (e.g. Blockbrain), list and
+ * revoke a user's grants, and read the audit trail. Protected by OPERATOR_SECRET as a bearer
+ * token; off without it. A new client's secret is in the create answer only, never stored in the
+ * clear or shown again. Every action but listing clients (which has no kind of its own) is
+ * recorded in the audit trail, refused ones (400, 404) with outcome `error`, and so is every
+ * request with a missing or wrong secret.
  */
 export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
   const secret = config.operatorSecret;
@@ -107,9 +270,27 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
     app.all("/admin/*", (c) => c.json({ error: "not_found", message: "The operator API is off; set OPERATOR_SECRET to turn it on" }, 404));
     return;
   }
-  app.use("/admin/*", bearerAuth({ token: secret }));
+  // hono compares the token in constant time; these are its own default answers.
+  app.use(
+    "/admin/*",
+    bearerAuth({
+      token: secret,
+      noAuthenticationHeader: { message: refusedOperator("Unauthorized") },
+      invalidAuthenticationHeader: { message: refusedOperator("Bad Request") },
+      invalidToken: { message: refusedOperator("Unauthorized") },
+    }),
+  );
 
-  const invalid = (c: AdminContext, message: string) => c.json({ error: "invalid_request", message }, 400);
+  /** A refused request: the 400 that says why, recorded as an `error` of the action it asked for. */
+  const invalid = (c: AdminContext, event: RefusedEvent, message: string) => {
+    auditOperator(c, { ...event, outcome: "error", reason: "invalid_request" });
+    return c.json({ error: "invalid_request", message }, 400);
+  };
+  /** A 404 for something named that does not exist, recorded like a refusal. */
+  const notFound = (c: AdminContext, event: RefusedEvent, message: string) => {
+    auditOperator(c, { ...event, outcome: "error", reason: "not_found" });
+    return c.json({ error: "not_found", message }, 404);
+  };
 
   /** Tenant ids for a binding, or the reason they cannot be used. */
   function checkTenants(tenants: string[]): { tenants: string[] } | { problem: string } {
@@ -154,16 +335,17 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
   });
 
   app.post("/admin/clients", async (c) => {
+    const created = { kind: "operator.client_created" } as const;
     const parsed = CreateClientSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-      return invalid(c, `Send JSON {name, redirectUris[], authMethod?, tenants[]?}. ${issues}`);
+      return invalid(c, created, `Send JSON {name, redirectUris[], authMethod?, tenants[]?}. ${issues}`);
     }
     const { name, redirectUris, authMethod } = parsed.data;
     let tenants: string[] | null = null;
     if (parsed.data.tenants) {
       const checked = checkTenants(parsed.data.tenants);
-      if ("problem" in checked) return invalid(c, checked.problem);
+      if ("problem" in checked) return invalid(c, created, checked.problem);
       tenants = checked.tenants;
     }
     let client: ClientInfo;
@@ -176,6 +358,7 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
         ...(authMethod && { tokenEndpointAuthMethod: authMethod }),
       });
     } catch (error) {
+      auditOperator(c, { ...created, outcome: "error", reason: "invalid_client_metadata" });
       return c.json({ error: "invalid_client_metadata", message: error instanceof Error ? error.message : "rejected" }, 400);
     }
     if (tenants) {
@@ -188,59 +371,139 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
       }
     }
     log("info", "client_created", { clientId: client.clientId, tenants: tenants?.join(",") ?? null });
+    auditOperator(c, {
+      ...created,
+      outcome: "success",
+      clientId: client.clientId,
+      ...bindingFields(tenants),
+      details: { clientName: cleanText(name, 120), redirectHosts: redirectHosts(redirectUris), ...bindingCount(tenants) },
+    });
     return c.json({ ...describe(client, tenants), clientSecret: client.clientSecret }, 201, NO_STORE);
   });
 
   app.delete("/admin/clients/:id", async (c) => {
     const id = c.req.param("id");
+    const deleted = { kind: "operator.client_deleted", clientId: cleanText(id, 512) } as const;
     const client = await c.env.OAUTH_PROVIDER.lookupClient(id).catch(() => null);
-    if (!client) return c.json({ error: "not_found", message: `No client ${id}` }, 404);
+    if (!client) return notFound(c, deleted, `No client ${id}`);
+    // Read before it goes, for the event; an unreadable binding is still removed below.
+    const tenants = await clientTenants(c.env.OAUTH_KV, id).catch(() => null);
     await c.env.OAUTH_PROVIDER.deleteClient(id);
     // After the client: a deletion cut short must not leave the client without its binding.
     await unbindClientTenants(c.env.OAUTH_KV, id);
     log("info", "client_deleted", { clientId: id });
+    auditOperator(c, {
+      ...deleted,
+      outcome: "success",
+      ...bindingFields(tenants),
+      details: {
+        clientName: cleanText(client.clientName, 120),
+        redirectHosts: redirectHosts(client.redirectUris),
+        ...bindingCount(tenants),
+      },
+    });
     return c.body(null, 204);
   });
 
-  /** The user key of the path, or the 400 that explains the format. */
-  function userKeyOf(c: AdminContext): { userKey: string } | { refusal: Response } {
+  /** The user key of the path, or the 400 (recorded as an `event` refused) that explains the format. */
+  function userKeyOf(c: AdminContext, event: RefusedEvent): { userKey: string } | { refusal: Response } {
     const raw = c.req.param("userKey") ?? "";
     const userKey = parseUserKey(raw);
-    return userKey ? { userKey } : { refusal: invalid(c, `${JSON.stringify(raw)} is not a user key. ${USER_KEY_HELP}.`) };
+    return userKey ? { userKey } : { refusal: invalid(c, event, `${JSON.stringify(raw)} is not a user key. ${USER_KEY_HELP}.`) };
   }
 
+  /** The subject of a grants event: the user, and their tenant when the key names it. */
+  const grantSubject = (userKey: string) => {
+    const tenantId = tenantOfUserKey(userKey);
+    return { userKey, ...(tenantId !== undefined && { tenantId }) };
+  };
+
   app.get("/admin/users/:userKey/grants", async (c) => {
-    const key = userKeyOf(c);
+    const listed = { kind: "operator.grants_listed" } as const;
+    const key = userKeyOf(c, listed);
     if ("refusal" in key) return key.refusal;
     const oauth = c.env.OAUTH_PROVIDER;
     const grants = await describeGrants(oauth, await userGrants(oauth, key.userKey));
+    auditOperator(c, { ...listed, outcome: "success", ...grantSubject(key.userKey), details: { count: grants.length } });
     return c.json({ userKey: key.userKey, grants }, 200, NO_STORE);
   });
 
+  /** Records a revocation: how many grants, and which one when it was exactly one. */
+  const auditRevoked = (c: AdminContext, userKey: string, grantIds: string[]) =>
+    auditOperator(c, {
+      kind: "operator.grants_revoked",
+      outcome: "success",
+      ...grantSubject(userKey),
+      details: { count: grantIds.length, ...(grantIds.length === 1 && { grantId: grantIds[0] }) },
+    });
+
   /** Revokes every grant of a user: all of their access and refresh tokens stop working. */
   app.delete("/admin/users/:userKey/grants", async (c) => {
-    const key = userKeyOf(c);
+    const key = userKeyOf(c, { kind: "operator.grants_revoked" });
     if ("refusal" in key) return key.refusal;
     const oauth = c.env.OAUTH_PROVIDER;
     const grants = await userGrants(oauth, key.userKey);
     for (const grant of grants) await oauth.revokeGrant(grant.id, key.userKey);
     const grantIds = grants.map((grant) => grant.id);
     log("info", "grants_revoked", { userKey: key.userKey, count: grantIds.length });
+    auditRevoked(c, key.userKey, grantIds);
     return c.json({ userKey: key.userKey, revoked: grantIds.length, grantIds }, 200, NO_STORE);
   });
 
   app.delete("/admin/users/:userKey/grants/:grantId", async (c) => {
-    const key = userKeyOf(c);
+    const revoked = { kind: "operator.grants_revoked" } as const;
+    const key = userKeyOf(c, revoked);
     if ("refusal" in key) return key.refusal;
+    const subject = { ...revoked, ...grantSubject(key.userKey) };
     const grantId = c.req.param("grantId");
-    if (!GRANT_ID.test(grantId)) return invalid(c, `${JSON.stringify(grantId)} is not a grant id; list the user's grants to see theirs.`);
+    if (!GRANT_ID.test(grantId))
+      return invalid(c, subject, `${JSON.stringify(grantId)} is not a grant id; list the user's grants to see theirs.`);
     const oauth = c.env.OAUTH_PROVIDER;
     const grants = await userGrants(oauth, key.userKey);
     if (!grants.some((grant) => grant.id === grantId)) {
-      return c.json({ error: "not_found", message: `User ${key.userKey} has no grant ${grantId}; list their grants to see theirs.` }, 404);
+      return notFound(
+        c,
+        { ...subject, details: { grantId } },
+        `User ${key.userKey} has no grant ${grantId}; list their grants to see theirs.`,
+      );
     }
     await oauth.revokeGrant(grantId, key.userKey);
     log("info", "grants_revoked", { userKey: key.userKey, count: 1, grantId });
+    auditRevoked(c, key.userKey, [grantId]);
     return c.json({ userKey: key.userKey, revoked: 1, grantIds: [grantId] }, 200, NO_STORE);
   });
+
+  /**
+   * The audit trail, newest first, one page at a time (`npm run audit`). Every parameter is checked
+   * before anything is read. The read is itself recorded, about the tenant and user it asked for.
+   */
+  app.get("/admin/audit", async (c) => {
+    const read = { kind: "operator.audit_read" } as const;
+    const parsed = parseAuditQuery(new URL(c.req.url).searchParams);
+    if ("problem" in parsed) return invalid(c, read, parsed.problem);
+    const { filter, limit, cursor } = parsed.query;
+    const page = await new AuditStore(c.env.DB).page(filter, limit, cursor);
+    const tenantId = filter.tenantId ?? (filter.userKey !== undefined ? tenantOfUserKey(filter.userKey) : undefined);
+    auditOperator(c, {
+      ...read,
+      outcome: "success",
+      ...(tenantId !== undefined && { tenantId }),
+      ...(filter.userKey !== undefined && { userKey: filter.userKey }),
+      details: { filter: describeFilter(filter), count: page.events.length },
+    });
+    return c.json({ events: page.events.map(describeEvent), ...(page.nextCursor && { nextCursor: page.nextCursor }) }, 200, NO_STORE);
+  });
+}
+
+/**
+ * A client's tenant binding in an event. The event has one `tenantId`: the bound tenant when
+ * there is exactly one, so that tenant's own audit reading finds it; with several, none (one
+ * event per action, not per tenant), and `details.count` says how many are bound.
+ */
+function bindingFields(tenants: string[] | null): { tenantId?: string } {
+  return tenants?.length === 1 ? { tenantId: tenants[0] } : {};
+}
+
+function bindingCount(tenants: string[] | null): { count?: number } {
+  return tenants && tenants.length > 0 ? { count: tenants.length } : {};
 }
