@@ -56,8 +56,7 @@ export type ToolCallReason =
   | "unknown_tool"
   | "unexpected_error"
   | "insufficient_scope"
-  | "missing_role"
-  | "rate_limited";
+  | "missing_role";
 
 /** How one tools/call ended: what the audit trail keeps of it besides who made it. */
 export interface ToolCallRecord {

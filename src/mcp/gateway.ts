@@ -59,8 +59,9 @@ interface Envelope {
  * user's rate limit, then the body (content type, size, JSON, one JSON-RPC message, parsed
  * once), then the tool's own scope and role. Only then does it hand the request, the parsed
  * message and the caller to the caller's own agent Durable Object, and stream its answer back.
- * A tools/call it refuses is recorded in the audit trail here (`denied`); every other tools/call
- * is recorded by the agent.
+ * A tools/call it refuses is recorded in the audit trail here (`denied`), except over the rate
+ * limit, which the limiter records once per user and window; every other tools/call is recorded
+ * by the agent.
  */
 export function createMcpGateway(config: Config) {
   const publicHost = new URL(config.publicOrigin).host;
@@ -73,7 +74,20 @@ export function createMcpGateway(config: Config) {
    */
   async function throttle(env: Env, ctx: McpContext, identity: Identity, requestId: string): Promise<Response | undefined> {
     if (!limiter) return undefined;
-    const retryAfter = await limiter.check(env, identity.userKey, { requestId, clientId: ctx.auth.clientId });
+    // Recorded once per user and window (`rate_limit.exceeded`), not per refused request: a client
+    // hammering past its limit must not turn every refusal into an audit write.
+    const retryAfter = await limiter.check(
+      env,
+      identity.userKey,
+      { requestId, clientId: ctx.auth.clientId },
+      {
+        actor: "user",
+        userKey: identity.userKey,
+        tenantId: identity.tenantId,
+        ...(ctx.auth.clientId !== undefined && { clientId: ctx.auth.clientId }),
+        route: `POST ${resourcePath}`,
+      },
+    );
     if (retryAfter === undefined) return undefined;
     return jsonRpcError(429, SERVER_ERROR, `Too many requests: slow down, and try again in ${retryAfter} seconds`, null, {
       "retry-after": String(retryAfter),
@@ -219,7 +233,7 @@ export function createMcpGateway(config: Config) {
     const unscoped = baseline(ctx, who.scopes);
     if (unscoped) return refuseBeforeBody(request, record, unscoped, "insufficient_scope");
     const throttled = await throttle(env, ctx, who.identity, requestId);
-    if (throttled) return refuseBeforeBody(request, record, throttled, "rate_limited");
+    if (throttled) return throttled;
     const content = await body(request);
     if (content instanceof Response) return content;
     const checked: Checked = { ...who, correlation, record, ...content };
