@@ -61,6 +61,7 @@ if (idp) {
     "",
     `Operator commands use OPERATOR_SECRET=${operatorSecret}, e.g.`,
     `  OPERATOR_SECRET=${operatorSecret} npm run clients -- list`,
+    `  OPERATOR_SECRET=${operatorSecret} npm run audit -- --since 1h   (the audit trail)`,
   );
 }
 lines.push("", "Press Ctrl+C to stop.");
