@@ -7,6 +7,7 @@ describe("configuration", () => {
       publicOrigin: "https://pandgate.example.workers.dev",
       mcpResource: "https://pandgate.example.workers.dev/mcp",
       maxRequestBytes: 262144,
+      auditRetentionDays: 365,
       dataSource: "synthetic",
       maxConcurrentJobs: 2,
       allowedOrigins: [
@@ -148,12 +149,14 @@ describe("configuration", () => {
         EXTERNAL_TOKEN_SCOPES: "mcp:read, mcp:write",
         ALLOWED_ORIGINS: "none",
         EP_ONLINE_API_KEY: " key ",
+        AUDIT_RETENTION_DAYS: "90",
         UNRELATED_BINDING: { something: true },
       }),
     ).toEqual({
       publicOrigin: "https://pandgate.example.workers.dev",
       mcpResource: "https://pandgate.example.workers.dev/mcp",
       maxRequestBytes: 1024,
+      auditRetentionDays: 90,
       dataSource: "live",
       maxConcurrentJobs: 5,
       upstream: {
