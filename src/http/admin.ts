@@ -3,13 +3,15 @@ import type { Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { routePath } from "hono/route";
 import { z } from "zod";
-import { AUDIT_CATEGORIES, AUDIT_KINDS, type AuditEvent, type AuditInput, type AuditKind, cleanText, redirectHosts } from "../audit/events";
+import { type AuditInput, type AuditKind, cleanText, redirectHosts } from "../audit/events";
 import { clientAddress, recordAudit } from "../audit/record";
-import { AuditCursorError, type AuditFilter, AuditStore, decodeCursor } from "../audit/store";
+import { AuditStore } from "../audit/store";
 import { bindClientTenants, clientTenants, MAX_CLIENT_TENANTS, normaliseTenants, unbindClientTenants } from "../auth/policy";
 import type { Config } from "../config";
 import { isUuid } from "../domain/ids";
 import { describeError, log } from "../log";
+import { describeEvent, describeFilter, parseAuditQuery } from "./audit-query";
+import { parseUserKey, tenantOfUserKey, USER_KEY_HELP } from "./user-key";
 
 type AdminContext = Context<{ Bindings: Env }>;
 
@@ -23,22 +25,6 @@ const CreateClientSchema = z.object({
 });
 
 const NO_STORE = { "cache-control": "no-store" };
-
-/**
- * A user key as the sign-in makes it (`src/auth/identity.ts`): `entra.<tenant id>.<object id>`
- * for Entra, `<kind>.<43 base64url characters>` (a SHA-256) for B2C, External ID and OIDC.
- * Entra keys are lowercase; an operator copying ids from the portal may not be.
- */
-const USER_KEY_HELP =
-  "A user key is entra.<tenant id>.<object id> for an Entra user (both GUIDs, as in the Entra admin center), or b2c.…, external-id.… or oidc.… followed by 43 characters (Get_Server_Info shows a signed-in user's key)";
-const HASHED_KINDS = ["b2c", "external-id", "oidc"];
-
-function parseUserKey(raw: string): string | undefined {
-  const [kind = "", ...rest] = raw.split(".");
-  if (kind.toLowerCase() === "entra") return rest.length === 2 && rest.every(isUuid) ? raw.toLowerCase() : undefined;
-  const [hash = ""] = rest;
-  return HASHED_KINDS.includes(kind) && rest.length === 1 && /^[A-Za-z0-9_-]{43}$/.test(hash) ? raw : undefined;
-}
 
 /** Grant ids are the library's random strings (base64url alphabet). */
 const GRANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -98,135 +84,6 @@ async function describeGrants(oauth: OAuthHelpers, grants: GrantSummary[]) {
     })),
   );
 }
-
-/** The Entra tenant in an `entra.<tenant id>.<object id>` user key; the other kinds name none. */
-function tenantOfUserKey(userKey: string): string | undefined {
-  const [kind, tenant] = userKey.split(".");
-  return kind === "entra" ? tenant : undefined;
-}
-
-/** The parameters `GET /admin/audit` takes; any other name is refused, so a typo never widens a read. */
-const AUDIT_PARAMETERS = ["tenant", "user", "kind", "from", "to", "limit", "cursor"] as const;
-type AuditParameter = (typeof AUDIT_PARAMETERS)[number];
-const AUDIT_DEFAULT_LIMIT = 100;
-const AUDIT_MAX_LIMIT = 500;
-
-/** A parameter's value, or what is wrong with it (the parameter's name is added by the caller). */
-type Read<T> = { value: T } | { problem: string };
-
-/** A value quoted for an error message, cut short: whatever was sent is echoed, but not at length. */
-const quote = (raw: string) => JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
-
-/** Stored tenant ids are lowercase: an Entra tenant GUID, or the issuer URL for providers without tenants. */
-function readTenant(raw: string): Read<string> {
-  const value = raw.trim().toLowerCase();
-  if (isUuid(value) || (value.length <= 256 && /^https?:\/\/\S+$/.test(value) && URL.canParse(value))) return { value };
-  return {
-    problem: `${quote(raw)} is not a tenant id; expected an Entra tenant id (a GUID such as 3f1c2a6e-8b4d-4e21-9a57-0c6d2e8f4b11), or the issuer URL of an identity provider without tenants`,
-  };
-}
-
-function readUser(raw: string): Read<string> {
-  const value = parseUserKey(raw);
-  return value ? { value } : { problem: `${quote(raw)} is not a user key. ${USER_KEY_HELP}` };
-}
-
-function readKind(raw: string): Read<string> {
-  if ((AUDIT_KINDS as readonly string[]).includes(raw) || AUDIT_CATEGORIES.includes(raw)) return { value: raw };
-  return {
-    problem: `${quote(raw)} is neither an event kind nor a group; expected a group (${AUDIT_CATEGORIES.join(", ")}) or a kind (${AUDIT_KINDS.join(", ")})`,
-  };
-}
-
-/** A time zone is required: a time without one would mean a different moment on every machine. */
-const IsoDateTime = z.iso.datetime({ offset: true });
-
-function readTime(raw: string): Read<number> {
-  const value = IsoDateTime.safeParse(raw).success ? Date.parse(raw) : Number.NaN;
-  if (!Number.isNaN(value)) return { value };
-  return {
-    problem: `${quote(raw)} is not a date-time; expected ISO 8601 with a time zone, such as 2026-11-29T08:00:00Z or 2026-11-29T09:00:00+01:00`,
-  };
-}
-
-function readLimit(raw: string): Read<number> {
-  const value = /^\d{1,3}$/.test(raw) ? Number(raw) : 0;
-  return value >= 1 && value <= AUDIT_MAX_LIMIT
-    ? { value }
-    : {
-        problem: `${quote(raw)} is not a page size; expected a whole number from 1 to ${AUDIT_MAX_LIMIT} (default ${AUDIT_DEFAULT_LIMIT})`,
-      };
-}
-
-/** Checked here, before anything is read: the store would only find out halfway. */
-function readCursor(raw: string): Read<string> {
-  try {
-    decodeCursor(raw);
-    return { value: raw };
-  } catch (error) {
-    if (error instanceof AuditCursorError) return { problem: `${error.message} (give back the nextCursor of the previous answer)` };
-    throw error;
-  }
-}
-
-interface AuditQuery {
-  filter: AuditFilter;
-  limit: number;
-  cursor?: string;
-}
-
-/** The query of `GET /admin/audit`, or every problem with it, each naming its parameter. */
-function parseAuditQuery(params: URLSearchParams): { query: AuditQuery } | { problem: string } {
-  const problems: string[] = [];
-  for (const name of new Set(params.keys())) {
-    if (!(AUDIT_PARAMETERS as readonly string[]).includes(name)) {
-      problems.push(`${quote(name)} is not a parameter of GET /admin/audit; it takes ${AUDIT_PARAMETERS.join(", ")}`);
-    }
-  }
-  function read<T>(name: AuditParameter, reader: (raw: string) => Read<T>): T | undefined {
-    const given = params.getAll(name);
-    if (given.length === 0) return undefined;
-    if (given.length > 1) {
-      problems.push(`${name}: given ${given.length} times; give it once`);
-      return undefined;
-    }
-    const result = reader(given[0] ?? "");
-    if ("problem" in result) problems.push(`${name}: ${result.problem}`);
-    return "value" in result ? result.value : undefined;
-  }
-  const tenantId = read("tenant", readTenant);
-  const userKey = read("user", readUser);
-  const kind = read("kind", readKind);
-  const from = read("from", readTime);
-  const to = read("to", readTime);
-  const limit = read("limit", readLimit) ?? AUDIT_DEFAULT_LIMIT;
-  const cursor = read("cursor", readCursor);
-  if (from !== undefined && to !== undefined && from >= to) problems.push("to: must be later than from (from is inclusive, to exclusive)");
-  if (problems.length > 0) return { problem: problems.join("; ") };
-  const filter: AuditFilter = {
-    ...(tenantId !== undefined && { tenantId }),
-    ...(userKey !== undefined && { userKey }),
-    ...(kind !== undefined && { kind }),
-    ...(from !== undefined && { from }),
-    ...(to !== undefined && { to }),
-  };
-  return { query: { filter, limit, ...(cursor !== undefined && { cursor }) } };
-}
-
-/** The filter of an audit read as the `operator.audit_read` event keeps it (`details.filter`). */
-function describeFilter(filter: AuditFilter): string {
-  const parts = [
-    filter.tenantId !== undefined && `tenant=${filter.tenantId}`,
-    filter.userKey !== undefined && `user=${filter.userKey}`,
-    filter.kind !== undefined && `kind=${filter.kind}`,
-    filter.from !== undefined && `from=${new Date(filter.from).toISOString()}`,
-    filter.to !== undefined && `to=${new Date(filter.to).toISOString()}`,
-  ].filter((part): part is string => typeof part === "string");
-  return (parts.join(" ") || "none").slice(0, 400);
-}
-
-/** An event as the operator API shows it: the time in ISO 8601, everything else as stored. */
-const describeEvent = (event: AuditEvent) => ({ ...event, at: new Date(event.at).toISOString() });
 
 /** An operator event before the shared parts (actor, route, address) are added. */
 type OperatorEvent = Omit<AuditInput, "actor" | "kind"> & { kind: AuditKind & `operator.${string}` };
