@@ -5,11 +5,18 @@
 //   node scripts/seed.mjs [--seed 20261101] [--scale 1] [--out seed/seed.sql] [--check]
 //
 // The output depends only on --seed and --scale: a seeded PRNG (sfc32) drives every choice, and
-// all dates are fixed (the dataset is "as of" 2026-11-01). --check regenerates in memory and fails
-// when the file on disk differs byte for byte. The SQL holds exactly one statement per line, so a
-// loader can split on newlines; no statement exceeds MAX_STATEMENT_BYTES (D1 allows 100 KB).
+// all dates are fixed (the dataset is "as of" 2026-11-01). --check regenerates it into a scratch
+// folder and fails when the file on disk differs byte for byte. The SQL holds exactly one
+// statement per line, so a loader can split on newlines; no statement exceeds MAX_STATEMENT_BYTES
+// (D1 allows 100 KB).
+//
+// --scale: 1 is the committed seed (22,638 addresses in 24 buurten); below 1 the buurten shrink;
+// above 1 extra wijken of ordinary buurten are added, about 22,600 addresses per step, up to
+// MAX_SCALE. --scale 45 gives 1,033,146 addresses (the four cities at about their real size),
+// written as it is generated (some 12 s and 440 MB; keep such files out of git, e.g. in .scale/).
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import labelTables from "../src/domain/label-tables.json" with { type: "json" };
@@ -29,6 +36,8 @@ const LAST_REGISTRATION = Date.UTC(2026, 9, 28);
 const MAX_STATEMENT_BYTES = 80_000;
 const MAX_ROWS_PER_STATEMENT = 400;
 const BAG_SERIAL_BASE = 9_000_000_000;
+/** The largest --scale: about 1.15 million addresses, where Amsterdam's PC4 range is nearly used up. */
+export const MAX_SCALE = 50;
 
 // ---------------------------------------------------------------------------------------------
 // Randomness: sfc32 seeded through splitmix32 from (seed, label), one stream per label, so a
@@ -137,7 +146,10 @@ class Rng {
 /**
  * The four municipalities: code, name, province and PC4 range are public facts; the COROP area
  * and its 2024 average WOZ per m² come from the WWS table (Groot-Amsterdam 5751, Utrecht 4197,
- * Groot-Rijnmond 3537). Everything below `centre` steers the fictional content.
+ * Groot-Rijnmond 3537). Everything below `centre` steers the fictional content; `dwellings` is
+ * the municipality's real housing stock, rounded (about; CBS, 2024), and only decides how the
+ * addresses beyond scale 1 are shared out, so that the four together come to about their real
+ * size (some 1 million addresses) at --scale 45.
  */
 const MUNICIPALITIES = [
   {
@@ -150,6 +162,7 @@ const MUNICIPALITIES = [
     pc4: [3811, 3829],
     centre: [52.1561, 5.3878],
     addressesPerBuurt: 740,
+    dwellings: 68_000,
     wijken: [
       { suffix: "91", buurten: ["01", "02", "03"] },
       { suffix: "92", buurten: ["01", "02", "03"] },
@@ -173,6 +186,7 @@ const MUNICIPALITIES = [
     pc4: [3511, 3585],
     centre: [52.0907, 5.1214],
     addressesPerBuurt: 920,
+    dwellings: 165_000,
     wijken: [
       { suffix: "91", buurten: ["01", "02", "03"] },
       { suffix: "92", buurten: ["01", "02", "03"] },
@@ -196,6 +210,7 @@ const MUNICIPALITIES = [
     pc4: [1011, 1109],
     centre: [52.3731, 4.8924],
     addressesPerBuurt: 1100,
+    dwellings: 470_000,
     wijken: [
       { suffix: "AF", buurten: ["06", "07", "08"] },
       { suffix: "91", buurten: ["01", "02", "03"] },
@@ -219,6 +234,7 @@ const MUNICIPALITIES = [
     pc4: [3011, 3089],
     centre: [51.9225, 4.4792],
     addressesPerBuurt: 1000,
+    dwellings: 320_000,
     wijken: [
       { suffix: "91", buurten: ["01", "02", "03"] },
       { suffix: "92", buurten: ["01", "02", "03"] },
@@ -414,6 +430,19 @@ const THEMES = {
     "Kwarts Graniet Basalt Agaat Jaspis Opaal Topaas Saffier Robijn Smaragd Parel Barnsteen Onyx Malachiet Marmer Leisteen Kalksteen Zandsteen Lava Obsidiaan Pyriet Amethist",
 };
 const THEME_KEYS = Object.keys(THEMES);
+/** For the streets of a large city, once the themed names run out: a title or first name and a surname. */
+const NAME_TITLES =
+  "Burgemeester Dokter Pastoor Dominee Meester Notaris Professor Kapitein Jan Pieter Willem Hendrik Cornelis Johan Jacob Dirk Anna Maria Catharina Geertruida".split(
+    " ",
+  );
+const SURNAMES = [
+  ..."Jansen Bakker Visser Smit Meijer Mulder Bos Vos Peters Hendriks Dekker Brouwer Dijkstra Smits Kok Jacobs Vermeulen Schouten Willems Hoekstra Maas Verhoeven Koster Prins Blom Huisman Kuipers Post Kramer Scholten Postma Martens Vink Timmermans Groen Gerritsen Jonker Boer Willemsen Smeets Bosch Schipper Koning Driessen Hermans Evers Hofman Bosman Wolters Sanders Molenaar Verbeek".split(
+    " ",
+  ),
+  ..."de Jong|de Vries|van den Berg|van Dijk|de Boer|de Groot|van Leeuwen|de Wit|de Graaf|van der Meer|van der Linden|de Haan|van den Heuvel|van der Veen|van den Broek|de Bruin|van der Heijden|van Beek|van Vliet|van de Ven|van Dam|van der Wal|de Jonge|van Veen|van den Brink|van Wijk|de Ruiter|van Loon|van der Velde|de Lange|de Vos|van Dongen|de Koning|van der Laan|van Doorn|van den Bosch|van der Meulen|van der Horst|de Leeuw".split(
+    "|",
+  ),
+];
 const STREET_PREFIXES = ["Korte", "Lange", "Oude", "Nieuwe", "Hoge", "Lage", "Noorder", "Zuider", "Ooster", "Wester"];
 /** Fictional wijk and buurt names are compounds of these ("Riet" + "zoom"), plus a direction. */
 const PLACE_HEADS =
@@ -467,9 +496,15 @@ function drawBuildYear(rng, eraKey) {
   return rng.int(era.from, era.to);
 }
 
-/** Generates everything; returns the rows per table. */
-export function generate({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE } = {}) {
-  const data = {
+/** Addresses at scale 1 in the listed buurten of all four municipalities (before the ±10 % per buurt). */
+const BASE_ADDRESSES = MUNICIPALITIES.reduce(
+  (sum, m) => sum + m.addressesPerBuurt * m.wijken.reduce((n, wijk) => n + wijk.buurten.length, 0),
+  0,
+);
+const TOTAL_DWELLINGS = MUNICIPALITIES.reduce((sum, m) => sum + m.dwellings, 0);
+
+function emptyData() {
+  return {
     municipalities: [],
     districts: [],
     neighbourhoods: [],
@@ -479,6 +514,19 @@ export function generate({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE } = {}) {
     addresses: [],
     labels: [],
   };
+}
+
+/**
+ * Generates everything. Up to scale 1, `scale` sizes the 24 listed buurten (scale 1 is the
+ * committed seed). Above it the listed buurten stay as at scale 1 and each municipality gets
+ * extra wijken of buurten of the usual size, (scale − 1) × about 22,600 addresses in all, shared
+ * out by real housing stock; so a larger dataset has more buurten, streets and postcodes, not
+ * bigger ones, and the same mix of eras, dwelling types, labels and statistics.
+ *
+ * Rows go to `data`, whose members need only `push(row)`: arrays by default (returned), or sinks
+ * that write them out as they come (`writeDataset`).
+ */
+export function generate({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE, data = emptyData() } = {}) {
   const usedPlaceNames = new Set();
   for (const m of MUNICIPALITIES) new MunicipalityGenerator(data, m, seed, scale, usedPlaceNames).run();
   return data;
@@ -500,6 +548,8 @@ class MunicipalityGenerator {
     this.mPerDegLon = 111_320 * Math.cos((m.centre[0] * Math.PI) / 180);
     this.ligplaatsen = 0;
     this.standplaatsen = 0;
+    /** PC4s a buurt left with letters to spare, with the last letter pair used; extra buurten go on there. */
+    this.openPc4s = [];
   }
 
   bagId(type) {
@@ -543,19 +593,52 @@ class MunicipalityGenerator {
         this.buurt(`BU${m.code}${wijk.suffix}${b}`, code, eraKey, bearing + rng.range(-30, 30));
       }
     });
+    if (this.scale > 1) this.extraWijken(eras);
+  }
+
+  /**
+   * Above scale 1: this municipality's share of the extra addresses, as wijken (codes 00..90) of
+   * 4–9 buurten each, their eras taken in turn from the municipality's own mix and spread further
+   * out from the centre as the city grows. Drawn from their own streams, after everything else.
+   */
+  extraWijken(eras) {
+    const { m } = this;
+    const rng = new Rng(this.seed, `GM${m.code}/wijken`);
+    const extra = (this.scale - 1) * BASE_ADDRESSES * (m.dwellings / TOTAL_DWELLINGS);
+    let remaining = Math.round(extra / m.addressesPerBuurt);
+    const listed = m.wijken.reduce((n, wijk) => n + wijk.buurten.length, 0);
+    const spread = Math.min(2.5, Math.sqrt((listed + remaining) / listed));
+    let eraIndex = rng.int(0, eras.length - 1);
+    for (let w = 0; remaining > 0; w++) {
+      if (w > 90) throw new Error(`GM${m.code}: ran out of wijk codes; use a smaller --scale`);
+      const suffix = String(w).padStart(2, "0");
+      const code = `WK${m.code}${suffix}`;
+      this.data.districts.push({ code, municipality_code: `GM${m.code}`, name: this.placeName(rng, [""]) });
+      const bearing = rng.range(0, 360);
+      const n = Math.min(remaining, rng.int(4, 9));
+      for (let i = 1; i <= n; i++) {
+        const eraKey = eras[eraIndex++ % eras.length];
+        this.buurt(`BU${m.code}${suffix}${String(i).padStart(2, "0")}`, code, eraKey, bearing + rng.range(-30, 30), {
+          extra: true,
+          spread,
+        });
+      }
+      remaining -= n;
+    }
   }
 
   toLatLon(x, y) {
     return [round(this.m.centre[0] + y / this.mPerDegLat, 6), round(this.m.centre[1] + x / this.mPerDegLon, 6)];
   }
 
-  buurt(code, districtCode, eraKey, bearingDeg) {
+  buurt(code, districtCode, eraKey, bearingDeg, { extra = false, spread = 1 } = {}) {
     const { m } = this;
     const rng = new Rng(this.seed, code);
     const era = ERAS[eraKey];
     const km = rng.range(era.km[0], era.km[1]);
     const bearing = (bearingDeg * Math.PI) / 180;
-    const centre = { x: Math.sin(bearing) * km * 1000, y: Math.cos(bearing) * km * 1000 };
+    const reach = extra ? km * spread : km;
+    const centre = { x: Math.sin(bearing) * reach * 1000, y: Math.cos(bearing) * reach * 1000 };
     const themes = rng.shuffle(THEME_KEYS).slice(0, 2);
     const b = {
       code,
@@ -567,11 +650,35 @@ class MunicipalityGenerator {
       letterCursor: -1,
       count: 0,
       dwellings: [],
+      extra,
     };
-    this.nextPc4(b);
-    const target = Math.max(1, Math.round(m.addressesPerBuurt * this.scale * rng.range(0.9, 1.1)));
+    // A listed buurt starts a PC4 of its own; an extra one goes on where the last one stopped.
+    if (extra) b.letterCursor = POSTCODE_LETTERS.length;
+    else this.nextPc4(b);
+    const target = Math.max(1, Math.round(m.addressesPerBuurt * Math.min(this.scale, 1) * rng.range(0.9, 1.1)));
     while (b.count < target) this.street(b, target);
     this.data.neighbourhoods.push(this.statistics(b, districtCode, km));
+    const last = b.pc4s[b.pc4s.length - 1];
+    if (last !== undefined && b.letterCursor < POSTCODE_LETTERS.length - 3) {
+      if (extra) this.openPc4s.unshift({ pc4: last, cursor: b.letterCursor });
+      else this.openPc4s.push({ pc4: last, cursor: b.letterCursor });
+    }
+  }
+
+  /** An extra buurt's next PC4: the rest of an open one if there is one, else a fresh one. */
+  continuePc4(b) {
+    for (;;) {
+      const open = this.openPc4s.shift();
+      if (open === undefined) break;
+      const cursor = open.cursor + 1 + b.rng.int(0, 2);
+      if (cursor < POSTCODE_LETTERS.length) {
+        b.pc4s.push(open.pc4);
+        b.letterCursor = cursor;
+        return;
+      }
+    }
+    this.nextPc4(b);
+    b.letterCursor = b.rng.int(0, 2);
   }
 
   nextPc4(b) {
@@ -584,7 +691,9 @@ class MunicipalityGenerator {
   /** The next unused PC6 of the buurt: letters ascend with small gaps, as real ones do. */
   postcode(b) {
     b.letterCursor += 1 + b.rng.int(0, 2);
-    if (b.letterCursor >= POSTCODE_LETTERS.length) {
+    if (b.letterCursor >= POSTCODE_LETTERS.length && b.extra) {
+      this.continuePc4(b);
+    } else if (b.letterCursor >= POSTCODE_LETTERS.length) {
       this.nextPc4(b);
       b.letterCursor = b.rng.int(0, 2);
     }
@@ -607,6 +716,14 @@ class MunicipalityGenerator {
     for (let i = 0; i < 400; i++) {
       const name = attempt(i < 200 ? rng.pick(STREET_PREFIXES) : "", i < 100 ? b.themes[i % 2] : rng.pick(THEME_KEYS));
       if (name) return name;
+    }
+    // Only a large city gets this far: streets named after fictional people ("Dokter de Wittlaan").
+    for (let i = 0; i < 400; i++) {
+      const name = `${rng.pick(NAME_TITLES)} ${rng.pick(SURNAMES)}${suffix}`;
+      if (!this.streetNames.has(name)) {
+        this.streetNames.add(name);
+        return name;
+      }
     }
     throw new Error(`GM${this.m.code}: ran out of fictional street names; use a smaller --scale`);
   }
@@ -1003,7 +1120,7 @@ class MunicipalityGenerator {
       code: b.code,
       district_code: districtCode,
       municipality_code: `GM${m.code}`,
-      name: this.placeName(rng, eraKey === "pre-1906" ? [" Centrum", "-Binnenstad"] : PLACE_SUFFIXES),
+      name: this.placeName(rng, eraKey === "pre-1906" && !b.extra ? [" Centrum", "-Binnenstad"] : PLACE_SUFFIXES),
       dataset_year: 2024,
       inhabitants: roundTo5(households * householdSize),
       households,
@@ -1052,50 +1169,88 @@ function sqlValue(value) {
 }
 
 /**
- * Multi-row INSERTs, each a single line below MAX_STATEMENT_BYTES. With `provenance`, the constant
+ * Multi-row INSERTs, each a single line below MAX_STATEMENT_BYTES, made as rows arrive: `add`
+ * hands each finished statement to `emit`, `end` the last one. With `provenance`, the constant
  * provenance columns are added in SQL rather than repeated on every row:
  *   WITH v (a, b) AS (VALUES (…), (…)) INSERT INTO t (a, b, is_synthetic, source, retrieved_at) SELECT *, 1, 'synthetic', '…' FROM v;
  * Tables with `upsertKey` (geography, which live data may reference) update rows in place instead,
  * only where `upsertWhere` holds.
  */
-function inserts(table, rows, { provenance = true, upsertKey, upsertWhere } = {}) {
-  if (rows.length === 0) return [];
-  const columns = Object.keys(rows[0]);
-  const constants = Object.values(PROVENANCE).map(sqlValue).join(",");
-  let head;
-  let tail;
-  let tupleOf = (row) => `(${columns.map((c) => sqlValue(row[c])).join(",")})`;
-  if (upsertKey) {
-    const all = [...columns, ...Object.keys(PROVENANCE)];
-    const updates = all.filter((c) => c !== upsertKey).map((c) => `${c} = excluded.${c}`);
-    head = `INSERT INTO ${table} (${all.join(", ")}) VALUES `;
-    tail = ` ON CONFLICT (${upsertKey}) DO UPDATE SET ${updates.join(", ")}${upsertWhere ? ` WHERE ${upsertWhere}` : ""};`;
-    tupleOf = (row) => `(${columns.map((c) => sqlValue(row[c])).join(",")},${constants})`;
-  } else if (provenance) {
-    const all = [...columns, ...Object.keys(PROVENANCE)];
-    head = `WITH v (${columns.join(", ")}) AS (VALUES `;
-    tail = `) INSERT INTO ${table} (${all.join(", ")}) SELECT *, ${constants} FROM v;`;
-  } else {
-    head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
-    tail = ";";
+class InsertWriter {
+  constructor(table, emit, { provenance = true, upsertKey, upsertWhere } = {}) {
+    this.table = table;
+    this.emit = emit;
+    this.options = { provenance, upsertKey, upsertWhere };
+    this.columns = null;
+    this.batch = [];
+    this.bytes = 0;
   }
-  const statements = [];
-  let batch = [];
-  let bytes = head.length + tail.length;
-  for (const row of rows) {
-    for (const c of Object.keys(row)) if (!columns.includes(c)) throw new Error(`${table}: unexpected column ${c}`);
-    const tuple = tupleOf(row);
-    if (batch.length && (bytes + tuple.length + 1 > MAX_STATEMENT_BYTES || batch.length >= MAX_ROWS_PER_STATEMENT)) {
-      statements.push(head + batch.join(",") + tail);
-      batch = [];
-      bytes = head.length + tail.length;
+
+  /** The statement shape, from the first row's columns. */
+  start(columns) {
+    const { provenance, upsertKey, upsertWhere } = this.options;
+    const { table } = this;
+    this.columns = columns;
+    const constants = Object.values(PROVENANCE).map(sqlValue).join(",");
+    this.tupleOf = (row) => `(${columns.map((c) => sqlValue(row[c])).join(",")})`;
+    if (upsertKey) {
+      const all = [...columns, ...Object.keys(PROVENANCE)];
+      const updates = all.filter((c) => c !== upsertKey).map((c) => `${c} = excluded.${c}`);
+      this.head = `INSERT INTO ${table} (${all.join(", ")}) VALUES `;
+      this.tail = ` ON CONFLICT (${upsertKey}) DO UPDATE SET ${updates.join(", ")}${upsertWhere ? ` WHERE ${upsertWhere}` : ""};`;
+      this.tupleOf = (row) => `(${columns.map((c) => sqlValue(row[c])).join(",")},${constants})`;
+    } else if (provenance) {
+      const all = [...columns, ...Object.keys(PROVENANCE)];
+      this.head = `WITH v (${columns.join(", ")}) AS (VALUES `;
+      this.tail = `) INSERT INTO ${table} (${all.join(", ")}) SELECT *, ${constants} FROM v;`;
+    } else {
+      this.head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+      this.tail = ";";
     }
-    batch.push(tuple);
-    bytes += tuple.length + 1;
+    this.bytes = this.head.length + this.tail.length;
   }
-  statements.push(head + batch.join(",") + tail);
+
+  add(row) {
+    if (this.columns === null) this.start(Object.keys(row));
+    const { columns } = this;
+    for (const c of Object.keys(row)) if (!columns.includes(c)) throw new Error(`${this.table}: unexpected column ${c}`);
+    const tuple = this.tupleOf(row);
+    if (this.batch.length && (this.bytes + tuple.length + 1 > MAX_STATEMENT_BYTES || this.batch.length >= MAX_ROWS_PER_STATEMENT)) {
+      this.emit(this.head + this.batch.join(",") + this.tail);
+      this.batch = [];
+      this.bytes = this.head.length + this.tail.length;
+    }
+    this.batch.push(tuple);
+    this.bytes += tuple.length + 1;
+  }
+
+  end() {
+    if (this.batch.length) this.emit(this.head + this.batch.join(",") + this.tail);
+    this.batch = [];
+  }
+}
+
+function inserts(table, rows, options) {
+  const statements = [];
+  const writer = new InsertWriter(table, (statement) => statements.push(statement), options);
+  for (const row of rows) writer.add(row);
+  writer.end();
   return statements;
 }
+
+/** The tables in the order the file fills them: the generator's name for each, its SQL table and how it is written. */
+const TABLES = [
+  ["municipalities", "municipalities", { upsertKey: "code" }],
+  // The municipality rows are public facts, so they may replace a live placeholder; a wijk or
+  // buurt the live registers cached (is_synthetic = 0) is left as it is.
+  ["districts", "districts", { upsertKey: "code", upsertWhere: "districts.is_synthetic = 1" }],
+  ["neighbourhoods", "neighbourhoods", { upsertKey: "code", upsertWhere: "neighbourhoods.is_synthetic = 1" }],
+  ["buildings", "buildings", {}],
+  ["units", "units", {}],
+  ["unitBuildings", "unit_buildings", { provenance: false }],
+  ["addresses", "addresses", {}],
+  ["labels", "energy_labels", {}],
+];
 
 /** Clears earlier synthetic rows in dependency order; geography still referenced elsewhere stays and is updated. */
 const CLEAR = [
@@ -1114,37 +1269,154 @@ export function datasetValue(seed, scale, hash) {
   return `${DATASET_NAME} seed=${seed} scale=${scale} sha256=${hash}`;
 }
 
-/** Renders the whole file. */
-export function render({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE } = {}) {
-  const data = generate({ seed, scale });
-  const body = [
-    ...CLEAR,
-    ...inserts("municipalities", data.municipalities, { upsertKey: "code" }),
-    // The municipality rows are public facts, so they may replace a live placeholder; a wijk or
-    // buurt the live registers cached (is_synthetic = 0) is left as it is.
-    ...inserts("districts", data.districts, { upsertKey: "code", upsertWhere: "districts.is_synthetic = 1" }),
-    ...inserts("neighbourhoods", data.neighbourhoods, { upsertKey: "code", upsertWhere: "neighbourhoods.is_synthetic = 1" }),
-    ...inserts("buildings", data.buildings),
-    ...inserts("units", data.units),
-    ...inserts("unit_buildings", data.unitBuildings, { provenance: false }),
-    ...inserts("addresses", data.addresses),
-    ...inserts("energy_labels", data.labels),
-  ];
-  const hash = createHash("sha256").update(body.join("\n")).digest("hex").slice(0, 16);
-  const dataset = datasetValue(seed, scale, hash);
+function headerLines({ seed, scale, dataset, rows }) {
   const command = `node scripts/seed.mjs --seed ${seed} --scale ${scale}`;
-  const header = [
+  return [
     "-- pandgate synthetic seed dataset: SYNTHETIC Dutch property data (fictional buurten, streets, postcodes,",
     "-- panden, units, addresses and energy labels in four real municipalities). Not real data about any address.",
     `-- GENERATED by \`${command}\` (npm run seed); do not edit by hand. Licences: seed/README.md.`,
     "-- Load: npx wrangler d1 execute DB --remote --file seed/seed.sql (or --local). Safe to re-run: it replaces earlier",
     "-- synthetic rows. One SQL statement per line; no transactions (D1 rejects them in files).",
     `-- Dataset: ${dataset}`,
-    `-- Rows: ${data.addresses.length} addresses, ${data.units.length} units, ${data.buildings.length} buildings, ${data.labels.length} energy labels, ${data.neighbourhoods.length} buurten.`,
+    `-- Rows: ${rows.addresses} addresses, ${rows.units} units, ${rows.buildings} buildings, ${rows.labels} energy labels, ${rows.neighbourhoods} buurten.`,
   ];
-  const meta = `INSERT OR REPLACE INTO service_meta (key, value) VALUES ('dataset', ${sqlValue(dataset)});`;
-  const sql = `${[...header, ...body, meta].join("\n")}\n`;
+}
+
+const metaStatement = (dataset) => `INSERT OR REPLACE INTO service_meta (key, value) VALUES ('dataset', ${sqlValue(dataset)});`;
+
+function rowCounts(data) {
+  return Object.fromEntries(TABLES.map(([key]) => [key, data[key].length]));
+}
+
+/** Renders the whole file in memory (for --check, and small scales). */
+export function render({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE } = {}) {
+  const data = generate({ seed, scale });
+  const body = [...CLEAR, ...TABLES.flatMap(([key, table, options]) => inserts(table, data[key], options))];
+  const hash = createHash("sha256").update(body.join("\n")).digest("hex").slice(0, 16);
+  const dataset = datasetValue(seed, scale, hash);
+  const header = headerLines({ seed, scale, dataset, rows: rowCounts(data) });
+  const sql = `${[...header, ...body, metaStatement(dataset)].join("\n")}\n`;
   return { sql, dataset, data };
+}
+
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** An append-only file written in large synchronous chunks. */
+class ChunkedFile {
+  constructor(file) {
+    this.file = file;
+    this.fd = openSync(file, "w");
+    this.chunks = [];
+    this.pending = 0;
+    this.bytes = 0;
+  }
+
+  write(text) {
+    this.chunks.push(text);
+    this.pending += text.length;
+    if (this.pending >= CHUNK_BYTES) this.flush();
+  }
+
+  flush() {
+    if (this.chunks.length === 0) return;
+    this.bytes += writeSync(this.fd, this.chunks.join(""));
+    this.chunks = [];
+    this.pending = 0;
+  }
+
+  close() {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Calls `each(buffer)` with the first `limit` bytes of `file`, chunk by chunk. */
+function readChunks(file, limit, each) {
+  const fd = openSync(file, "r");
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  try {
+    let left = limit;
+    while (left > 0) {
+      const n = readSync(fd, buffer, 0, Math.min(CHUNK_BYTES, left), null);
+      if (n === 0) break;
+      each(buffer.subarray(0, n));
+      left -= n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes the same file as `render` without holding it in memory: the generator's rows become
+ * statements as they are made, each table's into a file of its own next to `out`; then the body
+ * is hashed and the file assembled (header, the tables in order, the dataset row) under a
+ * temporary name and renamed into place, so a reader never sees half a file.
+ */
+export function writeDataset({ seed = DEFAULT_SEED, scale = DEFAULT_SCALE, out = DEFAULT_OUT } = {}) {
+  const file = path.resolve(ROOT, out);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const dir = mkdtempSync(path.join(path.dirname(file), ".seed-"));
+  try {
+    const parts = ["clear", ...TABLES.map(([key]) => key)].map((name, i) => new ChunkedFile(path.join(dir, `${i}-${name}.sql`)));
+    parts[0].write(CLEAR.map((statement) => `${statement}\n`).join(""));
+    const writers = [];
+    const data = {};
+    TABLES.forEach(([key, table, options], i) => {
+      const part = parts[i + 1];
+      const writer = new InsertWriter(table, (statement) => part.write(`${statement}\n`), options);
+      writers.push(writer);
+      let count = 0;
+      data[key] = {
+        push(row) {
+          count += 1;
+          writer.add(row);
+        },
+        get length() {
+          return count;
+        },
+      };
+    });
+    generate({ seed, scale, data });
+    for (const writer of writers) writer.end();
+    for (const part of parts) part.close();
+
+    // The body is every statement joined by newlines: the parts' bytes without the last newline.
+    const bodyBytes = parts.reduce((sum, part) => sum + part.bytes, 0);
+    const hasher = createHash("sha256");
+    let left = bodyBytes - 1;
+    for (const part of parts) {
+      const take = Math.min(part.bytes, left);
+      readChunks(part.file, take, (chunk) => hasher.update(chunk));
+      left -= take;
+    }
+    const dataset = datasetValue(seed, scale, hasher.digest("hex").slice(0, 16));
+    const rows = rowCounts(data);
+
+    const temporary = `${file}.tmp`;
+    const fd = openSync(temporary, "w");
+    let bytes = 0;
+    try {
+      bytes += writeSync(
+        fd,
+        headerLines({ seed, scale, dataset, rows })
+          .map((line) => `${line}\n`)
+          .join(""),
+      );
+      for (const part of parts) {
+        readChunks(part.file, part.bytes, (chunk) => {
+          bytes += writeSync(fd, chunk);
+        });
+      }
+      bytes += writeSync(fd, `${metaStatement(dataset)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+    return { file, dataset, rows, bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1167,7 +1439,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${arg}`);
   }
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new Error("--seed must be a non-negative integer");
-  if (!(options.scale > 0 && options.scale <= 20)) throw new Error("--scale must be a number above 0 and at most 20");
+  if (!(options.scale > 0 && options.scale <= MAX_SCALE)) throw new Error(`--scale must be a number above 0 and at most ${MAX_SCALE}`);
   return options;
 }
 
@@ -1185,21 +1457,27 @@ function main() {
     console.log(`usage: node scripts/seed.mjs [--seed ${DEFAULT_SEED}] [--scale 1] [--out ${DEFAULT_OUT}] [--check]`);
     return;
   }
-  const { sql, dataset, data } = render(options);
   const file = path.resolve(ROOT, options.out);
   const shown = path.relative(ROOT, file) || file;
   if (options.check) {
-    let current = null;
+    // Generated next to nothing that matters, then compared byte for byte with the file on disk.
+    const scratch = mkdtempSync(path.join(tmpdir(), "pandgate-seed-check-"));
+    let same;
+    let dataset;
     try {
-      current = readFileSync(file, "utf8");
-    } catch {}
-    if (current !== sql) {
+      const made = writeDataset({ seed: options.seed, scale: options.scale, out: path.join(scratch, "seed.sql") });
+      dataset = made.dataset;
+      same = existsSync(file) ? sameBytes(made.file, file) : null;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    if (!same) {
       const defaults = options.seed === DEFAULT_SEED && options.scale === DEFAULT_SCALE && options.out === DEFAULT_OUT;
       const regenerate = defaults
         ? "npm run seed"
         : `node scripts/seed.mjs --seed ${options.seed} --scale ${options.scale} --out ${options.out}`;
       console.error(
-        `seed:check failed: ${shown} ${current === null ? "is missing" : "differs from what scripts/seed.mjs generates"} ` +
+        `seed:check failed: ${shown} ${same === null ? "is missing" : "differs from what scripts/seed.mjs generates"} ` +
           `(seed ${options.seed}, scale ${options.scale}). Regenerate it with \`${regenerate}\` and commit the result.`,
       );
       process.exit(1);
@@ -1207,13 +1485,33 @@ function main() {
     console.log(`seed:check ok: ${shown} is up to date (${dataset}).`);
     return;
   }
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, sql);
-  const kb = Math.round(Buffer.byteLength(sql) / 1024);
+  const started = performance.now();
+  const { dataset, rows, bytes } = writeDataset(options);
+  const kb = Math.round(bytes / 1024);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
-    `wrote ${shown} (${kb} KB): ${data.addresses.length} addresses, ${data.units.length} units, ` +
-      `${data.buildings.length} buildings, ${data.labels.length} energy labels; ${dataset}`,
+    `wrote ${shown} (${kb} KB in ${seconds} s): ${rows.addresses} addresses, ${rows.units} units, ` +
+      `${rows.buildings} buildings, ${rows.labels} energy labels; ${dataset}`,
   );
+}
+
+/** Whether two files hold the same bytes (read in chunks, so any size will do). */
+function sameBytes(a, b) {
+  const size = statSync(a).size;
+  if (statSync(b).size !== size) return false;
+  const fd = openSync(b, "r");
+  const other = Buffer.allocUnsafe(CHUNK_BYTES);
+  let equal = true;
+  try {
+    readChunks(a, size, (chunk) => {
+      if (!equal) return;
+      const n = readSync(fd, other, 0, chunk.length, null);
+      equal = n === chunk.length && other.subarray(0, n).equals(chunk);
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return equal;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
