@@ -71,11 +71,26 @@ export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "ide
 /** Keeps every tool in one place, by name. */
 export class ToolCatalog {
   readonly #tools = new Map<string, ToolSpec>();
+  /** Values computed from the tools (see `derive`); dropped whenever a tool is added. */
+  readonly #derived = new Map<string, unknown>();
 
   add<I extends z.ZodObject, O extends z.ZodObject>(tool: ToolSpec<I, O>): this {
     if (this.#tools.has(tool.name)) throw new Error(`tool ${tool.name} is already in the catalog`);
     this.#tools.set(tool.name, tool as unknown as ToolSpec);
+    this.#derived.clear();
     return this;
+  }
+
+  /**
+   * A value computed from the tools once and kept for the life of the isolate, under `key`, until
+   * a tool is added (the tests add probe tools to the real catalog). `build` must depend on
+   * nothing but the tools and what `key` names: never on a caller.
+   */
+  derive<T>(key: string, build: (tools: readonly ToolSpec[]) => T): T {
+    if (this.#derived.has(key)) return this.#derived.get(key) as T;
+    const value = build(this.all());
+    this.#derived.set(key, value);
+    return value;
   }
 
   get(name: string): ToolSpec | undefined {

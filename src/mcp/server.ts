@@ -1,10 +1,11 @@
-import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { McpServer, type ServerContext, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
+import type { z } from "zod";
 import type { Services } from "../data/services";
 import { userFacingMessage } from "../errors";
 import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
-import { checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
+import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
 import { TASKS_CAPABILITY } from "./tasks";
 
@@ -20,12 +21,34 @@ export function requestProtocolVersion(ctx: ServerContext): string {
   return ctx.http?.req?.headers.get("mcp-protocol-version") ?? DEFAULT_LEGACY_REVISION;
 }
 
+/** What the SDK handler calls `era`: 2025-era (legacy) or 2026-07-28 (modern) requests. */
+export type Era = "legacy" | "modern";
+
+/** One tool as a kind of caller sees it: what `registerTool` gets, apart from the handler. */
+interface ToolPlan {
+  tool: ToolSpec;
+  config: {
+    title: string;
+    description: string;
+    inputSchema: StandardSchemaWithJSON;
+    outputSchema: StandardSchemaWithJSON;
+    annotations: ToolSpec["annotations"];
+  };
+  /** Offered as an MCP task (2025 era only, see ./tasks.ts). */
+  task: boolean;
+}
+
 /**
  * Builds the MCP server for one request of one caller. Every tool the caller's roles allow is
  * registered, so `tools/list` shows them all; a tool whose scope this connection has not been
  * granted says so in its description, and calling it is answered by the gateway with a 403
  * step-up challenge (see docs/architecture.md, "Scopes"). Each call checks access once more, and
  * is recorded once through `record` (the audit trail's `mcp.tool_call`).
+ *
+ * What the caller sees is planned once per isolate for each kind of caller (`planFor`), and
+ * every tool's JSON Schemas are converted once per isolate (`convertedOnce`), so a request only
+ * assembles a fresh `McpServer` from ready parts: the SDK serves one exchange per instance, and
+ * the handlers close over this request's caller, which is never kept.
  */
 export function buildMcpServer({
   catalog,
@@ -40,7 +63,7 @@ export function buildMcpServer({
   services: Services;
   jobs: PortfolioJobs;
   record: ToolCallRecorder;
-  era?: "legacy" | "modern";
+  era?: Era;
 }): McpServer {
   // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
   const withTasks = era === "legacy";
@@ -53,26 +76,95 @@ export function buildMcpServer({
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
     },
   );
-  for (const tool of catalog.all()) {
-    const access = checkAccess(tool, caller);
-    if (!access.ok && access.reason === "role") continue;
-    const description = access.ok
-      ? tool.description
-      : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
-    const registered = server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description,
-        inputSchema: tool.input,
-        outputSchema: tool.output,
-        annotations: tool.annotations,
-      },
-      (args: unknown, ctx: ServerContext) => invokeTool(tool, args, ctx, { caller, services, jobs }, record),
+  const on = { caller, services, jobs };
+  for (const { tool, config, task } of planFor(catalog, caller, era)) {
+    const registered = server.registerTool(tool.name, config, (args: unknown, ctx: ServerContext) =>
+      invokeTool(tool, args, ctx, on, record),
     );
-    if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
+    if (task) registered.execution = { taskSupport: "optional" };
   }
   return server;
+}
+
+/**
+ * The tools a caller sees, with their descriptions, for one protocol era. It depends only on what
+ * each tool's access check says (allowed, hidden by role, or which scopes are missing) and on the
+ * era, so it is built once per isolate for each such combination and shared by every caller
+ * whose checks come out the same; the caller itself is not part of it. There are at most a few
+ * combinations: each tool has a handful of possible outcomes.
+ */
+export function planFor(catalog: ToolCatalog, caller: Pick<Caller, "scopes" | "identity">, era: Era): readonly ToolPlan[] {
+  const tools = catalog.all();
+  const accesses = tools.map((tool) => checkAccess(tool, caller));
+  const key = `mcp-server ${era} ${accesses.map(accessKey).join(",")}`;
+  return catalog.derive(key, () =>
+    tools.flatMap((tool, i): ToolPlan[] => {
+      const access = accesses[i] as Access;
+      if (!access.ok && access.reason === "role") return [];
+      const description = access.ok
+        ? tool.description
+        : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
+      const config = {
+        title: tool.title,
+        description,
+        inputSchema: convertedOnce(tool.input),
+        outputSchema: convertedOnce(tool.output),
+        annotations: tool.annotations,
+      };
+      return [{ tool, config, task: era === "legacy" && tool.task !== undefined }];
+    }),
+  );
+}
+
+function accessKey(access: Access): string {
+  if (access.ok) return "+";
+  return access.reason === "role" ? "-" : `?${access.missing.join(" ")}`;
+}
+
+type JsonSchemaOptions = Parameters<StandardSchemaWithJSON["~standard"]["jsonSchema"]["input"]>[0];
+const converted = new WeakMap<z.ZodType, StandardSchemaWithJSON>();
+
+/**
+ * `schema` as the SDK takes it, validating with zod as before, but converting to JSON Schema
+ * once per isolate: the SDK asks for a tool's JSON Schemas on every `tools/list` (both schemas of
+ * every tool) and on every `tools/call` (the output schema, and on 2026-07-28 the input schema
+ * too), which zod would otherwise rebuild each time. The JSON is frozen, since every request
+ * shares it; the SDK copies what it changes.
+ */
+function convertedOnce(schema: z.ZodType): StandardSchemaWithJSON {
+  const known = converted.get(schema);
+  if (known) return known;
+  const standard = schema["~standard"];
+  const results = new Map<string, Record<string, unknown>>();
+  const convert = (io: "input" | "output") => (options: JsonSchemaOptions) => {
+    if (options.libraryOptions !== undefined) return standard.jsonSchema[io](options);
+    const key = `${io} ${options.target}`;
+    let json = results.get(key);
+    if (!json) {
+      json = deepFreeze(standard.jsonSchema[io](options));
+      results.set(key, json);
+    }
+    return json;
+  };
+  const wrapped: StandardSchemaWithJSON = {
+    "~standard": {
+      version: standard.version,
+      vendor: standard.vendor,
+      validate: standard.validate,
+      ...(standard.types !== undefined && { types: standard.types }),
+      jsonSchema: { input: convert("input"), output: convert("output") },
+    },
+  };
+  converted.set(schema, wrapped);
+  return wrapped;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 /**
