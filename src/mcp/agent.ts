@@ -1,30 +1,56 @@
+import { DurableObject } from "cloudflare:workers";
 import { isLegacyRequest } from "@modelcontextprotocol/server";
-import { Agent } from "agents";
 import { createMcpHandler } from "agents/mcp/server";
 import { recordAudit } from "../audit/record";
 import { type Config, parseConfig } from "../config";
 import { createServices } from "../data/services";
 import { PortfolioJobs } from "../jobs/portfolio";
+import { describeError, log } from "../log";
 import { addressIdOf, type Caller, CallerSchema, type ToolCallRecord, type ToolCallRecorder, toolCallEvent } from "./caller";
 import { checkAccess, type ToolCatalog } from "./catalog";
 import { buildMcpServer } from "./server";
 import { handleTaskMessage } from "./tasks";
 import { catalog } from "./tools";
 
+type SqlValue = string | number | boolean | null;
+
+/** The longest wait before a portfolio batch that threw is tried again (1 s, 2 s, 4 s, … this). */
+const MAX_RETRY_MS = 5 * 60_000;
+
 /**
- * One Durable Object per signed-in user. The gateway calls `serveMcp` with each authenticated
- * request, the JSON-RPC message it already parsed, and the caller's identity and scopes for that
- * request; the agent answers it with the MCP SDK v2 handler. Nothing about the caller is kept
- * between requests, so a refreshed, narrowed or revoked grant is seen on the very next call. Every
- * tools/call that reaches the agent is recorded once in the audit trail: by the tool's own run
- * (./server.ts), by a task start (./tasks.ts), or here when the SDK will refuse it. Long
- * work (portfolio jobs) lives here too: its state is in this object's SQLite storage and its
- * batches run under the agents scheduler, so a job outlives the request, the connection and an
- * eviction.
+ * One Durable Object per signed-in user, named by the user key. The gateway calls `serveMcp` with
+ * each authenticated request, the JSON-RPC message it already parsed, and the caller's identity
+ * and scopes for that request; the agent answers it with the MCP SDK v2 handler (the `agents`
+ * package's `createMcpHandler`). Nothing about the caller is kept between requests, so a
+ * refreshed, narrowed or revoked grant is seen on the very next call. Every tools/call that
+ * reaches the agent is recorded once in the audit trail: by the tool's own run (./server.ts), by a
+ * task start (./tasks.ts), or here when the SDK will refuse it.
+ *
+ * Long work (portfolio jobs) lives here too: each job and its items are in this object's SQLite
+ * storage (../jobs/portfolio.ts), and `portfolio_batches` lists the jobs whose next batch is due.
+ * The Durable Object alarm works through that list, one batch per job per round, and sets itself
+ * again while any remain, so a job outlives the request, the connection, an eviction and a
+ * restart: a batch cut short is run again (each assessment is written once, by its derived id),
+ * and an object that starts with batches listed makes sure its alarm is set.
+ *
+ * This is a plain Durable Object. The `agents` package's `Agent` class is not used: it brings an
+ * MCP client, e-mail, WebSocket and scheduling machinery pandgate does not need, which doubled the
+ * bundle and its start-up time.
  */
-export class PandgateAgent extends Agent<Env> {
+export class PandgateAgent extends DurableObject<Env> {
   #config?: Config;
   #jobs?: PortfolioJobs;
+  #batchesRunning = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    if (this.#openBatchList()) void ctx.blockConcurrencyWhile(() => this.#wake());
+  }
+
+  /** The name this object was addressed by: the user key (`getByName`). */
+  get name(): string | undefined {
+    return this.ctx.id.name;
+  }
 
   /** The Worker's settings, from this object's own bindings (validated as the Worker's are). */
   get config(): Config {
@@ -32,17 +58,19 @@ export class PandgateAgent extends Agent<Env> {
     return this.#config;
   }
 
+  /** The user's portfolio jobs, in this object's storage; a due batch is queued for the alarm. */
   get jobs(): PortfolioJobs {
     this.#jobs ??= new PortfolioJobs(
-      {
-        sql: this.sql.bind(this),
-        scheduleBatch: async (jobId) => {
-          await this.schedule(0, "runPortfolioBatch", { jobId });
-        },
-      },
+      { sql: this.sql.bind(this), scheduleBatch: (jobId) => this.#queueBatch(jobId) },
       this.config.maxConcurrentJobs,
     );
     return this.#jobs;
+  }
+
+  /** A query on this object's SQLite storage with its values bound: sql`SELECT … WHERE id = ${id}`. */
+  sql<T = Record<string, SqlStorageValue>>(strings: TemplateStringsArray, ...values: SqlValue[]): T[] {
+    const bound = values.map((value) => (typeof value === "boolean" ? Number(value) : value));
+    return this.ctx.storage.sql.exec(strings.join("?"), ...bound).toArray() as unknown as T[];
   }
 
   async serveMcp(request: Request, message: unknown, callerInput: Caller): Promise<Response> {
@@ -73,10 +101,66 @@ export class PandgateAgent extends Agent<Env> {
     return this.jobs.cancelByRequest(rpcId);
   }
 
-  /** Scheduler callback: one batch of a portfolio job, then the next one is scheduled. */
-  async runPortfolioBatch(payload: { jobId: string }): Promise<void> {
-    const more = await this.jobs.runBatch(payload.jobId, createServices(this.config, this.env));
-    if (more) await this.schedule(0, "runPortfolioBatch", { jobId: payload.jobId });
+  /**
+   * The alarm: one batch of every job whose batch is due, then the alarm again while any job has
+   * more. A batch that throws (its addresses' own failures are recorded, so this is storage or a
+   * bug) is logged and tried again later, waiting longer each time.
+   */
+  override async alarm(): Promise<void> {
+    // The platform may fire again while a round is still running here; that round sets the next alarm.
+    if (this.#batchesRunning) return;
+    this.#batchesRunning = true;
+    try {
+      const { jobs } = this;
+      const services = createServices(this.config, this.env);
+      const due = this.sql<{ job_id: string; attempts: number }>`SELECT job_id, attempts FROM portfolio_batches
+        WHERE not_before <= ${Date.now()} ORDER BY rowid`;
+      for (const { job_id: jobId, attempts } of due) {
+        try {
+          if (await jobs.runBatch(jobId, services)) this.sql`UPDATE portfolio_batches SET attempts = 0 WHERE job_id = ${jobId}`;
+          else this.sql`DELETE FROM portfolio_batches WHERE job_id = ${jobId}`;
+        } catch (error) {
+          const retryMs = Math.min(1000 * 2 ** attempts, MAX_RETRY_MS);
+          log("error", "portfolio_batch_failed", { jobId, attempts: attempts + 1, retryMs, error: describeError(error) });
+          this.sql`UPDATE portfolio_batches SET attempts = ${attempts + 1}, not_before = ${Date.now() + retryMs} WHERE job_id = ${jobId}`;
+        }
+      }
+    } finally {
+      this.#batchesRunning = false;
+    }
+    const [next] = this.sql<{ at: number | null }>`SELECT min(not_before) AS at FROM portfolio_batches`;
+    if (next?.at != null) await this.ctx.storage.setAlarm(Math.max(next.at, Date.now()));
+  }
+
+  /** Lists a job's next batch as due and makes sure the alarm will run it. */
+  async #queueBatch(jobId: string): Promise<void> {
+    this.sql`INSERT INTO portfolio_batches (job_id) VALUES (${jobId})
+      ON CONFLICT (job_id) DO UPDATE SET attempts = 0, not_before = 0`;
+    await this.#wake();
+  }
+
+  /** Sets the alarm to now, unless it is already set sooner. */
+  async #wake(): Promise<void> {
+    const now = Date.now();
+    const at = await this.ctx.storage.getAlarm();
+    if (at === null || at > now) await this.ctx.storage.setAlarm(now);
+  }
+
+  /**
+   * Creates the list of due batches the first time; says whether any batch is listed. Storage
+   * written while the agents scheduler ran the batches has running jobs but no list: those jobs
+   * are listed, so they go on under the alarm.
+   */
+  #openBatchList(): boolean {
+    const exists = this.sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portfolio_batches'`.length > 0;
+    if (!exists) {
+      this.sql`CREATE TABLE portfolio_batches (
+        job_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL DEFAULT 0)`;
+      if (this.sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portfolio_jobs'`.length > 0) {
+        this.sql`INSERT INTO portfolio_batches (job_id) SELECT id FROM portfolio_jobs WHERE state = 'running'`;
+      }
+    }
+    return this.sql`SELECT 1 FROM portfolio_batches LIMIT 1`.length > 0;
   }
 }
 
