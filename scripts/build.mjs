@@ -1,20 +1,107 @@
-// Bundles the Worker exactly as a deploy would (wrangler deploy --dry-run) and reports its size.
+// Bundles the Worker exactly as a deploy would (wrangler deploy --dry-run) and reports its size:
+// raw and gzip, the budget, and the largest contributors by package (from esbuild's metafile of
+// this same build). `npm run build -- --startup [runs]` also measures the start-up CPU time
+// (wrangler check startup, several runs, median).
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
 const outdir = "dist";
-execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir], { stdio: "inherit" });
+const metafile = path.join(outdir, "bundle-meta.json");
+/** Issue 11's budget for the gzipped bundle; the build fails above it. */
+const BUDGET_GZIP_KIB = 300;
+const TOP = 12;
 
+const args = process.argv.slice(2);
+const startupAt = args.indexOf("--startup");
+const startupRuns = startupAt === -1 ? 0 : Number(args[startupAt + 1]) || 7;
+
+rmSync(outdir, { recursive: true, force: true });
+execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { stdio: "inherit" });
+await checkZodShim();
+
+// What is uploaded: the modules, not the source map (uploaded beside them), the metafile or the README.
 let raw = 0;
 let gzip = 0;
 for (const name of readdirSync(outdir)) {
   const file = path.join(outdir, name);
-  if (!statSync(file).isFile() || name.endsWith(".map")) continue;
+  if (!statSync(file).isFile() || /\.(map|md)$/.test(name) || file === metafile) continue;
   const bytes = readFileSync(file);
   raw += bytes.length;
   gzip += gzipSync(bytes, { level: 9 }).length;
 }
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`\nBundle: ${kib(raw)} raw, ${kib(gzip)} gzip (Workers limit: 3 MiB gzip on Free, 10 MiB on Paid)`);
+
+// Top contributors: each input's bytes in the minified output, summed by npm package (or, for
+// our own code, by folder under src/). This is before gzip, which applies to the file as a whole.
+const meta = JSON.parse(readFileSync(metafile, "utf8"));
+const output = Object.values(meta.outputs).find((o) => o.entryPoint);
+const byOwner = new Map();
+for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+  const owner = ownerOf(input);
+  byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
+}
+const total = [...byOwner.values()].reduce((a, b) => a + b, 0);
+console.log(`\nLargest contributors (minified bytes in the bundle, from ${metafile}):`);
+for (const [owner, bytes] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+  console.log(`  ${kib(bytes).padStart(10)}  ${`${((100 * bytes) / total).toFixed(1)}%`.padStart(6)}  ${owner}`);
+}
+
+console.log(
+  `\nBundle: ${kib(raw)} raw, ${kib(gzip)} gzip (budget ${BUDGET_GZIP_KIB} KiB gzip; Workers limit: 3 MiB gzip on Free, 10 MiB on Paid)`,
+);
+if (startupRuns > 0) measureStartup(startupRuns);
+if (gzip > BUDGET_GZIP_KIB * 1024) {
+  console.error(`The bundle is over its budget of ${BUDGET_GZIP_KIB} KiB gzip: see the contributors above.`);
+  process.exit(1);
+}
+
+/** `node_modules/@scope/name/...` → `@scope/name`; `src/mcp/tools/x.ts` → `src/mcp`; else the path. */
+function ownerOf(input) {
+  const inPackage = input.lastIndexOf("node_modules/");
+  if (inPackage !== -1) {
+    const parts = input.slice(inPackage + "node_modules/".length).split("/");
+    return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const parts = input.split("/");
+  return parts[0] === "src" && parts.length > 2 ? `src/${parts[1]}` : parts[0] === "shims" ? "shims" : input;
+}
+
+/**
+ * wrangler.toml aliases "zod" to shims/zod.mjs (zod without its locales). Fail the build if an
+ * upgrade of zod made the shim export something else than "zod" does (less `locales`), or if
+ * locales came back into the bundle by another path.
+ */
+async function checkZodShim() {
+  const [real, shim] = await Promise.all([import("zod"), import("../shims/zod.mjs")]);
+  const differ = (a, b) => {
+    const want = Object.keys(a).filter((k) => k !== "locales");
+    const have = Object.keys(b);
+    return [...want.filter((k) => !have.includes(k)), ...have.filter((k) => !want.includes(k))];
+  };
+  const wrong = [...differ(real, shim), ...differ(real.core, shim.core).map((k) => `core.${k}`)];
+  if (wrong.length > 0)
+    throw new Error(`shims/zod.mjs no longer mirrors zod (${wrong.join(", ")}): update it from zod's v4/classic/external.js`);
+  const { outputs } = JSON.parse(readFileSync(metafile, "utf8"));
+  const inputs = Object.values(outputs).flatMap((o) => Object.entries(o.inputs ?? {}).filter(([, i]) => i.bytesInOutput > 0));
+  const locales = inputs.map(([input]) => input).filter((input) => /node_modules\/zod\/.*\/locales\/(?!en\.js$)/.test(input));
+  if (locales.length > 0)
+    throw new Error(`zod locales are in the bundle again (${locales.length} files, e.g. ${locales[0]}): check [alias] in wrangler.toml`);
+}
+
+/** Start-up CPU time ("Active" of wrangler check startup), `runs` times; prints each and the median. */
+function measureStartup(runs) {
+  const dir = mkdtempSync(path.join(tmpdir(), "pandgate-startup-"));
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const out = execFileSync("wrangler", ["check", "startup", "--outfile", path.join(dir, "startup.cpuprofile")], { encoding: "utf8" });
+    const active = /Active: ([\d.]+) ms/.exec(out);
+    if (active) times.push(Number(active[1]));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const sorted = [...times].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  console.log(`Start-up CPU (wrangler check startup, ${times.length} runs): median ${median} ms; runs ${times.join(", ")} ms`);
+}
