@@ -83,8 +83,16 @@ const NODE = ["test/domain/**/*.test.ts", "test/config.test.ts", "test/encoding.
 const ALL_TESTS = ["test/**/*.test.ts", "test/**/*.test.tsx"];
 /** The end-to-end tests, run by their own config (vitest.e2e.config.ts). */
 const E2E = ["test/e2e/**"];
-/** `npm run bench` (bench/*.bench.ts) runs in the "workerd" project only: it reads the seed. */
+/**
+ * `npm run bench` (bench/*.bench.ts) runs in the "bench" project only: the "workerd" project's
+ * Worker, migrations and seed, plus the bare Worker the bench compares against (BENCH_BARE, a
+ * service binding to bench/bare-worker.js). It has no test files, so `vitest run` never starts it.
+ */
 const NO_BENCHMARKS = { include: [] };
+const BENCH_WORKERS = {
+  workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
+  serviceBindings: { BENCH_BARE: "bench-bare" },
+};
 
 /**
  * The synthetic dataset (seed/seed.sql, from scripts/seed.mjs) as its statements: the generator
@@ -98,11 +106,16 @@ function readSeedStatements(): string[] {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   /** The Worker from wrangler.toml in workerd, with the test settings and test-only bindings. */
-  const workerd = (bindings: Record<string, unknown>) =>
+  const workerd = (bindings: Record<string, unknown>, extra: Partial<typeof BENCH_WORKERS> = {}) =>
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...bindings, ...TEST_SETTINGS } },
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...bindings, ...TEST_SETTINGS }, ...extra },
     });
+  let seed: string[] | undefined;
+  const seedStatements = () => {
+    seed ??= readSeedStatements();
+    return seed;
+  };
   return {
     test: {
       // Vitest's default is one worker fewer than the CPUs (1 on a 2-core machine). A workerd
@@ -113,13 +126,18 @@ export default defineConfig(async () => {
       onConsoleLog: (line: string) => !line.startsWith('{"level":"info"'),
       projects: [
         {
-          plugins: [workerd({ TEST_SEED: readSeedStatements() })],
+          plugins: [workerd({ TEST_SEED: seedStatements() })],
           test: {
             name: "workerd",
             include: ALL_TESTS,
             exclude: [...E2E, ...NO_SEED, ...WORKERD_MODULES, ...NODE],
             setupFiles: ["./test/setup-seed.ts"],
+            benchmark: NO_BENCHMARKS,
           },
+        },
+        {
+          plugins: [workerd({ TEST_SEED: seedStatements() }, BENCH_WORKERS)],
+          test: { name: "bench", include: [], setupFiles: ["./test/setup-seed.ts"], benchmark: { include: ["bench/**/*.bench.ts"] } },
         },
         {
           plugins: [workerd({})],

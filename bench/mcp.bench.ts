@@ -1,80 +1,556 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { getAgentByName } from "agents";
+import { Agent, getAgentByName } from "agents";
+import { createMcpHandler } from "agents/mcp/server";
 import { bench, describe } from "vitest";
-import type { Caller } from "../src/mcp/caller";
-import { postMcp } from "../test/helpers/mcp";
-import { BASE, MCP_URL, mintToken, newIdentity } from "../test/helpers/oauth";
+import { recordAudit } from "../src/audit/record";
+import { createServices } from "../src/data/services";
+import worker from "../src/index";
+import { PandgateAgent } from "../src/mcp/agent";
+import { type Caller, type ToolCallRecord, toolCallEvent } from "../src/mcp/caller";
+import type { ToolContext } from "../src/mcp/catalog";
+import { buildMcpServer, type Era } from "../src/mcp/server";
+import { catalog } from "../src/mcp/tools";
+import { readMessages } from "../test/helpers/mcp";
+import { mcpServerFromScratch } from "../test/helpers/mcp-server-from-scratch";
+import { config, MCP_URL, mintToken, newIdentity } from "../test/helpers/oauth";
+import {
+  describeRatios,
+  difference,
+  formatMs,
+  formatRatio,
+  interleaved,
+  median,
+  msOf,
+  quantile,
+  type Result,
+  ratios,
+  ratioTable,
+  table,
+  type Variant,
+} from "./harness";
+
+/*
+ * `npm run bench`: what one MCP request costs, measured in workerd (the "bench" project in
+ * vitest.config.ts: the real Worker, its Durable Object, D1, KV, queue and the synthetic seed, plus
+ * a bare Worker to compare with). Every comparison is interleaved within this one run and given as
+ * a ratio to a baseline measured in the same rounds, with its spread (./harness.ts). Each section
+ * prints its own table; vitest's summary after them only says how long each section took.
+ * Everything is loopback or in-process, and nothing fails on speed.
+ */
+
+const LEGACY = { "mcp-protocol-version": "2025-11-25" } as const;
+const MODERN_VERSION = "2026-07-28";
+const HOST = new URL(config.mcpResource).host;
+const BARE = (env as unknown as { BENCH_BARE: Fetcher }).BENCH_BARE;
+const ONCE = { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 };
+
+interface User {
+  token: string;
+  caller: Caller;
+}
 
 /**
- * Each group's first entry is its baseline; vitest's summary gives every other entry as a
- * ratio against the fastest in the same run. Timers inside workerd advance only across I/O, so
- * compare ratios, not absolute milliseconds.
+ * Signed-in users with real tokens. Calls rotate over them so no one user reaches the /mcp rate
+ * limit (MCP_LIMITER, 240 a minute per user) while the bench runs; each has its own agent.
  */
-const legacy = { "mcp-protocol-version": "2025-11-25" };
-const identity = newIdentity();
-const { accessToken, clientId } = await mintToken(identity, ["mcp:read"]);
-const toolsList = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
-const serverInfo = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "Get_Server_Info", arguments: {} } });
-
-async function drain(res: Response): Promise<void> {
-  await res.arrayBuffer();
+async function signIn(count: number, scopes: string[], roles: string[] = []): Promise<User[]> {
+  const users: User[] = [];
+  for (let i = 0; i < count; i++) {
+    const identity = newIdentity({ roles });
+    const { accessToken, clientId } = await mintToken(identity, scopes);
+    users.push({ token: accessToken, caller: { identity, scopes, clientId, requestId: "bench" } });
+  }
+  return users;
 }
 
-describe("one MCP request through the Worker", () => {
-  bench("baseline: unauthenticated 401 from the provider", async () => drain(await postMcp(null, toolsList, legacy)));
-  bench("token validated, refused at the gateway (no agent hop)", async () => drain(await postMcp(accessToken, "{not json", legacy)));
-  bench("tools/list through the user's agent", async () => drain(await postMcp(accessToken, toolsList, legacy)));
-  bench("tools/call Get_Server_Info through the user's agent", async () => drain(await postMcp(accessToken, serverInfo, legacy)));
-  bench("GET /health (a D1 and a KV read)", async () => drain(await exports.default.fetch(`${BASE}/health`)));
-});
+function cycle<T>(items: readonly T[]): () => T {
+  let i = 0;
+  return () => items[i++ % items.length] as T;
+}
 
-const caller: Caller = { identity, scopes: ["mcp:read"], clientId, requestId: "bench" };
-function agentRequest(): Request {
-  return new Request(MCP_URL, {
+function rpc(method: string, params?: Record<string, unknown>): string {
+  return JSON.stringify({ jsonrpc: "2.0", id: 1, method, ...(params && { params }) });
+}
+
+/** A 2026-07-28 request: the revision in the `_meta` envelope and the headers. */
+function modern(method: string, params: Record<string, unknown> = {}): { body: string; headers: Record<string, string> } {
+  const _meta = { "io.modelcontextprotocol/protocolVersion": MODERN_VERSION, "io.modelcontextprotocol/clientCapabilities": {} };
+  return {
+    body: rpc(method, { ...params, _meta }),
+    headers: { "mcp-protocol-version": MODERN_VERSION, "mcp-method": method },
+  };
+}
+
+function init(token: string | null, body: string, headers: Record<string, string> = LEGACY): RequestInit {
+  return {
     method: "POST",
-    headers: { host: new URL(MCP_URL).host, "content-type": "application/json", accept: "application/json, text/event-stream", ...legacy },
-    body: toolsList,
+    headers: {
+      accept: "application/json, text/event-stream",
+      "content-type": "application/json",
+      ...(token !== null && { authorization: `Bearer ${token}` }),
+      ...headers,
+    },
+    body,
+  };
+}
+
+/** Reads the whole answer; a status other than `expected` stops the bench with a clear message. */
+async function drain(res: Response, expected: number, what: string): Promise<void> {
+  await res.arrayBuffer();
+  if (res.status !== expected) throw new Error(`${what}: expected HTTP ${expected}, got ${res.status} (the bench measures nothing wrong)`);
+}
+
+/** The request the gateway forwards to the agent (no Authorization, the public host). */
+function agentRequest(body: string, headers: Record<string, string> = LEGACY): Request {
+  return new Request(config.mcpResource, {
+    method: "POST",
+    headers: { host: HOST, "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body,
   });
 }
 
-describe("reaching the user's agent (tools/list, called directly)", () => {
-  bench("baseline: getByName + serveMcp (one RPC, what the gateway does)", async () => {
-    await drain(await env.MCP_AGENT.getByName(identity.userKey).serveMcp(agentRequest(), JSON.parse(toolsList), caller));
-  });
-  bench("getAgentByName + serveMcp (initialisation RPC first)", async () => {
-    const stub = await getAgentByName(env.MCP_AGENT, identity.userKey);
-    await drain(await stub.serveMcp(agentRequest(), JSON.parse(toolsList), caller));
-  });
-});
+const NO_JOBS = undefined as unknown as ToolContext["jobs"];
 
-const writer = newIdentity();
-const writerToken = (await mintToken(writer, ["mcp:read", "mcp:write"])).accessToken;
-const { results: portfolio } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 500").all<{
+/**
+ * What the agent runs for a request, without the Durable Object: the SDK v2 handler with a server
+ * built for this caller, real services (D1) and the real audit recorder. `fromScratch` builds the
+ * server the way it was built before it was planned per kind of caller (tools/list only).
+ */
+async function inProcess(user: User, body: string, headers: Record<string, string> = LEGACY, fromScratch = false): Promise<Response> {
+  const caller = { ...user.caller, requestId: crypto.randomUUID() };
+  const services = createServices(config, env);
+  const record = (call: ToolCallRecord) => recordAudit(env, toolCallEvent(caller, call));
+  const factory = ({ era }: { era: Era }) =>
+    fromScratch ? mcpServerFromScratch(catalog, caller, era) : buildMcpServer({ catalog, caller, services, jobs: NO_JOBS, record, era });
+  const handler = createMcpHandler(factory, { route: "/mcp", allowedHostnames: [HOST], allowedOriginHostnames: "*", corsOptions: false });
+  return handler.fetch(agentRequest(body, headers), { parsedBody: JSON.parse(body) });
+}
+
+/** A tool's `run` alone, in this isolate, with real services: the tool's own work (D1 included). */
+async function runTool(user: User, name: string, args: Record<string, unknown>): Promise<unknown> {
+  const tool = catalog.get(name);
+  if (!tool) throw new Error(`${name} is not in the catalog`);
+  return tool.run(tool.input.parse(args), {
+    caller: { ...user.caller, requestId: crypto.randomUUID() },
+    services: createServices(config, env),
+    progress: { enabled: false, report: async () => {} },
+    signal: new AbortController().signal,
+    protocolVersion: LEGACY["mcp-protocol-version"],
+    rpcId: 1,
+    jobs: NO_JOBS,
+  });
+}
+
+function print(text: string): void {
+  console.log(text);
+}
+
+const { results: sample } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 500").all<{
   id: string;
 }>();
-const oneAssessment = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "tools/call",
-  params: { name: "Quick_Assess_Property", arguments: { addressId: portfolio[0]?.id } },
-});
-const wholePortfolio = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 2,
-  method: "tools/call",
-  params: {
-    name: "Assess_Portfolio",
-    arguments: { addresses: portfolio.map((r) => ({ addressId: r.id })) },
-    _meta: { progressToken: "bench" },
-  },
+const addressId = sample[0]?.id;
+if (!addressId) throw new Error("the synthetic seed is not loaded (no addresses)");
+
+const readers = await signIn(12, ["mcp:read"]);
+const nextReader = cycle(readers);
+const firstReader = readers[0] as User;
+
+const serverInfo = rpc("tools/call", { name: "Get_Server_Info", arguments: {} });
+const propertyData = rpc("tools/call", { name: "Get_Property_Data", arguments: { addressId } });
+
+/** One authenticated POST to /mcp through the Worker's own entry, answered `expected`. */
+function viaWorker(what: string, body: string, expected = 200, headers: Record<string, string> = LEGACY, token?: string | null) {
+  return async () => {
+    const user = nextReader();
+    await drain(await exports.default.fetch(MCP_URL, init(token === undefined ? user.token : token, body, headers)), expected, what);
+  };
+}
+
+/** serveMcp called on the user's agent from here: the Durable Object hop and everything after it. */
+function viaAgent(what: string, body: string, headers: Record<string, string> = LEGACY) {
+  return async () => {
+    const user = nextReader();
+    const stub = env.MCP_AGENT.getByName(user.caller.identity.userKey);
+    const caller = { ...user.caller, requestId: crypto.randomUUID() };
+    await drain(await stub.serveMcp(agentRequest(body, headers), JSON.parse(body), caller), 200, what);
+  };
+}
+
+/** The bare Worker answers `name`'s request with the bytes the real Worker answered it with. */
+async function primeBare(name: string, body: string): Promise<() => Promise<void>> {
+  const real = await exports.default.fetch(MCP_URL, init(firstReader.token, body));
+  const text = await real.text();
+  if (real.status !== 200 || !text.includes('"result"'))
+    throw new Error(`priming the bare Worker: ${name} answered ${real.status}: ${text.slice(0, 200)}`);
+  const primed = await BARE.fetch(`https://bare.example/prime/${name}`, {
+    method: "POST",
+    headers: { "content-type": real.headers.get("content-type") ?? "application/json" },
+    body: text,
+  });
+  await drain(primed, 204, "priming the bare Worker");
+  return async () => {
+    const user = nextReader();
+    await drain(await BARE.fetch(`https://bare.example/${name}`, init(user.token, body)), 200, `bare Worker ${name}`);
+  };
+}
+
+/* ─── a. per-request overhead against a bare Worker, by stage ─────────────────────────────── */
+
+/** The Worker's fetch called directly: no binding hop, no test-harness entry wrapper. */
+function direct(what: string, body: string) {
+  return async () => {
+    const request = new Request(MCP_URL, init(nextReader().token, body)) as Request<unknown, IncomingRequestCfProperties>;
+    await drain(await worker.fetch(request, env, createExecutionContext()), 200, what);
+  };
+}
+
+const STAGES = {
+  bare: "bare Worker (service binding → minimal fetch handler), Get_Server_Info's bytes",
+  bareData: "bare Worker, Get_Property_Data's bytes",
+  entry: "our Worker's entry answers at once: Origin policy 403 (exports.default)",
+  provider: "+ OAuth provider: no token, 401 (exports.default)",
+  token: "+ token lookup (KV), rate limit, gateway checks: 400 at the body",
+  whole: "tools/call Get_Server_Info through the Worker (exports.default)",
+  direct: "  the same, worker.fetch called directly (no binding hop, no test wrapper)",
+  agent: "  serveMcp on the agent, called from here (DO hop + agent + SDK + tool)",
+  sdk: "  SDK handler + server + tool in this isolate (no DO)",
+  tool: "  Get_Server_Info.run alone",
+  wholeData: "tools/call Get_Property_Data through the Worker (exports.default)",
+  directData: "  the same, worker.fetch called directly",
+  agentData: "  serveMcp on the agent (Get_Property_Data)",
+  sdkData: "  SDK handler in this isolate (Get_Property_Data)",
+  toolData: "  Get_Property_Data.run alone (its D1 reads)",
+  kv: "for reference: one KV read (the provider reads the token's record)",
+  limiter: "for reference: one rate-limit check (MCP_LIMITER)",
+  rpc: "for reference: one Durable Object RPC doing almost nothing (cancelJobsForRequest)",
+};
+
+interface Path {
+  bare: string;
+  whole: string;
+  direct: string;
+  agent: string;
+  sdk: string;
+  tool: string;
+}
+
+/**
+ * A tool call's time, stage by stage, from per-round differences of the rows (each stage's median
+ * and interquartile range over the rounds; the stages add up to the whole path).
+ */
+function breakdown(result: Result, path: Path): string[][] {
+  const whole = msOf(result, path.whole);
+  const checks = difference(result, STAGES.token, STAGES.entry);
+  const aside = (label: string, name: string): [string, number[]] => [`  of which ${label} (measured alone)`, msOf(result, name)];
+  const stages: Array<[string, number[], boolean?]> = [
+    ["dispatching a request to a Worker (the bare Worker: binding hop + minimal handler)", msOf(result, path.bare)],
+    [
+      "test harness: exports.default's entry wrapper, the answer streamed back through the binding",
+      difference(result, path.whole, path.direct).map((d, r) => d - (msOf(result, path.bare)[r] as number)),
+    ],
+    ["OAuth provider, token lookup (KV), per-user rate limit, gateway checks, body read and parse", checks],
+    [...aside("a KV read", STAGES.kv), true],
+    [...aside("a rate-limit check", STAGES.limiter), true],
+    [
+      "gateway: Caller and forwarded Request, relaying the answer, log line",
+      difference(result, path.direct, path.agent).map((d, r) => d - (checks[r] as number)),
+    ],
+    ["Durable Object hop + the agent's own steps (Caller parse, services, task check)", difference(result, path.agent, path.sdk)],
+    [...aside("a Durable Object RPC", STAGES.rpc), true],
+    ["SDK handler: McpServer, transport, validation, SSE, audit record", difference(result, path.sdk, path.tool)],
+    ["the tool's own work (for Get_Property_Data: its D1 reads)", msOf(result, path.tool)],
+  ];
+  const share = (values: number[]) => `${((median(values) / median(whole)) * 100).toFixed(0)} %`;
+  const row = (label: string, values: number[], part = false) => [
+    label,
+    formatMs(median(values)),
+    `${formatMs(quantile(values, 0.25))}–${formatMs(quantile(values, 0.75))}`,
+    part ? "" : share(values),
+  ];
+  return [...stages.map(([label, values, part]) => row(label, values, part)), row("whole path (exports.default)", whole)];
+}
+
+const KV_PROBE = "bench:probe";
+let probes = 0;
+
+describe("a. per-request overhead: an authenticated tool call vs a bare Worker", () => {
+  bench(
+    "a. overhead by stage (interleaved; tables above)",
+    async () => {
+      await env.OAUTH_KV.put(KV_PROBE, JSON.stringify({ bench: true, padding: "x".repeat(300) }));
+      const bare = await primeBare("server-info", serverInfo);
+      const bareData = await primeBare("property-data", propertyData);
+      const result = await interleaved(
+        [
+          { name: STAGES.bare, run: bare },
+          { name: STAGES.bareData, run: bareData },
+          { name: STAGES.entry, run: viaWorker("Origin refusal", serverInfo, 403, { ...LEGACY, origin: "https://evil.example" }, null) },
+          { name: STAGES.provider, run: viaWorker("no token", serverInfo, 401, LEGACY, null) },
+          { name: STAGES.token, run: viaWorker("refused at the body", "{not json", 400) },
+          { name: STAGES.whole, run: viaWorker("Get_Server_Info", serverInfo) },
+          { name: STAGES.direct, run: direct("Get_Server_Info, direct", serverInfo) },
+          { name: STAGES.agent, run: viaAgent("serveMcp Get_Server_Info", serverInfo) },
+          { name: STAGES.sdk, run: async () => drain(await inProcess(nextReader(), serverInfo), 200, "in-process Get_Server_Info") },
+          { name: STAGES.tool, run: () => runTool(nextReader(), "Get_Server_Info", {}) },
+          { name: STAGES.wholeData, run: viaWorker("Get_Property_Data", propertyData) },
+          { name: STAGES.directData, run: direct("Get_Property_Data, direct", propertyData) },
+          { name: STAGES.agentData, run: viaAgent("serveMcp Get_Property_Data", propertyData) },
+          {
+            name: STAGES.sdkData,
+            run: async () => drain(await inProcess(nextReader(), propertyData), 200, "in-process Get_Property_Data"),
+          },
+          { name: STAGES.toolData, run: () => runTool(nextReader(), "Get_Property_Data", { addressId }) },
+          { name: STAGES.kv, run: () => env.OAUTH_KV.get(KV_PROBE) },
+          { name: STAGES.limiter, run: () => env.MCP_LIMITER.limit({ key: `bench-probe-${(probes++ % 500).toString()}` }) },
+          {
+            name: STAGES.rpc,
+            run: () => env.MCP_AGENT.getByName(nextReader().caller.identity.userKey).cancelJobsForRequest("bench-none"),
+          },
+        ],
+        { rounds: 20, warmupRounds: 2, batchMs: 80 },
+      );
+      print(ratioTable("a. One request, stage by stage (× the bare Worker answering the same bytes)", result));
+      const throughput = (label: string, base: string, whole: string) => {
+        const perRound = ratios(result, base, whole);
+        return [
+          label,
+          formatRatio(median(perRound)),
+          `${formatRatio(quantile(perRound, 0.25))}–${formatRatio(quantile(perRound, 0.75))}`,
+          `${formatRatio(Math.min(...perRound))}–${formatRatio(Math.max(...perRound))}`,
+        ];
+      };
+      print(
+        table(
+          "a. Throughput of an authenticated tool call as a fraction of a bare Worker's (target ≥ 0.4×)",
+          ["", "median", "IQR", "min–max"],
+          [
+            throughput("Get_Server_Info (no D1) ÷ bare Worker, both over a binding", STAGES.bare, STAGES.whole),
+            throughput("Get_Property_Data (D1 reads) ÷ bare Worker, both over a binding", STAGES.bareData, STAGES.wholeData),
+            throughput("Get_Server_Info ÷ our entry answering at once (same hop and test wrapper)", STAGES.entry, STAGES.whole),
+            throughput("Get_Server_Info called directly ÷ bare Worker over a binding", STAGES.bare, STAGES.direct),
+          ],
+          [
+            "Per round: the baseline's time per call ÷ the tool call's time per call (one request at a time).",
+            "exports.default adds the test plugin's entry wrapper to every request; the third row has it on both sides.",
+          ],
+        ),
+      );
+      const header = ["stage", "ms/call", "IQR", "share"];
+      const paths: Array<[string, Path]> = [
+        [
+          "Get_Server_Info",
+          { bare: STAGES.bare, whole: STAGES.whole, direct: STAGES.direct, agent: STAGES.agent, sdk: STAGES.sdk, tool: STAGES.tool },
+        ],
+        [
+          "Get_Property_Data",
+          {
+            bare: STAGES.bareData,
+            whole: STAGES.wholeData,
+            direct: STAGES.directData,
+            agent: STAGES.agentData,
+            sdk: STAGES.sdkData,
+            tool: STAGES.toolData,
+          },
+        ],
+      ];
+      for (const [tool, path] of paths) {
+        print(
+          table(
+            `a. Where a tools/call ${tool} spends its time (per-round differences of the rows above)`,
+            header,
+            breakdown(result, path),
+            [
+              "A difference of two noisy rows can come out below zero: read such a stage as ≈ 0. The “of which” rows",
+              "are that operation measured alone in this run, for scale; they are not part of the sum.",
+            ],
+          ),
+        );
+      }
+    },
+    ONCE,
+  );
 });
 
-describe("portfolio job of 500 addresses (until its summary)", () => {
-  const once = { iterations: 3, warmupIterations: 0, time: 0, warmupTime: 0 };
-  bench("baseline: one Quick_Assess_Property", async () => drain(await postMcp(writerToken, oneAssessment, legacy)), once);
+/* ─── b. tools/list against a read tool call ──────────────────────────────────────────────── */
+
+const LIST_READ = "tools/list, read-only grant, 2025-11-25";
+const DATA_CALL = "tools/call Get_Property_Data through the Worker (a read call with D1)";
+const PLANNED = "in this isolate: tools/list, planned (now)";
+const FROM_SCRATCH = "in this isolate: tools/list, schemas converted per request (before)";
+
+describe("b. tools/list vs a read tool call", () => {
   bench(
-    "Assess_Portfolio, 500 addresses, streamed to the end",
-    async () => drain(await postMcp(writerToken, wholePortfolio, legacy)),
-    once,
+    "b. tools/list vs tools/call (interleaved; table above)",
+    async () => {
+      const everyone = await signIn(4, ["mcp:read", "mcp:write"], ["Admin"]);
+      const nextAdmin = cycle(everyone);
+      const list = rpc("tools/list");
+      const modernList = modern("tools/list");
+      const adminList: Variant["run"] = async () =>
+        drain(await exports.default.fetch(MCP_URL, init(nextAdmin().token, list)), 200, "tools/list, every tool");
+      const result = await interleaved(
+        [
+          { name: "tools/call Get_Server_Info through the Worker (a read call)", run: viaWorker("Get_Server_Info", serverInfo) },
+          { name: LIST_READ, run: viaWorker("tools/list", list) },
+          { name: "tools/list, read and write, Admin (every tool), 2025-11-25", run: adminList },
+          { name: "tools/list, read-only grant, 2026-07-28", run: viaWorker("tools/list 2026", modernList.body, 200, modernList.headers) },
+          { name: DATA_CALL, run: viaWorker("Get_Property_Data", propertyData) },
+          {
+            name: "in this isolate: tools/call Get_Server_Info (SDK handler, no DO)",
+            run: async () => drain(await inProcess(nextReader(), serverInfo), 200, "in-process call"),
+          },
+          {
+            name: PLANNED,
+            run: async () => drain(await inProcess(nextReader(), list), 200, "in-process tools/list"),
+          },
+          {
+            name: FROM_SCRATCH,
+            run: async () => drain(await inProcess(nextReader(), list, LEGACY, true), 200, "in-process tools/list from scratch"),
+          },
+        ],
+        { rounds: 15, warmupRounds: 2, batchMs: 40 },
+      );
+      print(
+        ratioTable("b. tools/list against a read tool call (× tools/call Get_Server_Info)", result, [
+          "tools/list must cost no more than a read call. The in-isolate rows compare with each other: planned vs from scratch.",
+          `in this isolate, tools/list planned ÷ from scratch, per round: ${describeRatios(ratios(result, PLANNED, FROM_SCRATCH))}`,
+          `tools/list (read-only, 2025) ÷ tools/call Get_Property_Data, per round: ${describeRatios(ratios(result, LIST_READ, DATA_CALL))}`,
+        ]),
+      );
+    },
+    ONCE,
+  );
+});
+
+/* ─── c. D1 round trips per tool ──────────────────────────────────────────────────────────── */
+
+describe("c. D1 round trips per tool", () => {
+  bench(
+    "c. D1 round trips (table above)",
+    async () => {
+      // TODO(d1-count): count with test/helpers/d1-count.ts once it is committed.
+      print(table("c. D1 round trips per tool", [""], [["not measured yet: waiting for test/helpers/d1-count.ts"]]));
+    },
+    ONCE,
+  );
+});
+
+/* ─── d. one quick assessment vs a 500-address portfolio job ──────────────────────────────── */
+
+interface PortfolioSummary {
+  total: number;
+  done: number;
+  failed: number;
+  durationMs: number | null;
+}
+
+describe("d. Quick_Assess_Property vs a 500-address Assess_Portfolio job", () => {
+  bench(
+    "d. portfolio job time (rounds alternate; table above)",
+    async () => {
+      const writers = await signIn(2, ["mcp:read", "mcp:write"]);
+      const nextWriter = cycle(writers);
+      const quick = rpc("tools/call", { name: "Quick_Assess_Property", arguments: { addressId } });
+      const portfolio = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: {
+          name: "Assess_Portfolio",
+          arguments: { addresses: sample.map((r) => ({ addressId: r.id })) },
+          _meta: { progressToken: "bench" },
+        },
+      });
+      const rounds = 4; // the first is a warm-up
+      const quickMs: number[] = [];
+      const jobMs: number[] = [];
+      const wallMs: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const calls = 5;
+        let started = performance.now();
+        for (let n = 0; n < calls; n++) {
+          await drain(await exports.default.fetch(MCP_URL, init(nextWriter().token, quick)), 200, "Quick_Assess_Property");
+        }
+        const perQuick = (performance.now() - started) / calls;
+        started = performance.now();
+        const res = await exports.default.fetch(MCP_URL, init(nextWriter().token, portfolio));
+        const messages = await readMessages(res);
+        const wall = performance.now() - started;
+        const final = messages.find((m) => m.id === 2) as { result?: { structuredContent?: { summary?: PortfolioSummary } } } | undefined;
+        const summary = final?.result?.structuredContent?.summary;
+        if (!summary || summary.done + summary.failed !== summary.total) {
+          throw new Error(`Assess_Portfolio did not end with a summary: ${JSON.stringify(final).slice(0, 300)}`);
+        }
+        if (round === 0) continue;
+        quickMs.push(perQuick);
+        jobMs.push(summary.durationMs ?? Number.NaN);
+        wallMs.push(wall);
+      }
+      const row = (label: string, values: number[]) => [
+        label,
+        formatMs(median(values)),
+        `${formatMs(Math.min(...values))}–${formatMs(Math.max(...values))}`,
+        formatRatio(median(values.map((v, r) => v / (quickMs[r] as number)))),
+      ];
+      print(
+        table(
+          "d. A 500-address portfolio job against one Quick_Assess_Property (target: job ≤ 1 s locally)",
+          ["", "ms (median)", "min–max", "× one quick assessment"],
+          [
+            row("baseline: one Quick_Assess_Property through the Worker", quickMs),
+            row("job time: created → finished (the summary's durationMs)", jobMs),
+            row("the streamed tools/call, request → summary received", wallMs),
+          ],
+          [
+            `${rounds - 1} rounds after one warm-up, each: 5 quick assessments, then one job of ${sample.length} addresses; ratios per round.`,
+            "The streamed call also waits for the tool's polling of the job (JOB_POLL_MS) and relays progress.",
+          ],
+        ),
+      );
+    },
+    ONCE,
+  );
+});
+
+/* ─── e. getByName vs agents' getAgentByName ──────────────────────────────────────────────── */
+
+describe("e. reaching the user's agent: getByName vs getAgentByName", () => {
+  bench(
+    "e. getByName vs getAgentByName (interleaved; table above)",
+    async () => {
+      if (!(PandgateAgent.prototype instanceof Agent)) {
+        print(
+          table(
+            "e. getByName vs agents' getAgentByName",
+            [""],
+            [
+              ["Dropped: PandgateAgent no longer extends agents' Agent, so getAgentByName (which calls its"],
+              ["initialisation RPC, __unsafe_ensureInitialized) does not apply; the gateway's getByName is the only way."],
+            ],
+          ),
+        );
+        return;
+      }
+      const list = rpc("tools/list");
+      const namespace = env.MCP_AGENT as unknown as DurableObjectNamespace<Agent<Env>>;
+      const result = await interleaved(
+        [
+          { name: "getByName + serveMcp (one RPC, what the gateway does)", run: viaAgent("getByName serveMcp", list) },
+          {
+            name: "getAgentByName + serveMcp (initialisation RPC first)",
+            run: async () => {
+              const user = nextReader();
+              const stub = (await getAgentByName(namespace, user.caller.identity.userKey)) as unknown as DurableObjectStub<PandgateAgent>;
+              const caller = { ...user.caller, requestId: crypto.randomUUID() };
+              await drain(await stub.serveMcp(agentRequest(list), JSON.parse(list), caller), 200, "getAgentByName serveMcp");
+            },
+          },
+        ],
+        { rounds: 20, warmupRounds: 2, batchMs: 40 },
+      );
+      print(ratioTable("e. Reaching the user's agent (tools/list, called from here; × getByName)", result));
+    },
+    ONCE,
   );
 });

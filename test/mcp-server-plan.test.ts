@@ -1,23 +1,21 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../src/data/services";
 import type { PortfolioJobs } from "../src/jobs/portfolio";
 import type { Caller } from "../src/mcp/caller";
-import { checkAccess, type ToolCatalog } from "../src/mcp/catalog";
 import { buildMcpServer, planFor } from "../src/mcp/server";
-import { TASKS_CAPABILITY } from "../src/mcp/tasks";
 import { catalog } from "../src/mcp/tools";
-import { SERVER_NAME, SERVER_VERSION } from "../src/version";
 import type { Era } from "./helpers/mcp";
+import { mcpServerFromScratch } from "./helpers/mcp-server-from-scratch";
 import { newIdentity } from "./helpers/oauth";
 import { installProbeTools } from "./helpers/probe-tools";
 
 /*
  * buildMcpServer plans what a kind of caller sees once per isolate and converts each tool's JSON
  * Schemas once. These tests hold it to what a server built from scratch for every request says
- * (the way it was built before the cache), on both protocol eras and for grants that see
+ * (./helpers/mcp-server-from-scratch.ts, the way it was built before), on both protocol eras and for grants that see
  * different tools, and check that the caller of each request is the one its tools see.
  */
 
@@ -26,33 +24,6 @@ beforeAll(() => installProbeTools());
 const URL_ = "https://mcp.example.com/mcp";
 const services = {} as Services;
 const jobs = {} as PortfolioJobs;
-
-/** The server as it was built before the plan cache: everything from scratch, per request. */
-function fromScratch(tools: ToolCatalog, caller: Caller, era: "legacy" | "modern"): McpServer {
-  const withTasks = era === "legacy";
-  const server = new McpServer(
-    { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
-    {
-      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
-      instructions:
-        "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
-    },
-  );
-  for (const tool of tools.all()) {
-    const access = checkAccess(tool, caller);
-    if (!access.ok && access.reason === "role") continue;
-    const description = access.ok
-      ? tool.description
-      : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
-    const registered = server.registerTool(
-      tool.name,
-      { title: tool.title, description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
-      async (_args: unknown, _ctx: ServerContext) => ({ content: [{ type: "text" as const, text: "" }], isError: true }),
-    );
-    if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
-  }
-  return server;
-}
 
 async function connect(factory: (era: "legacy" | "modern") => McpServer, era: Era): Promise<Client> {
   const handler = createMcpHandler(({ era }) => factory(era), {
@@ -82,7 +53,7 @@ const GRANTS: Array<[string, Caller]> = [
 describe.each<Era>(["2025-11-25", "2026-07-28"])("the planned server on %s", (era) => {
   it.each(GRANTS)("lists exactly what a server built from scratch lists (%s)", async (_name, caller) => {
     const planned = await connect((e) => buildMcpServer({ catalog, caller, services, jobs, record: () => {}, era: e }), era);
-    const scratch = await connect((e) => fromScratch(catalog, caller, e), era);
+    const scratch = await connect((e) => mcpServerFromScratch(catalog, caller, e), era);
     const [mine, theirs] = await Promise.all([planned.listTools(), scratch.listTools()]);
     expect(mine.tools.length).toBeGreaterThan(5);
     expect(JSON.parse(JSON.stringify(mine))).toEqual(JSON.parse(JSON.stringify(theirs)));
@@ -106,7 +77,7 @@ describe.each<Era>(["2025-11-25", "2026-07-28"])("the planned server on %s", (er
   it("refuses arguments the input schema rejects, with the SDK's message", async () => {
     const caller = callerWith(["mcp:read"]);
     const planned = await connect((e) => buildMcpServer({ catalog, caller, services, jobs, record: () => {}, era: e }), era);
-    const scratch = await connect((e) => fromScratch(catalog, caller, e), era);
+    const scratch = await connect((e) => mcpServerFromScratch(catalog, caller, e), era);
     const call = { name: "Test_Progress_Probe", arguments: { steps: "many" } };
     const [mine, theirs] = await Promise.all([planned.callTool(call), scratch.callTool(call)]);
     expect(mine.isError).toBe(true);

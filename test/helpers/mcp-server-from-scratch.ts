@@ -1,0 +1,38 @@
+import { McpServer } from "@modelcontextprotocol/server";
+import type { Caller } from "../../src/mcp/caller";
+import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
+import type { Era } from "../../src/mcp/server";
+import { TASKS_CAPABILITY } from "../../src/mcp/tasks";
+import { SERVER_NAME, SERVER_VERSION } from "../../src/version";
+
+/**
+ * The MCP server as `buildMcpServer` built it before it planned per kind of caller and kept each
+ * tool's JSON Schemas: everything from scratch on every request, the zod schemas handed to the
+ * SDK as they are. Its tools refuse every call. test/mcp-server-plan.test.ts holds the planned
+ * server to what this one lists; `npm run bench` measures the two side by side.
+ */
+export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, "scopes" | "identity">, era: Era): McpServer {
+  const withTasks = era === "legacy";
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
+    {
+      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      instructions:
+        "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
+    },
+  );
+  for (const tool of catalog.all()) {
+    const access = checkAccess(tool, caller);
+    if (!access.ok && access.reason === "role") continue;
+    const description = access.ok
+      ? tool.description
+      : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
+    const registered = server.registerTool(
+      tool.name,
+      { title: tool.title, description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
+      async () => ({ content: [{ type: "text" as const, text: `${tool.name} is not available here.` }], isError: true }),
+    );
+    if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
+  }
+  return server;
+}
