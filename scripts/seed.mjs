@@ -147,9 +147,9 @@ class Rng {
  * The four municipalities: code, name, province and PC4 range are public facts; the COROP area
  * and its 2024 average WOZ per m² come from the WWS table (Groot-Amsterdam 5751, Utrecht 4197,
  * Groot-Rijnmond 3537). Everything below `centre` steers the fictional content; `dwellings` is
- * the municipality's real housing stock, rounded (about; CBS, 2024), and only decides how the
- * addresses beyond scale 1 are shared out, so that the four together come to about their real
- * size (some 1 million addresses) at --scale 45.
+ * roughly the municipality's real housing stock (rounded to the thousand, an approximation: it
+ * only decides how the addresses beyond scale 1 are shared out, so that the four together come
+ * to about their real size, some 1 million addresses, at --scale 45).
  */
 const MUNICIPALITIES = [
   {
