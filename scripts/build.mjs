@@ -21,6 +21,7 @@ const startupRuns = startupAt === -1 ? 0 : Number(args[startupAt + 1]) || 7;
 rmSync(outdir, { recursive: true, force: true });
 execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { stdio: "inherit" });
 await checkZodShim();
+await checkMcpShim();
 
 // What is uploaded: the modules, not the source map (uploaded beside them), the metafile or the README.
 let raw = 0;
@@ -89,6 +90,22 @@ async function checkZodShim() {
   const locales = inputs.map(([input]) => input).filter((input) => /node_modules\/zod\/.*\/locales\/(?!en\.js$)/.test(input));
   if (locales.length > 0)
     throw new Error(`zod locales are in the bundle again (${locales.length} files, e.g. ${locales[0]}): check [alias] in wrangler.toml`);
+}
+
+/**
+ * wrangler.toml aliases the MCP SDK's Workers shim to shims/mcp-server-workerd.mjs (the same
+ * exports, without its start-up preloadSchemas(); the agent calls it). Fail the build if an SDK
+ * upgrade changed what the SDK's shim exports, or if the SDK's own shim is in the bundle again.
+ */
+async function checkMcpShim() {
+  const sdk = "../node_modules/@modelcontextprotocol/server/dist/shimsWorkerd.mjs";
+  const [real, shim] = await Promise.all([import(sdk), import("../shims/mcp-server-workerd.mjs")]);
+  const want = Object.keys(real).sort().join(", ");
+  const have = Object.keys(shim).sort().join(", ");
+  if (want !== have) throw new Error(`shims/mcp-server-workerd.mjs exports ${have}, the SDK's Workers shim ${want}: update the shim`);
+  const { outputs } = JSON.parse(readFileSync(metafile, "utf8"));
+  const bundled = Object.values(outputs).some((o) => Object.keys(o.inputs ?? {}).some((input) => input.endsWith("/shimsWorkerd.mjs")));
+  if (bundled) throw new Error("The MCP SDK's own Workers shim is in the bundle again: check [alias] in wrangler.toml");
 }
 
 /** Start-up CPU time ("Active" of wrangler check startup), `runs` times; prints each and the median. */

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { isLegacyRequest } from "@modelcontextprotocol/server";
+import { isLegacyRequest, preloadSchemas } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { recordAudit } from "../audit/record";
 import { type Config, parseConfig } from "../config";
@@ -44,6 +44,9 @@ export class PandgateAgent extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // The MCP SDK's wire schemas, built once per isolate before this agent's first request; the
+    // Worker does not build them at start-up (shims/mcp-server-workerd.mjs).
+    preloadSchemas();
     if (this.#openBatchList()) void ctx.blockConcurrencyWhile(() => this.#wake());
   }
 
