@@ -1,14 +1,85 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Identity } from "../src/auth/identity";
-import type { PandgateAgent } from "../src/mcp/agent";
+import { D1PropertyStore } from "../src/data/d1-store";
+import { createServices } from "../src/data/services";
+import { PortfolioJobs } from "../src/jobs/portfolio";
 import { connectClient, LEGACY_HEADERS, postMcp, rpcMessages, structuredOf } from "./helpers/mcp";
-import { mintToken, newIdentity } from "./helpers/oauth";
+import { config, mintToken, newIdentity } from "./helpers/oauth";
 
 /** Portfolio jobs in the user's agent, on the synthetic dataset, through the real Worker. */
 const TIMEOUT = 120_000;
+
+/**
+ * A job runs its batches back to back and finishes a few hundred addresses in well under a
+ * second, faster than a test can cancel or evict it "mid-job". This holds every batch after the
+ * first `free` ones at its read (the agent runs in this isolate, so it uses the same class)
+ * until `release()`. Restored after each test.
+ */
+let held: { release: () => void; restore: () => void } | undefined;
+function holdBatches(free = 0): { release: () => void } {
+  const original = D1PropertyStore.prototype.properties;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let calls = 0;
+  const spy = vi.spyOn(D1PropertyStore.prototype, "properties").mockImplementation(async function (this: D1PropertyStore, ...args) {
+    calls += 1;
+    if (calls > free) await gate;
+    return original.apply(this, args);
+  });
+  held = {
+    release: open,
+    restore: () => {
+      open();
+      spy.mockRestore();
+    },
+  };
+  return held;
+}
+const RUN_BUDGET_MS = PortfolioJobs.runBudgetMs;
+afterEach(() => {
+  held?.restore();
+  held = undefined;
+  PortfolioJobs.runBudgetMs = RUN_BUDGET_MS;
+});
+
+/**
+ * Lets the agent's first scheduled run do one batch, then makes every later run hand straight
+ * back to the scheduler without doing anything (the job stays running, its next run stays
+ * scheduled) until `resume()`. Between those runs the agent is idle, so it can be evicted with
+ * the job half done. Restored after each test.
+ */
+function pauseAfterFirstBatch(): { resume: () => void } {
+  const original = PortfolioJobs.prototype.runBatch;
+  let runs = 0;
+  let paused = true;
+  PortfolioJobs.runBudgetMs = 0; // one batch per run
+  const spy = vi.spyOn(PortfolioJobs.prototype, "runBatch").mockImplementation(async function (this: PortfolioJobs, ...args) {
+    runs += 1;
+    if (runs > 1 && paused) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return true;
+    }
+    return original.apply(this, args);
+  });
+  held = {
+    release: () => {
+      paused = false;
+    },
+    restore: () => spy.mockRestore(),
+  };
+  return { resume: held.release };
+}
+
+/** The DO's SQLite storage as the tagged template `JobHost.sql` expects. */
+function taggedSql(storage: DurableObjectStorage) {
+  return <T>(strings: TemplateStringsArray, ...values: (string | number | boolean | null)[]) =>
+    storage.sql.exec(strings.join("?"), ...values).toArray() as T[];
+}
 
 async function addressIds(count: number, offset = 0): Promise<string[]> {
   const { results } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT ?1 OFFSET ?2")
@@ -161,20 +232,22 @@ describe("portfolio jobs", () => {
     async () => {
       const { client, identity } = await user();
       const ids = await addressIds(200, 300);
+      const paused = pauseAfterFirstBatch();
       const jobId = await start(client, ids);
       const before = await waitFor(client, jobId, (s) => s.done > 0);
-      expect(before.done).toBeLessThan(200);
+      expect(before).toMatchObject({ state: "running", done: 25 });
       const stub = env.MCP_AGENT.getByName(identity.userKey);
       await evictDurableObject(stub);
+      paused.resume();
       const final = await waitFor(client, jobId, (s) => s.state !== "running");
       expect(final).toMatchObject({ state: "completed", total: 200, done: 200 });
       expect(await savedForJob(jobId)).toEqual({ n: 200 - final.failed, distinct: 200 - final.failed });
-      const pending = await runInDurableObject(
-        stub,
-        (agent: PandgateAgent) =>
-          agent.sql<{ n: number }>`SELECT count(*) AS n FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending'`,
+      const pending = await runInDurableObject(stub, (_agent, state) =>
+        state.storage.sql
+          .exec<{ n: number }>("SELECT count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'pending'", jobId)
+          .one(),
       );
-      expect(pending[0]?.n).toBe(0);
+      expect(pending.n).toBe(0);
     },
     TIMEOUT,
   );
@@ -183,13 +256,15 @@ describe("portfolio jobs", () => {
     "stops within a batch when cancelled, keeping the assessments already made",
     async () => {
       const { client } = await user();
+      const hold = holdBatches(1);
       const jobId = await start(client, await addressIds(400, 600));
       await waitFor(client, jobId, (s) => s.done > 0);
       const cancel = await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
       expect(cancel.isError).toBeFalsy();
+      hold.release();
       const final = await waitFor(client, jobId, (s) => s.state !== "running");
       expect(final.state).toBe("cancelled");
-      expect(final.done).toBeLessThan(400);
+      expect(final.done).toBe(50); // the batch in progress finished its addresses
       expect((await savedForJob(jobId)).n).toBe(final.done - final.failed);
     },
     TIMEOUT,
@@ -200,6 +275,7 @@ describe("portfolio jobs", () => {
     async () => {
       const { client, token } = await user();
       const ids = await addressIds(400, 1000);
+      const hold = holdBatches();
       const started = await rpc(token, "tools/call", assessPortfolio(ids), 4242);
       const jobId = (structuredOf(started) as { jobId: string }).jobId;
       const cancelled = await postMcp(
@@ -208,6 +284,7 @@ describe("portfolio jobs", () => {
         LEGACY_HEADERS,
       );
       expect(cancelled.status).toBe(202);
+      hold.release();
       const final = await waitFor(client, jobId, (s) => s.state !== "running");
       expect(final.state).toBe("cancelled");
     },
@@ -262,12 +339,14 @@ describe("portfolio jobs", () => {
       expect(tooMany.isError).toBe(true);
       expect(JSON.stringify(tooMany.content)).toContain("at most 500");
 
+      const hold = holdBatches();
       const first = await start(client, await addressIds(300, 3000));
       const second = await start(client, await addressIds(300, 3300));
       const third = await client.callTool(assessPortfolio(await addressIds(1)));
       expect(third.isError).toBe(true);
       expect(JSON.stringify(third.content)).toContain("the most allowed at once is 2");
       for (const jobId of [first, second]) await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
+      hold.release();
       for (const jobId of [first, second]) await waitFor(client, jobId, (s) => s.state !== "running");
     },
     TIMEOUT,
@@ -308,11 +387,13 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
       expect(final.result?._meta).toEqual({ "io.modelcontextprotocol/related-task": { taskId: task.taskId } });
       expect((await rpc(token, "tasks/get", { taskId: task.taskId })).result?.status).toBe("completed");
 
+      const hold = holdBatches();
       const second = (await rpc(token, "tools/call", assessPortfolio(await addressIds(300, 5000), { task: {} }))).result?.task as {
         taskId: string;
       };
       const cancelled = await rpc(token, "tasks/cancel", { taskId: second.taskId });
       expect(cancelled.result?.status).toBe("cancelled");
+      hold.release();
     },
     TIMEOUT,
   );
@@ -332,16 +413,52 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
   });
 });
 
+describe("a batch interrupted between its D1 save and its items' update", () => {
+  it("is run again, and saves each assessment once", async () => {
+    const ids = await addressIds(30, 8000);
+    const stub = env.MCP_AGENT.getByName(`crash-${crypto.randomUUID()}`);
+    const outcome = await runInDurableObject(stub, async (_agent, state) => {
+      const sql = taggedSql(state.storage);
+      let crash = true;
+      // The first run dies where an eviction would hurt most: the assessments are in D1, the items not yet marked done.
+      const crashing = <T>(strings: TemplateStringsArray, ...values: (string | number | boolean | null)[]) => {
+        if (crash && strings.join("?").includes("UPDATE portfolio_items")) {
+          crash = false;
+          throw new Error("evicted");
+        }
+        return sql<T>(strings, ...values);
+      };
+      const jobs = new PortfolioJobs({ sql: crashing, scheduleBatch: async () => {} }, 2);
+      const services = createServices(config, env);
+      const job = await jobs.create(
+        newIdentity(),
+        ids.map((addressId) => ({ addressId })),
+        null,
+      );
+      await expect(jobs.runBatch(job.id, services)).rejects.toThrow("evicted");
+      const afterCrash = { ...jobs.owned(job.owner_key, job.id), saved: await savedForJob(job.id) };
+      // What the scheduler does after the eviction: run it again, on a new instance.
+      const again = new PortfolioJobs({ sql, scheduleBatch: async () => {} }, 2);
+      while (await again.runBatch(job.id, services)) {}
+      return { jobId: job.id, afterCrash, final: again.owned(job.owner_key, job.id) };
+    });
+    expect(outcome.afterCrash).toMatchObject({ state: "running", done: 0, saved: { n: 25, distinct: 25 } });
+    expect(outcome.final).toMatchObject({ state: "completed", done: 30, failed: 0 });
+    expect(await savedForJob(outcome.jobId)).toEqual({ n: 30, distinct: 30 });
+  });
+});
+
 describe("job storage written before duplicates were counted", () => {
   it("gains the duplicates column once, keeping the jobs it has", async () => {
     const stub = env.MCP_AGENT.getByName(`legacy-storage-${crypto.randomUUID()}`);
-    const columns = await runInDurableObject(stub, (agent: PandgateAgent) => {
-      agent.sql`CREATE TABLE portfolio_jobs (
+    const columns = await runInDurableObject(stub, (_agent, state) => {
+      const sql = taggedSql(state.storage);
+      sql`CREATE TABLE portfolio_jobs (
         id TEXT PRIMARY KEY, owner_key TEXT NOT NULL, tenant_id TEXT NOT NULL, state TEXT NOT NULL,
         total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, rpc_id TEXT, last_label TEXT)`;
-      agent.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at) VALUES ('old', 'u', 't', 'completed', 1, '2026-01-01')`;
-      const jobs = agent.jobs;
+      sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at) VALUES ('old', 'u', 't', 'completed', 1, '2026-01-01')`;
+      const jobs = new PortfolioJobs({ sql, scheduleBatch: async () => {} }, 2);
       const old = jobs.owned("u", "old");
       return { duplicates: old?.duplicates, summary: old ? jobs.summary(old).duplicatesDropped : undefined };
     });

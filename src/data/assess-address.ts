@@ -1,33 +1,19 @@
 import { formatAddress } from "../domain/address-input";
 import { type AssessmentResult, assess } from "../domain/assessment";
-import type { Services } from "./services";
 import { sourcesOf } from "./sources";
-import type { Address, Source } from "./types";
+import type { Fact, PropertyFacts, Source } from "./types";
 
-export type StepReporter = (step: number, message: string) => Promise<void>;
+/** The facts an assessment reads about an address: `resolveProperty` or `factsFor` fetch them in one round trip. */
+export const ASSESSMENT_FACTS: readonly Fact[] = ["unit", "labels", "neighbourhood", "municipality"];
 
 /**
- * Gathers what the assessment needs for one address, reporting progress between the reads
- * (steps 1–4; the caller reports the last one, saving), then computes it with the domain's one
- * pure `assess()`. Quick_Assess_Property and portfolio jobs both come through here, so both apply
- * exactly the same rules; this function decides nothing itself.
+ * Computes the assessment of one address from its facts (read with `ASSESSMENT_FACTS`) with the
+ * domain's one pure `assess()`. Quick_Assess_Property and portfolio jobs both come through here,
+ * so both apply exactly the same rules; this function decides nothing itself.
  */
-export async function assessAddress(
-  services: Services,
-  address: Address,
-  step: StepReporter = async () => {},
-): Promise<{ label: string; result: AssessmentResult; sources: Source[] }> {
+export function assessProperty(facts: PropertyFacts, now: Date): { label: string; result: AssessmentResult; sources: Source[] } {
+  const { address, unit, labels, neighbourhood, municipality } = facts;
   const label = formatAddress(address);
-  await step(1, `Checking the register for ${label}`);
-  const unit = await services.data.unit(address.unitId);
-  await step(2, "Reading the energy label");
-  const labels = await services.data.energyLabels(address.unitId);
-  await step(3, "Reading the neighbourhood");
-  const [neighbourhood, municipality] = await Promise.all([
-    address.neighbourhoodCode ? services.data.neighbourhood(address.neighbourhoodCode) : Promise.resolve(null),
-    services.data.municipality(address.municipalityCode),
-  ]);
-  await step(4, "Estimating the value range and risks");
-  const result = assess({ address, addressLabel: label, unit, labels, neighbourhood, municipality, now: services.now() });
+  const result = assess({ address, addressLabel: label, unit, labels, neighbourhood, municipality, now });
   return { label, result, sources: sourcesOf(address, unit, ...labels, neighbourhood, municipality) };
 }

@@ -1,4 +1,5 @@
 import type { AssessmentResult } from "../domain/assessment";
+import type { D1Queryable } from "./types";
 
 /** One saved assessment, as its owner (or an admin of the same tenant) sees it. */
 export interface SavedAssessment {
@@ -39,12 +40,18 @@ export interface Page<T> {
 /**
  * Each user's assessments in D1. Every read and delete is scoped by the owner's key (or, for
  * the admin view, by the tenant), in SQL: no query here can return another user's rows.
+ *
+ * `afterWrite` runs once each write has been made (services.ts uses it to keep the D1 session's
+ * bookmark, so the user's next request reads its own writes even on another replica).
  */
 export class AssessmentStore {
-  constructor(private readonly db: D1Database) {}
+  constructor(
+    private readonly db: D1Queryable,
+    private readonly afterWrite: () => Promise<void> | void = () => {},
+  ) {}
 
-  private async insert(a: SavedAssessment, keepExisting: boolean): Promise<void> {
-    await this.db
+  private insert(a: SavedAssessment, keepExisting: boolean): D1PreparedStatement {
+    return this.db
       .prepare(
         `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)${keepExisting ? " ON CONFLICT (id) DO NOTHING" : ""}`,
@@ -60,19 +67,30 @@ export class AssessmentStore {
         a.engineVersion,
         a.createdAt,
         a.jobId,
-      )
-      .run();
+      );
   }
 
   async save(a: Omit<SavedAssessment, "createdAt" | "id">): Promise<SavedAssessment> {
     const saved: SavedAssessment = { ...a, id: crypto.randomUUID(), createdAt: new Date().toISOString() };
-    await this.insert(saved, false);
+    await this.insert(saved, false).run();
+    await this.afterWrite();
     return saved;
   }
 
   /** Saves an assessment under a fixed id; a second save of the same id changes nothing. */
   async saveOnce(a: Omit<SavedAssessment, "createdAt">): Promise<void> {
-    await this.insert({ ...a, createdAt: new Date().toISOString() }, true);
+    await this.saveAllOnce([a]);
+  }
+
+  /**
+   * Saves assessments under fixed ids in one round trip (one batch, one transaction); an id that
+   * is already saved is left as it is, so saving the same list again changes nothing.
+   */
+  async saveAllOnce(list: ReadonlyArray<Omit<SavedAssessment, "createdAt">>): Promise<void> {
+    if (list.length === 0) return;
+    const createdAt = new Date().toISOString();
+    await this.db.batch(list.map((a) => this.insert({ ...a, createdAt }, true)));
+    await this.afterWrite();
   }
 
   /** The owner's assessed addresses, each with its latest assessment, newest first. */
@@ -105,10 +123,16 @@ export class AssessmentStore {
     return row ? toSaved(row) : null;
   }
 
-  /** Deletes one of the owner's assessments; false when there is none with that id for this owner. */
-  async delete(ownerKey: string, id: string): Promise<boolean> {
-    const result = await this.db.prepare("DELETE FROM assessments WHERE owner_key = ?1 AND id = ?2").bind(ownerKey, id).run();
-    return (result.meta.changes ?? 0) > 0;
+  /** Deletes one of the owner's assessments, in one round trip; what it was about, or null when the owner has none with that id. */
+  async delete(ownerKey: string, id: string): Promise<{ addressId: string; addressLabel: string } | null> {
+    const { results } = await this.db
+      .prepare("DELETE FROM assessments WHERE owner_key = ?1 AND id = ?2 RETURNING address_id, address_label")
+      .bind(ownerKey, id)
+      .all<{ address_id: string; address_label: string }>();
+    const row = results[0];
+    if (!row) return null;
+    await this.afterWrite();
+    return { addressId: row.address_id, addressLabel: row.address_label };
   }
 
   /** Every assessment in one tenant, newest first (the Admin view). */

@@ -3,10 +3,45 @@ import type { Address, AddressKey, EnergyLabel, Municipality, Neighbourhood, Uni
 export * from "../domain/records";
 
 /**
+ * What the stores need of D1: the binding itself or a session on it (`env.DB.withSession(...)`,
+ * see services.ts). `batch` sends several statements in one round trip (and one transaction).
+ */
+export type D1Queryable = Pick<D1Database, "prepare" | "batch">;
+
+/** An address as the stores look it up: by its BAG id, or by postcode, number, letter and addition. */
+export type AddressLookup = { addressId: string } | { key: AddressKey };
+
+/**
+ * The facts a tool or an assessment can ask for about an address, besides the address itself:
+ * its unit (with its panden), its energy labels, its buurt, its gemeente, and every address at
+ * its postcode.
+ */
+export type Fact = "unit" | "labels" | "neighbourhood" | "municipality" | "atPostcode";
+
+/** An address with the facts asked for; a fact not asked for is `null` or `[]`. */
+export interface PropertyFacts {
+  address: Address;
+  unit: Unit | null;
+  /** Newest registration first. */
+  labels: EnergyLabel[];
+  neighbourhood: Neighbourhood | null;
+  municipality: Municipality | null;
+  /** Every address at the address's postcode (itself included), in postcode order. */
+  atPostcode: Address[];
+}
+
+/** One item's outcome in a batch read: a register can fail for one address and not the next. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
  * Where property facts come from. `D1PropertyStore` reads the synthetic dataset in D1; `LiveSource`
  * asks the public registers (PDOK, EP-Online, CBS) and caches what they say in D1.
  * Methods return `null`/`[]` for "not found"; a register that cannot be reached throws
  * `RegisterError`, which tools turn into a clear error.
+ *
+ * The last three read many things at once, which is what keeps a tool call or a portfolio batch
+ * to a fixed number of D1 round trips (test/data/round-trips.test.ts): in D1, `property` is one
+ * round trip, and `properties` and `factsFor` are one each for any number of addresses.
  */
 export interface PropertySource {
   addressesForPostcode(postcode: string, houseNumber?: number): Promise<Address[]>;
@@ -16,6 +51,12 @@ export interface PropertySource {
   energyLabels(unitId: string): Promise<EnergyLabel[]>;
   neighbourhood(code: string): Promise<Neighbourhood | null>;
   municipality(code: string): Promise<Municipality | null>;
+  /** The address a lookup names with the facts asked for, or null when there is no such address. */
+  property(lookup: AddressLookup, want: readonly Fact[]): Promise<PropertyFacts | null>;
+  /** The address each lookup names with the facts asked for (null: no such address), in the lookups' order. */
+  properties(lookups: readonly AddressLookup[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts | null>>>;
+  /** The facts asked for about each address, in the addresses' order. */
+  factsFor(addresses: readonly Address[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts>>>;
 }
 
 export { RegisterError } from "../errors";

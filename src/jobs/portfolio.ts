@@ -1,7 +1,8 @@
-import { assessAddress } from "../data/assess-address";
-import type { AssessmentStore } from "../data/assessments";
-import { type AddressSelectorInput, resolveAddress } from "../data/resolve-address";
+import { ASSESSMENT_FACTS, assessProperty } from "../data/assess-address";
+import type { SavedAssessment } from "../data/assessments";
+import { type AddressSelectorInput, lookupOf, notFound } from "../data/resolve-address";
 import type { Services } from "../data/services";
+import type { Address, AddressLookup, PropertyFacts } from "../data/types";
 import { ENGINE_VERSION } from "../domain/assessment";
 import { UserError, userFacingMessage } from "../errors";
 import { log } from "../log";
@@ -11,9 +12,16 @@ import { log } from "../log";
  * (Durable Object alarms), with the job and every address's outcome in the agent's own SQLite
  * storage. A batch that is retried after an eviction or restart writes each assessment once: its
  * id is derived from the job and the item, and the D1 insert ignores an id it already has.
+ *
+ * A batch of 25 addresses costs two D1 round trips (one batch resolving every address and reading
+ * its facts, one batch saving every assessment; test/data/round-trips.test.ts counts them) and a
+ * handful of statements on the agent's own storage, one of them writing every item's outcome. One scheduled run goes through the batches back to back, so a 500-address job does
+ * not wait for the scheduler between its batches.
  */
 export const MAX_ADDRESSES_PER_JOB = 500;
 export const BATCH_SIZE = 25;
+/** How long one `runBatch` call goes on with further batches before it hands back to the scheduler. */
+export const RUN_BUDGET_MS = 10_000;
 /** How often a caller waiting on a job (a streamed tool call, `tasks/result`) looks at it again. */
 export const JOB_POLL_MS = 150;
 
@@ -29,8 +37,12 @@ type Sql = <T = Record<string, string | number | boolean | null>>(
 ) => T[];
 
 export interface JobHost {
+  /** The Durable Object's SQLite storage as a tagged template: the strings joined with `?`, the values bound. */
   sql: Sql;
-  /** Runs `runBatch(jobId)` again soon, durably (survives eviction and restarts). */
+  /**
+   * Runs `runBatch(jobId)` soon, durably (survives eviction and restarts), and again while it
+   * returns true; a run interrupted by an eviction must run again.
+   */
   scheduleBatch(jobId: string): Promise<void>;
 }
 
@@ -67,6 +79,20 @@ interface ItemRow {
 }
 
 export type JobItemInput = { addressId: string } | AddressSelectorInput;
+
+/** What a batch decided about one item, written back to its row in one statement. */
+interface ItemOutcome {
+  seq: number;
+  status: "done" | "failed" | "duplicate";
+  addressId?: string;
+  label?: string;
+  assessmentId?: string;
+  valueMid?: number | null;
+  energyLabel?: string | null;
+  /** JSON array of the rules flagged. */
+  riskRules?: string;
+  error?: string;
+}
 
 export interface JobSummary {
   jobId: string;
@@ -110,6 +136,12 @@ function describeInput(input: JobItemInput): string {
 }
 
 export class PortfolioJobs {
+  /**
+   * How long one `runBatch` call goes on with further batches (`RUN_BUDGET_MS`). The tests set 0
+   * to make every batch a scheduled run of its own, so they can evict the agent between batches.
+   */
+  static runBudgetMs = RUN_BUDGET_MS;
+
   constructor(
     private readonly host: JobHost,
     readonly maxConcurrent: number,
@@ -123,6 +155,9 @@ export class PortfolioJobs {
       job_id TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
       address_id TEXT, label TEXT, assessment_id TEXT, value_mid REAL, energy_label TEXT, risk_rules TEXT, error TEXT,
       PRIMARY KEY (job_id, seq))`;
+    // list() reads a user's jobs newest first; cancelByRequest() finds a job by its starting request.
+    host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_owner ON portfolio_jobs (owner_key, created_at DESC)`;
+    host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_request ON portfolio_jobs (rpc_id)`;
     // Jobs stored before duplicates were counted: add the column once.
     const columns = host.sql<{ name: string }>`SELECT name FROM pragma_table_info('portfolio_jobs')`;
     if (!columns.some((column) => column.name === "duplicates")) {
@@ -159,9 +194,9 @@ export class PortfolioJobs {
     const now = new Date().toISOString();
     this.host.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates)
       VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)}, ${duplicates})`;
-    inputs.forEach((input, seq) => {
-      this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) VALUES (${id}, ${seq}, ${JSON.stringify(input)}, 'pending')`;
-    });
+    // Every item in one statement: item `seq` is the input's place in the list.
+    const items = JSON.stringify(inputs.map((input) => JSON.stringify(input)));
+    this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) SELECT ${id}, key, value, 'pending' FROM json_each(${items})`;
     await this.host.scheduleBatch(id);
     return this.#byId(id) as JobRow;
   }
@@ -200,53 +235,50 @@ export class PortfolioJobs {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
   }
 
-  /** Processes the next batch; returns whether more remain. Safe to run again after a crash. */
-  async runBatch(jobId: string, services: Services & { assessments: AssessmentStore }): Promise<boolean> {
+  /** Jobs whose batches this instance is running now: a second run of the same job waits its turn. */
+  readonly #active = new Set<string>();
+
+  /**
+   * Runs the job's batches back to back until it is done or cancelled, or `runBudgetMs` has
+   * passed; returns whether more remain (the host then schedules another call). Safe to run again
+   * after a crash: items done stay done, and an assessment saved before its item was marked done
+   * is not saved twice. A call while another runs the same job here returns false at once.
+   */
+  async runBatch(jobId: string, services: Services): Promise<boolean> {
+    if (this.#active.has(jobId)) return false;
+    this.#active.add(jobId);
+    try {
+      const started = Date.now();
+      for (;;) {
+        if (!(await this.#nextBatch(jobId, services))) return false;
+        if (Date.now() - started >= PortfolioJobs.runBudgetMs) return true;
+      }
+    } finally {
+      this.#active.delete(jobId);
+    }
+  }
+
+  /** Processes the next batch of up to `BATCH_SIZE` items; returns whether more remain. */
+  async #nextBatch(jobId: string, services: Services): Promise<boolean> {
     const job = this.#byId(jobId);
     if (job?.state !== "running") return false;
     const batch = this.host
       .sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending' ORDER BY seq LIMIT ${BATCH_SIZE}`;
-    for (const item of batch) {
-      const input = JSON.parse(item.input) as JobItemInput;
-      try {
-        const address = await resolveAddress(services, input);
-        // The same address under another name (a BAG id and its postcode and number): assessed once.
-        const earlier = this.host.sql<{ seq: number }>`SELECT seq FROM portfolio_items
-          WHERE job_id = ${jobId} AND address_id = ${address.id} AND seq != ${item.seq} AND status = 'done' LIMIT 1`[0];
-        if (earlier) {
-          this.host.sql`UPDATE portfolio_items SET status = 'duplicate', address_id = ${address.id}
-            WHERE job_id = ${jobId} AND seq = ${item.seq}`;
-          continue;
-        }
-        const { label, result } = await assessAddress(services, address);
-        const assessmentId = await itemAssessmentId(jobId, item.seq);
-        await services.assessments.saveOnce({
-          id: assessmentId,
-          ownerKey: job.owner_key,
-          tenantId: job.tenant_id,
-          addressId: address.id,
-          addressLabel: label,
-          engineVersion: ENGINE_VERSION,
-          jobId,
-          inputs: { addressId: address.id, request: input, portfolioJob: jobId },
-          result,
-        });
-        const risks = JSON.stringify([...result.registerChecks, ...result.risks, ...result.locationFlags].map((r) => r.rule));
-        this.host
-          .sql`UPDATE portfolio_items SET status = 'done', address_id = ${address.id}, label = ${label}, assessment_id = ${assessmentId},
-          value_mid = ${result.value?.mid ?? null}, energy_label = ${result.energy.label}, risk_rules = ${risks}
-          WHERE job_id = ${jobId} AND seq = ${item.seq}`;
-        this.host.sql`UPDATE portfolio_jobs SET last_label = ${label} WHERE id = ${jobId}`;
-      } catch (error) {
-        const { message: reason } = userFacingMessage(error, "The assessment", {
-          event: "portfolio_item_failed",
-          reference: `job ${jobId}`,
-          fields: { seq: item.seq },
-        });
-        this.host.sql`UPDATE portfolio_items SET status = 'failed', error = ${reason} WHERE job_id = ${jobId} AND seq = ${item.seq}`;
-      }
-    }
-    this.host.sql`UPDATE portfolio_jobs SET
+    const outcomes = await this.#assessBatch(job, batch, services);
+    const lastDone = outcomes.filter((o) => o.status === "done").at(-1)?.label ?? null;
+    // Every item's outcome in one statement, after the assessments are in D1; then the job's counts.
+    this.host.sql`WITH outcome AS MATERIALIZED (
+        SELECT json_extract(value, '$.seq') AS seq, json_extract(value, '$.status') AS status,
+               json_extract(value, '$.addressId') AS address_id, json_extract(value, '$.label') AS label,
+               json_extract(value, '$.assessmentId') AS assessment_id, json_extract(value, '$.valueMid') AS value_mid,
+               json_extract(value, '$.energyLabel') AS energy_label, json_extract(value, '$.riskRules') AS risk_rules,
+               json_extract(value, '$.error') AS error
+        FROM json_each(${JSON.stringify(outcomes)}))
+      UPDATE portfolio_items SET status = outcome.status, address_id = outcome.address_id, label = outcome.label,
+        assessment_id = outcome.assessment_id, value_mid = outcome.value_mid, energy_label = outcome.energy_label,
+        risk_rules = outcome.risk_rules, error = outcome.error
+      FROM outcome WHERE portfolio_items.job_id = ${jobId} AND portfolio_items.seq = outcome.seq`;
+    this.host.sql`UPDATE portfolio_jobs SET last_label = coalesce(${lastDone}, last_label),
       done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
       failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
       WHERE id = ${jobId}`;
@@ -259,6 +291,137 @@ export class PortfolioJobs {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Assesses a batch's items in two D1 round trips: every address resolved and its facts read at
+   * once, every assessment saved at once. An item fails alone (bad input, no such address, a
+   * register failing for its address); a read or save that fails as a whole fails the items it
+   * was for. Only a failing lookup by postcode and number costs one more read, for its message.
+   */
+  async #assessBatch(job: JobRow, batch: ItemRow[], services: Services): Promise<ItemOutcome[]> {
+    const outcomes = new Map<number, ItemOutcome>();
+    const fail = (item: ItemRow, error: unknown) => {
+      const { message } = userFacingMessage(error, "The assessment", {
+        event: "portfolio_item_failed",
+        reference: `job ${job.id}`,
+        fields: { seq: item.seq },
+      });
+      outcomes.set(item.seq, { seq: item.seq, status: "failed", error: message });
+    };
+    const inputs = new Map(batch.map((item) => [item.seq, JSON.parse(item.input) as JobItemInput]));
+
+    // 1. Resolve every address and read what its assessment needs, at once.
+    const asked: Array<{ item: ItemRow; lookup: AddressLookup }> = [];
+    for (const item of batch) {
+      try {
+        asked.push({ item, lookup: lookupOf(inputs.get(item.seq) as JobItemInput) });
+      } catch (error) {
+        fail(item, error);
+      }
+    }
+    const found: Array<{ item: ItemRow; facts: PropertyFacts }> = [];
+    try {
+      const answers =
+        asked.length > 0
+          ? await services.data.properties(
+              asked.map((a) => a.lookup),
+              ASSESSMENT_FACTS,
+            )
+          : [];
+      for (const [i, { item, lookup }] of asked.entries()) {
+        const answer = answers[i];
+        try {
+          if (!answer?.ok) throw answer ? answer.error : new Error("no answer for the lookup");
+          found.push({ item, facts: answer.value ?? (await notFound(services, lookup)) });
+        } catch (error) {
+          fail(item, error);
+        }
+      }
+    } catch (error) {
+      for (const { item } of asked) fail(item, error);
+    }
+
+    // The same address under another name (a BAG id and its postcode and number) is assessed
+    // once: items after the first, in this batch or an earlier one, are duplicates.
+    const ids = [...new Set(found.map((f) => f.facts.address.id))];
+    const earlier = new Set(
+      this.host.sql<{ address_id: string }>`SELECT address_id FROM portfolio_items
+          WHERE job_id = ${job.id} AND status = 'done' AND address_id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`.map(
+        (row) => row.address_id,
+      ),
+    );
+    const first = new Map<string, ItemRow>();
+    const repeats: Array<{ item: ItemRow; address: Address }> = [];
+    const toAssess: Array<{ item: ItemRow; facts: PropertyFacts }> = [];
+    for (const f of found) {
+      const { address } = f.facts;
+      if (earlier.has(address.id)) outcomes.set(f.item.seq, { seq: f.item.seq, status: "duplicate", addressId: address.id });
+      else if (first.has(address.id)) repeats.push({ item: f.item, address });
+      else {
+        first.set(address.id, f.item);
+        toAssess.push(f);
+      }
+    }
+
+    // 2. Assess each (no I/O).
+    const now = services.now();
+    const assessmentIds = await Promise.all(toAssess.map(({ item }) => itemAssessmentId(job.id, item.seq)));
+    const assessed: Array<{ item: ItemRow; saved: Omit<SavedAssessment, "createdAt">; outcome: ItemOutcome }> = [];
+    for (const [i, { item, facts }] of toAssess.entries()) {
+      try {
+        const { address } = facts;
+        const { label, result } = assessProperty(facts, now);
+        const assessmentId = assessmentIds[i] as string;
+        const risks = [...result.registerChecks, ...result.risks, ...result.locationFlags].map((r) => r.rule);
+        assessed.push({
+          item,
+          saved: {
+            id: assessmentId,
+            ownerKey: job.owner_key,
+            tenantId: job.tenant_id,
+            addressId: address.id,
+            addressLabel: label,
+            engineVersion: ENGINE_VERSION,
+            jobId: job.id,
+            inputs: { addressId: address.id, request: inputs.get(item.seq), portfolioJob: job.id },
+            result,
+          },
+          outcome: {
+            seq: item.seq,
+            status: "done",
+            addressId: address.id,
+            label,
+            assessmentId,
+            valueMid: result.value?.mid ?? null,
+            energyLabel: result.energy.label,
+            riskRules: JSON.stringify(risks),
+          },
+        });
+      } catch (error) {
+        fail(item, error);
+      }
+    }
+
+    // 3. Save every assessment at once; the items are marked done (by the caller) only after this.
+    try {
+      await services.assessments.saveAllOnce(assessed.map((a) => a.saved));
+      for (const { outcome } of assessed) outcomes.set(outcome.seq, outcome);
+    } catch (error) {
+      for (const { item } of assessed) fail(item, error);
+    }
+
+    // A repeat within the batch is a duplicate of its first item if that was assessed; otherwise it shares its fate.
+    for (const { item, address } of repeats) {
+      const firstOutcome = outcomes.get((first.get(address.id) as ItemRow).seq);
+      outcomes.set(
+        item.seq,
+        firstOutcome?.status === "done"
+          ? { seq: item.seq, status: "duplicate", addressId: address.id }
+          : { seq: item.seq, status: "failed", error: firstOutcome?.error ?? "failed" },
+      );
+    }
+    return batch.map((item) => outcomes.get(item.seq) ?? { seq: item.seq, status: "failed", error: "failed" });
   }
 
   private finish(jobId: string, state: JobState, requested = false): void {

@@ -1,3 +1,4 @@
+import type { D1Queryable } from "../types";
 import type { CbsNeighbourhoodFacts } from "./cbs";
 import type { EpLabelFacts } from "./ep-online";
 import { type BagBuildingFacts, type BagUnitFacts, unitKind } from "./pdok-bag";
@@ -49,6 +50,9 @@ export const SUBJECT = {
   neighbourhood: (tableId: string, code: string) => `${tableId}:${code}`,
 } as const;
 
+/** How `RegisterCache.recordsOf` keys a record. */
+export const recordKey = (register: RegisterId, subject: string) => `${register}|${subject}`;
+
 export interface FetchRecord {
   retrievedAt: string;
   found: boolean;
@@ -56,7 +60,7 @@ export interface FetchRecord {
 
 /** The statements that make an address's unit, buurt, wijk and gemeente exist (placeholders). */
 function placeholderStatements(
-  db: D1Database,
+  db: D1Queryable,
   addresses: readonly LocatieserverAddress[],
   source: RegisterId,
   at: string,
@@ -118,7 +122,7 @@ function placeholderStatements(
 }
 
 /** `units` must be a JSON array of `{ id, kind }`. */
-function unitPlaceholders(db: D1Database, units: string, source: RegisterId, at: string): D1PreparedStatement {
+function unitPlaceholders(db: D1Queryable, units: string, source: RegisterId, at: string): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO units (id, kind, surface_m2, use_purposes, status, dwelling_type, in_research, is_synthetic, source, retrieved_at)
@@ -135,17 +139,47 @@ function keyOf(a: Pick<LocatieserverAddress, "postcode" | "houseNumber" | "house
 
 export class RegisterCache {
   constructor(
-    private readonly db: D1Database,
+    private readonly db: D1Queryable,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** The statement behind `lastFetch`, for a batch of the caller's; read it back with `recordOf`. */
+  lastFetchStatement(register: RegisterId, subject: string): D1PreparedStatement {
+    return this.db.prepare("SELECT retrieved_at, found FROM register_fetches WHERE register = ?1 AND subject = ?2").bind(register, subject);
+  }
+
+  static recordOf(result: D1Result<Record<string, unknown>> | undefined): FetchRecord | null {
+    const row = result?.results[0];
+    return row ? { retrievedAt: String(row.retrieved_at), found: row.found === 1 } : null;
+  }
+
   /** When the register was last asked this, and whether it knew the answer. */
   async lastFetch(register: RegisterId, subject: string): Promise<FetchRecord | null> {
-    const row = await this.db
-      .prepare("SELECT retrieved_at, found FROM register_fetches WHERE register = ?1 AND subject = ?2")
-      .bind(register, subject)
-      .first<{ retrieved_at: string; found: number }>();
+    const row = await this.lastFetchStatement(register, subject).first<{ retrieved_at: string; found: number }>();
     return row ? { retrievedAt: row.retrieved_at, found: row.found === 1 } : null;
+  }
+
+  /**
+   * One statement reading what each register was last asked about each subject, for a batch of
+   * the caller's; read it back with `recordsOf`.
+   */
+  lastFetchesStatement(questions: ReadonlyArray<readonly [RegisterId, string]>): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `SELECT f.register, f.subject, f.retrieved_at, f.found FROM json_each(?1) q
+         JOIN register_fetches f ON f.register = json_extract(q.value, '$[0]') AND f.subject = json_extract(q.value, '$[1]')`,
+      )
+      .bind(JSON.stringify(questions));
+  }
+
+  /** The records `lastFetchesStatement` read, by `recordKey(register, subject)`. */
+  static recordsOf(result: D1Result<Record<string, unknown>> | undefined): Map<string, FetchRecord> {
+    return new Map(
+      (result?.results ?? []).map((row) => [
+        recordKey(String(row.register) as RegisterId, String(row.subject)),
+        { retrievedAt: String(row.retrieved_at), found: row.found === 1 },
+      ]),
+    );
   }
 
   /** True when something retrieved at `retrievedAt` is younger than `ttlMs`. */

@@ -1,16 +1,21 @@
 import { log } from "../../log";
-import { D1PropertyStore } from "../d1-store";
+import { type BatchRead, D1PropertyStore, factsOf } from "../d1-store";
 import {
   type Address,
   type AddressKey,
+  type AddressLookup,
+  type D1Queryable,
   type EnergyLabel,
+  type Fact,
   type Municipality,
   type Neighbourhood,
+  type PropertyFacts,
   type PropertySource,
   RegisterError,
+  type Settled,
   type Unit,
 } from "../types";
-import { RegisterCache, SUBJECT, TTL_MS } from "./cache";
+import { type FetchRecord, RegisterCache, recordKey, SUBJECT, TTL_MS } from "./cache";
 import { BUURT_CODE_RE, DEFAULT_KWB_TABLE, fetchNeighbourhood, type KwbTableId, kwbAttribution } from "./cbs";
 import { fetchLabels, isLabelSubject } from "./ep-online";
 import type { HttpOptions } from "./http";
@@ -47,7 +52,7 @@ import {
  */
 
 export interface LiveSourceOptions {
-  db: D1Database;
+  db: D1Queryable;
   /** EP-Online v5 personal API key; without it energy labels come only from the cache. */
   epOnlineApiKey?: string;
   /** Outbound fetch (tests inject one); default the global `fetch`. */
@@ -71,8 +76,17 @@ export function liveAttributions(cbsTable: KwbTableId = DEFAULT_KWB_TABLE): Attr
 }
 
 const onlyLive = <T extends { source: { synthetic: boolean } }>(rows: T[]): T[] => rows.filter((r) => !r.source.synthetic);
+const liveUnit = (unit: Unit | null | undefined): Unit | null => (unit && !unit.source.synthetic ? unit : null);
+// dataset_year 0 marks a placeholder written for an address's foreign key.
+const liveNeighbourhood = (n: Neighbourhood | null | undefined): Neighbourhood | null =>
+  n && !n.source.synthetic && n.datasetYear > 0 ? n : null;
+// A placeholder written by this source (`woz_per_m2_year = 0`) is not returned.
+const liveMunicipality = (m: Municipality | null | undefined): Municipality | null => (m && m.wozPerM2Year > 0 ? m : null);
+const isUnitSubject = (unitId: string) => unitKind(unitId) !== null && unitId !== "0000000000000000";
+const isMunicipalityCode = (code: string) => /^GM\d{4}$/.test(code);
 
 export class LiveSource implements PropertySource {
+  private readonly db: D1Queryable;
   private readonly store: D1PropertyStore;
   private readonly cache: RegisterCache;
   private readonly http: HttpOptions;
@@ -82,6 +96,7 @@ export class LiveSource implements PropertySource {
 
   constructor(options: LiveSourceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.db = options.db;
     this.store = new D1PropertyStore(options.db);
     this.cache = new RegisterCache(options.db, this.now);
     this.http = {
@@ -103,6 +118,22 @@ export class LiveSource implements PropertySource {
     return retrievedAt !== undefined && this.cache.isFresh(retrievedAt, ttlMs);
   }
 
+  private isFresh(record: FetchRecord | null | undefined, ttlMs: number): boolean {
+    return record !== null && record !== undefined && this.fresh(record.retrievedAt, ttlMs);
+  }
+
+  /**
+   * What the register was last asked about `subject` and what D1 holds for it, read in one round
+   * trip: the cache's answer when it is fresh, without a second read.
+   */
+  private async cached<T>(register: RegisterId, subject: string, read: BatchRead<T>): Promise<[FetchRecord | null, T]> {
+    const [record, ...rest] = await this.db.batch<Record<string, unknown>>([
+      this.cache.lastFetchStatement(register, subject),
+      ...read.statements,
+    ]);
+    return [RegisterCache.recordOf(record), read.parse(rest)];
+  }
+
   /**
    * Asks the register unless its last answer is fresh. On a register failure, falls back to the
    * older answer in D1 when there is one (`haveStale`), and rethrows otherwise.
@@ -120,21 +151,27 @@ export class LiveSource implements PropertySource {
     const pc = normalisePostcode(postcode);
     if (pc === null) return [];
     if (houseNumber !== undefined && (!Number.isInteger(houseNumber) || houseNumber < 1 || houseNumber > 99999)) return [];
-    const whole = await this.cache.lastFetch(REGISTER.locatieserver, SUBJECT.postcode(pc));
-    const atNumber =
-      houseNumber === undefined ? null : await this.cache.lastFetch(REGISTER.locatieserver, SUBJECT.houseNumber(pc, houseNumber));
-    const records = [whole, atNumber].filter((r) => r !== null);
-    if (!records.some((r) => this.fresh(r.retrievedAt, TTL_MS.address))) {
-      const subject = houseNumber === undefined ? SUBJECT.postcode(pc) : SUBJECT.houseNumber(pc, houseNumber);
-      await this.refresh(
-        REGISTER.locatieserver,
-        records.some((r) => r.found),
-        async () => {
-          const found = await addressesAtPostcode(pc, houseNumber, this.http);
-          await this.cache.writeAddresses(subject, found, { postcode: pc, ...(houseNumber !== undefined && { houseNumber }) });
-        },
-      );
-    }
+    const read = this.store.postcodeRead(pc, houseNumber);
+    const asked = [SUBJECT.postcode(pc), ...(houseNumber === undefined ? [] : [SUBJECT.houseNumber(pc, houseNumber)])];
+    const results = await this.db.batch<Record<string, unknown>>([
+      ...asked.map((subject) => this.cache.lastFetchStatement(REGISTER.locatieserver, subject)),
+      ...read.statements,
+    ]);
+    const records = results
+      .slice(0, asked.length)
+      .map((result) => RegisterCache.recordOf(result))
+      .filter((r) => r !== null);
+    const rows = results.slice(asked.length);
+    if (records.some((r) => this.fresh(r.retrievedAt, TTL_MS.address))) return onlyLive(read.parse(rows));
+    const subject = houseNumber === undefined ? SUBJECT.postcode(pc) : SUBJECT.houseNumber(pc, houseNumber);
+    await this.refresh(
+      REGISTER.locatieserver,
+      records.some((r) => r.found),
+      async () => {
+        const found = await addressesAtPostcode(pc, houseNumber, this.http);
+        await this.cache.writeAddresses(subject, found, { postcode: pc, ...(houseNumber !== undefined && { houseNumber }) });
+      },
+    );
     return onlyLive(await this.store.addressesForPostcode(pc, houseNumber));
   }
 
@@ -148,12 +185,11 @@ export class LiveSource implements PropertySource {
 
   async addressById(id: string): Promise<Address | null> {
     if (!NUMMERAANDUIDING_RE.test(id)) return null;
-    const row = await this.store.addressById(id);
+    const subject = SUBJECT.address(id);
+    const [record, row] = await this.cached(REGISTER.locatieserver, subject, this.store.addressRead({ addressId: id }));
     const cached = row && !row.source.synthetic ? row : null;
     if (row && !cached) return null;
     if (cached && this.fresh(cached.source.retrievedAt, TTL_MS.address)) return cached;
-    const subject = SUBJECT.address(id);
-    const record = await this.cache.lastFetch(REGISTER.locatieserver, subject);
     // A fresh row (above) is newer than any miss; a stale row loses to a fresh miss.
     if (record && !record.found && this.fresh(record.retrievedAt, TTL_MS.address)) return null;
     let found = cached !== null;
@@ -168,56 +204,49 @@ export class LiveSource implements PropertySource {
   }
 
   async unit(unitId: string): Promise<Unit | null> {
-    if (unitKind(unitId) === null || unitId === "0000000000000000") return null;
+    if (!isUnitSubject(unitId)) return null;
     const subject = SUBJECT.unit(unitId);
-    const record = await this.cache.lastFetch(REGISTER.bag, subject);
+    const [record, unit] = await this.cached(REGISTER.bag, subject, this.store.unitRead(unitId));
+    if (record && this.isFresh(record, TTL_MS.unit)) return record.found ? liveUnit(unit) : null;
     let found = record?.found ?? false;
-    if (!record || !this.fresh(record.retrievedAt, TTL_MS.unit)) {
-      await this.refresh(REGISTER.bag, found, async () => {
-        const answer = await fetchUnit(unitId, this.http, this.now());
-        if (answer) await this.cache.writeUnit(subject, answer.unit, answer.buildings);
-        else await this.cache.recordFetch(REGISTER.bag, subject, false);
-        found = answer !== null;
-      });
-    }
+    await this.refresh(REGISTER.bag, found, async () => {
+      const answer = await fetchUnit(unitId, this.http, this.now());
+      if (answer) await this.cache.writeUnit(subject, answer.unit, answer.buildings);
+      else await this.cache.recordFetch(REGISTER.bag, subject, false);
+      found = answer !== null;
+    });
     if (!found) return null;
-    const unit = await this.store.unit(unitId);
-    return unit && !unit.source.synthetic ? unit : null;
+    return liveUnit(await this.store.unit(unitId));
   }
 
   async energyLabels(unitId: string): Promise<EnergyLabel[]> {
     if (!isLabelSubject(unitId)) return [];
     const subject = SUBJECT.labels(unitId);
-    const record = await this.cache.lastFetch(REGISTER.epOnline, subject);
-    const fresh = record !== null && this.fresh(record.retrievedAt, TTL_MS.label);
-    if (!fresh) {
-      const apiKey = this.apiKey;
-      if (apiKey === undefined) throw new RegisterError(REGISTER.epOnline, EP_ONLINE_NOT_CONFIGURED);
-      await this.refresh(REGISTER.epOnline, record?.found ?? false, async () => {
-        const labels = await fetchLabels(unitId, apiKey, this.http);
-        await this.cache.writeLabels(subject, unitId, labels);
-      });
-    }
+    const [record, labels] = await this.cached(REGISTER.epOnline, subject, this.store.labelsRead(unitId));
+    if (this.isFresh(record, TTL_MS.label)) return onlyLive(labels);
+    const apiKey = this.apiKey;
+    if (apiKey === undefined) throw new RegisterError(REGISTER.epOnline, EP_ONLINE_NOT_CONFIGURED);
+    await this.refresh(REGISTER.epOnline, record?.found ?? false, async () => {
+      const fetched = await fetchLabels(unitId, apiKey, this.http);
+      await this.cache.writeLabels(subject, unitId, fetched);
+    });
     return onlyLive(await this.store.energyLabels(unitId));
   }
 
   async neighbourhood(code: string): Promise<Neighbourhood | null> {
     if (!BUURT_CODE_RE.test(code)) return null;
     const subject = SUBJECT.neighbourhood(this.cbsTable, code);
-    const record = await this.cache.lastFetch(REGISTER.cbs, subject);
+    const [record, n] = await this.cached(REGISTER.cbs, subject, this.store.neighbourhoodRead(code));
+    if (record && this.isFresh(record, TTL_MS.neighbourhood)) return record.found ? liveNeighbourhood(n) : null;
     let found = record?.found ?? false;
-    if (!record || !this.fresh(record.retrievedAt, TTL_MS.neighbourhood)) {
-      await this.refresh(REGISTER.cbs, found, async () => {
-        const facts = await fetchNeighbourhood(code, this.http, this.cbsTable);
-        if (facts) await this.cache.writeNeighbourhood(subject, facts);
-        else await this.cache.recordFetch(REGISTER.cbs, subject, false);
-        found = facts !== null;
-      });
-    }
+    await this.refresh(REGISTER.cbs, found, async () => {
+      const facts = await fetchNeighbourhood(code, this.http, this.cbsTable);
+      if (facts) await this.cache.writeNeighbourhood(subject, facts);
+      else await this.cache.recordFetch(REGISTER.cbs, subject, false);
+      found = facts !== null;
+    });
     if (!found) return null;
-    const n = await this.store.neighbourhood(code);
-    // dataset_year 0 marks a placeholder written for an address's foreign key.
-    return n && !n.source.synthetic && n.datasetYear > 0 ? n : null;
+    return liveNeighbourhood(await this.store.neighbourhood(code));
   }
 
   /**
@@ -225,8 +254,94 @@ export class LiveSource implements PropertySource {
    * seeded. A placeholder written by this source (`woz_per_m2_year = 0`) is not returned.
    */
   async municipality(code: string): Promise<Municipality | null> {
-    if (!/^GM\d{4}$/.test(code)) return null;
-    const m = await this.store.municipality(code);
-    return m && m.wozPerM2Year > 0 ? m : null;
+    if (!isMunicipalityCode(code)) return null;
+    return liveMunicipality(await this.store.municipality(code));
+  }
+
+  async property(lookup: AddressLookup, want: readonly Fact[]): Promise<PropertyFacts | null> {
+    const address = "addressId" in lookup ? await this.addressById(lookup.addressId) : await this.findAddress(lookup.key);
+    if (!address) return null;
+    const [facts] = await this.factsFor([address], want);
+    if (!facts?.ok) throw facts?.error;
+    return facts.value;
+  }
+
+  /**
+   * One lookup after another, each as `addressById` or `findAddress` answers it (asking the
+   * Locatieserver when the cache has nothing fresh), then the facts of all found in `factsFor`.
+   */
+  async properties(lookups: readonly AddressLookup[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts | null>>> {
+    const addresses: Array<Settled<Address | null>> = [];
+    for (const lookup of lookups) {
+      try {
+        const address = "addressId" in lookup ? await this.addressById(lookup.addressId) : await this.findAddress(lookup.key);
+        addresses.push({ ok: true, value: address });
+      } catch (error) {
+        addresses.push({ ok: false, error });
+      }
+    }
+    const found = addresses.flatMap((a) => (a.ok && a.value ? [a.value] : []));
+    const facts = found.length > 0 ? await this.factsFor(found, want) : [];
+    let next = 0;
+    return addresses.map((a) => (a.ok && a.value ? (facts[next++] as Settled<PropertyFacts>) : a.ok ? { ok: true, value: null } : a));
+  }
+
+  /**
+   * The facts about many addresses. One round trip reads what each register was last asked about
+   * them together with what D1 holds; what is fresh there is the answer, exactly as the single
+   * methods would give it. Only a stale or never-asked question goes through the single method,
+   * which asks its register. A register failing fails that address only.
+   */
+  async factsFor(addresses: readonly Address[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts>>> {
+    const questions: Array<readonly [RegisterId, string]> = [];
+    for (const a of addresses) {
+      if (want.includes("unit") && isUnitSubject(a.unitId)) questions.push([REGISTER.bag, SUBJECT.unit(a.unitId)]);
+      if (want.includes("labels") && isLabelSubject(a.unitId)) questions.push([REGISTER.epOnline, SUBJECT.labels(a.unitId)]);
+      if (want.includes("neighbourhood") && a.neighbourhoodCode && BUURT_CODE_RE.test(a.neighbourhoodCode)) {
+        questions.push([REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, a.neighbourhoodCode)]);
+      }
+    }
+    // Addresses at a postcode come from `addressesForPostcode`, which has its own cache rules.
+    const read = this.store.factReadsFor(
+      addresses,
+      want.filter((fact) => fact !== "atPostcode"),
+    );
+    const [recordResult, ...rest] = await this.db.batch<Record<string, unknown>>([
+      this.cache.lastFetchesStatement(questions),
+      ...read.statements,
+    ]);
+    const records = RegisterCache.recordsOf(recordResult);
+    const rows = read.parse(rest);
+    const fresh = (register: RegisterId, subject: string, ttlMs: number) => {
+      const record = records.get(recordKey(register, subject));
+      return record && this.isFresh(record, ttlMs) ? record : null;
+    };
+    const settled: Array<Settled<PropertyFacts>> = [];
+    for (const address of addresses) {
+      try {
+        const d1 = factsOf(address, rows);
+        const facts: PropertyFacts = { address, unit: null, labels: [], neighbourhood: null, municipality: null, atPostcode: [] };
+        if (want.includes("unit") && isUnitSubject(address.unitId)) {
+          const record = fresh(REGISTER.bag, SUBJECT.unit(address.unitId), TTL_MS.unit);
+          facts.unit = record ? (record.found ? liveUnit(d1.unit) : null) : await this.unit(address.unitId);
+        }
+        if (want.includes("labels") && isLabelSubject(address.unitId)) {
+          const record = fresh(REGISTER.epOnline, SUBJECT.labels(address.unitId), TTL_MS.label);
+          facts.labels = record ? onlyLive(d1.labels) : await this.energyLabels(address.unitId);
+        }
+        const code = address.neighbourhoodCode;
+        if (want.includes("neighbourhood") && code && BUURT_CODE_RE.test(code)) {
+          const record = fresh(REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, code), TTL_MS.neighbourhood);
+          facts.neighbourhood = record ? (record.found ? liveNeighbourhood(d1.neighbourhood) : null) : await this.neighbourhood(code);
+        }
+        if (want.includes("municipality") && isMunicipalityCode(address.municipalityCode))
+          facts.municipality = liveMunicipality(d1.municipality);
+        if (want.includes("atPostcode")) facts.atPostcode = await this.addressesForPostcode(address.postcode);
+        settled.push({ ok: true, value: facts });
+      } catch (error) {
+        settled.push({ ok: false, error });
+      }
+    }
+    return settled;
   }
 }

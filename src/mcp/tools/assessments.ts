@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
-import { assessAddress } from "../../data/assess-address";
+import { ASSESSMENT_FACTS, assessProperty } from "../../data/assess-address";
 import type { SavedAssessment } from "../../data/assessments";
-import { resolveAddress } from "../../data/resolve-address";
+import { resolveAddress, resolveProperty } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
@@ -49,9 +49,15 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
   async run(args, { services, caller, progress, signal }) {
     const total = 5;
-    await progress.report(0, total, "Finding the address");
-    const address = await resolveAddress(services, args);
-    const { label, result, sources } = await assessAddress(services, address, (step, message) => progress.report(step, total, message));
+    await progress.report(0, total, "Finding the address and reading the registers");
+    // One round trip in D1 reads the address and everything the assessment needs; the save is the second.
+    const facts = await resolveProperty(services, args, ASSESSMENT_FACTS);
+    const { address } = facts;
+    const { label, result, sources } = assessProperty(facts, services.now());
+    await progress.report(1, total, `Found ${label}; checking the register facts`);
+    await progress.report(2, total, "Checking the energy label");
+    await progress.report(3, total, "Checking the neighbourhood");
+    await progress.report(4, total, "Estimating the value range and risks");
     if (signal.aborted) throw new UserError("The assessment was cancelled; nothing was saved.");
     const saved = await services.assessments.save({
       ownerKey: caller.identity.userKey,
@@ -180,10 +186,9 @@ export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof delet
   async run({ assessmentId: raw }, { services, caller }) {
     const id = assessmentId(raw);
     const owner = caller.identity.userKey;
-    const found = await services.assessments.byId(owner, id);
-    if (!found || !(await services.assessments.delete(owner, id)))
-      throw new UserError(`You have no assessment with id ${id}; nothing was deleted.`);
-    return { deleted: true as const, assessmentId: id, address: { id: found.addressId, label: found.addressLabel } };
+    const deleted = await services.assessments.delete(owner, id);
+    if (!deleted) throw new UserError(`You have no assessment with id ${id}; nothing was deleted.`);
+    return { deleted: true as const, assessmentId: id, address: { id: deleted.addressId, label: deleted.addressLabel } };
   },
   render(r) {
     return `Deleted assessment ${r.assessmentId} of ${r.address.label}.`;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
-import { resolveAddress } from "../../data/resolve-address";
+import { resolveProperty } from "../../data/resolve-address";
 import { EnergyLabelSchema, NeighbourhoodSchema } from "../../data/types";
 import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
@@ -84,12 +84,10 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   annotations: READ_ONLY,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    const address = await resolveAddress(services, args);
-    const unit = await services.data.unit(address.unitId);
+    // One round trip in D1: the address, its unit and panden, and the addresses at its postcode.
+    const { address, unit, atPostcode } = await resolveProperty(services, args, ["unit", "atPostcode"]);
     if (!unit) throw new UserError(`The register has no unit for ${addressOut(address).label}.`);
-    const siblings = (await services.data.addressesForPostcode(address.postcode)).filter(
-      (a) => a.unitId === unit.id && a.id !== address.id,
-    );
+    const siblings = atPostcode.filter((a) => a.unitId === unit.id && a.id !== address.id);
     return {
       address: addressOut(address),
       unit: {
@@ -138,8 +136,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   annotations: READ_ONLY,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    const address = await resolveAddress(services, args);
-    const [labels, unit] = await Promise.all([services.data.energyLabels(address.unitId), services.data.unit(address.unitId)]);
+    const { address, labels, unit } = await resolveProperty(services, args, ["labels", "unit"]);
     const now = services.now();
     const strip = ({ source: _s, unitId: _u, ...rest }: (typeof labels)[number]) => rest;
     const current = labels[0] ?? null;
@@ -196,8 +193,7 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   annotations: READ_ONLY,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    const address = await resolveAddress(services, args);
-    const n = address.neighbourhoodCode ? await services.data.neighbourhood(address.neighbourhoodCode) : null;
+    const { address, neighbourhood: n } = await resolveProperty(services, args, ["neighbourhood"]);
     const neighbourhood = n ? (({ source: _s, ...rest }) => rest)(n) : null;
     return {
       address: addressOut(address),
