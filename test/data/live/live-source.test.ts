@@ -5,10 +5,12 @@ import { CBS_ODATA_BASE } from "../../../src/data/live/cbs";
 import { EP_ONLINE_BASE } from "../../../src/data/live/ep-online";
 import { EP_ONLINE_NOT_CONFIGURED, LiveSource, type LiveSourceOptions, liveAttributions } from "../../../src/data/live/live-source";
 import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
+import type { Fact } from "../../../src/data/types";
 import { RegisterError } from "../../../src/data/types";
 import cbsEmpty from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
 import labels from "../../fixtures/registers/ep-online-0611010000508342.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
+import { countRoundTrips } from "../../helpers/d1-count";
 import { mockServer } from "../../helpers/msw";
 import { bagStandIn, cbsStandIn, EP_ONLINE_KEY, epOnlineStandIn, LOCATIESERVER_DOCS, locatieserverStandIn } from "../../helpers/registers";
 
@@ -420,6 +422,70 @@ describe("live source: neighbourhoods", () => {
     const { source } = liveSource();
     await source.addressesForPostcode("3286LT");
     expect(await source.neighbourhood("BU19630601")).toBeNull();
+  });
+});
+
+describe("live source: many facts at once", () => {
+  const FACTS: Fact[] = ["unit", "labels", "neighbourhood", "municipality"];
+
+  it("answers property(), properties() and factsFor() exactly as the single methods do", async () => {
+    const { bag, epOnline, cbs } = registers();
+    const { source } = liveSource();
+    const address = await source.addressById("0611200000608342");
+    if (!address) throw new Error("no address 37");
+    const [facts] = await source.factsFor([address], FACTS);
+    const asked = { bag: bag.requests.length, epOnline: epOnline.requests.length, cbs: cbs.requests.length };
+    expect(asked).toEqual({ bag: 2, epOnline: 1, cbs: 2 }); // the unit and its pand, its labels, its buurt
+    expect(facts).toEqual({
+      ok: true,
+      value: {
+        address,
+        unit: await source.unit(UNIT_37),
+        labels: await source.energyLabels(UNIT_37),
+        neighbourhood: await source.neighbourhood("BU19630601"),
+        municipality: await source.municipality("GM1963"),
+        atPostcode: [],
+      },
+    });
+    expect(await source.property({ addressId: address.id }, FACTS)).toEqual(facts?.ok && facts.value);
+    const byKey = await source.property({ key: { postcode: "3286LT", houseNumber: 37, houseLetter: null, houseNumberAddition: null } }, [
+      ...FACTS,
+      "atPostcode",
+    ]);
+    expect(byKey?.atPostcode).toEqual(await source.addressesForPostcode("3286LT"));
+    expect(await source.properties([{ addressId: "0611200000999999" }, { addressId: address.id }], FACTS)).toEqual([
+      { ok: true, value: null },
+      facts,
+    ]);
+    // Everything was fresh after the first read: no register was asked again.
+    expect({ bag: bag.requests.length, epOnline: epOnline.requests.length, cbs: cbs.requests.length }).toEqual(asked);
+  });
+
+  it("reads fresh facts of many addresses in one round trip, cache records included", async () => {
+    registers();
+    const { source } = liveSource();
+    const addresses = await source.addressesForPostcode("3286LT");
+    for (const a of addresses) await source.factsFor([a], FACTS);
+    const counted = countRoundTrips(env.DB);
+    const cachedOnly = new LiveSource({ db: counted.db, epOnlineApiKey: EP_ONLINE_KEY, now: () => T0 });
+    const all = await cachedOnly.factsFor(addresses, FACTS);
+    expect(counted.trips.count, counted.trips.describe()).toBe(1);
+    expect(all.map((f) => f.ok && f.value.unit?.id)).toEqual(
+      addresses.map((a) => ([UNIT_37, UNIT_41].includes(a.unitId) ? a.unitId : undefined)),
+    );
+  });
+
+  it("fails only the address whose register fails", async () => {
+    registers();
+    mockServer.use(
+      http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/${UNIT_41}`, () => new HttpResponse(null, { status: 503 })),
+    );
+    const { source } = liveSource();
+    const addresses = (await source.addressesForPostcode("3286LT")).filter((a) => a.unitId === UNIT_37 || a.unitId === UNIT_41);
+    const facts = await source.factsFor(addresses, ["labels"]);
+    expect(facts.map((f) => (f.ok ? f.value.labels.length : (f.error as Error).name))).toEqual(
+      addresses.map((a) => (a.unitId === UNIT_37 ? 2 : "RegisterError")),
+    );
   });
 });
 
