@@ -1,7 +1,7 @@
 /**
  * Interleaved measuring for `npm run bench`. vitest's own bench runs each entry to the end before
  * the next starts, so a machine that slows down half way (a shared CI box, a laptop warming up)
- * shifts the ratios; here every variant runs once per round, in a rotating order, and each
+ * shifts the ratios; here every variant runs once per round, in a shuffled order, and each
  * round's time is compared with the baseline's time in that same round. The table gives the
  * median of those per-round ratios with their spread, so a reader can see how much to trust a
  * figure. Nothing here fails on speed: it measures and prints.
@@ -41,9 +41,11 @@ export interface Result {
 
 /**
  * Runs `variants` (the first is the baseline) interleaved: `warmupRounds` rounds unmeasured, then
- * `rounds` measured ones. In round r the variants start at index r and wrap around, so none is
- * always first or last. Within a round each variant runs a batch of calls back to back, timed
- * with `performance.now()` (which in workerd advances across I/O, and every call here awaits I/O).
+ * `rounds` measured ones, each in its own shuffled order (the same orders on every run), so no
+ * variant always comes first, last, or right after another: work one variant leaves behind (the
+ * audit queue's consumer, deferred sends) lands on a different one each round. Within a round each
+ * variant runs a batch of calls back to back, timed with `performance.now()` (which in workerd
+ * moves in whole milliseconds; a batch lasts many of them).
  */
 export async function interleaved(variants: Variant[], options: Options = {}): Promise<Result> {
   const { rounds = 15, warmupRounds = 2, batchMs = 40, maxBatch = 200 } = options;
@@ -59,9 +61,9 @@ export async function interleaved(variants: Variant[], options: Options = {}): P
     }
   }
   const ms: number[][] = variants.map(() => []);
+  const random = mulberry32(0x5eed);
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const i = (round + k) % variants.length;
+    for (const i of shuffled(variants.length, random)) {
       const variant = variants[i] as Variant;
       const calls = batches[i] as number;
       const started = performance.now();
@@ -77,6 +79,28 @@ export async function interleaved(variants: Variant[], options: Options = {}): P
       return { name: variant.name, batch: batches[i] as number, ms: own, ratios: own.map((t, r) => t / (base[r] as number)) };
     }),
   };
+}
+
+/** A small seeded pseudo-random generator (mulberry32): the same sequence on every run. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 0…n-1 in a random order (Fisher–Yates). */
+function shuffled(n: number, random: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
 }
 
 /** The q-quantile (0…1) of `values`, linearly interpolated. */
@@ -103,11 +127,15 @@ export function formatRatio(value: number): string {
   return value >= 10 ? `${value.toFixed(1)}×` : `${value.toFixed(2)}×`;
 }
 
-/** A fixed-width text table; numbers (the columns after the first) are right-aligned. */
+/** A fixed-width text table; a column whose cells are all numbers (or empty) is right-aligned. */
 export function table(title: string, header: string[], rows: string[][], notes: string[] = []): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? "").length)));
+  const numeric = header.map((_, c) => c > 0 && rows.every((row) => /^([-–\d]|$)/.test(row[c] ?? "")));
   const line = (cells: string[]) =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join("  ");
+    cells
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number)))
+      .join("  ")
+      .trimEnd();
   const rule = widths.map((w) => "─".repeat(w)).join("  ");
   return ["", `▶ ${title}`, line(header), rule, ...rows.map(line), ...notes.map((note) => `  ${note}`), ""].join("\n");
 }
