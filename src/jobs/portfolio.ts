@@ -15,8 +15,9 @@ import { log } from "../log";
  *
  * A batch of 25 addresses costs two D1 round trips (one batch resolving every address and reading
  * its facts, one batch saving every assessment; test/data/round-trips.test.ts counts them) and a
- * handful of statements on the agent's own storage, one of them writing every item's outcome. One scheduled run goes through the batches back to back, so a 500-address job does
- * not wait for the scheduler between its batches.
+ * handful of statements on the agent's own storage, one of them writing every item's outcome.
+ * One scheduled run goes through the batches back to back, so a 500-address job does not wait
+ * for the scheduler between its batches.
  */
 export const MAX_ADDRESSES_PER_JOB = 500;
 export const BATCH_SIZE = 25;
@@ -235,7 +236,7 @@ export class PortfolioJobs {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
   }
 
-  /** Jobs whose batches this instance is running now: a second run of the same job waits its turn. */
+  /** Jobs whose batches this instance is running now: a second run of the same job returns at once. */
   readonly #active = new Set<string>();
 
   /**
