@@ -3,7 +3,7 @@ import { isLegacyRequest, preloadSchemas } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
 import { recordAudit } from "../audit/record";
 import { type Config, parseConfig } from "../config";
-import { createServices } from "../data/services";
+import { agentServices } from "../data/services";
 import { PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
 import { addressIdOf, type Caller, CallerSchema, type ToolCallRecord, type ToolCallRecorder, toolCallEvent } from "./caller";
@@ -79,7 +79,8 @@ export class PandgateAgent extends DurableObject<Env> {
   async serveMcp(request: Request, message: unknown, callerInput: Caller): Promise<Response> {
     const caller = CallerSchema.parse(callerInput);
     const { config, jobs } = this;
-    const services = createServices(config, this.env);
+    // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
+    const services = await agentServices(config, this.env, this.ctx.storage);
     const record: ToolCallRecorder = (call) => recordAudit(this.env, toolCallEvent(caller, call));
     if (await isLegacyRequest(request, message)) {
       const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
@@ -115,7 +116,7 @@ export class PandgateAgent extends DurableObject<Env> {
     this.#batchesRunning = true;
     try {
       const { jobs } = this;
-      const services = createServices(this.config, this.env);
+      const services = await agentServices(this.config, this.env, this.ctx.storage);
       const due = this.sql<{ job_id: string; attempts: number }>`SELECT job_id, attempts FROM portfolio_batches
         WHERE not_before <= ${Date.now()} ORDER BY rowid`;
       for (const { job_id: jobId, attempts } of due) {

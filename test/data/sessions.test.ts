@@ -5,7 +5,8 @@ import { agentServices, BOOKMARK_KEY, type BookmarkStorage, createServices, keep
 import type { ToolContext } from "../../src/mcp/catalog";
 import { catalog } from "../../src/mcp/tools";
 import { countRoundTrips } from "../helpers/d1-count";
-import { config, newIdentity } from "../helpers/oauth";
+import { LEGACY_HEADERS, postMcp } from "../helpers/mcp";
+import { config, mintToken, newIdentity } from "../helpers/oauth";
 
 /**
  * Reads go through a D1 session (the Sessions API), so a deployment with read replication serves
@@ -72,6 +73,18 @@ describe("one D1 session per request", () => {
 });
 
 describe("the agent's bookmark", () => {
+  it("is what the user's agent keeps when a tool saves through the Worker", async () => {
+    const user = newIdentity();
+    const { accessToken } = await mintToken(user, ["mcp:read", "mcp:write"]);
+    const stub = env.MCP_AGENT.getByName(user.userKey);
+    expect(await runInDurableObject(stub, (_agent, state) => state.storage.get<string>(BOOKMARK_KEY))).toBeUndefined();
+    const call = { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "Quick_Assess_Property", arguments: { addressId } } };
+    const res = await postMcp(accessToken, call, LEGACY_HEADERS);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("assessmentId");
+    expect(await runInDurableObject(stub, (_agent, state) => state.storage.get<string>(BOOKMARK_KEY))).toEqual(expect.any(String));
+  });
+
   it("is kept when an assessment is saved, and the next request starts from it and lists the assessment", async () => {
     const stub = env.MCP_AGENT.getByName(`sessions-${crypto.randomUUID()}`);
     const { db, trips } = countRoundTrips(env.DB);
