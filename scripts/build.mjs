@@ -87,9 +87,7 @@ async function checkZodShim() {
     throw new Error(`shims/zod.mjs no longer mirrors zod (${wrong.join(", ")}): update it from zod's v4/classic/external.js`);
   const { outputs } = JSON.parse(readFileSync(metafile, "utf8"));
   const inputs = Object.values(outputs).flatMap((o) => Object.entries(o.inputs ?? {}).filter(([, i]) => i.bytesInOutput > 0));
-  // locales/index.js itself may stay as an empty namespace (a few bytes) once zod's core is loaded
-  // lazily; the languages are the weight.
-  const locales = inputs.map(([input]) => input).filter((input) => /node_modules\/zod\/.*\/locales\/(?!en\.js$|index\.js$)/.test(input));
+  const locales = inputs.map(([input]) => input).filter((input) => /node_modules\/zod\/.*\/locales\/(?!en\.js$)/.test(input));
   if (locales.length > 0)
     throw new Error(`zod locales are in the bundle again (${locales.length} files, e.g. ${locales[0]}): check [alias] in wrangler.toml`);
 }

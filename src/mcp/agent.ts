@@ -1,9 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
+import { isLegacyRequest, preloadSchemas } from "@modelcontextprotocol/server";
+import { createMcpHandler } from "agents/mcp/server";
+import { recordAudit } from "../audit/record";
 import { type Config, parseConfig } from "../config";
 import { agentServices } from "../data/services";
 import { PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
-import { type Caller, CallerSchema } from "./caller";
+import { addressIdOf, type Caller, CallerSchema, type ToolCallRecord, type ToolCallRecorder, toolCallEvent } from "./caller";
+import { checkAccess, type ToolCatalog } from "./catalog";
+import { buildMcpServer } from "./server";
+import { handleTaskMessage } from "./tasks";
+import { catalog } from "./tools";
 
 type SqlValue = string | number | boolean | null;
 
@@ -37,6 +44,9 @@ export class PandgateAgent extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // The MCP SDK's wire schemas, built once per isolate before this agent's first request; the
+    // Worker does not build them at start-up (shims/mcp-server-workerd.mjs).
+    preloadSchemas();
     if (this.#openBatchList()) void ctx.blockConcurrencyWhile(() => this.#wake());
   }
 
@@ -71,9 +81,23 @@ export class PandgateAgent extends DurableObject<Env> {
     const { config, jobs } = this;
     // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
     const services = await agentServices(config, this.env, this.ctx.storage);
-    // The MCP SDK and the server are loaded on the first MCP request (./answer.ts), not at start-up.
-    const { answerMcp } = await import("./answer");
-    return answerMcp(request, message, { env: this.env, caller, services, jobs });
+    const record: ToolCallRecorder = (call) => recordAudit(this.env, toolCallEvent(caller, call));
+    if (await isLegacyRequest(request, message)) {
+      const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
+      if (answer) return answer;
+    }
+    // The SDK answers these itself, before any tool runs; only the record is ours.
+    const refused = refusedBeforeTool(message, catalog, caller);
+    if (refused) record(refused);
+    const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era }), {
+      route: "/mcp",
+      // The gateway addresses every request to the configured public URL, and the Worker has
+      // already applied the Origin policy; see src/mcp/gateway.ts and src/mcp/origin.ts.
+      allowedHostnames: [new URL(request.url).hostname],
+      allowedOriginHostnames: "*",
+      corsOptions: false,
+    });
+    return handler.fetch(request, { parsedBody: message });
   }
 
   /** A client cancelled the tools/call that started a job: stop that job. */
@@ -142,4 +166,25 @@ export class PandgateAgent extends DurableObject<Env> {
     }
     return this.sql`SELECT 1 FROM portfolio_batches LIMIT 1`.length > 0;
   }
+}
+
+/**
+ * A tools/call the SDK refuses before any tool runs, as its audit record: an unknown tool (or one
+ * not registered for this caller's roles), or arguments that fail the tool's input schema, which
+ * is the schema the SDK validates with. `undefined` for every other message, which is recorded
+ * where it ends, if it is a tools/call at all.
+ */
+export function refusedBeforeTool(message: unknown, tools: ToolCatalog, caller: Caller): ToolCallRecord | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== "tools/call") return undefined;
+  const { name, arguments: args } = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
+  const tool = typeof name === "string" ? tools.get(name) : undefined;
+  if (!tool) return { ...(typeof name === "string" && { tool: name }), outcome: "error", reason: "unknown_tool" };
+  const access = checkAccess(tool, caller);
+  if (!access.ok && access.reason === "role") return { tool: tool.name, outcome: "denied", reason: "missing_role" };
+  if (!tool.input.safeParse(args ?? {}).success) {
+    return { tool: tool.name, outcome: "error", reason: "invalid_arguments", addressId: addressIdOf(args) };
+  }
+  return undefined;
 }

@@ -1,4 +1,12 @@
 import { insufficientScope, type OAuthResourceContext } from "@cloudflare/workers-oauth-provider";
+import {
+  INTERNAL_ERROR,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  isJsonContentType,
+  PARSE_ERROR,
+  readRequestBody,
+} from "@modelcontextprotocol/server";
 import { recordAudit } from "../audit/record";
 import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
@@ -18,13 +26,6 @@ import { checkAccess } from "./catalog";
 import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
 import { catalog } from "./tools";
 
-/** The part of the MCP SDK the gateway uses, loaded on this isolate's first MCP request (./sdk.ts). */
-type McpSdk = typeof import("./sdk");
-let gatewaySdk: Promise<McpSdk> | undefined;
-function loadGatewaySdk(): Promise<McpSdk> {
-  gatewaySdk ??= import("./sdk");
-  return gatewaySdk;
-}
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
 const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
 
@@ -131,8 +132,8 @@ export function createMcpGateway(config: Config) {
    * that send no such header, may be one, recorded without a tool. The body stays unread: reading
    * it would cost what refusing early saves.
    */
-  function refuseBeforeBody(sdk: McpSdk, request: Request, record: ToolCallRecorder, refusal: Response, reason: ToolCallReason): Response {
-    if (!sdk.isJsonContentType(request.headers.get("content-type"))) return refusal;
+  function refuseBeforeBody(request: Request, record: ToolCallRecorder, refusal: Response, reason: ToolCallReason): Response {
+    if (!isJsonContentType(request.headers.get("content-type"))) return refusal;
     const method = request.headers.get("mcp-method");
     if (method !== null && method !== "tools/call") return refusal;
     const name = method === null ? null : request.headers.get("mcp-name");
@@ -141,11 +142,11 @@ export function createMcpGateway(config: Config) {
     return refusal;
   }
 
-  async function body(sdk: McpSdk, request: Request): Promise<Response | Pick<Checked, "body" | "json" | "message">> {
-    if (!sdk.isJsonContentType(request.headers.get("content-type"))) {
+  async function body(request: Request): Promise<Response | Pick<Checked, "body" | "json" | "message">> {
+    if (!isJsonContentType(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
     }
-    const read = await sdk.readRequestBody(request, config.maxRequestBytes);
+    const read = await readRequestBody(request, config.maxRequestBytes);
     if (read.tooLarge) {
       return jsonRpcError(413, SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.maxRequestBytes} bytes`);
     }
@@ -153,14 +154,14 @@ export function createMcpGateway(config: Config) {
     try {
       parsed = JSON.parse(read.text);
     } catch {
-      return jsonRpcError(400, sdk.PARSE_ERROR, "Parse error: the request body is not valid JSON");
+      return jsonRpcError(400, PARSE_ERROR, "Parse error: the request body is not valid JSON");
     }
     const message = envelope(parsed);
-    if ("error" in message) return jsonRpcError(400, sdk.INVALID_REQUEST, message.error, message.id);
+    if ("error" in message) return jsonRpcError(400, INVALID_REQUEST, message.error, message.id);
     return { body: read.text, json: parsed, message };
   }
 
-  function tool(sdk: McpSdk, ctx: McpContext, checked: Checked): Response | undefined {
+  function tool(ctx: McpContext, checked: Checked): Response | undefined {
     const { message, scopes, identity, record } = checked;
     if (message.method !== "tools/call" || typeof message.params.name !== "string") return undefined;
     const spec = catalog.get(message.params.name);
@@ -180,7 +181,7 @@ export function createMcpGateway(config: Config) {
     record({ tool: spec.name, outcome: "denied", reason: "missing_role" });
     return jsonRpcError(
       200,
-      sdk.INVALID_PARAMS,
+      INVALID_PARAMS,
       `${spec.name} is only available to users with the app role ${access.roles.join(" or ")}; an administrator assigns app roles in Entra ID.`,
       message.id,
     );
@@ -222,7 +223,7 @@ export function createMcpGateway(config: Config) {
     return answer;
   }
 
-  async function serve(sdk: McpSdk, request: Request, env: Env, ctx: McpContext, requestId: string): Promise<Response> {
+  async function serve(request: Request, env: Env, ctx: McpContext, requestId: string): Promise<Response> {
     const refused = route(request);
     if (refused) return refused;
     const who = caller(ctx, requestId);
@@ -230,27 +231,25 @@ export function createMcpGateway(config: Config) {
     const correlation = correlationOf(request.headers);
     const record = recorder(env, ctx, who.identity, requestId, correlation);
     const unscoped = baseline(ctx, who.scopes);
-    if (unscoped) return refuseBeforeBody(sdk, request, record, unscoped, "insufficient_scope");
+    if (unscoped) return refuseBeforeBody(request, record, unscoped, "insufficient_scope");
     const throttled = await throttle(env, ctx, who.identity, requestId);
     if (throttled) return throttled;
-    const content = await body(sdk, request);
+    const content = await body(request);
     if (content instanceof Response) return content;
     const checked: Checked = { ...who, correlation, record, ...content };
-    return tool(sdk, ctx, checked) ?? (await forward(request, env, ctx, checked, requestId));
+    return tool(ctx, checked) ?? (await forward(request, env, ctx, checked, requestId));
   }
 
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
       const requestId = crypto.randomUUID();
-      // Loaded on the first MCP request of this isolate, not at start-up (./sdk.ts).
-      const sdk = await loadGatewaySdk();
       let response: Response;
       try {
         if (!hasAuth(ctx)) throw new Error("the OAuth provider did not attach ctx.auth");
-        response = await serve(sdk, request, env, ctx, requestId);
+        response = await serve(request, env, ctx, requestId);
       } catch (error) {
         log("error", "mcp_gateway_failed", { requestId, error: describeError(error) });
-        response = jsonRpcError(500, sdk.INTERNAL_ERROR, `Internal error; it was logged with request id ${requestId}`);
+        response = jsonRpcError(500, INTERNAL_ERROR, `Internal error; it was logged with request id ${requestId}`);
       }
       const headers = new Headers(response.headers);
       headers.set("x-request-id", requestId);

@@ -1,7 +1,8 @@
+import { JSONRPC_VERSION } from "@modelcontextprotocol/server";
+
 /**
  * Server-defined JSON-RPC error for transport-level refusals (wrong method, media type, size,
- * Origin), as the MCP SDK answers them. The standard codes come from the SDK (./sdk.ts, loaded
- * on first use); this module stays free of it, since the Origin policy answers before any of it.
+ * Origin), as the MCP SDK answers them. The standard codes come from the SDK.
  */
 export const SERVER_ERROR = -32000;
 
@@ -13,5 +14,5 @@ export function jsonRpcError(
   id: string | number | null = null,
   headers?: HeadersInit,
 ): Response {
-  return Response.json({ jsonrpc: "2.0", error: { code, message }, id }, { status, headers });
+  return Response.json({ jsonrpc: JSONRPC_VERSION, error: { code, message }, id }, { status, headers });
 }
