@@ -28,9 +28,22 @@ function byUpperBound(bounds: Array<[number, LabelClass]>, value: number): Label
   return "G";
 }
 
-/** NTA 8800 woningen: EP2 (kWh/m²·yr) ≤ 160 is A … > 380 is G. */
+/**
+ * NTA 8800 woningen (Regeling energieprestatie gebouwen as amended by Stcrt. 2020, 57490), EP2 in
+ * kWh/m²·yr as registered (two decimals): ≤ 0 A++++, 0.01–50 A+++, 50.01–75 A++, 75.01–105 A+,
+ * 105.01–160 A, 160.01–190 B, 190.01–250 C, 250.01–290 D, 290.01–335 E, 335.01–380 F, > 380 G.
+ * A+++++ (seen in EP-Online for other buildings) is never derived for a dwelling.
+ * @throws RangeError when `ep2` is not a finite number.
+ */
 export function classFromEp2(ep2: number): LabelClass {
+  if (!Number.isFinite(ep2)) throw new RangeError(`EP2 must be a finite number, got ${ep2}`);
   return byUpperBound(tables.ep2UpperBounds, ep2);
+}
+
+/** Sorts label classes best first (A+++++ … G); anything that is not a class goes last, in its order. */
+export function compareLabelClasses(a: string, b: string): number {
+  const rank = (l: string) => (isLabelClass(l) ? LABEL_CLASSES.indexOf(l) : LABEL_CLASSES.length);
+  return rank(a) - rank(b);
 }
 
 /** Old method (Energie-Index, woning). */

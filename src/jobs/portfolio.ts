@@ -4,6 +4,7 @@ import { type AddressSelectorInput, lookupOf, notFound } from "../data/resolve-a
 import type { Services } from "../data/services";
 import type { Address, AddressLookup, PropertyFacts } from "../data/types";
 import { ENGINE_VERSION } from "../domain/assessment";
+import { compareLabelClasses } from "../domain/energy-label";
 import { UserError, userFacingMessage } from "../errors";
 import { log } from "../log";
 
@@ -465,7 +466,8 @@ export class PortfolioJobs {
       createdAt: job.created_at,
       finishedAt: job.finished_at,
       durationMs: job.finished_at ? new Date(job.finished_at).getTime() - new Date(job.created_at).getTime() : null,
-      labelCounts,
+      // Best class first (A+++++ … G), then "none".
+      labelCounts: Object.fromEntries(Object.entries(labelCounts).sort(([a], [b]) => compareLabelClasses(a, b))),
       valueBands,
       riskCounts,
       failures,

@@ -34,7 +34,9 @@ const StatusOut = JobFacts.extend({
 
 const SummaryOut = JobFacts.extend({
   durationMs: z.number().nullable(),
-  labelCounts: z.record(z.string(), z.number()),
+  labelCounts: z
+    .record(z.string(), z.number())
+    .describe('Assessments per energy label class, best first (A+++++, A++++ … G), then "none" for no registered label.'),
   valueBands: z.record(z.string(), z.number()),
   riskCounts: z.record(z.string(), z.number()),
   assessmentIds: z.array(z.string()),
