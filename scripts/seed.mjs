@@ -154,6 +154,7 @@ class Rng {
 const MUNICIPALITIES = [
   {
     code: "0307",
+    cadastral: "SYA00",
     name: "Amersfoort",
     provinceCode: "PV26",
     provinceName: "Utrecht",
@@ -178,6 +179,7 @@ const MUNICIPALITIES = [
   },
   {
     code: "0344",
+    cadastral: "SYU00",
     name: "Utrecht",
     provinceCode: "PV26",
     provinceName: "Utrecht",
@@ -202,6 +204,7 @@ const MUNICIPALITIES = [
   },
   {
     code: "0363",
+    cadastral: "SYD00",
     name: "Amsterdam",
     provinceCode: "PV27",
     provinceName: "Noord-Holland",
@@ -226,6 +229,7 @@ const MUNICIPALITIES = [
   },
   {
     code: "0599",
+    cadastral: "SYR00",
     name: "Rotterdam",
     provinceCode: "PV28",
     provinceName: "Zuid-Holland",
@@ -355,6 +359,32 @@ const ERAS = {
   },
 };
 const ERA_KEYS = Object.keys(ERAS);
+
+/**
+ * Synthetic cadastral parcels: plot sizes in m² (lognormal median and bounds) of the parcel a
+ * building stands on, by dwelling type ("office" for a building without dwellings, "walkup" and
+ * "block" for the two kinds of apartment building). The kadastrale gemeente codes start "SY",
+ * which no real one does; each buurt is a sectie of its own.
+ */
+const PLOTS = {
+  walkup: { median: 140, sigma: 0.35, lo: 60, hi: 400 },
+  block: { median: 1400, sigma: 0.4, lo: 500, hi: 4000 },
+  tussenwoning: { median: 150, sigma: 0.25, lo: 80, hi: 300 },
+  hoekwoning: { median: 230, sigma: 0.3, lo: 110, hi: 500 },
+  "twee-onder-een-kap": { median: 380, sigma: 0.3, lo: 180, hi: 900 },
+  vrijstaand: { median: 700, sigma: 0.45, lo: 250, hi: 3000 },
+  office: { median: 450, sigma: 0.5, lo: 120, hi: 2500 },
+};
+/** `soort_grootte` of a synthetic parcel: most areas are established, a few provisional. */
+const AREA_KINDS = { Vastgesteld: 0.96, Voorlopig: 0.04 };
+/** Share of buildings that are (synthetic) rijksmonumenten, by build year. */
+const MONUMENT_SHARE = [
+  [1850, 0.12],
+  [1906, 0.03],
+  [1945, 0.004],
+];
+/** Synthetic monument numbers start here, far above the register's real numbers (under a million). */
+const MONUMENT_BASE = 9_000_000_000;
 
 /** Lognormal floor areas per dwelling type: median and bounds in m². */
 const AREAS = {
@@ -513,6 +543,10 @@ function emptyData() {
     unitBuildings: [],
     addresses: [],
     labels: [],
+    parcels: [],
+    unitParcels: [],
+    monuments: [],
+    unitMonuments: [],
   };
 }
 
@@ -550,6 +584,54 @@ class MunicipalityGenerator {
     this.standplaatsen = 0;
     /** PC4s a buurt left with letters to spare, with the last letter pair used; extra buurten go on there. */
     this.openPc4s = [];
+    /** Parcels and monuments draw from a stream of their own, so the rest of the dataset is as it was without them. */
+    this.parcelRng = new Rng(seed, `GM${m.code}/parcels`);
+    this.sections = 0;
+    this.monumentSerial = 0;
+    /** The parcel (and monument) of the building the last unit was put in: the units of one building share them. */
+    this.plot = null;
+  }
+
+  /** The next sectie: A … Z, then AA … ZZ. */
+  nextSection() {
+    const n = this.sections++;
+    const letter = (i) => String.fromCharCode(65 + i);
+    if (n < 26) return letter(n);
+    if (n < 26 + 26 * 26) return letter(Math.floor((n - 26) / 26)) + letter((n - 26) % 26);
+    throw new Error(`GM${this.m.code}: ran out of cadastral sections; use a smaller --scale`);
+  }
+
+  /** The parcel, and monument if any, of `building`: made for the first unit in it, shared by the rest. */
+  plotOf(b, building, plotType) {
+    if (this.plot?.buildingId === building.id) return this.plot;
+    const rng = this.parcelRng;
+    if (b.section === undefined) {
+      b.section = this.nextSection();
+      b.parcelNumber = 0;
+    }
+    b.parcelNumber += 1 + rng.int(0, 3);
+    if (b.parcelNumber > 99999) throw new Error(`GM${this.m.code}: ran out of parcel numbers in sectie ${b.section}`);
+    const a = PLOTS[plotType];
+    const parcel = {
+      id: `${this.m.cadastral}-${b.section}-${b.parcelNumber}`,
+      cadastral_code: this.m.cadastral,
+      cadastral_name: `${this.m.name} (synthetic)`,
+      section: b.section,
+      parcel_number: b.parcelNumber,
+      area_m2: Math.round(rng.lognormal(a.median, a.sigma, a.lo, a.hi)),
+      area_kind: rng.weighted(AREA_KINDS),
+    };
+    this.data.parcels.push(parcel);
+    let monument = null;
+    const share = MONUMENT_SHARE.find(([before]) => building.year < before)?.[1] ?? 0;
+    if (rng.chance(share)) {
+      this.monumentSerial += 1;
+      if (this.monumentSerial > 99999) throw new Error(`GM${this.m.code}: ran out of synthetic monument numbers`);
+      monument = MONUMENT_BASE + Number(this.m.code) * 100_000 + this.monumentSerial;
+      this.data.monuments.push({ number: monument, url: null });
+    }
+    this.plot = { buildingId: building.id, parcelId: parcel.id, monument };
+    return this.plot;
   }
 
   bagId(type) {
@@ -844,7 +926,7 @@ class MunicipalityGenerator {
   }
 
   /** One verblijfsobject in `buildings`, with its main address and, if residential, maybe labels. */
-  unit(b, side, { buildings, type, purposes, area, number, letter = null, addition = null, point }) {
+  unit(b, side, { buildings, type, purposes, area, number, letter = null, addition = null, point, plotType }) {
     const { rng } = b;
     const id = this.bagId("01");
     let status = "Verblijfsobject in gebruik";
@@ -860,6 +942,9 @@ class MunicipalityGenerator {
       in_research: rng.chance(0.007) ? 1 : 0,
     });
     for (const building of buildings) this.data.unitBuildings.push({ unit_id: id, building_id: building.id });
+    const plot = this.plotOf(b, buildings[0], plotType ?? type ?? "office");
+    this.data.unitParcels.push({ unit_id: id, parcel_id: plot.parcelId });
+    if (plot.monument !== null) this.data.unitMonuments.push({ unit_id: id, monument_number: plot.monument });
     this.address(b, side, { unitId: id, number, letter, addition, point });
     if (purposes.includes("woonfunctie")) {
       b.dwellings.push({ type, area, year: buildings[0].year });
@@ -957,7 +1042,7 @@ class MunicipalityGenerator {
         const area = this.area(rng, "appartement", eraKey) * (shop ? 1.5 : 1);
         const jitter = [rng.range(-1.5, 1.5), rng.range(-1.5, 1.5)];
         const point = this.point(side, side.t + 3 + jitter[0], 3 + jitter[1]);
-        this.unit(b, side, { buildings: [building], type: "appartement", purposes, area, number, letter, addition, point });
+        this.unit(b, side, { buildings: [building], type: "appartement", purposes, area, number, letter, addition, point, plotType: "walkup" });
       }
       side.t += 6;
     }
@@ -973,7 +1058,7 @@ class MunicipalityGenerator {
       const number = this.number(side);
       const point = this.point(side, side.t + (i % 8) * (length / 8) + rng.range(0, 1.5), 6 + rng.range(0, 4));
       const area = this.area(rng, "appartement", eraKey);
-      this.unit(b, side, { buildings: [building], type: "appartement", purposes: ["woonfunctie"], area, number, point });
+      this.unit(b, side, { buildings: [building], type: "appartement", purposes: ["woonfunctie"], area, number, point, plotType: "block" });
     }
     side.t += length + 6;
   }
@@ -1250,12 +1335,20 @@ const TABLES = [
   ["unitBuildings", "unit_buildings", { provenance: false }],
   ["addresses", "addresses", {}],
   ["labels", "energy_labels", {}],
+  ["parcels", "parcels", {}],
+  ["unitParcels", "unit_parcels", { provenance: false }],
+  ["monuments", "monuments", {}],
+  ["unitMonuments", "unit_monuments", { provenance: false }],
 ];
 
 /** Clears earlier synthetic rows in dependency order; geography still referenced elsewhere stays and is updated. */
 const CLEAR = [
   "DELETE FROM assessments WHERE address_id IN (SELECT id FROM addresses WHERE is_synthetic = 1);",
   "DELETE FROM energy_labels WHERE is_synthetic = 1 OR unit_id IN (SELECT id FROM units WHERE is_synthetic = 1);",
+  "DELETE FROM unit_parcels WHERE unit_id IN (SELECT id FROM units WHERE is_synthetic = 1) OR parcel_id IN (SELECT id FROM parcels WHERE is_synthetic = 1);",
+  "DELETE FROM unit_monuments WHERE unit_id IN (SELECT id FROM units WHERE is_synthetic = 1) OR monument_number IN (SELECT number FROM monuments WHERE is_synthetic = 1);",
+  "DELETE FROM parcels WHERE is_synthetic = 1;",
+  "DELETE FROM monuments WHERE is_synthetic = 1;",
   "DELETE FROM unit_buildings WHERE unit_id IN (SELECT id FROM units WHERE is_synthetic = 1) OR building_id IN (SELECT id FROM buildings WHERE is_synthetic = 1);",
   "DELETE FROM addresses WHERE is_synthetic = 1;",
   "DELETE FROM units WHERE is_synthetic = 1;",
@@ -1273,12 +1366,13 @@ function headerLines({ seed, scale, dataset, rows }) {
   const command = `node scripts/seed.mjs --seed ${seed} --scale ${scale}`;
   return [
     "-- pandgate synthetic seed dataset: SYNTHETIC Dutch property data (fictional buurten, streets, postcodes,",
-    "-- panden, units, addresses and energy labels in four real municipalities). Not real data about any address.",
+    "-- panden, units, addresses, energy labels, cadastral parcels and monuments in four real municipalities). Not real",
+    "-- data about any address or parcel.",
     `-- GENERATED by \`${command}\` (npm run seed); do not edit by hand. Licences: seed/README.md.`,
     "-- Load: npx wrangler d1 execute DB --remote --file seed/seed.sql (or --local). Safe to re-run: it replaces earlier",
     "-- synthetic rows. One SQL statement per line; no transactions (D1 rejects them in files).",
     `-- Dataset: ${dataset}`,
-    `-- Rows: ${rows.addresses} addresses, ${rows.units} units, ${rows.buildings} buildings, ${rows.labels} energy labels, ${rows.neighbourhoods} buurten.`,
+    `-- Rows: ${rows.addresses} addresses, ${rows.units} units, ${rows.buildings} buildings, ${rows.labels} energy labels, ${rows.neighbourhoods} buurten, ${rows.parcels} parcels, ${rows.monuments} monuments.`,
   ];
 }
 
