@@ -18,6 +18,7 @@ describe("configuration", () => {
         "https://insiders.vscode.dev",
       ],
       allowLoopbackOrigins: false,
+      registerUrls: {},
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
       mcpResource: "http://localhost:8787/mcp",
@@ -34,6 +35,47 @@ describe("configuration", () => {
     ]);
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "http://localhost:6274" }).allowedOrigins).toEqual(["http://localhost:6274"]);
     expect(parseConfig({ ...base, ALLOWED_ORIGINS: "none" }).allowedOrigins).toEqual([]);
+  });
+
+  it("takes each register's base URL (a caching proxy or mirror), https or loopback http, without a trailing slash", () => {
+    const config = parseConfig({
+      PUBLIC_URL: "https://x.example",
+      PDOK_LOCATIESERVER_URL: "https://pdok-cache.internal.example/locatieserver/v3_1/",
+      PDOK_BAG_URL: "http://127.0.0.1:9100/bag",
+      EP_ONLINE_URL: "http://localhost:9100/ep",
+      CBS_ODATA_URL: "http://[::1]:9100/cbs",
+    });
+    expect(config.registerUrls).toEqual({
+      "pdok-locatieserver": "https://pdok-cache.internal.example/locatieserver/v3_1",
+      "pdok-bag": "http://127.0.0.1:9100/bag",
+      "ep-online": "http://localhost:9100/ep",
+      "cbs-kwb": "http://[::1]:9100/cbs",
+    });
+    // Unset or empty: the public endpoint (not listed in the configuration).
+    expect(parseConfig({ PUBLIC_URL: "https://x.example", PDOK_BAG_URL: "" }).registerUrls).toEqual({});
+  });
+
+  it("lists every wrong register URL at once", () => {
+    let message = "";
+    try {
+      parseConfig({
+        PUBLIC_URL: "https://x.example",
+        PDOK_LOCATIESERVER_URL: "http://pdok-cache.example/locatieserver",
+        PDOK_BAG_URL: "api.pdok.nl/kadaster/bag/ogc/v2",
+        EP_ONLINE_URL: "https://user:secret@ep.example/api/v5",
+        CBS_ODATA_URL: "ftp://cbs.example/odata",
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      "- PDOK_LOCATIESERVER_URL must use https (plain http is allowed only for localhost): set PDOK_LOCATIESERVER_URL under [vars]",
+    );
+    expect(message).toContain("- PDOK_BAG_URL must be an absolute http(s) URL");
+    expect(message).toContain('"https://api.pdok.nl/kadaster/bag/ogc/v2" (the default)');
+    expect(message).toContain("- EP_ONLINE_URL must be a base URL only, with no query, fragment or credentials");
+    expect(message).not.toContain("secret");
+    expect(message).toContain("- CBS_ODATA_URL must be an absolute http(s) URL");
   });
 
   it.each([
@@ -149,6 +191,7 @@ describe("configuration", () => {
         EXTERNAL_TOKEN_SCOPES: "mcp:read, mcp:write",
         ALLOWED_ORIGINS: "none",
         EP_ONLINE_API_KEY: " key ",
+        PDOK_BAG_URL: "https://bag-cache.example/v2/",
         AUDIT_RETENTION_DAYS: "90",
         UNRELATED_BINDING: { something: true },
       }),
@@ -178,6 +221,7 @@ describe("configuration", () => {
         defaultScopes: ["mcp:read", "mcp:write"],
       },
       epOnlineApiKey: "key",
+      registerUrls: { "pdok-bag": "https://bag-cache.example/v2" },
       allowedOrigins: [],
       allowLoopbackOrigins: false,
     });

@@ -97,8 +97,11 @@ describe("lookups", () => {
     expect(noneOut.current).toBeNull();
     expect(noneOut.validity.status).toBe("none");
     const location = await call(c, "Analyze_Property_Location", key);
-    const loc = location.structuredContent as { neighbourhood: { code: string; avgWozThousands: number } | null; note: string };
+    const loc = location.structuredContent as { neighbourhood: { code: string; avgWozEur: number | null } | null; note: string };
     expect(loc.neighbourhood?.code).toMatch(/^BU[0-9]{4}[0-9A-Z]{4}$/);
+    // Euros, as the assessment gives them (CBS publishes thousands).
+    expect(loc.neighbourhood).not.toHaveProperty("avgWozThousands");
+    expect(loc.neighbourhood?.avgWozEur).toBeGreaterThan(10_000);
     expect(loc.note).toContain("not this property");
   });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isLoopbackHostname } from "../encoding";
-import { isSecureUrl, list, optionalText, problem, report, wholeNumber } from "./settings";
+import { isSecureUrl, list, optionalText, problem, registerUrl, report, wholeNumber } from "./settings";
 import { signInRules, signInSettings, signInSettingsSound, type UpstreamConfig, upstreamFrom } from "./sign-in";
 
 /**
@@ -65,6 +65,11 @@ export interface Config {
   dataSource: "synthetic" | "live";
   /** EP-Online API key (live energy labels); a Worker secret. */
   epOnlineApiKey?: string;
+  /**
+   * Base URLs of the registers the live source asks, where they differ from the public endpoints
+   * (a caching proxy or a mirror in front of a register), keyed by register id.
+   */
+  registerUrls: RegisterUrlSettings;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
   /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
@@ -76,6 +81,18 @@ export interface Config {
   /** Days an audit event is kept before the daily sweep deletes it. */
   auditRetentionDays: number;
 }
+
+/**
+ * The register base URL settings, by register id (the ids of src/data/live/registers.ts), with
+ * each register's public endpoint, the default. Only settings that are set reach `Config`.
+ */
+export const REGISTER_URL_SETTINGS = {
+  "pdok-locatieserver": { setting: "PDOK_LOCATIESERVER_URL", publicEndpoint: "https://api.pdok.nl/bzk/locatieserver/search/v3_1" },
+  "pdok-bag": { setting: "PDOK_BAG_URL", publicEndpoint: "https://api.pdok.nl/kadaster/bag/ogc/v2" },
+  "ep-online": { setting: "EP_ONLINE_URL", publicEndpoint: "https://public.ep-online.nl/api/v5" },
+  "cbs-kwb": { setting: "CBS_ODATA_URL", publicEndpoint: "https://opendata.cbs.nl/ODataApi/odata" },
+} as const;
+export type RegisterUrlSettings = Partial<Record<keyof typeof REGISTER_URL_SETTINGS, string>>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -233,6 +250,10 @@ const Settings = z.object({
   EXTERNAL_TOKEN_SCOPES: optionalText.transform((scopes) => list(scopes ?? "mcp:read")),
   ALLOWED_ORIGINS: allowedOrigins,
   EP_ONLINE_API_KEY: optionalText,
+  PDOK_LOCATIESERVER_URL: registerUrl("PDOK_LOCATIESERVER_URL", REGISTER_URL_SETTINGS["pdok-locatieserver"].publicEndpoint),
+  PDOK_BAG_URL: registerUrl("PDOK_BAG_URL", REGISTER_URL_SETTINGS["pdok-bag"].publicEndpoint),
+  EP_ONLINE_URL: registerUrl("EP_ONLINE_URL", REGISTER_URL_SETTINGS["ep-online"].publicEndpoint),
+  CBS_ODATA_URL: registerUrl("CBS_ODATA_URL", REGISTER_URL_SETTINGS["cbs-kwb"].publicEndpoint),
   AUDIT_RETENTION_DAYS: wholeNumber(
     "AUDIT_RETENTION_DAYS",
     365,
@@ -306,7 +327,14 @@ function toConfig(s: Settings): Config {
       ? { issuer, jwksUrl, audience, defaultScopes: s.EXTERNAL_TOKEN_SCOPES }
       : undefined;
   const rateLimits = rateLimitsFrom(s);
+  const registerUrls: RegisterUrlSettings = {
+    ...(s.PDOK_LOCATIESERVER_URL !== undefined && { "pdok-locatieserver": s.PDOK_LOCATIESERVER_URL }),
+    ...(s.PDOK_BAG_URL !== undefined && { "pdok-bag": s.PDOK_BAG_URL }),
+    ...(s.EP_ONLINE_URL !== undefined && { "ep-online": s.EP_ONLINE_URL }),
+    ...(s.CBS_ODATA_URL !== undefined && { "cbs-kwb": s.CBS_ODATA_URL }),
+  };
   return {
+    registerUrls,
     dataSource: s.DATA_SOURCE,
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
     allowedOrigins: s.ALLOWED_ORIGINS,

@@ -74,3 +74,29 @@ export function isHostOnly(value: string): boolean {
 export function isSecureUrl(url: URL): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHostname(url.hostname));
 }
+
+/**
+ * A register's base URL (`PDOK_BAG_URL` …): https, or plain http on a loopback host (a local
+ * proxy or a test stand-in), with a path but no query, fragment or credentials. Unset is
+ * `undefined` (the register's public endpoint); the value is kept without a trailing slash.
+ */
+export function registerUrl(setting: string, publicEndpoint: string) {
+  const fix = `set ${setting} under [vars] in wrangler.toml to the register's base URL, such as "${publicEndpoint}" (the default), or to a caching proxy or mirror of it`;
+  return optionalText.transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const url = URL.canParse(raw) ? new URL(raw) : undefined;
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      ctx.addIssue({ code: "custom", message: problem(setting, "must be an absolute http(s) URL", fix) });
+      return z.NEVER;
+    }
+    if (!isSecureUrl(url)) {
+      ctx.addIssue({ code: "custom", message: problem(setting, "must use https (plain http is allowed only for localhost)", fix) });
+      return z.NEVER;
+    }
+    if (url.search || url.hash || url.username || url.password) {
+      ctx.addIssue({ code: "custom", message: problem(setting, "must be a base URL only, with no query, fragment or credentials", fix) });
+      return z.NEVER;
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  });
+}

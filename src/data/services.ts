@@ -2,12 +2,61 @@ import { AuditStore } from "../audit/store";
 import type { Config } from "../config";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
+import { DEFAULT_KWB_TABLE } from "./live/cbs";
 import { LiveSource } from "./live/live-source";
+import { type AddressSearch, createAddressSearch } from "./search";
+import { DEFAULT_REGISTER_URLS, REGISTER, REGISTER_NAMES, REGISTER_VERSIONS, type RegisterId } from "./live/registers";
 import type { D1Queryable, PropertySource } from "./types";
+
+/** One register the live source asks, as `Get_Server_Info` reports it. */
+export interface RegisterProvenance {
+  register: RegisterId;
+  name: string;
+  /** Host (and port) of the base URL asked: the public endpoint's, or a configured proxy's or mirror's. */
+  host: string;
+  /** The API version asked, e.g. "Locatieserver v3.1". */
+  version: string;
+  /** The CBS table asked (CBS only). */
+  table?: string;
+}
+
+/** Where property data comes from: the synthetic dataset, or the live registers listed. */
+export type DataProvenance = { source: "synthetic" } | { source: "live"; registers: RegisterProvenance[] };
+
+const provenanceOf = new WeakMap<object, DataProvenance>();
+
+/** The provenance of `config`'s property data, for tools to report (worked out once per configuration). */
+export function dataProvenance(config: Pick<Config, "dataSource" | "registerUrls">): DataProvenance {
+  let provenance = provenanceOf.get(config);
+  if (!provenance) {
+    provenance = Object.freeze(provenanceFrom(config));
+    provenanceOf.set(config, provenance);
+  }
+  return provenance;
+}
+
+function provenanceFrom(config: Pick<Config, "dataSource" | "registerUrls">): DataProvenance {
+  if (config.dataSource !== "live") return { source: "synthetic" };
+  const registers = Object.values(REGISTER).map((register): RegisterProvenance => {
+    const base = config.registerUrls[register] ?? DEFAULT_REGISTER_URLS[register];
+    return {
+      register,
+      name: REGISTER_NAMES[register],
+      host: new URL(base).host,
+      version: REGISTER_VERSIONS[register],
+      ...(register === REGISTER.cbs && { table: DEFAULT_KWB_TABLE }),
+    };
+  });
+  return { source: "live", registers };
+}
 
 /** What tools use to read property data, keep assessments and read the audit trail. */
 export interface Services {
   data: PropertySource;
+  /** Free-text address search (Search_Addresses): FTS5 in D1, or the Locatieserver when live. */
+  search: AddressSearch;
+  /** Where `data` comes from (the data source and, when live, each register asked). */
+  provenance: DataProvenance;
   assessments: AssessmentStore;
   /** The audit trail, for the tenant administrator's Get_Audit_Log (read only; the queue consumer writes it). */
   audit: AuditStore;
@@ -47,6 +96,8 @@ export function createServices(config: Config, env: Env, options: ServicesOption
   };
   return {
     data: createPropertySource(config, session),
+    search: createAddressSearch(config, session),
+    provenance: dataProvenance(config),
     assessments: new AssessmentStore(session, afterWrite),
     audit: new AuditStore(env.DB),
     now: () => new Date(),
@@ -57,7 +108,11 @@ export function createServices(config: Config, env: Env, options: ServicesOption
 /** The synthetic dataset in D1 by default; with DATA_SOURCE=live, the public registers cached in D1. */
 export function createPropertySource(config: Config, db: D1Queryable): PropertySource {
   if (config.dataSource === "live") {
-    return new LiveSource({ db, ...(config.epOnlineApiKey !== undefined && { epOnlineApiKey: config.epOnlineApiKey }) });
+    return new LiveSource({
+      db,
+      registerUrls: config.registerUrls,
+      ...(config.epOnlineApiKey !== undefined && { epOnlineApiKey: config.epOnlineApiKey }),
+    });
   }
   return new D1PropertyStore(db);
 }

@@ -31,6 +31,12 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
   input: I;
   output: O;
   annotations: ToolAnnotations;
+  /**
+   * Reads property data, which with DATA_SOURCE=live comes from the public registers: the server
+   * then announces the tool with `openWorldHint: true` (its `annotations` say how it behaves on
+   * the synthetic dataset).
+   */
+  readsRegisters?: boolean;
   /** Every scope a call needs, the baseline included. */
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */

@@ -1,6 +1,6 @@
 import { McpServer, type ServerContext, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import type { z } from "zod";
-import type { Services } from "../data/services";
+import type { DataProvenance, Services } from "../data/services";
 import { userFacingMessage } from "../errors";
 import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
@@ -20,6 +20,8 @@ export function requestProtocolVersion(ctx: ServerContext): string {
   if (typeof fromEnvelope === "string") return fromEnvelope;
   return ctx.http?.req?.headers.get("mcp-protocol-version") ?? DEFAULT_LEGACY_REVISION;
 }
+
+type DataSource = DataProvenance["source"];
 
 /** What the SDK handler calls `era`: 2025-era (legacy) or 2026-07-28 (modern) requests. */
 export type Era = "legacy" | "modern";
@@ -77,7 +79,7 @@ export function buildMcpServer({
     },
   );
   const on = { caller, services, jobs };
-  for (const { tool, config, task } of planFor(catalog, caller, era)) {
+  for (const { tool, config, task } of planFor(catalog, caller, era, services.provenance.source)) {
     const registered = server.registerTool(tool.name, config, (args: unknown, ctx: ServerContext) =>
       invokeTool(tool, args, ctx, on, record),
     );
@@ -91,12 +93,18 @@ export function buildMcpServer({
  * each tool's access check says (allowed, hidden by role, or which scopes are missing) and on the
  * era, so it is built once per isolate for each such combination and shared by every caller
  * whose checks come out the same; the caller itself is not part of it. There are at most a few
- * combinations: each tool has a handful of possible outcomes.
+ * combinations: each tool has a handful of possible outcomes. The data source (the server's
+ * configuration) sets the tools' `openWorldHint`: true, when live, for tools that read registers.
  */
-export function planFor(catalog: ToolCatalog, caller: Pick<Caller, "scopes" | "identity">, era: Era): readonly ToolPlan[] {
+export function planFor(
+  catalog: ToolCatalog,
+  caller: Pick<Caller, "scopes" | "identity">,
+  era: Era,
+  dataSource: DataSource = "synthetic",
+): readonly ToolPlan[] {
   const tools = catalog.all();
   const accesses = tools.map((tool) => checkAccess(tool, caller));
-  const key = `mcp-server ${era} ${accesses.map(accessKey).join(",")}`;
+  const key = `mcp-server ${era} ${dataSource} ${accesses.map(accessKey).join(",")}`;
   return catalog.derive(key, () =>
     tools.flatMap((tool, i): ToolPlan[] => {
       const access = accesses[i] as Access;
@@ -109,11 +117,16 @@ export function planFor(catalog: ToolCatalog, caller: Pick<Caller, "scopes" | "i
         description,
         inputSchema: convertedOnce(tool.input),
         outputSchema: convertedOnce(tool.output),
-        annotations: tool.annotations,
+        annotations: annotationsFor(tool, dataSource),
       };
       return [{ tool, config, task: era === "legacy" && tool.task !== undefined }];
     }),
   );
+}
+
+/** A tool's annotations for the server's data source: reading the live registers is open-world. */
+function annotationsFor(tool: ToolSpec, dataSource: DataSource): ToolSpec["annotations"] {
+  return dataSource === "live" && tool.readsRegisters ? { ...tool.annotations, openWorldHint: true } : tool.annotations;
 }
 
 function accessKey(access: Access): string {

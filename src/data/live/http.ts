@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { describeError, log } from "../../log";
 import { RegisterError } from "../types";
-import { REGISTER_NAMES, type RegisterId } from "./registers";
+import { REGISTER_NAMES, type RegisterId, type RegisterUrls, rebase } from "./registers";
 
 /**
  * GET a register's JSON answer: one timeout per attempt, one retry on a transient failure, and
@@ -28,6 +28,8 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Pause before the single retry, in milliseconds. Default 300. */
   retryDelayMs?: number;
+  /** Base URLs that replace the registers' public endpoints (a caching proxy or mirror). */
+  registerUrls?: RegisterUrls;
 }
 
 export interface RegisterRequest<T> {
@@ -103,6 +105,7 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
   const doFetch = options.fetch ?? defaultFetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+  const url = rebase(req.register, req.url, options.registerUrls);
   const fail = (message: string, fields: Record<string, string | number> = {}): RegisterError => {
     log("warn", "register_failed", { register: req.register, ...fields });
     return new RegisterError(req.register, message);
@@ -113,7 +116,7 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
     const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
-      res = await deadline(doFetch(req.url, { headers: { accept: "application/json", ...req.headers }, signal }), signal);
+      res = await deadline(doFetch(url, { headers: { accept: "application/json", ...req.headers }, signal }), signal);
     } catch (error) {
       // A timeout is not retried: the caller's time budget is already spent.
       if (isTimeout(error)) throw fail(`${name} did not answer in time; try again later.`, { reason: "timeout" });

@@ -28,6 +28,7 @@ import {
   LOCATIESERVER_ATTRIBUTION,
   REGISTER,
   type RegisterId,
+  type RegisterUrls,
 } from "./registers";
 
 /**
@@ -65,6 +66,8 @@ export interface LiveSourceOptions {
   retryDelayMs?: number;
   /** Pinned CBS KWB table; default 85984NED (2024). */
   cbsTable?: KwbTableId;
+  /** Base URLs that replace the registers' public endpoints (settings such as PDOK_BAG_URL). */
+  registerUrls?: RegisterUrls;
 }
 
 export const EP_ONLINE_NOT_CONFIGURED =
@@ -103,6 +106,7 @@ export class LiveSource implements PropertySource {
       ...(options.fetch && { fetch: options.fetch }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.retryDelayMs !== undefined && { retryDelayMs: options.retryDelayMs }),
+      ...(options.registerUrls !== undefined && { registerUrls: options.registerUrls }),
     };
     const key = options.epOnlineApiKey?.trim();
     this.apiKey = key ? key : undefined;

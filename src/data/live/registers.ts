@@ -1,3 +1,5 @@
+import { REGISTER_URL_SETTINGS } from "../../config";
+
 /**
  * The public registers the live source asks, with the names users see in messages and the
  * attribution each one requires. The ids are the `source` column of what is cached in D1.
@@ -18,6 +20,43 @@ export const REGISTER_NAMES: Record<RegisterId, string> = {
   "ep-online": "EP-Online",
   "cbs-kwb": "CBS",
 };
+
+/**
+ * Where each register is asked by default: the public endpoint, up to and including the API
+ * version. An operator can put a caching proxy or a mirror in front of a register by setting its
+ * base URL (`PDOK_LOCATIESERVER_URL`, `PDOK_BAG_URL`, `EP_ONLINE_URL`, `CBS_ODATA_URL`); the
+ * adapters build their URLs from these defaults and `getJson` (./http.ts) swaps the configured
+ * base in, so every request of every adapter goes there, including ones added later.
+ */
+export const DEFAULT_REGISTER_URLS: Record<RegisterId, string> = {
+  "pdok-locatieserver": REGISTER_URL_SETTINGS["pdok-locatieserver"].publicEndpoint,
+  "pdok-bag": REGISTER_URL_SETTINGS["pdok-bag"].publicEndpoint,
+  "ep-online": REGISTER_URL_SETTINGS["ep-online"].publicEndpoint,
+  "cbs-kwb": REGISTER_URL_SETTINGS["cbs-kwb"].publicEndpoint,
+};
+
+/** Base URLs that differ from the defaults, per register (no trailing slash). */
+export type RegisterUrls = Partial<Record<RegisterId, string>>;
+
+/** The API version each register is asked in (the CBS table is named separately). */
+export const REGISTER_VERSIONS: Record<RegisterId, string> = {
+  "pdok-locatieserver": "Locatieserver v3.1",
+  "pdok-bag": "BAG OGC API Features v2",
+  "ep-online": "EP-Online API v5",
+  "cbs-kwb": "CBS OData v3",
+};
+
+/**
+ * `url` with the register's default base replaced by the configured one. A URL that does not
+ * start with the default base (it cannot happen for the adapters' own URLs) is left as it is.
+ */
+export function rebase(register: RegisterId, url: string, urls: RegisterUrls | undefined): string {
+  const base = urls?.[register];
+  const from = DEFAULT_REGISTER_URLS[register];
+  if (base === undefined || base === from) return url;
+  if (url === from || url.startsWith(`${from}/`) || url.startsWith(`${from}?`)) return base + url.slice(from.length);
+  return url;
+}
 
 /** What a tool shows when it cites a register. */
 export interface Attribution {

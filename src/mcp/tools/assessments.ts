@@ -46,6 +46,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
   async run(args, { services, caller, progress, signal }) {
     const total = 5;
@@ -144,6 +145,7 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
   input: forPropertyInput,
   output: forPropertyOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services, caller }) {
     const owner = caller.identity.userKey;

@@ -190,6 +190,7 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
   async run(args, ctx) {
     const job = await startPortfolio(args, ctx);

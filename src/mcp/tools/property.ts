@@ -33,6 +33,7 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
   input: postcodeInput,
   output: postcodeOutput,
   annotations: READ_ONLY,
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run({ postcode, houseNumber, page, pageSize }, { services }) {
     const pc = parsePostcode(postcode);
@@ -78,10 +79,11 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   name: "Get_Property_Data",
   title: "Unit and building facts",
   description:
-    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber.",
+    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch false; surfaceM2 and a building's buildYear are null where BAG has no plausible value.",
   input: addressInput,
   output: propertyOutput,
   annotations: READ_ONLY,
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     // One round trip in D1: the address, its unit and panden, and the addresses at its postcode.
@@ -130,10 +132,11 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   name: "Get_Property_Energy_Label",
   title: "Energy label",
   description:
-    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the label to expect from the build year when none is registered.",
+    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the label to expect from the build year when none is registered. current is null when no label is registered (common: many dwellings, houseboats and non-residential units have none); ep2KwhM2 is null for Energie-Index labels and energyIndex for NTA 8800 ones.",
   input: addressInput,
   output: labelOutput,
   annotations: READ_ONLY,
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     const { address, labels, unit } = await resolveProperty(services, args, ["labels", "unit"]);
@@ -177,7 +180,9 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
 const locationOutput = z.object({
   address: AddressOut,
   coordinates: z.object({ lat: z.number(), lon: z.number() }),
-  neighbourhood: NeighbourhoodSchema.omit({ source: true }).nullable(),
+  neighbourhood: NeighbourhoodSchema.omit({ source: true, avgWozThousands: true })
+    .extend({ avgWozEur: z.number().nullable().describe("Average WOZ value of dwellings, in euros.") })
+    .nullable(),
   flags: z.array(RiskSchema),
   note: z.string(),
   sources: SourcesOut,
@@ -187,21 +192,28 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   name: "Analyze_Property_Location",
   title: "Neighbourhood and location",
   description:
-    "The neighbourhood (buurt) of an address with its statistics (inhabitants, average WOZ value, owner-occupation, distances to GP, supermarket, school and station, liveability, crime, flood depth class, soil), and location flags with their basis.",
+    "The neighbourhood (buurt) of an address with its statistics (inhabitants, average WOZ value in euros, owner-occupation, distances to GP, supermarket, school and station, liveability, crime, flood depth class, soil), and location flags with their basis. With live register data (CBS Kerncijfers wijken en buurten) the station distance, share built before 1945, liveability, crime, flood depth, soil type and foundation risk are always null, since CBS does not publish them in that table, so no location flags come from them; any CBS figure the table leaves out for a small buurt is null too, never 0. neighbourhood is null when the address has no buurt or CBS has no row for it.",
   input: addressInput,
   output: locationOutput,
   annotations: READ_ONLY,
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     const { address, neighbourhood: n } = await resolveProperty(services, args, ["neighbourhood"]);
-    const neighbourhood = n ? (({ source: _s, ...rest }) => rest)(n) : null;
+    const neighbourhood = n
+      ? (({ source: _s, avgWozThousands, ...rest }) => ({
+          ...rest,
+          // CBS publishes ×1000 EUR; every tool answers in euros.
+          avgWozEur: avgWozThousands === null ? null : Math.round(avgWozThousands * 1000),
+        }))(n)
+      : null;
     return {
       address: addressOut(address),
       coordinates: { lat: address.lat, lon: address.lon },
       neighbourhood,
       flags: locationFlags(n),
       note: n
-        ? "Neighbourhood figures describe the area, not this property. Average WOZ is in thousands of euros, as CBS publishes it."
+        ? "Neighbourhood figures describe the area, not this property. Average WOZ is in euros (CBS publishes it in thousands)."
         : "No neighbourhood statistics are available for this address.",
       sources: sourcesOf(address, n),
     };
@@ -212,7 +224,7 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
     return (
       [
         `${r.address.label} — buurt ${n.name} (${n.code}), ${n.municipalityName ?? n.municipalityCode}, ${n.datasetYear}`,
-        `Inhabitants ${n.inhabitants ?? "?"}, average WOZ €${n.avgWozThousands ?? "?"}k, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
+        `Inhabitants ${n.inhabitants ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`}, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
         `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
         ...r.flags.map((f) => `! ${f.severity}: ${f.evidence}`),
       ].join("\n") + syntheticNote(r.sources)

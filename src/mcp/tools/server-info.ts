@@ -5,8 +5,20 @@ import type { ToolSpec } from "../catalog";
 
 const input = z.object({});
 
+const RegisterOut = z.object({
+  register: z.string(),
+  name: z.string(),
+  host: z.string().describe("Host of the base URL asked: the public endpoint's, or the operator's proxy or mirror."),
+  version: z.string(),
+  table: z.string().optional().describe("The CBS table asked."),
+});
+
 const output = z.object({
   server: z.object({ name: z.string(), version: z.string() }),
+  data: z.object({
+    source: z.enum(["synthetic", "live"]),
+    registers: z.array(RegisterOut).describe("With live data: each public register asked. Empty for the synthetic dataset."),
+  }),
   user: z.object({
     userKey: z.string(),
     tenantId: z.string(),
@@ -23,15 +35,17 @@ export const getServerInfo: ToolSpec<typeof input, typeof output> = {
   name: "Get_Server_Info",
   title: "Server and sign-in information",
   description:
-    "Tells which pandgate server this is (name, version), who is signed in (user id, tenant, app roles), which scopes this connection was granted and which MCP protocol revision is in use. Use it to check a connection or to see why a tool is unavailable.",
+    "Tells which pandgate server this is (name, version), where its property data comes from (the synthetic demo dataset, or the live public registers, each with the host asked and its API version or CBS table), who is signed in (user id, tenant, app roles), which scopes this connection was granted and which MCP protocol revision is in use. Use it to check a connection or to see why a tool is unavailable.",
   input,
   output,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
   requiredScopes: [SCOPE_READ],
-  async run(_args, { caller, protocolVersion }) {
+  async run(_args, { caller, protocolVersion, services }) {
     const { identity } = caller;
+    const { provenance } = services;
     return {
       server: { name: SERVER_NAME, version: SERVER_VERSION },
+      data: { source: provenance.source, registers: provenance.source === "live" ? provenance.registers.map((r) => ({ ...r })) : [] },
       user: {
         userKey: identity.userKey,
         tenantId: identity.tenantId,
@@ -49,6 +63,9 @@ export const getServerInfo: ToolSpec<typeof input, typeof output> = {
     const roles = result.user.roles.length > 0 ? result.user.roles.join(", ") : "none";
     return [
       `${result.server.name} ${result.server.version}`,
+      result.data.source === "live"
+        ? `Property data: live public registers: ${result.data.registers.map((r) => `${r.name} (${r.version}${r.table ? `, table ${r.table}` : ""}) at ${r.host}`).join("; ")}`
+        : "Property data: synthetic demo dataset (not real register data)",
       `Signed in as ${who} (tenant ${result.user.tenantId}, via ${result.user.identityProvider}); app roles: ${roles}`,
       `Granted scopes: ${result.scopes.join(" ") || "none"}`,
       `MCP protocol: ${result.protocolVersion}`,
