@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { expectedLabelForBuildYear, isLabelClass, type LabelClass, labelRank, labelValidity, yearsBetween } from "./energy-label";
-import type { Address, EnergyLabel, Municipality, Neighbourhood, Unit } from "./records";
+import {
+  type Address,
+  type EnergyLabel,
+  type Municipality,
+  type Neighbourhood,
+  type Unit,
+  type ValueBasis,
+  ValueBasisSchema,
+} from "./records";
 
 /**
  * The quick assessment: register checks, an indicative value range, the energy label and its
@@ -8,7 +16,7 @@ import type { Address, EnergyLabel, Municipality, Neighbourhood, Unit } from "./
  * Pure and deterministic for given inputs and `now`. The rules are versioned: a change to any
  * threshold or factor bumps ENGINE_VERSION.
  */
-export const ENGINE_VERSION = "quick-assess/1.0.0";
+export const ENGINE_VERSION = "quick-assess/2.0.0";
 
 export const DISCLAIMER =
   "This is an indicative quick assessment from register data, not an appraisal (taxatie). It is no basis for a mortgage or a purchase decision; a mortgage needs a validated taxatie by a registered appraiser.";
@@ -49,6 +57,9 @@ export const AssessmentResultSchema = z.object({
         surfaceM2: z.number(),
         labelAdjustmentPct: z.number(),
         labelAdjustmentBasis: z.string(),
+        valueBasis: ValueBasisSchema.describe(
+          "Where the value per m² comes from: source, table, level (gemeente, buurt or corop), WOZ reference date and the price-index correction applied (null: none).",
+        ),
       }),
     })
     .nullable(),
@@ -61,7 +72,12 @@ export const AssessmentResultSchema = z.object({
     energyIndex: z.number().nullable(),
     validUntil: z.string().nullable(),
     ageYears: z.number().nullable(),
-    expectedFromBuildYear: z.string().nullable(),
+    expectedFromBuildYear: z
+      .string()
+      .nullable()
+      .describe(
+        "The WWS substitute label by build year: the label the rent points system (woningwaarderingsstelsel) uses when a dwelling has no label. A statutory stand-in, not a prediction of this dwelling's label.",
+      ),
   }),
   buildYear: z.number().nullable(),
   risks: z.array(RiskSchema),
@@ -142,7 +158,7 @@ function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
   return { checks, gaps };
 }
 
-/** Step 2: the energy label, its validity, and the label expected from the build year. */
+/** Step 2: the energy label, its validity, and the WWS substitute label by build year (used in the rent points system when a dwelling has no label). */
 function energySection(
   labels: EnergyLabel[],
   buildYear: number | null,
@@ -154,7 +170,9 @@ function energySection(
   const risks: Risk[] = [];
   if (!current) {
     gaps.push(
-      expected ? `No registered energy label; by its build year a label ${expected} is to be expected.` : "No registered energy label.",
+      expected
+        ? `No registered energy label. The WWS substitute label for its build year is ${expected} (used in the rent points system when a dwelling has no label; not a prediction of this dwelling's label).`
+        : "No registered energy label.",
     );
     return {
       energy: {
@@ -202,7 +220,41 @@ export function labelAdjustmentPct(label: LabelClass): number {
   return (LABEL_REFERENCE_RANK - labelRank(label)) * LABEL_STEP_PCT;
 }
 
-/** Step 3: indicative value range = COROP average WOZ per m² × area × label effect, ± 15 % or 20 %. */
+/**
+ * The basis behind `municipality.wozPerM2`: the CBS chain the live source attached, or the seeded
+ * COROP table (synthetic dataset), labelled as such.
+ */
+export function valueBasisOf(municipality: Municipality): ValueBasis {
+  if (municipality.valueBasis) return municipality.valueBasis;
+  const synthetic = municipality.source.synthetic;
+  return {
+    source: synthetic ? "synthetic dataset (seeded COROP table, WWS-like)" : municipality.source.register,
+    synthetic,
+    level: "corop",
+    regionCode: municipality.coropName || municipality.code,
+    eurPerM2: municipality.wozPerM2,
+    woz: { table: "municipalities", column: "woz_per_m2", period: String(municipality.wozPerM2Year), avgEur: null },
+    referenceDate: null,
+    surface: null,
+    priceIndex: null,
+  };
+}
+
+function describeBasis(b: ValueBasis, municipality: Municipality): string {
+  if (b.synthetic || !b.surface) {
+    return `Average WOZ value per m², ${municipality.coropName || municipality.name} (${b.woz.period}), ${b.synthetic ? "synthetic dataset" : b.source}`;
+  }
+  const index = b.priceIndex
+    ? `, indexed ×${b.priceIndex.factor} by CBS ${b.priceIndex.table} (${b.priceIndex.basePeriod} → ${b.priceIndex.period})`
+    : ", not indexed (no price index available)";
+  return `${b.source}: average WOZ value of dwellings in ${municipality.name} (${b.regionCode}), CBS ${b.woz.table} ${b.woz.period} (valued at ${b.referenceDate}), ÷ average usable area ${b.surface.avgM2} m² (CBS ${b.surface.table} ${b.surface.period})${index}`;
+}
+
+/**
+ * Step 3: indicative value range = average WOZ per m² × area × label effect, ± 15 % or 20 %.
+ * The per-m² basis is the gemeente's CBS average WOZ over its average dwelling area, indexed to
+ * the newest month of the CBS price index (live mode), or the seeded COROP table (synthetic).
+ */
 function valueRange(
   unit: Unit | null,
   municipality: Municipality | null,
@@ -218,6 +270,7 @@ function valueRange(
   const adjustment = validLabel ? labelAdjustmentPct(validLabel) : 0;
   const complete = validLabel !== null && !unit.inResearch && /in gebruik/i.test(unit.status);
   const rangePct = complete ? RANGE_COMPLETE : RANGE_INCOMPLETE;
+  const basis = valueBasisOf(municipality);
   const mid = municipality.wozPerM2 * unit.surfaceM2 * (1 + adjustment / 100);
   return {
     value: {
@@ -228,14 +281,15 @@ function valueRange(
       rangePct: rangePct * 100,
       confidence: complete ? "B" : "C",
       basis: {
-        method: "COROP average WOZ value per m² × registered usable area × energy label effect",
+        method: `${basis.level === "corop" ? "COROP" : basis.level === "gemeente" ? "Municipality" : "Neighbourhood"} average WOZ value per m²${basis.priceIndex ? " (price-indexed)" : ""} × registered usable area × energy label effect`,
         eurPerM2: municipality.wozPerM2,
-        eurPerM2Source: `Average WOZ value per m², ${municipality.coropName} (${municipality.wozPerM2Year}), ${municipality.source.synthetic ? "synthetic dataset" : municipality.source.register}`,
+        eurPerM2Source: describeBasis(basis, municipality),
         surfaceM2: unit.surfaceM2,
         labelAdjustmentPct: adjustment,
         labelAdjustmentBasis: validLabel
           ? `Label ${validLabel}: ${LABEL_STEP_PCT} % per class step relative to C (C vs G about +7.9 %, Brainbay; a better label about +4 %, Calcasa).`
           : "No valid registered label: no label effect applied, and the range is wider.",
+        valueBasis: basis,
       },
     },
     reason: null,

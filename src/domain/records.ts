@@ -103,6 +103,25 @@ export const NeighbourhoodSchema = z.object({
 });
 export type Neighbourhood = z.infer<typeof NeighbourhoodSchema>;
 
+/**
+ * Where a value per m² comes from: a CBS table chain (live mode) or the seeded table (synthetic).
+ * `referenceDate` is the WOZ valuation date (1 January of the year before the WOZ year), null when unknown.
+ */
+export const ValueBasisSchema = z.object({
+  source: z.string(),
+  synthetic: z.boolean(),
+  level: z.enum(["buurt", "gemeente", "corop"]),
+  regionCode: z.string(),
+  eurPerM2: z.number(),
+  woz: z.object({ table: z.string(), column: z.string(), period: z.string(), avgEur: z.number().nullable() }),
+  referenceDate: z.string().nullable(),
+  surface: z.object({ table: z.string(), column: z.string(), period: z.string(), avgM2: z.number() }).nullable(),
+  priceIndex: z
+    .object({ table: z.string(), column: z.string(), basePeriod: z.string(), period: z.string(), factor: z.number() })
+    .nullable(),
+});
+export type ValueBasis = z.infer<typeof ValueBasisSchema>;
+
 export const MunicipalitySchema = z.object({
   code: z.string(),
   name: z.string(),
@@ -111,6 +130,8 @@ export const MunicipalitySchema = z.object({
   coropName: z.string(),
   wozPerM2: z.number(),
   wozPerM2Year: z.number().int(),
+  /** Live mode: the CBS basis behind `wozPerM2`; absent for the seeded table. */
+  valueBasis: ValueBasisSchema.optional(),
   source: SourceSchema,
 });
 export type Municipality = z.infer<typeof MunicipalitySchema>;

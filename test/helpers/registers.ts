@@ -9,6 +9,14 @@ import pand1998 from "../fixtures/registers/bag-pand-0611100000408302.json";
 import vbo37 from "../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
 import vbo41 from "../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
 import vboEmpty from "../fixtures/registers/bag-verblijfsobject-empty.json";
+import stockProps from "../fixtures/registers/cbs-85035NED-dataproperties.json";
+import stockGm1963 from "../fixtures/registers/cbs-85035NED-typeddataset-GM1963.json";
+import wozProps from "../fixtures/registers/cbs-85036NED-dataproperties.json";
+import wozEmpty from "../fixtures/registers/cbs-85036NED-typeddataset-empty.json";
+import wozGm1963 from "../fixtures/registers/cbs-85036NED-typeddataset-GM1963.json";
+import indexProps from "../fixtures/registers/cbs-85773NED-dataproperties.json";
+import indexMonthly from "../fixtures/registers/cbs-85773NED-typeddataset-monthly.json";
+import kwbProps from "../fixtures/registers/cbs-85984NED-dataproperties.json";
 import buurt01 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
 import cbsEmpty from "../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
@@ -145,6 +153,27 @@ export function cbsStandIn(): RegisterStandIn<CbsRequest> {
     return filter;
   };
   mockServer.use(
+    // Column keys are resolved from DataProperties (once per isolate); not recorded as requests.
+    http.get(`${CBS_ODATA_BASE}/85984NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(kwbProps))),
+    http.get(`${CBS_ODATA_BASE}/85036NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(wozProps))),
+    http.get(`${CBS_ODATA_BASE}/85035NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(stockProps))),
+    http.get(`${CBS_ODATA_BASE}/85773NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(indexProps))),
+    // The value basis (cbs-value.ts): gemeente GM1963 only.
+    http.get(`${CBS_ODATA_BASE}/85036NED/TypedDataSet`, ({ request }) => {
+      const filter = record("TypedDataSet", request.url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(filter?.includes("'GM1963'") ? wozGm1963 : wozEmpty);
+    }),
+    http.get(`${CBS_ODATA_BASE}/85035NED/TypedDataSet`, ({ request }) => {
+      const filter = record("TypedDataSet", request.url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(filter?.includes("'GM1963'") ? stockGm1963 : { ...stockGm1963, value: [] });
+    }),
+    http.get(`${CBS_ODATA_BASE}/85773NED/TypedDataSet`, ({ request }) => {
+      record("TypedDataSet", request.url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(indexMonthly);
+    }),
     http.get(`${CBS_ODATA_BASE}/85984NED/TypedDataSet`, ({ request }) => {
       const filter = record("TypedDataSet", request.url);
       if (standIn.fail) return unavailable();

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { log } from "../../log";
 import { RegisterError } from "../types";
+import { CBS_ODATA_BASE, resolveColumns } from "./cbs-properties";
 import { getJson, type HttpOptions, NOT_FOUND } from "./http";
 import { type Attribution, cbsAttribution, REGISTER, REGISTER_NAMES } from "./registers";
 
@@ -13,7 +14,7 @@ import { type Attribution, cbsAttribution, REGISTER, REGISTER_NAMES } from "./re
  * distances in km, shares in %. A measure CBS does not publish (null) stays null, never 0.
  */
 
-export const CBS_ODATA_BASE = "https://opendata.cbs.nl/ODataApi/odata";
+export { CBS_ODATA_BASE };
 
 /** The measures of a KWB table that the `Neighbourhood` record holds. */
 interface KwbColumns {
@@ -28,28 +29,33 @@ interface KwbColumns {
 }
 
 /**
- * Pinned v3 column keys per table. CBS suffixes every key with its position in the table
- * (`GemiddeldeWOZWaardeVanWoningen_39` in 2024, `_36` in 2023), so the keys differ per table
- * and year; check a new table's `DataProperties` before adding it here.
+ * The measures by the stable part of their v3 key. CBS suffixes every key with its position in
+ * the table (`GemiddeldeWOZWaardeVanWoningen_39` in 2024, `_36` in 2023), so the full keys are
+ * resolved from the table's `DataProperties` at run time (cbs-properties.ts) and another year's
+ * table needs only the `CBS_KWB_TABLE` setting.
  * Not KWB measures, so always null from this source: distance to a station (CBS publishes it
  * in the separate nabijheid table), the share built before 1945 (KWB only splits at 2000),
  * crime, liveability, flood depth, soil and foundation risk.
  */
+export const KWB_COLUMNS = {
+  inhabitants: "AantalInwoners",
+  households: "HuishoudensTotaal",
+  avgHouseholdSize: "GemiddeldeHuishoudensgrootte",
+  avgWozThousands: "GemiddeldeWOZWaardeVanWoningen",
+  pctOwnerOccupied: "Koopwoningen",
+  distGp: "AfstandTotHuisartsenpraktijk",
+  distSupermarket: "AfstandTotGroteSupermarkt",
+  distSchool: "AfstandTotSchool",
+} as const satisfies KwbColumns;
+
+/** The KWB editions by table id (CBS StatLine), with the year each describes. */
 export const KWB_TABLES = {
-  "85984NED": {
-    year: 2024,
-    columns: {
-      inhabitants: "AantalInwoners_5",
-      households: "HuishoudensTotaal_29",
-      avgHouseholdSize: "GemiddeldeHuishoudensgrootte_33",
-      avgWozThousands: "GemiddeldeWOZWaardeVanWoningen_39",
-      pctOwnerOccupied: "Koopwoningen_47",
-      distGp: "AfstandTotHuisartsenpraktijk_110",
-      distSupermarket: "AfstandTotGroteSupermarkt_111",
-      distSchool: "AfstandTotSchool_113",
-    },
-  },
-} as const satisfies Record<string, { year: number; columns: KwbColumns }>;
+  "86165NED": { year: 2025 },
+  "85984NED": { year: 2024 },
+  "85618NED": { year: 2023 },
+  "85318NED": { year: 2022 },
+  "85039NED": { year: 2021 },
+} as const satisfies Record<string, { year: number }>;
 export type KwbTableId = keyof typeof KWB_TABLES;
 export const DEFAULT_KWB_TABLE: KwbTableId = "85984NED";
 
@@ -119,6 +125,7 @@ export async function fetchNeighbourhood(
 ): Promise<CbsNeighbourhoodFacts | null> {
   if (!BUURT_CODE_RE.test(code)) return null;
   const table = KWB_TABLES[tableId];
+  const columns: KwbColumns = await resolveColumns(tableId, KWB_COLUMNS, options);
   const districtCode = `WK${code.slice(2, 8)}`;
   const municipalityCode = `GM${code.slice(2, 6)}`;
   const [data, names] = await Promise.all([
@@ -140,7 +147,7 @@ export async function fetchNeighbourhood(
   const raw = data.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === code);
   if (!raw) return null;
   const row = RowSchema.safeParse(raw);
-  const measures = measuresSchema(table.columns).safeParse(raw);
+  const measures = measuresSchema(columns).safeParse(raw);
   if (!row.success || !measures.success) {
     // A changed table, not a missing buurt: caching it as a miss would hide the buurt for months.
     const issues = [...(row.error?.issues ?? []), ...(measures.error?.issues ?? [])];
@@ -157,7 +164,7 @@ export async function fetchNeighbourhood(
     return v !== null && Number.isInteger(v) ? v : null;
   };
   const titles = new Map(names === NOT_FOUND ? [] : names.value.map((d) => [d.Key, d.Title] as const));
-  const c = table.columns;
+  const c = columns;
   return {
     code,
     name: titles.get(code) || null,

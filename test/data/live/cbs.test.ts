@@ -1,7 +1,9 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { CBS_ODATA_BASE, fetchNeighbourhood, KWB_TABLES, kwbAttribution } from "../../../src/data/live/cbs";
+import { CBS_ODATA_BASE, fetchNeighbourhood, KWB_COLUMNS, kwbAttribution } from "../../../src/data/live/cbs";
+import { clearResolvedColumns, resolveColumns, stableKey } from "../../../src/data/live/cbs-properties";
 import { RegisterError } from "../../../src/data/types";
+import kwbProps from "../../fixtures/registers/cbs-85984NED-dataproperties.json";
 import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
 import { mockServer } from "../../helpers/msw";
@@ -21,7 +23,8 @@ describe("CBS fixtures are the OData v3 shape", () => {
     const row = buurt01.value[0];
     expect(row?.WijkenEnBuurten).toBe("BU19630601  ");
     expect(row?.Gemeentenaam_1).toMatch(/^Hoeksche Waard {2,}$/);
-    for (const key of Object.values(KWB_TABLES["85984NED"].columns)) expect(row).toHaveProperty(key);
+    const keys = Object.keys(row ?? {}).map(stableKey);
+    for (const key of Object.values(KWB_COLUMNS)) expect(keys).toContain(key);
     expect(buurt02.value[0]?.GemiddeldeWOZWaardeVanWoningen_39).toBeNull();
   });
 });
@@ -93,5 +96,58 @@ describe("CBS adapter", () => {
       licence: "CC BY 4.0",
       text: "Statistics Netherlands (CBS), Kerncijfers wijken en buurten 2024 (table 85984NED)",
     });
+  });
+});
+
+describe("CBS column keys from DataProperties", () => {
+  it("fixture is the v3 DataProperties shape: topics with Key and Title, groups with an empty Key", () => {
+    const types = new Set(kwbProps.value.map((p) => p.Type));
+    expect(types).toEqual(new Set(["GeoDimension", "GeoDetail", "TopicGroup", "Topic"]));
+    expect(kwbProps.value.filter((p) => p.Type === "TopicGroup").every((p) => p.Key === "")).toBe(true);
+  });
+
+  it("resolves stable keys to the table's numbered keys, once per isolate", async () => {
+    clearResolvedColumns();
+    let asked = 0;
+    mockServer.use(
+      http.get(`${TABLE}/DataProperties`, ({ request }) => {
+        asked++;
+        expect(new URL(request.url).searchParams.get("$format")).toBe("json");
+        return HttpResponse.json(kwbProps);
+      }),
+    );
+    const cols = await resolveColumns("85984NED", { woz: "GemiddeldeWOZWaardeVanWoningen", n: "title:Aantal inwoners" });
+    expect(cols).toEqual({ woz: "GemiddeldeWOZWaardeVanWoningen_39", n: "AantalInwoners_5" });
+    await resolveColumns("85984NED", { gp: "AfstandTotHuisartsenpraktijk" });
+    expect(asked).toBe(1);
+  });
+
+  it("follows a renumbered column (another year's table) without a code change", async () => {
+    clearResolvedColumns();
+    const renumbered = {
+      ...kwbProps,
+      value: kwbProps.value.map((p) =>
+        p.Key === "GemiddeldeWOZWaardeVanWoningen_39" ? { ...p, Key: "GemiddeldeWOZWaardeVanWoningen_36" } : p,
+      ),
+    };
+    mockServer.use(http.get(`${CBS_ODATA_BASE}/85618NED/DataProperties`, () => HttpResponse.json(renumbered)));
+    expect(await resolveColumns("85618NED", { woz: "GemiddeldeWOZWaardeVanWoningen" })).toEqual({
+      woz: "GemiddeldeWOZWaardeVanWoningen_36",
+    });
+  });
+
+  it("a missing column is a register error, and is asked again next time", async () => {
+    clearResolvedColumns();
+    let asked = 0;
+    mockServer.use(
+      http.get(`${TABLE}/DataProperties`, () => {
+        asked++;
+        return HttpResponse.json({ value: [] });
+      }),
+    );
+    await expect(resolveColumns("85984NED", { woz: "GemiddeldeWOZWaardeVanWoningen" })).rejects.toBeInstanceOf(RegisterError);
+    await expect(resolveColumns("85984NED", { woz: "GemiddeldeWOZWaardeVanWoningen" })).rejects.toBeInstanceOf(RegisterError);
+    expect(asked).toBe(2);
+    clearResolvedColumns();
   });
 });
