@@ -6,8 +6,10 @@ import type {
   EnergyLabel,
   Fact,
   Municipality,
+  Monument,
   Neighbourhood,
   PropertyFacts,
+  Parcel,
   PropertySource,
   Settled,
   Source,
@@ -183,6 +185,33 @@ function toMunicipality(row: Row): Municipality {
 }
 
 function first<T>(result: D1Result<Row> | undefined, map: (row: Row) => T): T | null {
+function toParcel(row: Row): Parcel {
+  return {
+    id: String(row.id),
+    cadastralCode: String(row.cadastral_code),
+    cadastralName: str(row.cadastral_name),
+    section: String(row.section),
+    parcelNumber: Number(row.parcel_number),
+    areaM2: num(row.area_m2),
+    areaKind: str(row.area_kind),
+    source: sourceOf(row),
+  };
+}
+
+function toMonument(row: Row): Monument {
+  return { number: Number(row.number), url: str(row.url), source: sourceOf(row) };
+}
+
+/** The first of each unit's rows (the statements order them by unit, then by what decides "first"). */
+function firstByUnit<T>(rows: Row[], map: (row: Row) => T): Map<string, T> {
+  const byUnit = new Map<string, T>();
+  for (const row of rows) {
+    const unitId = String(row.unit_id);
+    if (!byUnit.has(unitId)) byUnit.set(unitId, map(row));
+  }
+  return byUnit;
+}
+
   const row = result?.results[0];
   return row ? map(row) : null;
 }
@@ -206,6 +235,10 @@ export interface FactRows {
   municipalities: Map<string, Municipality>;
   atPostcode: Map<string, Address[]>;
 }
+  /** By unit id. */
+  parcels: Map<string, Parcel>;
+  /** By unit id. */
+  monuments: Map<string, Monument>;
 
 /** Statements of one batch read, with how to read their results back. */
 export interface BatchRead<T> {
@@ -223,6 +256,8 @@ export function factsOf(address: Address, rows: FactRows): PropertyFacts {
     municipality: rows.municipalities.get(address.municipalityCode) ?? null,
     atPostcode: rows.atPostcode.get(address.postcode) ?? [],
   };
+    parcel: rows.parcels.get(address.unitId) ?? null,
+    monument: rows.monuments.get(address.unitId) ?? null,
 }
 
 export class D1PropertyStore implements PropertySource {
@@ -383,7 +418,8 @@ export class D1PropertyStore implements PropertySource {
    * single-unit reads above return them.
    */
   private factReads(set: AddressSet, want: readonly Fact[]): BatchRead<FactRows> {
-    const kinds: Array<"units" | "buildings" | "labels" | "neighbourhoods" | "municipalities" | "atPostcode"> = [];
+    type Kind = "units" | "buildings" | "labels" | "neighbourhoods" | "municipalities" | "atPostcode" | "parcels" | "monuments";
+    const kinds: Kind[] = [];
     const statements: D1PreparedStatement[] = [];
     const add = (kind: (typeof kinds)[number], sql: string) => {
       kinds.push(kind);
@@ -421,6 +457,20 @@ export class D1PropertyStore implements PropertySource {
     }
     return {
       statements,
+    if (want.includes("parcel")) {
+      add(
+        "parcels",
+        `SELECT up.unit_id, p.* FROM unit_parcels up JOIN parcels p ON p.id = up.parcel_id
+         WHERE up.unit_id IN ${addressesOf("unit_id")} ORDER BY up.unit_id, up.parcel_id`,
+      );
+    }
+    if (want.includes("monument")) {
+      add(
+        "monuments",
+        `SELECT um.unit_id, mo.* FROM unit_monuments um JOIN monuments mo ON mo.number = um.monument_number
+         WHERE um.unit_id IN ${addressesOf("unit_id")} ORDER BY um.unit_id, um.monument_number`,
+      );
+    }
       parse(results) {
         const of = (kind: (typeof kinds)[number]) => results[kinds.indexOf(kind)]?.results ?? [];
         const buildings = groupBy(of("buildings"), "unit_id", (row) => row);
@@ -434,4 +484,6 @@ export class D1PropertyStore implements PropertySource {
       },
     };
   }
+          parcels: firstByUnit(of("parcels"), toParcel),
+          monuments: firstByUnit(of("monuments"), toMonument),
 }

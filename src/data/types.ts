@@ -1,4 +1,4 @@
-import type { Address, AddressKey, EnergyLabel, Municipality, Neighbourhood, Unit } from "../domain/records";
+import type { Address, AddressKey, EnergyLabel, Monument, Municipality, Neighbourhood, Parcel, Unit } from "../domain/records";
 
 export * from "../domain/records";
 
@@ -14,9 +14,9 @@ export type AddressLookup = { addressId: string } | { key: AddressKey };
 /**
  * The facts a tool or an assessment can ask for about an address, besides the address itself:
  * its unit (with its panden), its energy labels, its buurt, its gemeente, and every address at
- * its postcode.
+ * its postcode, its unit's cadastral parcel and its unit's rijksmonument.
  */
-export type Fact = "unit" | "labels" | "neighbourhood" | "municipality" | "atPostcode";
+export type Fact = "unit" | "labels" | "neighbourhood" | "municipality" | "atPostcode" | "parcel" | "monument";
 
 /** An address with the facts asked for; a fact not asked for is `null` or `[]`. */
 export interface PropertyFacts {
@@ -28,6 +28,10 @@ export interface PropertyFacts {
   municipality: Municipality | null;
   /** Every address at the address's postcode (itself included), in postcode order. */
   atPostcode: Address[];
+  /** The cadastral parcel of the address's unit (the first by id when several). */
+  parcel: Parcel | null;
+  /** The rijksmonument the address's unit is part of (the lowest number when several). */
+  monument: Monument | null;
 }
 
 /** One item's outcome in a batch read: a register can fail for one address and not the next. */

@@ -136,6 +136,32 @@ export const MunicipalitySchema = z.object({
 });
 export type Municipality = z.infer<typeof MunicipalitySchema>;
 
+/** A cadastral parcel (BRK Kadastrale Kaart `perceel`), named by its kadastrale aanduiding. */
+export const ParcelSchema = z.object({
+  /** Kadastrale aanduiding "AKR code-sectie-perceelnummer", e.g. "AMF03-B-1234". */
+  id: z.string(),
+  /** AKR kadastrale gemeente code, e.g. "AMF03" (synthetic ones start "SY"). */
+  cadastralCode: z.string(),
+  cadastralName: z.string().nullable(),
+  section: z.string(),
+  parcelNumber: z.number().int(),
+  /** Kadastrale grootte in m²; null when the register gives none. */
+  areaM2: z.number().nullable(),
+  /** Soort grootte (whether the area is established or provisional), as the register words it. */
+  areaKind: z.string().nullable(),
+  source: SourceSchema,
+});
+export type Parcel = z.infer<typeof ParcelSchema>;
+
+/** A rijksmonument (Rijksmonumentenregister, RCE). */
+export const MonumentSchema = z.object({
+  number: z.number().int(),
+  /** The register's page; null for a synthetic monument. */
+  url: z.string().nullable(),
+  source: SourceSchema,
+});
+export type Monument = z.infer<typeof MonumentSchema>;
+
 /** The canonical key of a Dutch address. */
 export interface AddressKey {
   postcode: string;

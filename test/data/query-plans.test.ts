@@ -52,7 +52,7 @@ async function d1Plan({ sql, params }: SentStatement): Promise<Plan> {
   return results.map((r) => r.detail);
 }
 
-const ALL_FACTS: Fact[] = ["unit", "labels", "neighbourhood", "municipality", "atPostcode"];
+const ALL_FACTS: Fact[] = ["unit", "labels", "neighbourhood", "municipality", "atPostcode", "parcel", "monument"];
 
 /** A seeded address with a letter-less, addition-less key, and its unit and buurt. */
 let seeded: Address;

@@ -37,7 +37,17 @@ type MunicipalityCode = keyof typeof MUNICIPALITIES;
 const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
 const POSTCODE = /^[1-9][0-9]{3}(?!SA|SD|SS)[A-Z]{2}$/;
 const BUURT_CODE = /^BU[0-9]{4}[0-9A-Z]{4}$/;
-const DATA_TABLES = ["municipalities", "districts", "neighbourhoods", "buildings", "units", "addresses", "energy_labels"];
+const DATA_TABLES = [
+  "municipalities",
+  "districts",
+  "neighbourhoods",
+  "buildings",
+  "units",
+  "addresses",
+  "energy_labels",
+  "parcels",
+  "monuments",
+];
 
 /** The highest EP2 (kWh/m²·yr) of each NTA 8800 woning class; above F's is G. */
 const EP2_UPPER: Array<[string, number]> = [
@@ -69,6 +79,44 @@ const classFor = (bands: Array<[string, number]>, value: number) => bands.find((
 const serial = (id: string) => Number(id.slice(6));
 
 describe("synthetic seed dataset", () => {
+  it("links each verblijfsobject to one clearly synthetic parcel, and some old buildings to a synthetic rijksmonument", async () => {
+    expect(await count("SELECT count(*) AS n FROM parcels")).toBeGreaterThan(10_000);
+    expect(await count("SELECT count(*) AS n FROM monuments")).toBeGreaterThan(20);
+    // Every verblijfsobject has exactly one parcel; ligplaatsen and standplaatsen none.
+    expect(
+      await count(
+        "SELECT count(*) AS n FROM units u WHERE u.kind = 'verblijfsobject' AND (SELECT count(*) FROM unit_parcels p WHERE p.unit_id = u.id) != 1",
+      ),
+    ).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM unit_parcels p JOIN units u ON u.id = p.unit_id WHERE u.kind != 'verblijfsobject'")).toBe(
+      0,
+    );
+    // Kadastrale aanduiding with a gemeente code no real one has, and a plausible plot area.
+    const parcels = await all<Row>("SELECT * FROM parcels");
+    for (const p of parcels) {
+      expect(p.id).toBe(`${p.cadastral_code}-${p.section}-${p.parcel_number}`);
+      expect(p.cadastral_code).toMatch(/^SY[A-Z]00$/);
+      expect(p.area_m2 as number).toBeGreaterThanOrEqual(60);
+      expect(["Vastgesteld", "Voorlopig"]).toContain(p.area_kind);
+    }
+    // Units of one building share its parcel; every parcel is used.
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM (SELECT ub.building_id FROM unit_buildings ub JOIN unit_parcels up ON up.unit_id = ub.unit_id
+           GROUP BY ub.building_id HAVING count(DISTINCT up.parcel_id) > 1)`,
+      ),
+    ).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM parcels WHERE id NOT IN (SELECT parcel_id FROM unit_parcels)")).toBe(0);
+    // Monument numbers far above the register's, no link to the real register, only on old buildings.
+    expect(await count("SELECT count(*) AS n FROM monuments WHERE number < 9000000000 OR url IS NOT NULL")).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM unit_monuments um JOIN unit_buildings ub ON ub.unit_id = um.unit_id JOIN buildings b ON b.id = ub.building_id
+         WHERE b.build_year >= 1945`,
+      ),
+    ).toBe(0);
+  });
+
   it("covers four real municipalities with 2 wijken × 3 buurten each and tens of thousands of addresses", async () => {
     const municipalities = await all<Row>("SELECT * FROM municipalities ORDER BY code");
     expect(municipalities.map((m) => m.code)).toEqual(Object.keys(MUNICIPALITIES));

@@ -324,7 +324,16 @@ export class LiveSource implements PropertySource {
     for (const address of addresses) {
       try {
         const d1 = factsOf(address, rows);
-        const facts: PropertyFacts = { address, unit: null, labels: [], neighbourhood: null, municipality: null, atPostcode: [] };
+        const facts: PropertyFacts = {
+          address,
+          unit: null,
+          labels: [],
+          neighbourhood: null,
+          municipality: null,
+          atPostcode: [],
+          parcel: null,
+          monument: null,
+        };
         if (want.includes("unit") && isUnitSubject(address.unitId)) {
           const record = fresh(REGISTER.bag, SUBJECT.unit(address.unitId), TTL_MS.unit);
           facts.unit = record ? (record.found ? liveUnit(d1.unit) : null) : await this.unit(address.unitId);

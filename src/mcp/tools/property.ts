@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
 import { resolveProperty } from "../../data/resolve-address";
-import { EnergyLabelSchema, NeighbourhoodSchema } from "../../data/types";
+import { EnergyLabelSchema, NeighbourhoodSchema, SourceSchema } from "../../data/types";
 import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
@@ -72,6 +72,30 @@ const propertyOutput = z.object({
   buildings: z.array(z.object({ id: z.string(), buildYear: z.number().nullable(), status: z.string() })),
   buildYear: z.number().nullable(),
   otherAddresses: z.array(z.string()),
+  parcel: z
+    .object({
+      id: z.string().describe('Kadastrale aanduiding "AKR code-sectie-perceelnummer", e.g. AMF03-B-1234.'),
+      cadastralCode: z.string(),
+      section: z.string(),
+      parcelNumber: z.number(),
+      areaM2: z.number().nullable().describe("Kadastrale grootte in m² (the plot, not the floor area)."),
+      designation: z.string().nullable().describe("Soort grootte: whether the area is established or provisional."),
+      source: SourceSchema,
+    })
+    .nullable()
+    .describe(
+      "The cadastral parcel of the unit (BRK Kadastrale Kaart). Null when none is linked (houseboats, caravan pitches; in live mode also when the register links none or cannot be reached).",
+    ),
+  monument: z
+    .object({
+      number: z.number().describe("Rijksmonumentnummer."),
+      url: z.string().nullable().describe("The Rijksmonumentenregister page; null for synthetic monuments."),
+      source: SourceSchema,
+    })
+    .nullable()
+    .describe(
+      "The rijksmonument the unit is part of (Rijksmonumentenregister, RCE); null when it is not a listed national monument (in live mode also when the register cannot be reached).",
+    ),
   sources: SourcesOut,
 });
 
@@ -79,15 +103,20 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   name: "Get_Property_Data",
   title: "Unit and building facts",
   description:
-    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch false; surfaceM2 and a building's buildYear are null where BAG has no plausible value.",
+    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch false; surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument; with live register data either can also be null when the register has not been asked or cannot be reached.",
   input: addressInput,
   output: propertyOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    // One round trip in D1: the address, its unit and panden, and the addresses at its postcode.
-    const { address, unit, atPostcode } = await resolveProperty(services, args, ["unit", "atPostcode"]);
+    // One round trip in D1: the address, its unit and panden, the addresses at its postcode, its parcel and monument.
+    const { address, unit, atPostcode, parcel, monument } = await resolveProperty(services, args, [
+      "unit",
+      "atPostcode",
+      "parcel",
+      "monument",
+    ]);
     if (!unit) throw new UserError(`The register has no unit for ${addressOut(address).label}.`);
     const siblings = atPostcode.filter((a) => a.unitId === unit.id && a.id !== address.id);
     return {
@@ -104,7 +133,19 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
       buildings: unit.buildings.map((b) => ({ id: b.id, buildYear: b.buildYear, status: b.status })),
       buildYear: buildYearOf(unit),
       otherAddresses: siblings.map((a) => addressOut(a).label),
-      sources: sourcesOf(address, unit, ...unit.buildings),
+      parcel: parcel
+        ? {
+            id: parcel.id,
+            cadastralCode: parcel.cadastralCode,
+            section: parcel.section,
+            parcelNumber: parcel.parcelNumber,
+            areaM2: parcel.areaM2,
+            designation: parcel.areaKind,
+            source: parcel.source,
+          }
+        : null,
+      monument: monument ? { number: monument.number, url: monument.url, source: monument.source } : null,
+      sources: sourcesOf(address, unit, ...unit.buildings, parcel, monument),
     };
   },
   render(r) {
@@ -113,6 +154,10 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
         r.address.label,
         `${r.unit.kind}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ")}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
         `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
+        r.parcel
+          ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
+          : "Parcel: none linked",
+        r.monument ? `Rijksmonument ${r.monument.number}${r.monument.url ? ` (${r.monument.url})` : ""}` : "Not a rijksmonument",
       ].join("\n") + syntheticNote(r.sources)
     );
   },
