@@ -117,3 +117,108 @@ export function formatAddress(a: {
 export function formatHouseNumber(a: { houseNumber: number; houseLetter: string | null; houseNumberAddition: string | null }): string {
   return `${a.houseNumber}${a.houseLetter ?? ""}${a.houseNumberAddition ? `-${a.houseNumberAddition}` : ""}`;
 }
+
+/**
+ * The readings of a house number's letter and addition to try against the register, the one
+ * as written first. In Amsterdam `100-H`, `100 H`, `2-III` mean toevoegingen (H for "huis",
+ * I/II/III for floors), while `100H` elsewhere is a huisletter: a lone letter written as either
+ * is tried as the other too. Letter and addition both given, or neither: one reading.
+ */
+export function houseNumberReadings<T extends HouseNumberParts>(parts: T): T[] {
+  const { houseLetter, houseNumberAddition } = parts;
+  if (houseLetter !== null && houseNumberAddition === null) return [parts, { ...parts, houseLetter: null, houseNumberAddition: houseLetter }];
+  if (houseLetter === null && houseNumberAddition !== null && /^[A-Z]$/i.test(houseNumberAddition)) {
+    return [parts, { ...parts, houseLetter: houseNumberAddition.toUpperCase(), houseNumberAddition: null }];
+  }
+  return [parts];
+}
+
+/** The longest free-text address search accepted. */
+export const MAX_ADDRESS_QUERY = 200;
+
+/** A free-text address search taken apart: the words to match, and a postcode and house number when given. */
+export interface AddressQuery {
+  /** The input, trimmed and with its whitespace collapsed. */
+  text: string;
+  /** Lower-cased words of street and place (letters and digits only), in input order; may be partial ("polluxstr"). */
+  words: string[];
+  /** A full postcode, normalised ("3817AC"), when the input has one. */
+  postcode: string | null;
+  /** The house number with its letter and addition as written, when the input has one. */
+  houseNumber: HouseNumberParts | null;
+}
+
+const QUERY_POSTCODE = /(^|[^\p{L}\p{N}])([1-9][0-9]{3})\s?([A-Za-z]{2})(?=$|[^\p{L}\p{N}])/u;
+const NUMBER_TOKEN = /^\d{1,5}(?:[A-Za-z]|-[A-Za-z0-9]{1,4}|[A-Za-z]-[A-Za-z0-9]{1,4})?$/;
+/** What may follow a house number as its letter or addition when written apart: "123 H", "2 III", "20 A 2", "7 bis". */
+const NUMBER_SUFFIX = /^(?:[A-Za-z]|\d{1,4}|I{1,3}|IV|bis|hs)$/i;
+
+/**
+ * Takes a free-text address apart: "Keizersgracht 123 Amsterdam", "3817AC 1", "3817 ac 1-2",
+ * "Polluxstr 1 Amersf", "Lijsterstraat 20 A 2". The postcode is the first `1234AB`/`1234 AB`;
+ * the house number is the last number-like token (so "1e Jan Steenstraat 12" gives 12), with a
+ * short letter or addition right after it ("123 H", "2 III"); the rest are words.
+ */
+export function parseAddressQuery(input: string): Parsed<AddressQuery> {
+  const text = input.replace(/\s+/g, " ").trim();
+  if (text === "") {
+    return { ok: false, error: 'Give an address to search for, e.g. "Keizersgracht 123 Amsterdam", "3817AC 1" or "Polluxstr 1 Amersf".' };
+  }
+  if (input.length > MAX_ADDRESS_QUERY) {
+    return {
+      ok: false,
+      error: `The search text is too long (${input.length} characters; at most ${MAX_ADDRESS_QUERY}): give street, number and place, or postcode and number.`,
+    };
+  }
+  let rest = text;
+  let postcode: string | null = null;
+  const pc = QUERY_POSTCODE.exec(rest);
+  if (pc) {
+    const parsed = parsePostcode(`${pc[2]}${pc[3]}`);
+    if (parsed.ok) {
+      postcode = parsed.value;
+      rest = `${rest.slice(0, pc.index)}${pc[1]} ${rest.slice(pc.index + pc[0].length)}`;
+    }
+  }
+  // Tokens: runs of letters and digits, a hyphen kept inside a number ("20-2", "100-H").
+  const tokens = rest.match(/\d+(?:[A-Za-z]?-[\p{L}\p{N}]+|[A-Za-z](?![\p{L}\p{N}]))?|[\p{L}\p{N}]+/gu) ?? [];
+  let numberAt = -1;
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const token = tokens[i] as string;
+    if (!NUMBER_TOKEN.test(token)) continue;
+    // A leading "1e" or "2" followed by words is part of the street ("1e Jan Steenstraat", "2e Hugo de Grootstraat").
+    if (i === 0 && postcode === null && tokens.length > 1 && /\D/.test(token)) continue;
+    numberAt = i;
+    break;
+  }
+  let houseNumber: HouseNumberParts | null = null;
+  let used = new Set<number>();
+  if (numberAt >= 0) {
+    const token = tokens[numberAt] as string;
+    const next = tokens[numberAt + 1];
+    const afterNext = tokens[numberAt + 2];
+    const candidates: Array<[string, number[]]> = [];
+    // "20 A 2": a letter and an addition written apart.
+    if (/^\d+$/.test(token) && next && /^[A-Za-z]$/.test(next) && afterNext && NUMBER_SUFFIX.test(afterNext)) {
+      candidates.push([`${token} ${next} ${afterNext}`, [numberAt, numberAt + 1, numberAt + 2]]);
+    }
+    if (next && !/-/.test(token) && NUMBER_SUFFIX.test(next)) {
+      candidates.push([`${token} ${next}`, [numberAt, numberAt + 1]]);
+    }
+    candidates.push([token, [numberAt]]);
+    for (const [written, at] of candidates) {
+      const parsed = parseHouseNumber(written);
+      if (parsed.ok) {
+        houseNumber = parsed.value;
+        used = new Set(at);
+        break;
+      }
+    }
+  }
+  const words = tokens
+    .filter((_, i) => !used.has(i))
+    .flatMap((t) => t.split("-"))
+    .map((t) => t.toLowerCase())
+    .filter((t) => t !== "");
+  return { ok: true, value: { text, words, postcode, houseNumber } };
+}

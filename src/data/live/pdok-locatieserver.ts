@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { parsePostcode } from "../../domain/address-input";
+import { type AddressQuery, houseNumberReadings, parsePostcode } from "../../domain/address-input";
+import { UserError } from "../../errors";
 import { log } from "../../log";
 import { type AddressKey, RegisterError } from "../types";
 import { BUURT_CODE_RE } from "./cbs";
@@ -16,6 +17,8 @@ import { REGISTER, REGISTER_NAMES } from "./registers";
  */
 
 export const LOCATIESERVER_FREE_URL = "https://api.pdok.nl/bzk/locatieserver/search/v3_1/free";
+/** A register's failure names it: "PDOK Locatieserver …" (see http.ts for timeouts, 429 and 5xx). */
+const REJECTED = { 400: "PDOK Locatieserver rejected the address search (HTTP 400)." };
 /** The most `rows` v3.1 allows. */
 export const PAGE_SIZE = 100;
 /** A PC6 holds a few hundred addresses at most; stop paging well before `start`'s limit. */
@@ -96,7 +99,13 @@ const AddressDocSchema = z.object({
       .regex(/^[0-9A-Za-z]{1,4}$/)
       .nullable(),
   ),
-  postcode: z.string().refine((value) => normalisePostcode(value) === value, "a compact Dutch postcode"),
+  // BAG has addresses without a postcode (units whose only use is "overige gebruiksfunctie").
+  postcode: optionalText.pipe(
+    z
+      .string()
+      .refine((value) => normalisePostcode(value) === value, "a compact Dutch postcode")
+      .nullable(),
+  ),
   woonplaatsnaam: z.string().trim().min(1),
   gemeentecode: z.string().regex(/^\d{4}$/),
   gemeentenaam: optionalText,
@@ -127,8 +136,17 @@ export function parsePoint(wkt: string): { lon: number; lat: number } | null {
   return { lon, lat };
 }
 
-/** One `adres` doc mapped, or null when it is not a complete, well-formed address. */
+/** An address as a search finds it: BAG also has addresses without a postcode. */
+export type LocatieserverCandidate = Omit<LocatieserverAddress, "postcode"> & { postcode: string | null };
+
+/** One `adres` doc mapped, or null when it is not a complete, well-formed address with a postcode. */
 export function parseAddressDoc(doc: unknown): LocatieserverAddress | null {
+  const candidate = parseAddressCandidate(doc);
+  return candidate && candidate.postcode !== null ? { ...candidate, postcode: candidate.postcode } : null;
+}
+
+/** One `adres` doc mapped, with or without a postcode; null when it is not a well-formed address. */
+export function parseAddressCandidate(doc: unknown): LocatieserverCandidate | null {
   const parsed = AddressDocSchema.safeParse(doc);
   if (!parsed.success) return null;
   const d = parsed.data;
@@ -169,14 +187,20 @@ function freeUrl(q: string, filters: string[], start: number, rows: number): str
   return `${LOCATIESERVER_FREE_URL}?${params}`;
 }
 
-/** Runs a `free` query page by page and maps the `adres` docs; malformed docs are skipped. */
-async function search(
+/**
+ * Runs a `free` query page by page and maps the `adres` docs: those with a postcode, and
+ * (apart) those without one, which are well-formed BAG addresses, not a changed format.
+ * Malformed docs are skipped.
+ */
+async function searchAll(
   q: string,
   filters: string[],
   options: HttpOptions,
   maxRows = PAGE_SIZE * MAX_PAGES,
-): Promise<LocatieserverAddress[]> {
+): Promise<{ found: LocatieserverAddress[]; withoutPostcode: LocatieserverCandidate[]; numFound: number }> {
   const found: LocatieserverAddress[] = [];
+  const withoutPostcode: LocatieserverCandidate[] = [];
+  let numFound = 0;
   let start = 0;
   let skipped = 0;
   for (let page = 0; page < MAX_PAGES && start < maxRows; page++) {
@@ -186,16 +210,18 @@ async function search(
         register: REGISTER.locatieserver,
         url: freeUrl(q, filters, start, rows),
         schema: FreeResponseSchema,
-        statusMessages: { 400: "PDOK Locatieserver rejected the address search (HTTP 400)." },
+        statusMessages: REJECTED,
       },
       options,
     );
     if (answer === NOT_FOUND) break;
-    const { docs, numFound } = answer.response;
+    const { docs } = answer.response;
+    numFound = answer.response.numFound;
     for (const doc of docs) {
-      const address = parseAddressDoc(doc);
-      if (address) found.push(address);
-      else skipped++;
+      const candidate = parseAddressCandidate(doc);
+      if (candidate === null) skipped++;
+      else if (candidate.postcode === null) withoutPostcode.push(candidate);
+      else found.push({ ...candidate, postcode: candidate.postcode });
     }
     // Advance by what actually came back, so a short page never skips documents.
     start += docs.length;
@@ -204,14 +230,18 @@ async function search(
   if (skipped > 0) {
     log("warn", "locatieserver_docs_skipped", { skipped, kept: found.length });
     // Nothing readable at all is a changed format, not "no addresses here".
-    if (found.length === 0) {
+    if (found.length === 0 && withoutPostcode.length === 0) {
       throw new RegisterError(
         REGISTER.locatieserver,
         `${REGISTER_NAMES[REGISTER.locatieserver]} answered in an unexpected format; try again later.`,
       );
     }
   }
-  return found;
+  return { found, withoutPostcode, numFound };
+}
+
+async function search(q: string, filters: string[], options: HttpOptions, maxRows?: number): Promise<LocatieserverAddress[]> {
+  return (await searchAll(q, filters, options, maxRows)).found;
 }
 
 /** Normalises `1118 cp` to `1118CP` by the domain's postcode rules; null when it is not a Dutch postcode. */
@@ -241,25 +271,109 @@ export async function addressesAtPostcode(
   return sortAddresses(found.filter((a) => a.postcode === pc && (houseNumber === undefined || a.houseNumber === houseNumber)));
 }
 
-/** One address by its nummeraanduiding id, or null when the Locatieserver does not know it. */
+/**
+ * One address by its nummeraanduiding id, or null when the Locatieserver does not know it. An
+ * address BAG registers without a postcode is found too, but pandgate's property tools key
+ * addresses by postcode: it is a UserError saying so, not "unknown" or "unexpected format".
+ */
 export async function addressByNummeraanduiding(id: string, options: HttpOptions = {}): Promise<LocatieserverAddress | null> {
   if (!NUMMERAANDUIDING_RE.test(id)) return null;
-  const found = await search(`nummeraanduiding_id:${id}`, ["type:adres"], options, 1);
-  return found.find((a) => a.id === id) ?? null;
+  const { found, withoutPostcode } = await searchAll(`nummeraanduiding_id:${id}`, ["type:adres"], options, 1);
+  const address = found.find((a) => a.id === id);
+  if (address) return address;
+  const bare = withoutPostcode.find((a) => a.id === id);
+  if (bare) throw new UserError(withoutPostcodeMessage(bare));
+  return null;
 }
 
-/** The address among `candidates` with the key's letter and addition (case-insensitive). */
+/** What to say about an address BAG registers without a postcode. */
+export function withoutPostcodeMessage(a: LocatieserverCandidate): string {
+  const number = `${a.houseNumber}${a.houseLetter ?? ""}${a.houseNumberAddition ? `-${a.houseNumberAddition}` : ""}`;
+  return `BAG address ${a.id} (${a.street} ${number}, ${a.place}) has no postcode in the BAG (usually a shed, garage or other non-residential unit), so its property data cannot be looked up here.`;
+}
+
+/** Characters Solr reads as syntax in `q`; the search text goes in as plain words. */
+const SOLR_SYNTAX = /[^\p{L}\p{N}' ]+/gu;
+
+/** Ranked addresses for a free-text search, with how many the Locatieserver found in all. */
+export interface LocatieserverSearch {
+  numFound: number;
+  candidates: Array<LocatieserverCandidate & { score: number | null; label: string | null }>;
+}
+
+const SearchResponseSchema = z.object({
+  response: z.object({
+    numFound: z.number().int().min(0),
+    docs: z.array(z.record(z.string(), z.unknown())),
+  }),
+});
+
+/**
+ * Free-text address search: one `free` request with `fq=type:adres` (its terms may be partial:
+ * "Polluxstr 1 Amersf"), the best `rows` addresses in the Locatieserver's score order. The
+ * input goes in as words only (no Solr syntax), at most 200 characters.
+ */
+export async function searchAddressText(query: AddressQuery, rows: number, options: HttpOptions = {}): Promise<LocatieserverSearch> {
+  const parts = [...query.words];
+  if (query.postcode) parts.push(query.postcode);
+  if (query.houseNumber) {
+    const n = query.houseNumber;
+    parts.push(`${n.houseNumber}${n.houseLetter ?? ""}${n.houseNumberAddition ? ` ${n.houseNumberAddition}` : ""}`);
+  }
+  const q = parts.join(" ").replace(SOLR_SYNTAX, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  if (q === "") return { numFound: 0, candidates: [] };
+  const params = new URLSearchParams({ q });
+  params.append("fq", "type:adres");
+  params.set("fl", `${FIELDS} weergavenaam score`);
+  params.set("rows", String(Math.min(Math.max(1, Math.trunc(rows)), PAGE_SIZE)));
+  params.set("start", "0");
+  const answer = await getJson(
+    { register: REGISTER.locatieserver, url: `${LOCATIESERVER_FREE_URL}?${params}`, schema: SearchResponseSchema, statusMessages: REJECTED },
+    options,
+  );
+  if (answer === NOT_FOUND) return { numFound: 0, candidates: [] };
+  let skipped = 0;
+  const candidates: LocatieserverSearch["candidates"] = [];
+  for (const doc of answer.response.docs) {
+    const candidate = parseAddressCandidate(doc);
+    if (!candidate) {
+      skipped++;
+      continue;
+    }
+    const score = typeof doc.score === "number" && Number.isFinite(doc.score) ? doc.score : null;
+    const label = typeof doc.weergavenaam === "string" && doc.weergavenaam.trim() !== "" ? doc.weergavenaam.trim() : null;
+    candidates.push({ ...candidate, score, label });
+  }
+  if (skipped > 0) {
+    log("warn", "locatieserver_docs_skipped", { skipped, kept: candidates.length });
+    if (candidates.length === 0) {
+      throw new RegisterError(
+        REGISTER.locatieserver,
+        `${REGISTER_NAMES[REGISTER.locatieserver]} answered in an unexpected format; try again later.`,
+      );
+    }
+  }
+  return { numFound: answer.response.numFound, candidates };
+}
+
+/**
+ * The address among `candidates` with the key's letter and addition (case-insensitive). When
+ * none has them as written, a lone letter is tried as an addition and a lone one-letter addition
+ * as a letter (Amsterdam's `100-H`, `100 H` are toevoeging H; see `houseNumberReadings`).
+ */
 export function matchAddress<T extends AddressKey>(candidates: readonly T[], key: AddressKey): T | null {
   const same = (a: string | null, b: string | null) => (a ?? "").toUpperCase() === (b ?? "").toUpperCase();
-  return (
-    candidates.find(
+  for (const reading of houseNumberReadings(key)) {
+    const found = candidates.find(
       (a) =>
-        a.postcode === key.postcode &&
-        a.houseNumber === key.houseNumber &&
-        same(a.houseLetter, key.houseLetter) &&
-        same(a.houseNumberAddition, key.houseNumberAddition),
-    ) ?? null
-  );
+        a.postcode === reading.postcode &&
+        a.houseNumber === reading.houseNumber &&
+        same(a.houseLetter, reading.houseLetter) &&
+        same(a.houseNumberAddition, reading.houseNumberAddition),
+    );
+    if (found) return found;
+  }
+  return null;
 }
 
 function sortAddresses(list: LocatieserverAddress[]): LocatieserverAddress[] {

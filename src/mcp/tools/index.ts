@@ -9,11 +9,13 @@ import {
 import { getAuditLog } from "./audit";
 import { assessPortfolio, cancelPortfolio, getPortfolioResult, getPortfolioStatus } from "./portfolio";
 import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
+import { searchAddresses } from "./search";
 import { getServerInfo } from "./server-info";
 
 /** The one catalog of pandgate's tools. */
 export const catalog = new ToolCatalog()
   .add(getServerInfo)
+  .add(searchAddresses)
   .add(getAddressesForPostcode)
   .add(getPropertyData)
   .add(getPropertyEnergyLabel)
