@@ -1,3 +1,4 @@
+import { newestRegistrationFirst } from "../domain/energy-label";
 import type {
   Address,
   AddressKey,
@@ -313,7 +314,8 @@ export class D1PropertyStore implements PropertySource {
   labelsRead(unitId: string): BatchRead<EnergyLabel[]> {
     return {
       statements: [this.db.prepare("SELECT * FROM energy_labels WHERE unit_id = ?1 ORDER BY registered_at DESC").bind(unitId)],
-      parse: ([result]) => (result?.results ?? []).map(toLabel),
+      // Newest first by the parsed registration time (registers write it in more than one form).
+      parse: ([result]) => (result?.results ?? []).map(toLabel).sort(newestRegistrationFirst),
     };
   }
 
@@ -476,7 +478,9 @@ export class D1PropertyStore implements PropertySource {
         const buildings = groupBy(of("buildings"), "unit_id", (row) => row);
         return {
           units: new Map(of("units").map((row) => [String(row.id), toUnit(row, buildings.get(String(row.id)) ?? [])])),
-          labels: groupBy(of("labels"), "unit_id", toLabel),
+          labels: new Map(
+            [...groupBy(of("labels"), "unit_id", toLabel)].map(([unit, labels]) => [unit, labels.sort(newestRegistrationFirst)]),
+          ),
           neighbourhoods: new Map(of("neighbourhoods").map((row) => [String(row.code), toNeighbourhood(row)])),
           municipalities: new Map(of("municipalities").map((row) => [String(row.code), toMunicipality(row)])),
           atPostcode: groupBy(of("atPostcode"), "postcode", toAddress),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalRegistrationTime, isLabelClass, newestRegistrationFirst, registrationTime } from "../../domain/energy-label";
 import { log } from "../../log";
 import type { EnergyLabel } from "../types";
 import { getJson, type HttpOptions, NOT_FOUND } from "./http";
@@ -7,17 +8,21 @@ import { REGISTER } from "./registers";
 /**
  * EP-Online v5 (RVO): energy label registrations for one BAG adresseerbaar object.
  * `GET /PandEnergielabel/AdresseerbaarObject/{id}` with `Authorization: <key>` (the raw key, no
- * "Bearer"). The answer is always an array, one element per registration; 404 means none.
+ * "Bearer"). The answer is an array, one element per registration; 404 means none.
  * The placeholder id `0000000000000000` returns unrelated records, so it is never sent, and
- * records whose BAG id differs from the one asked for are dropped.
+ * records whose BAG id differs from the one asked for are dropped. Fields as in the reference
+ * (docs: PandEnergielabelV5): `Registratiedatum`, `Opnamedatum`, `Geldig_tot`, `Berekeningstype`,
+ * `Energieklasse` (A+++++ … G), `EnergieIndex` (old method), `PrimaireFossieleEnergie` (EP2),
+ * `Gebouwtype`, `Bouwjaar`, `Gebruiksoppervlakte_thermische_zone`, `BAGVerblijfsobjectID` (or the
+ * ligplaats/standplaats id). `Registratiedatum` has no zone and 1–7 fraction digits; it is stored in
+ * one canonical form (Dutch local time with its offset) and the history is sorted by that instant.
  */
 
 export const EP_ONLINE_BASE = "https://public.ep-online.nl/api/v5";
 const UNIT_ID_RE = /^\d{4}(01|02|03)\d{10}$/;
 const PLACEHOLDER_ID = "0000000000000000";
-const ENERGY_CLASSES = new Set(["A+++++", "A++++", "A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G"]);
-/** NTA 8800 replaced the Energie-Index method on 1 January 2021. */
-const NTA_8800_START = "2021-01-01";
+/** NTA 8800 replaced the Energie-Index method on 1 January 2021 (Dutch time). */
+const NTA_8800_START = Date.UTC(2020, 11, 31, 23);
 
 export const EP_ONLINE_UNAUTHORISED =
   "EP-Online refused the request: its API key is missing or invalid. The operator of this server must set a valid EP_ONLINE_API_KEY.";
@@ -55,7 +60,9 @@ const RegistrationSchema = z.object({
 });
 type Registration = z.infer<typeof RegistrationSchema>;
 
-const ResponseSchema = z.array(z.record(z.string(), z.unknown()));
+/** An array (the reference: "always" in its section 4, "usually" in section 13); a single object is taken as a list of one. */
+const RawRecord = z.record(z.string(), z.unknown());
+const ResponseSchema = z.union([z.array(RawRecord), RawRecord.transform((r) => [r])]);
 
 /** Old-method labels carry an EnergieIndex, NTA 8800 labels an EP2 (PrimaireFossieleEnergie). */
 export function labelMethod(
@@ -64,18 +71,20 @@ export function labelMethod(
   if (r.EnergieIndex !== null) return "Energie-Index";
   if (r.PrimaireFossieleEnergie !== null) return "NTA 8800";
   if (r.Berekeningstype !== null && /NTA\s*8800/i.test(r.Berekeningstype)) return "NTA 8800";
-  return r.Registratiedatum !== null && r.Registratiedatum < NTA_8800_START ? "Energie-Index" : "NTA 8800";
+  const registered = r.Registratiedatum === null ? null : registrationTime(r.Registratiedatum);
+  return registered !== null && registered < NTA_8800_START ? "Energie-Index" : "NTA 8800";
 }
 
 function toFacts(unitId: string, r: Registration): EpLabelFacts | null {
-  const energyClass = r.Energieklasse?.toUpperCase() ?? null;
-  if (energyClass === null || !ENERGY_CLASSES.has(energyClass) || r.Registratiedatum === null || r.Geldig_tot === null) return null;
+  const energyClass = r.Energieklasse?.replace(/\s+/g, "").toUpperCase() ?? null;
+  const registeredAt = r.Registratiedatum === null ? null : canonicalRegistrationTime(r.Registratiedatum);
+  if (energyClass === null || !isLabelClass(energyClass) || registeredAt === null || r.Geldig_tot === null) return null;
   return {
     // EP-Online v5 has no registration id; unit and registration time identify one.
-    id: `${unitId}@${r.Registratiedatum}`,
+    id: `${unitId}@${registeredAt}`,
     unitId,
     energyClass,
-    registeredAt: r.Registratiedatum,
+    registeredAt,
     inspectedAt: r.Opnamedatum,
     validUntil: r.Geldig_tot,
     method: labelMethod(r),
@@ -123,5 +132,5 @@ export async function fetchLabels(unitId: string, apiKey: string, options: HttpO
   }
   if (dropped > 0) log("warn", "ep_online_records_dropped", { dropped, kept: labels.length });
   const unique = [...new Map(labels.map((l) => [l.id, l])).values()];
-  return unique.sort((a, b) => (a.registeredAt < b.registeredAt ? 1 : a.registeredAt > b.registeredAt ? -1 : 0));
+  return unique.sort(newestRegistrationFirst);
 }
