@@ -130,7 +130,7 @@ function toUnit(row: Row, buildings: Row[]): Unit {
     usePurposes,
     status: String(row.status),
     dwellingType: str(row.dwelling_type),
-    inResearch: row.in_research === 1,
+    inResearch: row.in_research === null || row.in_research === undefined ? null : row.in_research === 1,
     buildings: buildings.map((b) => ({
       id: String(b.id),
       buildYear: num(b.build_year),

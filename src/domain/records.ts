@@ -47,10 +47,12 @@ export const UnitSchema = z.object({
   id: z.string(),
   kind: z.enum(["verblijfsobject", "ligplaats", "standplaats"]),
   surfaceM2: z.number().int().nullable(),
+  /** BAG gebruiksdoelen, one per entry (the register may join several with commas). */
   usePurposes: z.array(z.string()),
   status: z.string(),
   dwellingType: z.string().nullable(),
-  inResearch: z.boolean(),
+  /** BAG "in onderzoek"; null when the source does not say (PDOK BAG OGC API v2 does not publish it). */
+  inResearch: z.boolean().nullable(),
   buildings: z.array(BuildingSchema),
   source: SourceSchema,
 });

@@ -81,10 +81,10 @@ export interface Stack {
  * Worker's IDP_ISSUER, `allowedTenantIds` its ALLOWED_TENANT_IDS. The Worker gets a free port
  * (or `port`) and a fresh, temporary persistence folder. `publicUrl` is for a Worker behind a
  * reverse proxy: the origin clients use (the proxy's), which becomes PUBLIC_URL and `Stack.url`;
- * by default it is the Worker's own http://localhost:PORT.
+ * by default it is the Worker's own http://localhost:PORT. `vars` are further settings (e.g. live mode's).
  */
 export async function startStack(
-  options: { issuerTenant?: string; allowedTenantIds?: string[]; port?: number; publicUrl?: string } = {},
+  options: { issuerTenant?: string; allowedTenantIds?: string[]; port?: number; publicUrl?: string; vars?: Record<string, string> } = {},
 ): Promise<Stack> {
   const { issuerTenant = CONTOSO, allowedTenantIds = [CONTOSO] } = options;
   const { startWorker, randomSecret } = await localStack();
@@ -117,6 +117,7 @@ export async function startStack(
         ALLOWED_TENANT_IDS: allowedTenantIds.join(","),
         COOKIE_SECRET: randomSecret(),
         OPERATOR_SECRET: operatorSecret,
+        ...options.vars,
       },
     });
     const running = worker;

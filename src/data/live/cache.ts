@@ -121,12 +121,17 @@ function placeholderStatements(
   ];
 }
 
+/** A nullable boolean as SQLite stores it: NULL (unknown), 0 or 1. */
+function bit(value: boolean | null): 0 | 1 | null {
+  return value === null ? null : value ? 1 : 0;
+}
+
 /** `units` must be a JSON array of `{ id, kind }`. */
 function unitPlaceholders(db: D1Queryable, units: string, source: RegisterId, at: string): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO units (id, kind, surface_m2, use_purposes, status, dwelling_type, in_research, is_synthetic, source, retrieved_at)
-       SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'), NULL, '[]', '', NULL, 0, 0, ?2, ?3
+       SELECT json_extract(value, '$.id'), json_extract(value, '$.kind'), NULL, '[]', '', NULL, NULL, 0, ?2, ?3
        FROM json_each(?1) WHERE true
        ON CONFLICT (id) DO NOTHING`,
     )
@@ -296,12 +301,13 @@ export class RegisterCache {
       this.db
         .prepare(
           `INSERT INTO units (id, kind, surface_m2, use_purposes, status, dwelling_type, in_research, is_synthetic, source, retrieved_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, 0, ?6, ?7)
+           VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?8, 0, ?6, ?7)
            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, surface_m2 = excluded.surface_m2, use_purposes = excluded.use_purposes,
-             status = excluded.status, source = excluded.source, retrieved_at = excluded.retrieved_at
+             status = excluded.status, in_research = excluded.in_research, source = excluded.source, retrieved_at = excluded.retrieved_at
            WHERE units.is_synthetic = 0`,
         )
-        .bind(unit.id, unit.kind, unit.surfaceM2, JSON.stringify(unit.usePurposes), unit.status, source, at),
+        // in_research: NULL when BAG does not say (the OGC API never does), else 0/1.
+        .bind(unit.id, unit.kind, unit.surfaceM2, JSON.stringify(unit.usePurposes), unit.status, source, at, bit(unit.inResearch)),
       this.db
         .prepare("DELETE FROM unit_buildings WHERE unit_id = ?1 AND EXISTS (SELECT 1 FROM units WHERE id = ?1 AND is_synthetic = 0)")
         .bind(unit.id),

@@ -10,6 +10,9 @@ import { REGISTER, REGISTER_NAMES } from "./registers";
  * `Feature`. A verblijfsobject lists its panden as `pand.href` (a property whose name contains
  * a dot): OGC item URLs ending in a feature UUID, not BAG ids. We never follow those URLs as
  * given; we take the UUID from a URL on this API's own `pand` items path and build the request.
+ * `gebruiksdoel` comes as one string, comma-joined when a unit has several use purposes
+ * ("onderwijsfunctie,woonfunctie"), or as an array (reference sections 3 and 13); both are read.
+ * The API does not publish "in onderzoek", so `inResearch` is always null (unknown, not false).
  */
 
 export const BAG_OGC_BASE = "https://api.pdok.nl/kadaster/bag/ogc/v2";
@@ -28,6 +31,8 @@ export interface BagUnitFacts {
   kind: Unit["kind"];
   status: string;
   usePurposes: string[];
+  /** BAG "in onderzoek": null, since the OGC API v2 does not publish it. */
+  inResearch: boolean | null;
   surfaceM2: number | null;
   /** The unit's hoofdadres (nummeraanduiding id), when BAG gives it. */
   mainAddressId: string | null;
@@ -47,8 +52,8 @@ const nullableInt = z
 const UnitPropertiesSchema = z.object({
   identificatie: z.string().regex(UNIT_ID_RE),
   status: z.string().min(1),
-  /** Comma-separated, e.g. "winkelfunctie,woonfunctie"; absent on ligplaatsen/standplaatsen. */
-  gebruiksdoel: z.string().nullish(),
+  /** "woonfunctie", "winkelfunctie,woonfunctie" or ["winkelfunctie", "woonfunctie"]; absent on ligplaatsen/standplaatsen. */
+  gebruiksdoel: z.union([z.string(), z.array(z.string())]).nullish(),
   oppervlakte: nullableInt,
   hoofdadres_identificatie: z.string().nullish(),
   "pand.href": z.array(z.string()).nullish(),
@@ -74,17 +79,14 @@ export function unitKind(unitId: string): Unit["kind"] | null {
   return COLLECTION_BY_TYPE[unitId.slice(4, 6)] ?? null;
 }
 
-/** "winkelfunctie, woonfunctie" → ["winkelfunctie", "woonfunctie"], without blanks or repeats. */
-export function splitPurposes(value: string | null | undefined): string[] {
+/**
+ * "winkelfunctie, woonfunctie", or ["winkelfunctie", "woonfunctie"] (entries may themselves be
+ * comma-joined) → ["winkelfunctie", "woonfunctie"]: lower case, without blanks or repeats, in order.
+ */
+export function splitPurposes(value: string | readonly string[] | null | undefined): string[] {
   if (!value) return [];
-  return [
-    ...new Set(
-      value
-        .split(",")
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
-  ];
+  const parts = (typeof value === "string" ? [value] : value).flatMap((entry) => entry.split(","));
+  return [...new Set(parts.map((p) => p.trim().toLowerCase()).filter(Boolean))];
 }
 
 /** The feature id at the end of a `pand.href`, only when it points at this API's pand items. */
@@ -159,6 +161,7 @@ export async function fetchUnit(
       kind,
       status: p.status,
       usePurposes: splitPurposes(p.gebruiksdoel),
+      inResearch: null,
       surfaceM2: p.oppervlakte !== null && p.oppervlakte >= 1 ? p.oppervlakte : null,
       mainAddressId: typeof main === "string" && NUMMERAANDUIDING_RE.test(main) ? main : null,
     },

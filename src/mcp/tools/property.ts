@@ -67,7 +67,10 @@ const propertyOutput = z.object({
     usePurposes: z.array(z.string()),
     status: z.string(),
     dwellingType: z.string().nullable(),
-    inResearch: z.boolean(),
+    inResearch: z
+      .boolean()
+      .nullable()
+      .describe('BAG "in onderzoek" (register data under investigation); null when unknown: PDOK BAG OGC API v2 does not publish it.'),
   }),
   buildings: z.array(z.object({ id: z.string(), buildYear: z.number().nullable(), status: z.string() })),
   buildYear: z.number().nullable(),
@@ -103,7 +106,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   name: "Get_Property_Data",
   title: "Unit and building facts",
   description:
-    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch false; surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument; with live register data either can also be null when the register has not been asked or cannot be reached.",
+    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch null (unknown: the BAG OGC API does not publish 'in onderzoek'); surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument; with live register data either can also be null when the register has not been asked or cannot be reached.",
   input: addressInput,
   output: propertyOutput,
   annotations: READ_ONLY,
@@ -153,6 +156,10 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
       [
         r.address.label,
         `${r.unit.kind}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ")}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
+        ...(r.unit.inResearch === true ? ["Some register data of the unit is under investigation (in onderzoek)."] : []),
+        ...(r.unit.inResearch === null
+          ? ["Missing: whether the register data is under investigation (in onderzoek); the register does not say."]
+          : []),
         `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
         r.parcel
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`

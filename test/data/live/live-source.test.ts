@@ -231,7 +231,7 @@ describe("live source: units", () => {
       usePurposes: ["winkelfunctie", "woonfunctie"],
       status: "Verblijfsobject in gebruik",
       dwellingType: null,
-      inResearch: false,
+      inResearch: null, // BAG OGC API v2 does not publish "in onderzoek"
       buildings: [
         {
           id: "0611100000408301",
