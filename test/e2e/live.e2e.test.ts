@@ -91,12 +91,14 @@ describe("live registers through a stand-in", () => {
     expect(info.isError, info.text).toBe(false);
     const host = new URL(standIn.vars.PDOK_BAG_URL as string).host;
     expect(info.out.data.source).toBe("live");
-    expect(info.out.data.registers).toEqual([
-      expect.objectContaining({ register: "pdok-locatieserver", host, version: "Locatieserver v3.1" }),
-      expect.objectContaining({ register: "pdok-bag", host, version: "BAG OGC API Features v2" }),
-      expect.objectContaining({ register: "ep-online", host, version: "EP-Online API v5" }),
-      expect.objectContaining({ register: "cbs-kwb", host, table: expect.stringMatching(/^\d{5}NED$/) }),
-    ]);
+    expect(info.out.data.registers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ register: "pdok-locatieserver", host, version: "Locatieserver v3.1" }),
+        expect.objectContaining({ register: "pdok-bag", host, version: "BAG OGC API Features v2" }),
+        expect.objectContaining({ register: "ep-online", host, version: "EP-Online API v5" }),
+        expect.objectContaining({ register: "cbs-kwb", host, table: expect.stringMatching(/^\d{5}NED$/) }),
+      ]),
+    );
     expect(info.text).toContain("live public registers");
     const { tools } = await client.listTools();
     const hint = (name: string) => tools.find((t) => t.name === name)?.annotations?.openWorldHint;

@@ -55,15 +55,15 @@ describe("provenance and openWorldHint per data source", () => {
     const live = dataProvenance(
       parseConfig({ PUBLIC_URL: "https://x.example", DATA_SOURCE: "live", PDOK_BAG_URL: "https://bag-cache.example:8443/v2" }),
     );
-    expect(live).toMatchObject({
-      source: "live",
-      registers: [
-        { register: "pdok-locatieserver", host: "api.pdok.nl", version: "Locatieserver v3.1" },
-        { register: "pdok-bag", host: "bag-cache.example:8443", version: "BAG OGC API Features v2" },
-        { register: "ep-online", host: "public.ep-online.nl", version: "EP-Online API v5" },
-        { register: "cbs-kwb", host: "opendata.cbs.nl", table: expect.stringMatching(/^\d{5}NED$/) },
-      ],
-    });
+    expect(live).toMatchObject({ source: "live" });
+    expect(live.source === "live" && live.registers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ register: "pdok-locatieserver", host: "api.pdok.nl", version: "Locatieserver v3.1" }),
+        expect.objectContaining({ register: "pdok-bag", host: "bag-cache.example:8443", version: "BAG OGC API Features v2" }),
+        expect.objectContaining({ register: "ep-online", host: "public.ep-online.nl", version: "EP-Online API v5" }),
+        expect.objectContaining({ register: "cbs-kwb", host: "opendata.cbs.nl", table: expect.stringMatching(/^\d{5}NED$/) }),
+      ]),
+    );
   });
 
   it("announces the tools that read registers as open-world only when live", () => {
