@@ -112,7 +112,9 @@ describe("Search_Addresses", () => {
   });
 
   it("finds partial input: street and place prefixes", async () => {
-    const r = await call({ query: `${plain.street.slice(0, Math.max(4, plain.street.length - 3))} ${plain.house_number} ${plain.place.slice(0, 5)}` });
+    const r = await call({
+      query: `${plain.street.slice(0, Math.max(4, plain.street.length - 3))} ${plain.house_number} ${plain.place.slice(0, 5)}`,
+    });
     expect(out(r).candidates.map((x) => x.id)).toContain(plain.id);
     expect(out(r).candidates[0]?.exactNumber).toBe(true);
   });

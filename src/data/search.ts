@@ -47,7 +47,11 @@ export interface AddressSearch {
   search(query: AddressQuery, limit: number): Promise<AddressSearchResult>;
 }
 
-export function createAddressSearch(config: Pick<Config, "dataSource" | "registerUrls">, db: D1Queryable, fetcher?: typeof fetch): AddressSearch {
+export function createAddressSearch(
+  config: Pick<Config, "dataSource" | "registerUrls">,
+  db: D1Queryable,
+  fetcher?: typeof fetch,
+): AddressSearch {
   if (config.dataSource === "live") {
     return new LocatieserverSearch({ registerUrls: config.registerUrls, ...(fetcher && { fetch: fetcher }) });
   }
@@ -67,7 +71,8 @@ function sameText(a: string | null, b: string | null): boolean {
 export function isExactNumber(a: HouseNumberParts, wanted: HouseNumberParts | null): boolean {
   if (wanted === null) return false;
   return houseNumberReadings(wanted).some(
-    (r) => a.houseNumber === r.houseNumber && sameText(a.houseLetter, r.houseLetter) && sameText(a.houseNumberAddition, r.houseNumberAddition),
+    (r) =>
+      a.houseNumber === r.houseNumber && sameText(a.houseLetter, r.houseLetter) && sameText(a.houseNumberAddition, r.houseNumberAddition),
   );
 }
 

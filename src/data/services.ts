@@ -4,8 +4,8 @@ import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
 import { DEFAULT_KWB_TABLE } from "./live/cbs";
 import { LiveSource } from "./live/live-source";
-import { type AddressSearch, createAddressSearch } from "./search";
 import { DEFAULT_REGISTER_URLS, REGISTER, REGISTER_NAMES, REGISTER_VERSIONS, type RegisterId } from "./live/registers";
+import { type AddressSearch, createAddressSearch } from "./search";
 import type { D1Queryable, PropertySource } from "./types";
 
 /** One register the live source asks, as `Get_Server_Info` reports it. */

@@ -126,7 +126,8 @@ export function formatHouseNumber(a: { houseNumber: number; houseLetter: string 
  */
 export function houseNumberReadings<T extends HouseNumberParts>(parts: T): T[] {
   const { houseLetter, houseNumberAddition } = parts;
-  if (houseLetter !== null && houseNumberAddition === null) return [parts, { ...parts, houseLetter: null, houseNumberAddition: houseLetter }];
+  if (houseLetter !== null && houseNumberAddition === null)
+    return [parts, { ...parts, houseLetter: null, houseNumberAddition: houseLetter }];
   if (houseLetter === null && houseNumberAddition !== null && /^[A-Z]$/i.test(houseNumberAddition)) {
     return [parts, { ...parts, houseLetter: houseNumberAddition.toUpperCase(), houseNumberAddition: null }];
   }
@@ -190,6 +191,18 @@ export function parseAddressQuery(input: string): Parsed<AddressQuery> {
     if (i === 0 && postcode === null && tokens.length > 1 && /\D/.test(token)) continue;
     numberAt = i;
     break;
+  }
+  // "20 A 2", "20 2": the last number-like token may be the addition of the number before it.
+  const isBare = (j: number) => j >= 0 && /^\d{1,5}$/.test(tokens[j] as string);
+  if (
+    numberAt >= 2 &&
+    isBare(numberAt - 2) &&
+    /^[A-Za-z]$/.test(tokens[numberAt - 1] as string) &&
+    NUMBER_SUFFIX.test(tokens[numberAt] as string)
+  ) {
+    numberAt -= 2;
+  } else if (numberAt >= 1 && isBare(numberAt - 1) && /^\d{1,4}$/.test(tokens[numberAt] as string) && numberAt === tokens.length - 1) {
+    numberAt -= 1;
   }
   let houseNumber: HouseNumberParts | null = null;
   let used = new Set<number>();

@@ -84,6 +84,9 @@ const CASES: Array<[string, () => Record<string, unknown>, number, number]> = [
   ["Analyze_Property_Location", () => ({ postcode: plain.postcode, houseNumber: plain.house_number }), 1, 2],
   ["Get_Addresses_for_Postcode", () => ({ postcode: plain.postcode }), 1, 2],
   ["Get_Addresses_for_Postcode", () => ({ postcode: plain.postcode, houseNumber: plain.house_number }), 1, 2],
+  // Both searches (with the number, and without it for when the number matches nothing) go in one batch.
+  ["Search_Addresses", () => ({ query: `${plain.postcode} ${plain.house_number}` }), 1, 2],
+  ["Search_Addresses", () => ({ query: `${plain.postcode.slice(0, 4)} ${plain.postcode.slice(4)} 99998` }), 1, 2],
   ["Quick_Assess_Property", () => ({ addressId: plain.id }), 2, 3],
   ["Quick_Assess_Property", () => ({ postcode: plain.postcode, houseNumber: plain.house_number }), 2, 3],
 ];

@@ -328,7 +328,12 @@ export async function searchAddressText(query: AddressQuery, rows: number, optio
   params.set("rows", String(Math.min(Math.max(1, Math.trunc(rows)), PAGE_SIZE)));
   params.set("start", "0");
   const answer = await getJson(
-    { register: REGISTER.locatieserver, url: `${LOCATIESERVER_FREE_URL}?${params}`, schema: SearchResponseSchema, statusMessages: REJECTED },
+    {
+      register: REGISTER.locatieserver,
+      url: `${LOCATIESERVER_FREE_URL}?${params}`,
+      schema: SearchResponseSchema,
+      statusMessages: REJECTED,
+    },
     options,
   );
   if (answer === NOT_FOUND) return { numFound: 0, candidates: [] };

@@ -54,6 +54,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
   input: searchInput,
   output: searchOutput,
   annotations: READ_ONLY,
+  readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run({ query, limit }, { services }) {
     const parsed = parseAddressQuery(query);
@@ -111,5 +112,3 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
     return `${r.total} address(es) match "${r.query}":\n${lines.join("\n")}${r.note ? `\n${r.note}` : ""}${syntheticNote(r.sources)}`;
   },
 };
-
-

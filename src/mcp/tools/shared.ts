@@ -7,7 +7,11 @@ import { UserError } from "../../errors";
 
 /** How tools take an address: a BAG address id, or postcode + house number (+ letter, addition); see data/resolve-address.ts. */
 export const AddressSelector = {
-  addressId: z.string().max(32).optional().describe(
+  addressId: z
+    .string()
+    .max(32)
+    .optional()
+    .describe(
       "BAG address (nummeraanduiding) id, 16 digits: the id Search_Addresses or Get_Addresses_for_Postcode gives. Use this or postcode + houseNumber.",
     ),
   postcode: z.string().max(40).optional().describe("Dutch postcode, e.g. 3815 DT or 3815DT."),

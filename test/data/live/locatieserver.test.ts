@@ -9,10 +9,16 @@ import {
   normalisePostcode,
   parseAddressDoc,
   parsePoint,
+  searchAddressText,
 } from "../../../src/data/live/pdok-locatieserver";
+import { LocatieserverSearch } from "../../../src/data/search";
 import { RegisterError } from "../../../src/data/types";
+import { parseAddressQuery } from "../../../src/domain/address-input";
+import { UserError } from "../../../src/errors";
 import error400 from "../../fixtures/registers/locatieserver-error-400.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
+import noPostcodeById from "../../fixtures/registers/locatieserver-free-nopostcode-by-id.json";
+import amsterdam from "../../fixtures/registers/locatieserver-free-search-amsterdam.json";
 import { mockServer } from "../../helpers/msw";
 import { LOCATIESERVER_DOCS, locatieserverStandIn } from "../../helpers/registers";
 
@@ -160,5 +166,108 @@ describe("Locatieserver parsing", () => {
     expect(address).toMatchObject({ houseLetter: null, houseNumberAddition: null, districtCode: "WK196306", districtName: null });
     expect(parseAddressDoc({ ...doc, type: "weg" })).toBeNull();
     expect(parseAddressDoc({ ...doc, nummeraanduiding_id: "0611010000608342" })).toBeNull();
+  });
+});
+
+function query(text: string) {
+  const q = parseAddressQuery(text);
+  if (!q.ok) throw new Error(q.error);
+  return q.value;
+}
+
+describe("Locatieserver free-text search (Search_Addresses, live)", () => {
+  it("asks free with fq=type:adres, plain words only, and maps every address, those without a postcode too", async () => {
+    const seen: URLSearchParams[] = [];
+    mockServer.use(
+      http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+        seen.push(new URL(request.url).searchParams);
+        return HttpResponse.json(amsterdam);
+      }),
+    );
+    const found = await searchAddressText(query('Keizersgracht 123-H "Amsterdam" (centrum):*'), 10, { retryDelayMs: 1 });
+    expect([...(seen[0]?.keys() ?? [])].sort()).toEqual(["fl", "fq", "q", "rows", "start"]);
+    expect(seen[0]?.get("fq")).toBe("type:adres");
+    expect(seen[0]?.get("q")).toBe("keizersgracht amsterdam centrum 123H");
+    expect(seen[0]?.get("fl")).toBe(`${FIELDS} weergavenaam score`);
+    expect(found.numFound).toBe(3);
+    expect(found.candidates.map((c) => [c.id, c.postcode, c.houseLetter, c.houseNumberAddition, c.score])).toEqual([
+      ["0363200000112233", "1015CJ", null, "H", 21.36],
+      ["0363200000112235", "1015CJ", null, "1", 21.36],
+      ["0363200000112237", null, "B", null, 19.8],
+    ]);
+  });
+
+  it("ranks the exact number first in either reading of a lone letter (Amsterdam's 123-H is toevoeging H)", async () => {
+    mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(amsterdam)));
+    const search = new LocatieserverSearch({ retryDelayMs: 1 });
+    for (const text of ["Keizersgracht 123-H Amsterdam", "Keizersgracht 123 H Amsterdam", "Keizersgracht 123H Amsterdam"]) {
+      const result = await search.search(query(text), 2);
+      expect(result.total).toBe(3);
+      expect(
+        result.candidates.map((c) => c.id),
+        text,
+      ).toEqual(["0363200000112233", "0363200000112235"]);
+      expect(result.candidates[0]?.exactNumber).toBe(true);
+    }
+    const b = await search.search(query("Keizersgracht 123B"), 1);
+    expect(b.candidates[0]).toMatchObject({ id: "0363200000112237", postcode: null, exactNumber: true });
+  });
+
+  it("matches a lone letter as letter or addition against the register's addresses", () => {
+    const addresses = amsterdam.response.docs.map(parseAddressDoc).filter((a) => a !== null);
+    expect(addresses).toHaveLength(2);
+    const key = { postcode: "1015CJ", houseNumber: 123, houseLetter: "H", houseNumberAddition: null };
+    expect(matchAddress(addresses, key)?.id).toBe("0363200000112233");
+    expect(matchAddress(addresses, { ...key, houseLetter: null, houseNumberAddition: "1" })?.id).toBe("0363200000112235");
+    expect(matchAddress(addresses, { ...key, houseLetter: "Z" })).toBeNull();
+  });
+
+  it("finds an address without a postcode by id, and says why its property data is not available", async () => {
+    mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(noPostcodeById)));
+    const error = await addressByNummeraanduiding("0363200000112237").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).not.toBeInstanceOf(RegisterError);
+    expect((error as Error).message).toMatch(/BAG address 0363200000112237 \(Keizersgracht 123B, Amsterdam\) has no postcode in the BAG/);
+  });
+
+  it("keeps the others when some docs of a postcode answer lack a postcode, and is not a format change", async () => {
+    const docs = [...page1.response.docs, { ...page1.response.docs[0], nummeraanduiding_id: "0611200000699999", postcode: undefined }];
+    const mixed = { response: { ...page1.response, numFound: docs.length, docs } };
+    mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(mixed)));
+    expect((await addressesAtPostcode("3286LT", undefined)).length).toBe(page1.response.docs.length);
+  });
+
+  it("gives a clear error naming the register for each documented failure", async () => {
+    const cases: Array<[string, () => Response, RegExp]> = [
+      ["400", () => HttpResponse.json(error400, { status: 400 }), /^PDOK Locatieserver rejected the address search \(HTTP 400\)\.$/],
+      ["404", () => new HttpResponse("not found", { status: 404 }), /PDOK Locatieserver/],
+      ["429", () => new HttpResponse(null, { status: 429 }), /PDOK Locatieserver/],
+      ["500", () => new HttpResponse("oops", { status: 500 }), /PDOK Locatieserver/],
+      ["503", () => new HttpResponse(null, { status: 503 }), /PDOK Locatieserver/],
+      [
+        "malformed JSON",
+        () => new HttpResponse("{not json", { status: 200, headers: { "content-type": "application/json" } }),
+        /PDOK Locatieserver/,
+      ],
+      ["wrong envelope", () => HttpResponse.json({ docs: [] }), /PDOK Locatieserver/],
+      [
+        "unreadable docs",
+        () => HttpResponse.json({ response: { numFound: 1, docs: [{ type: "adres", huisnummer: "x" }] } }),
+        /PDOK Locatieserver answered in an unexpected format/,
+      ],
+    ];
+    for (const [name, answer, message] of cases) {
+      mockServer.use(http.get(LOCATIESERVER_FREE_URL, answer));
+      const error = await searchAddressText(query("Keizersgracht 123 Amsterdam"), 10, { retryDelayMs: 1 }).catch((e: unknown) => e);
+      // 404 means "nothing found" to getJson only where an adapter says so; here it is a failure or empty.
+      if (name === "404" && !(error instanceof Error)) {
+        expect(error, name).toEqual({ numFound: 0, candidates: [] });
+        continue;
+      }
+      expect(error, name).toBeInstanceOf(RegisterError);
+      expect((error as RegisterError).register, name).toBe("pdok-locatieserver");
+      expect((error as Error).message, name).toMatch(message);
+      expect((error as Error).message, name).not.toMatch(/https?:|api\.pdok/);
+    }
   });
 });
