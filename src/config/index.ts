@@ -65,6 +65,8 @@ export interface Config {
   dataSource: "synthetic" | "live";
   /** EP-Online API key (live energy labels); a Worker secret. */
   epOnlineApiKey?: string;
+  /** CBS Kerncijfers wijken en buurten table the live source reads (CBS_KWB_TABLE); default 85984NED (2024). */
+  cbsKwbTable?: "86165NED" | "85984NED" | "85618NED" | "85318NED" | "85039NED";
   /**
    * Base URLs of the registers the live source asks, where they differ from the public endpoints
    * (a caching proxy or a mirror in front of a register), keyed by register id.
@@ -254,6 +256,15 @@ const Settings = z.object({
   PDOK_BAG_URL: registerUrl("PDOK_BAG_URL", REGISTER_URL_SETTINGS["pdok-bag"].publicEndpoint),
   EP_ONLINE_URL: registerUrl("EP_ONLINE_URL", REGISTER_URL_SETTINGS["ep-online"].publicEndpoint),
   CBS_ODATA_URL: registerUrl("CBS_ODATA_URL", REGISTER_URL_SETTINGS["cbs-kwb"].publicEndpoint),
+  CBS_KWB_TABLE: z
+    .enum(["86165NED", "85984NED", "85618NED", "85318NED", "85039NED"], {
+      error: problem(
+        "CBS_KWB_TABLE",
+        "must be a CBS Kerncijfers wijken en buurten table id: 86165NED (2025), 85984NED (2024), 85618NED (2023), 85318NED (2022) or 85039NED (2021)",
+        "set CBS_KWB_TABLE under [vars] in wrangler.toml, or leave it out for the default 85984NED",
+      ),
+    })
+    .optional(),
   AUDIT_RETENTION_DAYS: wholeNumber(
     "AUDIT_RETENTION_DAYS",
     365,
@@ -336,6 +347,7 @@ function toConfig(s: Settings): Config {
   return {
     registerUrls,
     dataSource: s.DATA_SOURCE,
+    ...(s.CBS_KWB_TABLE !== undefined && { cbsKwbTable: s.CBS_KWB_TABLE }),
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
     allowedOrigins: s.ALLOWED_ORIGINS,
     allowLoopbackOrigins: isLoopbackHostname(new URL(s.PUBLIC_URL).hostname),

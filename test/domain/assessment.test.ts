@@ -175,7 +175,7 @@ describe("quick assessment, worked by hand", () => {
     expect(r.dataGaps).toEqual(
       expect.arrayContaining([
         "The registered usable area (gebruiksoppervlakte) is missing.",
-        "No registered energy label; by its build year a label C is to be expected.",
+        "No registered energy label. The WWS substitute label for its build year is C (used in the rent points system when a dwelling has no label; not a prediction of this dwelling's label).",
         "No neighbourhood statistics are available for this address.",
         "The usable area is unknown, so no value range can be given.",
       ]),
@@ -195,5 +195,56 @@ describe("quick assessment, worked by hand", () => {
       neighbourhood: { ...hood, soilType: "sand", foundationRiskArea: false, floodDepthClass: "0" },
     });
     expect(r.risks.map((x) => [x.rule, x.severity])).toEqual([["risk.asbestos", "high"]]);
+  });
+});
+
+describe("quick-assess/2: the value basis is named", () => {
+  it("synthetic: the seeded COROP table, labelled synthetic, no reference date or index", () => {
+    const r = assessWith({});
+    expect(ENGINE_VERSION).toBe("quick-assess/2.0.0");
+    expect(r.value?.basis.valueBasis).toEqual({
+      source: "synthetic dataset (seeded COROP table, WWS-like)",
+      synthetic: true,
+      level: "corop",
+      regionCode: amsterdam.coropName,
+      eurPerM2: 5751,
+      woz: { table: "municipalities", column: "woz_per_m2", period: String(amsterdam.wozPerM2Year), avgEur: null },
+      referenceDate: null,
+      surface: null,
+      priceIndex: null,
+    });
+  });
+
+  it("live: gemeente WOZ ÷ area × price index, stated with tables, periods and reference date", () => {
+    const valueBasis = {
+      source: "CBS StatLine",
+      synthetic: false,
+      level: "gemeente" as const,
+      regionCode: "GM1963",
+      eurPerM2: 3280,
+      woz: { table: "85036NED", column: "GemiddeldeWOZWaardeVanWoningen_1", period: "2024JJ00", avgEur: 356000 },
+      referenceDate: "2023-01-01",
+      surface: { table: "85035NED", column: "GemiddeldeOppervlakte_2", period: "2025JJ00", avgM2: 122 },
+      priceIndex: { table: "85773NED", column: "PrijsindexVerkoopprijzen_1", basePeriod: "2023MM01", period: "2025MM05", factor: 1.124 },
+    };
+    const live: Municipality = {
+      ...amsterdam,
+      code: "GM1963",
+      name: "Hoeksche Waard",
+      coropName: "",
+      wozPerM2: 3280,
+      wozPerM2Year: 2024,
+      valueBasis,
+      source: { register: "cbs-kwb", retrievedAt: "2026-11-01T00:00:00Z", synthetic: false },
+    };
+    const r = assessWith({ municipality: live });
+    // 3280 × 100 m² × 1.04 (label A) = 341,120 → ±15 %.
+    expect(r.value).toMatchObject({ mid: 341000, low: 290000, high: 392000 });
+    expect(r.value?.basis.valueBasis).toEqual(valueBasis);
+    expect(r.value?.basis.method).toBe(
+      "Municipality average WOZ value per m² (price-indexed) × registered usable area × energy label effect",
+    );
+    expect(r.value?.basis.eurPerM2Source).toContain("CBS 85036NED 2024JJ00 (valued at 2023-01-01)");
+    expect(r.value?.basis.eurPerM2Source).toContain("indexed ×1.124 by CBS 85773NED (2023MM01 → 2025MM05)");
   });
 });

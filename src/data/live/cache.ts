@@ -1,4 +1,4 @@
-import type { D1Queryable } from "../types";
+import { type D1Queryable, type ValueBasis, ValueBasisSchema } from "../types";
 import type { CbsNeighbourhoodFacts } from "./cbs";
 import type { EpLabelFacts } from "./ep-online";
 import { type BagBuildingFacts, type BagUnitFacts, unitKind } from "./pdok-bag";
@@ -38,6 +38,8 @@ export const TTL_MS = {
   label: 7 * DAY_MS,
   /** CBS publishes the KWB table about once a year: 90 days. */
   neighbourhood: 90 * DAY_MS,
+  /** The value basis follows the monthly CBS price index: 30 days. */
+  valueBasis: 30 * DAY_MS,
 } as const;
 
 /** The `register_fetches.subject` of each kind of question. */
@@ -48,6 +50,7 @@ export const SUBJECT = {
   unit: (unitId: string) => `unit:${unitId}`,
   labels: (unitId: string) => `labels:${unitId}`,
   neighbourhood: (tableId: string, code: string) => `${tableId}:${code}`,
+  valueBasis: (municipalityCode: string) => `value:${municipalityCode}`,
 } as const;
 
 /** How `RegisterCache.recordsOf` keys a record. */
@@ -364,6 +367,55 @@ export class RegisterCache {
       );
     }
     statements.push(this.recordStatement(source, subject, labels.length > 0, at));
+    await this.db.batch(statements);
+  }
+
+  /** The cached value basis of a gemeente (read it back with `valueBasisOf`). */
+  valueBasisStatement(municipalityCode: string): D1PreparedStatement {
+    return this.db.prepare("SELECT basis, retrieved_at FROM value_basis WHERE municipality_code = ?1").bind(municipalityCode);
+  }
+
+  static valueBasisOf(result: D1Result<Record<string, unknown>> | undefined): { basis: ValueBasis; retrievedAt: string } | null {
+    const row = result?.results[0];
+    if (!row || typeof row.basis !== "string") return null;
+    const parsed = ValueBasisSchema.safeParse(JSON.parse(row.basis));
+    return parsed.success ? { basis: parsed.data, retrievedAt: String(row.retrieved_at) } : null;
+  }
+
+  /** The cached value bases of many gemeenten in one statement (read it back with `valueBasesOf`). */
+  valueBasesStatement(codes: readonly string[]): D1PreparedStatement {
+    return this.db
+      .prepare(
+        "SELECT municipality_code, basis, retrieved_at FROM value_basis WHERE municipality_code IN (SELECT value FROM json_each(?1))",
+      )
+      .bind(JSON.stringify(codes));
+  }
+
+  static valueBasesOf(result: D1Result<Record<string, unknown>> | undefined): Map<string, { basis: ValueBasis; retrievedAt: string }> {
+    const out = new Map<string, { basis: ValueBasis; retrievedAt: string }>();
+    for (const row of result?.results ?? []) {
+      const one = RegisterCache.valueBasisOf({ ...(result as D1Result<Record<string, unknown>>), results: [row] });
+      if (one) out.set(String(row.municipality_code), one);
+    }
+    return out;
+  }
+
+  /** Caches a gemeente's CBS value basis, or remembers that CBS has none for it. */
+  async writeValueBasis(municipalityCode: string, basis: ValueBasis | null): Promise<void> {
+    const at = this.stamp();
+    const subject = SUBJECT.valueBasis(municipalityCode);
+    const statements = [this.recordStatement(REGISTER.cbs, subject, basis !== null, at)];
+    if (basis) {
+      statements.unshift(
+        this.db
+          .prepare(
+            `INSERT INTO value_basis (municipality_code, eur_per_m2, basis, retrieved_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (municipality_code) DO UPDATE SET eur_per_m2 = excluded.eur_per_m2, basis = excluded.basis,
+               retrieved_at = excluded.retrieved_at`,
+          )
+          .bind(municipalityCode, basis.eurPerM2, JSON.stringify(basis), at),
+      );
+    }
     await this.db.batch(statements);
   }
 

@@ -14,9 +14,11 @@ import {
   RegisterError,
   type Settled,
   type Unit,
+  type ValueBasis,
 } from "../types";
 import { type FetchRecord, RegisterCache, recordKey, SUBJECT, TTL_MS } from "./cache";
 import { BUURT_CODE_RE, DEFAULT_KWB_TABLE, fetchNeighbourhood, type KwbTableId, kwbAttribution } from "./cbs";
+import { DEFAULT_VALUE_TABLES, fetchValueBasis, type ValueTables } from "./cbs-value";
 import { fetchLabels, isLabelSubject } from "./ep-online";
 import type { HttpOptions } from "./http";
 import { fetchUnit, unitKind } from "./pdok-bag";
@@ -44,9 +46,8 @@ import {
  * - When a register fails and D1 holds an older answer for the question, that answer is
  *   returned (its `retrievedAt` shows its age) and the failure is logged; without one, the
  *   `RegisterError` is thrown for the tool to show.
- * - Synthetic rows (`is_synthetic = 1`) in the same D1 are never returned or changed, except
- *   municipalities: no live register holds their WOZ-per-m² baseline, so the seeded rows are
- *   returned as they are (marked synthetic).
+ * - Synthetic rows (`is_synthetic = 1`) in the same D1 are never returned or changed, except a
+ *   seeded municipality for which CBS has no value basis: it is returned as seeded (marked synthetic).
  * - Without an EP-Online API key, `energyLabels` still answers from a cached EP-Online answer
  *   younger than its TTL; otherwise it throws a `RegisterError` saying EP-Online is not
  *   configured. It never answers [] for "unknown", since [] means "no label registered".
@@ -64,8 +65,10 @@ export interface LiveSourceOptions {
   timeoutMs?: number;
   /** Pause before the single retry of a transient failure, in ms; default 300. */
   retryDelayMs?: number;
-  /** Pinned CBS KWB table; default 85984NED (2024). */
+  /** CBS KWB table (setting CBS_KWB_TABLE); default 85984NED (2024). */
   cbsTable?: KwbTableId;
+  /** CBS tables of the value basis; default 85036NED, 85035NED, 85773NED. */
+  valueTables?: ValueTables;
   /** Base URLs that replace the registers' public endpoints (settings such as PDOK_BAG_URL). */
   registerUrls?: RegisterUrls;
 }
@@ -85,6 +88,21 @@ const liveNeighbourhood = (n: Neighbourhood | null | undefined): Neighbourhood |
   n && !n.source.synthetic && n.datasetYear > 0 ? n : null;
 // A placeholder written by this source (`woz_per_m2_year = 0`) is not returned.
 const liveMunicipality = (m: Municipality | null | undefined): Municipality | null => (m && m.wozPerM2Year > 0 ? m : null);
+/** A gemeente valued by its CBS value basis; names and province from D1 when cached. */
+function withBasis(code: string, d1: Municipality | null | undefined, cached: { basis: ValueBasis; retrievedAt: string }): Municipality {
+  const { basis, retrievedAt } = cached;
+  return {
+    code,
+    name: d1?.name ?? code,
+    provinceCode: d1?.provinceCode ?? "",
+    provinceName: d1?.provinceName ?? "",
+    coropName: d1?.coropName ?? "",
+    wozPerM2: basis.eurPerM2,
+    wozPerM2Year: Number(basis.woz.period.slice(0, 4)),
+    valueBasis: basis,
+    source: { register: REGISTER.cbs, retrievedAt, synthetic: false },
+  };
+}
 const isUnitSubject = (unitId: string) => unitKind(unitId) !== null && unitId !== "0000000000000000";
 const isMunicipalityCode = (code: string) => /^GM\d{4}$/.test(code);
 
@@ -96,6 +114,7 @@ export class LiveSource implements PropertySource {
   private readonly now: () => Date;
   private readonly apiKey: string | undefined;
   private readonly cbsTable: KwbTableId;
+  private readonly valueTables: ValueTables;
 
   constructor(options: LiveSourceOptions) {
     this.now = options.now ?? (() => new Date());
@@ -111,6 +130,7 @@ export class LiveSource implements PropertySource {
     const key = options.epOnlineApiKey?.trim();
     this.apiKey = key ? key : undefined;
     this.cbsTable = options.cbsTable ?? DEFAULT_KWB_TABLE;
+    this.valueTables = options.valueTables ?? DEFAULT_VALUE_TABLES;
   }
 
   /** Whether energy labels can be fetched (an EP-Online key is configured). */
@@ -254,12 +274,74 @@ export class LiveSource implements PropertySource {
   }
 
   /**
-   * No live register publishes the gemeente's WOZ-per-m² baseline: the row comes from D1 as
-   * seeded. A placeholder written by this source (`woz_per_m2_year = 0`) is not returned.
+   * The gemeente with its live value basis (cbs-value.ts: CBS average WOZ ÷ average area, price
+   * indexed), cached in `value_basis` for `TTL_MS.valueBasis`. When CBS has no basis for it, or
+   * fails with none cached, the row as seeded (if any) is returned, marked synthetic; a placeholder
+   * (`woz_per_m2_year = 0`) is not. A failure never fails the address: only its value range is missing.
    */
   async municipality(code: string): Promise<Municipality | null> {
     if (!isMunicipalityCode(code)) return null;
-    return liveMunicipality(await this.store.municipality(code));
+    const subject = SUBJECT.valueBasis(code);
+    const [record, cachedBasis, row] = await this.db.batch<Record<string, unknown>>([
+      this.cache.lastFetchStatement(REGISTER.cbs, subject),
+      this.cache.valueBasisStatement(code),
+      ...this.store.municipalityRead(code).statements,
+    ]);
+    const last = RegisterCache.recordOf(record);
+    let cached = RegisterCache.valueBasisOf(cachedBasis);
+    const d1 = this.store.municipalityRead(code).parse([row as D1Result<Record<string, unknown>>]);
+    if (!this.isFresh(last, TTL_MS.valueBasis)) {
+      try {
+        const basis = await fetchValueBasis(code, this.http, this.valueTables);
+        await this.cache.writeValueBasis(code, basis);
+        cached = basis ? { basis, retrievedAt: this.now().toISOString() } : null;
+      } catch (error) {
+        // Without a basis the assessment says no value per m² is known; the rest of it still stands.
+        if (!(error instanceof RegisterError)) throw error;
+        log("warn", cached ? "register_stale_served" : "register_value_basis_missing", { register: REGISTER.cbs });
+      }
+    }
+    return cached ? withBasis(code, d1, cached) : liveMunicipality(d1);
+  }
+
+  /**
+   * A fact that must not fail the address: on a register failure the older cached answer when
+   * there is one, else null with the register's message (`PropertyFacts.unavailable`).
+   */
+  private async optional<T>(
+    register: RegisterId,
+    stale: T | null,
+    ask: () => Promise<T | null>,
+  ): Promise<{ value: T | null; unavailable?: string }> {
+    try {
+      return { value: await ask() };
+    } catch (error) {
+      if (!(error instanceof RegisterError)) throw error;
+      if (stale !== null) {
+        log("warn", "register_stale_served", { register });
+        return { value: stale };
+      }
+      log("warn", "register_fact_unavailable", { register });
+      return { value: null, unavailable: error.message };
+    }
+  }
+
+  /** Asks the Locatieserver for the address's linked parcels and BRK for each; caches them under the unit. */
+  private async askParcel(address: Address): Promise<Parcel | null> {
+    const parcels = (await fetchParcelsOfAddress(address.id, this.http)) ?? [];
+    const at = this.now().toISOString();
+    await writeParcels(this.db, at, address.unitId, parcels);
+    const first = [...parcels].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+    return first ? { ...first, source: { register: REGISTER.brk, retrievedAt: at, synthetic: false } } : null;
+  }
+
+  /** Asks RCE for the unit's rijksmonumenten; caches them. */
+  private async askMonument(unitId: string): Promise<Monument | null> {
+    const monuments = await fetchMonuments(unitId, this.http);
+    const at = this.now().toISOString();
+    await writeMonuments(this.db, at, unitId, monuments);
+    const first = monuments[0];
+    return first ? { number: first.number, url: first.url, source: { register: REGISTER.rce, retrievedAt: at, synthetic: false } } : null;
   }
 
   async property(lookup: AddressLookup, want: readonly Fact[]): Promise<PropertyFacts | null> {
@@ -301,6 +383,8 @@ export class LiveSource implements PropertySource {
     for (const a of addresses) {
       if (want.includes("unit") && isUnitSubject(a.unitId)) questions.push([REGISTER.bag, SUBJECT.unit(a.unitId)]);
       if (want.includes("labels") && isLabelSubject(a.unitId)) questions.push([REGISTER.epOnline, SUBJECT.labels(a.unitId)]);
+      if (want.includes("municipality") && isMunicipalityCode(a.municipalityCode))
+        questions.push([REGISTER.cbs, SUBJECT.valueBasis(a.municipalityCode)]);
       if (want.includes("neighbourhood") && a.neighbourhoodCode && BUURT_CODE_RE.test(a.neighbourhoodCode)) {
         questions.push([REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, a.neighbourhoodCode)]);
       }
@@ -310,10 +394,13 @@ export class LiveSource implements PropertySource {
       addresses,
       want.filter((fact) => fact !== "atPostcode"),
     );
-    const [recordResult, ...rest] = await this.db.batch<Record<string, unknown>>([
+    const codes = want.includes("municipality") ? [...new Set(addresses.map((a) => a.municipalityCode).filter(isMunicipalityCode))] : [];
+    const [recordResult, basisResult, ...rest] = await this.db.batch<Record<string, unknown>>([
       this.cache.lastFetchesStatement(questions),
+      this.cache.valueBasesStatement(codes),
       ...read.statements,
     ]);
+    const bases = RegisterCache.valueBasesOf(basisResult);
     const records = RegisterCache.recordsOf(recordResult);
     const rows = read.parse(rest);
     const fresh = (register: RegisterId, subject: string, ttlMs: number) => {
@@ -321,6 +408,8 @@ export class LiveSource implements PropertySource {
       return record && this.isFresh(record, ttlMs) ? record : null;
     };
     const settled: Array<Settled<PropertyFacts>> = [];
+    // One value-basis read per gemeente, however many of its addresses are asked about.
+    const municipalities = new Map<string, Promise<Municipality | null>>();
     for (const address of addresses) {
       try {
         const d1 = factsOf(address, rows);
@@ -347,8 +436,19 @@ export class LiveSource implements PropertySource {
           const record = fresh(REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, code), TTL_MS.neighbourhood);
           facts.neighbourhood = record ? (record.found ? liveNeighbourhood(d1.neighbourhood) : null) : await this.neighbourhood(code);
         }
-        if (want.includes("municipality") && isMunicipalityCode(address.municipalityCode))
-          facts.municipality = liveMunicipality(d1.municipality);
+        if (want.includes("municipality") && isMunicipalityCode(address.municipalityCode)) {
+          const code = address.municipalityCode;
+          let pending = municipalities.get(code);
+          if (!pending) {
+            const cached = bases.get(code);
+            const record = fresh(REGISTER.cbs, SUBJECT.valueBasis(code), TTL_MS.valueBasis);
+            pending = record
+              ? Promise.resolve(record.found && cached ? withBasis(code, d1.municipality, cached) : liveMunicipality(d1.municipality))
+              : this.municipality(code);
+            municipalities.set(code, pending);
+          }
+          facts.municipality = await pending;
+        }
         if (want.includes("atPostcode")) facts.atPostcode = await this.addressesForPostcode(address.postcode);
         settled.push({ ok: true, value: facts });
       } catch (error) {

@@ -118,7 +118,18 @@ describe("live source: addresses", () => {
       { name: "Klaaswaal-Kern", dataset_year: 0, inhabitants: null },
     ]);
     expect(await rows("SELECT count(*) AS n FROM units WHERE id LIKE '0611%' AND is_synthetic = 0 AND status = ''")).toEqual([{ n: 5 }]);
-    expect(await source.municipality("GM1963")).toBeNull();
+    // The placeholder is never the value basis: the gemeente is valued by CBS (cbs-value.ts), cached in value_basis.
+    const gm = await source.municipality("GM1963");
+    expect(gm?.valueBasis).toMatchObject({
+      level: "gemeente",
+      regionCode: "GM1963",
+      woz: { table: "85036NED" },
+      referenceDate: "2023-01-01",
+    });
+    expect(gm?.source).toEqual({ register: "cbs-kwb", retrievedAt: T0.toISOString(), synthetic: false });
+    expect(await rows("SELECT municipality_code, eur_per_m2 FROM value_basis")).toEqual([
+      { municipality_code: "GM1963", eur_per_m2: gm?.wozPerM2 },
+    ]);
     expect(
       await rows("SELECT found, retrieved_at FROM register_fetches WHERE register = 'pdok-locatieserver' AND subject = 'postcode:3286LT'"),
     ).toEqual([{ found: 1, retrieved_at: T0.toISOString() }]);
