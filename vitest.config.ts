@@ -74,6 +74,8 @@ const NO_SEED = [
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",
+  "test/data/live/brk.test.ts",
+  "test/data/live/rce-monuments.test.ts",
   "test/data/live/cbs.test.ts",
   "test/data/live/ep-online.test.ts",
   "test/data/live/http.test.ts",

@@ -93,6 +93,8 @@ export const REGISTER_URL_SETTINGS = {
   "pdok-bag": { setting: "PDOK_BAG_URL", publicEndpoint: "https://api.pdok.nl/kadaster/bag/ogc/v2" },
   "ep-online": { setting: "EP_ONLINE_URL", publicEndpoint: "https://public.ep-online.nl/api/v5" },
   "cbs-kwb": { setting: "CBS_ODATA_URL", publicEndpoint: "https://opendata.cbs.nl/ODataApi/odata" },
+  "pdok-brk": { setting: "PDOK_BRK_URL", publicEndpoint: "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1" },
+  "rce-monuments": { setting: "RCE_SPARQL_URL", publicEndpoint: "https://api.linkeddata.cultureelerfgoed.nl/datasets/rce/cho" },
 } as const;
 export type RegisterUrlSettings = Partial<Record<keyof typeof REGISTER_URL_SETTINGS, string>>;
 
@@ -256,6 +258,8 @@ const Settings = z.object({
   PDOK_BAG_URL: registerUrl("PDOK_BAG_URL", REGISTER_URL_SETTINGS["pdok-bag"].publicEndpoint),
   EP_ONLINE_URL: registerUrl("EP_ONLINE_URL", REGISTER_URL_SETTINGS["ep-online"].publicEndpoint),
   CBS_ODATA_URL: registerUrl("CBS_ODATA_URL", REGISTER_URL_SETTINGS["cbs-kwb"].publicEndpoint),
+  PDOK_BRK_URL: registerUrl("PDOK_BRK_URL", REGISTER_URL_SETTINGS["pdok-brk"].publicEndpoint),
+  RCE_SPARQL_URL: registerUrl("RCE_SPARQL_URL", REGISTER_URL_SETTINGS["rce-monuments"].publicEndpoint),
   CBS_KWB_TABLE: z
     .enum(["86165NED", "85984NED", "85618NED", "85318NED", "85039NED"], {
       error: problem(
@@ -343,6 +347,8 @@ function toConfig(s: Settings): Config {
     ...(s.PDOK_BAG_URL !== undefined && { "pdok-bag": s.PDOK_BAG_URL }),
     ...(s.EP_ONLINE_URL !== undefined && { "ep-online": s.EP_ONLINE_URL }),
     ...(s.CBS_ODATA_URL !== undefined && { "cbs-kwb": s.CBS_ODATA_URL }),
+    ...(s.PDOK_BRK_URL !== undefined && { "pdok-brk": s.PDOK_BRK_URL }),
+    ...(s.RCE_SPARQL_URL !== undefined && { "rce-monuments": s.RCE_SPARQL_URL }),
   };
   return {
     registerUrls,

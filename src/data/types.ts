@@ -32,6 +32,11 @@ export interface PropertyFacts {
   parcel: Parcel | null;
   /** The rijksmonument the address's unit is part of (the lowest number when several). */
   monument: Monument | null;
+  /**
+   * Facts that are null or empty only because their register could not be asked (live data),
+   * with a message for the user naming the register; absent when every fact asked was answered.
+   */
+  unavailable?: Partial<Record<"parcel" | "monument", string>>;
 }
 
 /** One item's outcome in a batch read: a register can fail for one address and not the next. */

@@ -36,6 +36,11 @@ export interface RegisterRequest<T> {
   register: RegisterId;
   url: string;
   headers?: Record<string, string>;
+  /**
+   * Sent as an `application/x-www-form-urlencoded` POST body instead of a GET (a SPARQL query
+   * too long for a URL). Only for read-only questions: a transient failure is retried alike.
+   */
+  form?: Record<string, string>;
   schema: z.ZodType<T>;
   /** Statuses that mean "the register does not know this" (e.g. EP-Online's 404). */
   notFoundStatuses?: readonly number[];
@@ -116,7 +121,16 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
     const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
-      res = await deadline(doFetch(url, { headers: { accept: "application/json", ...req.headers }, signal }), signal);
+      const headers = { accept: "application/json", ...req.headers };
+      const init: RequestInit = req.form
+        ? {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams(req.form),
+            signal,
+          }
+        : { headers, signal };
+      res = await deadline(doFetch(url, init), signal);
     } catch (error) {
       // A timeout is not retried: the caller's time budget is already spent.
       if (isTimeout(error)) throw fail(`${name} did not answer in time; try again later.`, { reason: "timeout" });

@@ -8,7 +8,9 @@ import {
   type EnergyLabel,
   type Fact,
   type Municipality,
+  type Monument,
   type Neighbourhood,
+  type Parcel,
   type PropertyFacts,
   type PropertySource,
   RegisterError,
@@ -22,6 +24,9 @@ import { DEFAULT_VALUE_TABLES, fetchValueBasis, type ValueTables } from "./cbs-v
 import { fetchLabels, isLabelSubject } from "./ep-online";
 import type { HttpOptions } from "./http";
 import { fetchUnit, unitKind } from "./pdok-bag";
+import { fetchParcelsOfAddress } from "./pdok-brk";
+import { PARCEL_MONUMENT_SUBJECT, PARCEL_MONUMENT_TTL_MS, writeMonuments, writeParcels } from "./parcel-monument-cache";
+import { fetchMonuments } from "./rce-monuments";
 import { addressByNummeraanduiding, addressesAtPostcode, matchAddress, NUMMERAANDUIDING_RE, normalisePostcode } from "./pdok-locatieserver";
 import {
   type Attribution,
@@ -104,6 +109,8 @@ function withBasis(code: string, d1: Municipality | null | undefined, cached: { 
   };
 }
 const isUnitSubject = (unitId: string) => unitKind(unitId) !== null && unitId !== "0000000000000000";
+const liveRow = <T extends { source: { synthetic: boolean } }>(row: T | null | undefined): T | null =>
+  row && !row.source.synthetic ? row : null;
 const isMunicipalityCode = (code: string) => /^GM\d{4}$/.test(code);
 
 export class LiveSource implements PropertySource {
@@ -388,6 +395,8 @@ export class LiveSource implements PropertySource {
       if (want.includes("neighbourhood") && a.neighbourhoodCode && BUURT_CODE_RE.test(a.neighbourhoodCode)) {
         questions.push([REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, a.neighbourhoodCode)]);
       }
+      if (want.includes("parcel") && isUnitSubject(a.unitId)) questions.push([REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(a.unitId)]);
+      if (want.includes("monument") && isUnitSubject(a.unitId)) questions.push([REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(a.unitId)]);
     }
     // Addresses at a postcode come from `addressesForPostcode`, which has its own cache rules.
     const read = this.store.factReadsFor(
@@ -450,6 +459,26 @@ export class LiveSource implements PropertySource {
           facts.municipality = await pending;
         }
         if (want.includes("atPostcode")) facts.atPostcode = await this.addressesForPostcode(address.postcode);
+        if (want.includes("parcel") && isUnitSubject(address.unitId)) {
+          const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
+          const cached = liveRow(d1.parcel);
+          if (record) facts.parcel = record.found ? cached : null;
+          else {
+            const answer = await this.optional(REGISTER.brk, cached, () => this.askParcel(address));
+            facts.parcel = answer.value;
+            if (answer.unavailable) facts.unavailable = { ...facts.unavailable, parcel: answer.unavailable };
+          }
+        }
+        if (want.includes("monument") && isUnitSubject(address.unitId)) {
+          const record = fresh(REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(address.unitId), PARCEL_MONUMENT_TTL_MS.monument);
+          const cached = liveRow(d1.monument);
+          if (record) facts.monument = record.found ? cached : null;
+          else {
+            const answer = await this.optional(REGISTER.rce, cached, () => this.askMonument(address.unitId));
+            facts.monument = answer.value;
+            if (answer.unavailable) facts.unavailable = { ...facts.unavailable, monument: answer.unavailable };
+          }
+        }
         settled.push({ ok: true, value: facts });
       } catch (error) {
         settled.push({ ok: false, error });

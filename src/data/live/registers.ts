@@ -10,6 +10,8 @@ export const REGISTER = {
   bag: "pdok-bag",
   epOnline: "ep-online",
   cbs: "cbs-kwb",
+  brk: "pdok-brk",
+  rce: "rce-monuments",
 } as const;
 export type RegisterId = (typeof REGISTER)[keyof typeof REGISTER];
 
@@ -19,6 +21,8 @@ export const REGISTER_NAMES: Record<RegisterId, string> = {
   "pdok-bag": "PDOK BAG",
   "ep-online": "EP-Online",
   "cbs-kwb": "CBS",
+  "pdok-brk": "PDOK BRK Kadastrale Kaart",
+  "rce-monuments": "RCE Rijksmonumentenregister",
 };
 
 /**
@@ -33,6 +37,8 @@ export const DEFAULT_REGISTER_URLS: Record<RegisterId, string> = {
   "pdok-bag": REGISTER_URL_SETTINGS["pdok-bag"].publicEndpoint,
   "ep-online": REGISTER_URL_SETTINGS["ep-online"].publicEndpoint,
   "cbs-kwb": REGISTER_URL_SETTINGS["cbs-kwb"].publicEndpoint,
+  "pdok-brk": REGISTER_URL_SETTINGS["pdok-brk"].publicEndpoint,
+  "rce-monuments": REGISTER_URL_SETTINGS["rce-monuments"].publicEndpoint,
 };
 
 /** Base URLs that differ from the defaults, per register (no trailing slash). */
@@ -44,6 +50,8 @@ export const REGISTER_VERSIONS: Record<RegisterId, string> = {
   "pdok-bag": "BAG OGC API Features v2",
   "ep-online": "EP-Online API v5",
   "cbs-kwb": "CBS OData v3",
+  "pdok-brk": "BRK Kadastrale Kaart OGC API Features v1",
+  "rce-monuments": "RCE linked data SPARQL (dataset rce/cho)",
 };
 
 /**
@@ -86,6 +94,20 @@ export const EP_ONLINE_ATTRIBUTION: Attribution = {
   text: "Energy labels: EP-Online (Rijksdienst voor Ondernemend Nederland), registrations shown per address",
   licence: "EP-Online terms of use: display per address only, no bulk redistribution of the data",
   url: "https://www.ep-online.nl",
+};
+
+export const BRK_ATTRIBUTION: Attribution = {
+  register: "pdok-brk",
+  text: "Cadastral parcels: Basisregistratie Kadaster (BRK), Kadastrale Kaart, Kadaster, via PDOK OGC API Features v1",
+  licence: "CC BY 4.0 (Kadaster)",
+  url: "https://api.pdok.nl/kadaster/brk-kadastrale-kaart/ogc/v1",
+};
+
+export const RCE_ATTRIBUTION: Attribution = {
+  register: "rce-monuments",
+  text: "Rijksmonumenten: Rijksmonumentenregister, Rijksdienst voor het Cultureel Erfgoed (RCE), via its linked data SPARQL endpoint",
+  licence: "CC0 1.0 (RCE open data)",
+  url: "https://monumentenregister.cultureelerfgoed.nl",
 };
 
 /** CBS requires naming CBS, the table and its year (CC BY 4.0), without implying endorsement. */

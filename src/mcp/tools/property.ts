@@ -99,6 +99,10 @@ const propertyOutput = z.object({
     .describe(
       "The rijksmonument the unit is part of (Rijksmonumentenregister, RCE); null when it is not a listed national monument (in live mode also when the register cannot be reached).",
     ),
+  missing: z
+    .array(z.string())
+    .optional()
+    .describe("Live data only: why parcel or monument is null although it may exist (its register could not be reached)."),
   sources: SourcesOut,
 });
 
@@ -114,7 +118,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     // One round trip in D1: the address, its unit and panden, the addresses at its postcode, its parcel and monument.
-    const { address, unit, atPostcode, parcel, monument } = await resolveProperty(services, args, [
+    const { address, unit, atPostcode, parcel, monument, unavailable } = await resolveProperty(services, args, [
       "unit",
       "atPostcode",
       "parcel",
@@ -148,6 +152,10 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
           }
         : null,
       monument: monument ? { number: monument.number, url: monument.url, source: monument.source } : null,
+      ...(unavailable &&
+        Object.keys(unavailable).length > 0 && {
+          missing: Object.entries(unavailable).map(([fact, why]) => `${fact === "parcel" ? "Parcel" : "Monument status"}: ${why}`),
+        }),
       sources: sourcesOf(address, unit, ...unit.buildings, parcel, monument),
     };
   },
@@ -165,6 +173,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
           : "Parcel: none linked",
         r.monument ? `Rijksmonument ${r.monument.number}${r.monument.url ? ` (${r.monument.url})` : ""}` : "Not a rijksmonument",
+        ...(r.missing ?? []).map((m) => `Missing: ${m}`),
       ].join("\n") + syntheticNote(r.sources)
     );
   },
