@@ -1042,7 +1042,17 @@ class MunicipalityGenerator {
         const area = this.area(rng, "appartement", eraKey) * (shop ? 1.5 : 1);
         const jitter = [rng.range(-1.5, 1.5), rng.range(-1.5, 1.5)];
         const point = this.point(side, side.t + 3 + jitter[0], 3 + jitter[1]);
-        this.unit(b, side, { buildings: [building], type: "appartement", purposes, area, number, letter, addition, point, plotType: "walkup" });
+        this.unit(b, side, {
+          buildings: [building],
+          type: "appartement",
+          purposes,
+          area,
+          number,
+          letter,
+          addition,
+          point,
+          plotType: "walkup",
+        });
       }
       side.t += 6;
     }

@@ -6,11 +6,11 @@ import type {
   D1Queryable,
   EnergyLabel,
   Fact,
-  Municipality,
   Monument,
+  Municipality,
   Neighbourhood,
-  PropertyFacts,
   Parcel,
+  PropertyFacts,
   PropertySource,
   Settled,
   Source,
@@ -185,7 +185,6 @@ function toMunicipality(row: Row): Municipality {
   };
 }
 
-function first<T>(result: D1Result<Row> | undefined, map: (row: Row) => T): T | null {
 function toParcel(row: Row): Parcel {
   return {
     id: String(row.id),
@@ -213,6 +212,7 @@ function firstByUnit<T>(rows: Row[], map: (row: Row) => T): Map<string, T> {
   return byUnit;
 }
 
+function first<T>(result: D1Result<Row> | undefined, map: (row: Row) => T): T | null {
   const row = result?.results[0];
   return row ? map(row) : null;
 }
@@ -235,11 +235,11 @@ export interface FactRows {
   neighbourhoods: Map<string, Neighbourhood>;
   municipalities: Map<string, Municipality>;
   atPostcode: Map<string, Address[]>;
-}
   /** By unit id. */
   parcels: Map<string, Parcel>;
   /** By unit id. */
   monuments: Map<string, Monument>;
+}
 
 /** Statements of one batch read, with how to read their results back. */
 export interface BatchRead<T> {
@@ -256,9 +256,9 @@ export function factsOf(address: Address, rows: FactRows): PropertyFacts {
     neighbourhood: address.neighbourhoodCode ? (rows.neighbourhoods.get(address.neighbourhoodCode) ?? null) : null,
     municipality: rows.municipalities.get(address.municipalityCode) ?? null,
     atPostcode: rows.atPostcode.get(address.postcode) ?? [],
-  };
     parcel: rows.parcels.get(address.unitId) ?? null,
     monument: rows.monuments.get(address.unitId) ?? null,
+  };
 }
 
 export class D1PropertyStore implements PropertySource {
@@ -457,8 +457,6 @@ export class D1PropertyStore implements PropertySource {
         `SELECT ${ADDRESS_COLUMNS} FROM ${ADDRESS_FROM} WHERE a.postcode IN ${addressesOf("postcode")} ORDER BY a.postcode, ${ADDRESS_ORDER}`,
       );
     }
-    return {
-      statements,
     if (want.includes("parcel")) {
       add(
         "parcels",
@@ -473,6 +471,8 @@ export class D1PropertyStore implements PropertySource {
          WHERE um.unit_id IN ${addressesOf("unit_id")} ORDER BY um.unit_id, um.monument_number`,
       );
     }
+    return {
+      statements,
       parse(results) {
         const of = (kind: (typeof kinds)[number]) => results[kinds.indexOf(kind)]?.results ?? [];
         const buildings = groupBy(of("buildings"), "unit_id", (row) => row);
@@ -484,10 +484,10 @@ export class D1PropertyStore implements PropertySource {
           neighbourhoods: new Map(of("neighbourhoods").map((row) => [String(row.code), toNeighbourhood(row)])),
           municipalities: new Map(of("municipalities").map((row) => [String(row.code), toMunicipality(row)])),
           atPostcode: groupBy(of("atPostcode"), "postcode", toAddress),
+          parcels: firstByUnit(of("parcels"), toParcel),
+          monuments: firstByUnit(of("monuments"), toMonument),
         };
       },
     };
   }
-          parcels: firstByUnit(of("parcels"), toParcel),
-          monuments: firstByUnit(of("monuments"), toMonument),
 }

@@ -26,7 +26,7 @@ export type DataProvenance = { source: "synthetic" } | { source: "live"; registe
 const provenanceOf = new WeakMap<object, DataProvenance>();
 
 /** The provenance of `config`'s property data, for tools to report (worked out once per configuration). */
-export function dataProvenance(config: Pick<Config, "dataSource" | "registerUrls">): DataProvenance {
+export function dataProvenance(config: Pick<Config, "dataSource" | "registerUrls" | "cbsKwbTable">): DataProvenance {
   let provenance = provenanceOf.get(config);
   if (!provenance) {
     provenance = Object.freeze(provenanceFrom(config));
@@ -35,7 +35,7 @@ export function dataProvenance(config: Pick<Config, "dataSource" | "registerUrls
   return provenance;
 }
 
-function provenanceFrom(config: Pick<Config, "dataSource" | "registerUrls">): DataProvenance {
+function provenanceFrom(config: Pick<Config, "dataSource" | "registerUrls" | "cbsKwbTable">): DataProvenance {
   if (config.dataSource !== "live") return { source: "synthetic" };
   const registers = Object.values(REGISTER).map((register): RegisterProvenance => {
     const base = config.registerUrls[register] ?? DEFAULT_REGISTER_URLS[register];
@@ -44,7 +44,7 @@ function provenanceFrom(config: Pick<Config, "dataSource" | "registerUrls">): Da
       name: REGISTER_NAMES[register],
       host: new URL(base).host,
       version: REGISTER_VERSIONS[register],
-      ...(register === REGISTER.cbs && { table: DEFAULT_KWB_TABLE }),
+      ...(register === REGISTER.cbs && { table: config.cbsKwbTable ?? DEFAULT_KWB_TABLE }),
     };
   });
   return { source: "live", registers };
