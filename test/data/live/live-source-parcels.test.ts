@@ -1,0 +1,158 @@
+import { env } from "cloudflare:workers";
+import { HttpResponse, http } from "msw";
+import { beforeEach, describe, expect, it } from "vitest";
+import { LiveSource } from "../../../src/data/live/live-source";
+import { BRK_OGC_BASE } from "../../../src/data/live/pdok-brk";
+import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
+import { RCE_SPARQL_URL } from "../../../src/data/live/rce-monuments";
+import type { Fact } from "../../../src/data/types";
+import brkEmpty from "../../fixtures/registers/brk-perceel-empty.json";
+import perceel from "../../fixtures/registers/brk-perceel-VLO00-E-600.json";
+import linked from "../../fixtures/registers/locatieserver-gekoppeld-perceel.json";
+import monuments from "../../fixtures/registers/rce-monuments-0611010000508342.json";
+import rceEmpty from "../../fixtures/registers/rce-monuments-empty.json";
+import { mockServer } from "../../helpers/msw";
+import { bagStandIn, locatieserverStandIn } from "../../helpers/registers";
+
+/**
+ * LiveSource.factsFor with "parcel" and "monument": the Locatieserver's gekoppeld_perceel, PDOK
+ * BRK and RCE stood in for from test/fixtures/registers (Schenkeldijk 37, 3286LT, unit 0611…).
+ */
+
+const DAY = 24 * 60 * 60 * 1000;
+const T0 = new Date("2026-03-02T10:00:00.000Z");
+const ADDRESS_37 = "0611200000608342";
+const UNIT_37 = "0611010000508342";
+const BOTH: Fact[] = ["parcel", "monument"];
+
+function standIns() {
+  const asked = { linked: 0, brk: 0, rce: 0, brkDown: false, rceDown: false };
+  locatieserverStandIn();
+  bagStandIn();
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      if (!params.get("fl")?.includes("gekoppeld_perceel")) return undefined;
+      asked.linked++;
+      return HttpResponse.json(linked);
+    }),
+    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, ({ request }) => {
+      asked.brk++;
+      if (asked.brkDown) return new HttpResponse("down", { status: 503 });
+      return HttpResponse.json(new URL(request.url).searchParams.get("perceelnummer") === "600" ? perceel : brkEmpty);
+    }),
+    http.post(RCE_SPARQL_URL, async ({ request }) => {
+      asked.rce++;
+      if (asked.rceDown) return new HttpResponse("down", { status: 503 });
+      return HttpResponse.json(String((await request.formData()).get("query")).includes(UNIT_37) ? monuments : rceEmpty);
+    }),
+  );
+  return asked;
+}
+
+function liveSource() {
+  const clock = { now: T0 };
+  return { source: new LiveSource({ db: env.DB, now: () => clock.now, retryDelayMs: 1 }), clock };
+}
+
+beforeEach(async () => {
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM register_fetches WHERE subject LIKE '%3286LT%' OR subject LIKE '%0611%'"),
+    env.DB.prepare("DELETE FROM unit_parcels WHERE unit_id LIKE '0611%'"),
+    env.DB.prepare("DELETE FROM unit_monuments WHERE unit_id LIKE '0611%'"),
+    env.DB.prepare("DELETE FROM parcels WHERE is_synthetic = 0"),
+    env.DB.prepare("DELETE FROM monuments WHERE is_synthetic = 0"),
+    env.DB.prepare("DELETE FROM addresses WHERE postcode = '3286LT' OR id LIKE '0611%'"),
+    env.DB.prepare("DELETE FROM unit_buildings WHERE unit_id LIKE '0611%'"),
+    env.DB.prepare("DELETE FROM units WHERE id LIKE '0611%'"),
+  ]);
+});
+
+describe("live source: parcel and monument", () => {
+  it("asks BRK and RCE only when asked, caches the answers and answers again from D1", async () => {
+    const asked = standIns();
+    const { source, clock } = liveSource();
+    const address = await source.addressById(ADDRESS_37);
+    if (!address) throw new Error("stand-in address missing");
+
+    await source.factsFor([address], ["unit"]);
+    expect(asked).toMatchObject({ linked: 0, brk: 0, rce: 0 });
+
+    const [first] = await source.factsFor([address], BOTH);
+    if (!first?.ok) throw new Error("factsFor failed");
+    expect(first.value.parcel).toEqual({
+      id: "VLO00-E-600",
+      cadastralCode: "VLO00",
+      cadastralName: "Venlo",
+      section: "E",
+      parcelNumber: 600,
+      areaM2: 1234,
+      areaKind: "Vastgesteld",
+      source: { register: "pdok-brk", retrievedAt: T0.toISOString(), synthetic: false },
+    });
+    expect(first.value.monument).toEqual({
+      number: 524327,
+      url: "https://monumentenregister.cultureelerfgoed.nl/monumenten/524327",
+      source: { register: "rce-monuments", retrievedAt: T0.toISOString(), synthetic: false },
+    });
+    expect(first.value.unavailable).toBeUndefined();
+    expect(asked).toMatchObject({ linked: 1, brk: 1, rce: 1 });
+
+    const fetches = await env.DB.prepare("SELECT register, subject, found FROM register_fetches WHERE subject IN (?1, ?2) ORDER BY subject")
+      .bind(`monument:${UNIT_37}`, `parcel:${UNIT_37}`)
+      .all();
+    expect(fetches.results).toEqual([
+      { register: "rce-monuments", subject: `monument:${UNIT_37}`, found: 1 },
+      { register: "pdok-brk", subject: `parcel:${UNIT_37}`, found: 1 },
+    ]);
+    const parcelRow = await env.DB.prepare("SELECT is_synthetic, source FROM parcels WHERE id = 'VLO00-E-600'").first();
+    expect(parcelRow).toEqual({ is_synthetic: 0, source: "pdok-brk" });
+
+    // Fresh: answered from D1, nothing asked.
+    clock.now = new Date(T0.getTime() + DAY);
+    const [again] = await source.factsFor([address], BOTH);
+    expect(again?.ok && again.value.parcel?.id).toBe("VLO00-E-600");
+    expect(again?.ok && again.value.monument?.number).toBe(524327);
+    expect(asked).toMatchObject({ linked: 1, brk: 1, rce: 1 });
+  });
+
+  it("remembers a miss: a unit that is no monument is not asked again within the TTL", async () => {
+    const asked = standIns();
+    mockServer.use(
+      http.post(RCE_SPARQL_URL, () => {
+        asked.rce++;
+        return HttpResponse.json(rceEmpty);
+      }),
+    );
+    const { source } = liveSource();
+    const address = await source.addressById(ADDRESS_37);
+    if (!address) throw new Error("stand-in address missing");
+    const [first] = await source.factsFor([address], ["monument"]);
+    const [second] = await source.factsFor([address], ["monument"]);
+    expect(first?.ok && first.value.monument).toBeNull();
+    expect(second?.ok && second.value.monument).toBeNull();
+    expect(asked.rce).toBe(1);
+  });
+
+  it("a failing register leaves its field null, says so, and does not fail the address", async () => {
+    const asked = standIns();
+    asked.brkDown = true;
+    const { source } = liveSource();
+    const address = await source.addressById(ADDRESS_37);
+    if (!address) throw new Error("stand-in address missing");
+    const [facts] = await source.factsFor([address], ["unit", ...BOTH]);
+    if (!facts?.ok) throw new Error("factsFor failed");
+    expect(facts.value.unit?.id).toBe(UNIT_37);
+    expect(facts.value.parcel).toBeNull();
+    expect(facts.value.monument?.number).toBe(524327);
+    expect(facts.value.unavailable).toEqual({
+      parcel: "PDOK BRK Kadastrale Kaart is not available right now (HTTP 503); try again later.",
+    });
+    // Not remembered as a miss: asked again next time.
+    const none = await env.DB.prepare("SELECT 1 FROM register_fetches WHERE subject = ?1").bind(`parcel:${UNIT_37}`).first();
+    expect(none).toBeNull();
+    asked.brkDown = false;
+    const [later] = await source.factsFor([address], BOTH);
+    expect(later?.ok && later.value.parcel?.id).toBe("VLO00-E-600");
+  });
+});
