@@ -92,7 +92,7 @@ describe("lookups", () => {
     const noneOut = none.structuredContent as {
       current: null;
       validity: { status: string };
-      expectedFromBuildYear: { label: string } | null;
+      substituteLabelForBuildYear: { label: string } | null;
     };
     expect(noneOut.current).toBeNull();
     expect(noneOut.validity.status).toBe("none");

@@ -72,7 +72,7 @@ export const AssessmentResultSchema = z.object({
     energyIndex: z.number().nullable(),
     validUntil: z.string().nullable(),
     ageYears: z.number().nullable(),
-    expectedFromBuildYear: z
+    substituteLabelForBuildYear: z
       .string()
       .nullable()
       .describe(
@@ -154,6 +154,8 @@ function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
       source: src,
     });
   if (unit.surfaceM2 === null) gaps.push("The registered usable area (gebruiksoppervlakte) is missing.");
+  // Live BAG (OGC API v2) does not publish "in onderzoek": unknown, so listed, never taken as "no".
+  if (unit.inResearch === null) gaps.push("Whether the unit's register data is under investigation (in onderzoek) is not known.");
   if (buildYearOf(unit) === null) gaps.push("No build year is registered for the building.");
   return { checks, gaps };
 }
@@ -183,7 +185,7 @@ function energySection(
         energyIndex: null,
         validUntil: null,
         ageYears: null,
-        expectedFromBuildYear: expected,
+        substituteLabelForBuildYear: expected,
       },
       gaps,
       risks,
@@ -208,7 +210,7 @@ function energySection(
       energyIndex: current.energyIndex,
       validUntil: current.validUntil,
       ageYears: yearsBetween(current.registeredAt, now),
-      expectedFromBuildYear: expected,
+      substituteLabelForBuildYear: expected,
     },
     gaps,
     risks,

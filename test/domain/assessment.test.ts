@@ -141,7 +141,7 @@ describe("quick assessment, worked by hand", () => {
     expect(r.engineVersion).toBe(ENGINE_VERSION);
     expect(r.value).toMatchObject({ low: 508_000, mid: 598_000, high: 688_000, rangePct: 15, confidence: "B" });
     expect(r.value?.basis).toMatchObject({ eurPerM2: 5751, surfaceM2: 100, labelAdjustmentPct: 4 });
-    expect(r.energy).toMatchObject({ label: "A", status: "valid", ageYears: 4, expectedFromBuildYear: "G" });
+    expect(r.energy).toMatchObject({ label: "A", status: "valid", ageYears: 4, substituteLabelForBuildYear: "G" });
     expect(r.disclaimer).toBe(DISCLAIMER);
     expect(r.disclaimer).toContain("not an appraisal");
   });
@@ -171,7 +171,7 @@ describe("quick assessment, worked by hand", () => {
       neighbourhood: null,
     });
     expect(r.value).toBeNull();
-    expect(r.energy).toMatchObject({ label: null, status: "none", expectedFromBuildYear: "C" });
+    expect(r.energy).toMatchObject({ label: null, status: "none", substituteLabelForBuildYear: "C" });
     expect(r.dataGaps).toEqual(
       expect.arrayContaining([
         "The registered usable area (gebruiksoppervlakte) is missing.",
@@ -181,6 +181,14 @@ describe("quick assessment, worked by hand", () => {
       ]),
     );
     expect(r.risks.find((x) => x.rule === "risk.asbestos")).toBeUndefined();
+  });
+
+  it("lists an unknown 'in onderzoek' (live BAG does not publish it) as missing, never as 'not under investigation'", () => {
+    const unknown = assessWith({ unit: unit({ inResearch: null }) });
+    expect(unknown.dataGaps).toContain("Whether the unit's register data is under investigation (in onderzoek) is not known.");
+    expect(unknown.registerChecks.map((c) => c.rule)).not.toContain("bag.in-research");
+    const known = assessWith({ unit: unit({ inResearch: false }) });
+    expect(known.dataGaps.join(" ")).not.toContain("in onderzoek");
   });
 
   it("flags a non-residential unit and gives no dwelling value", () => {

@@ -22,7 +22,7 @@ function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
     : `No value range: ${r.valueUnavailableReason}`;
   const energy = r.energy.label
     ? `Energy label ${r.energy.label} (${r.energy.status})`
-    : `No registered energy label${r.energy.expectedFromBuildYear ? `; WWS substitute label for its build year: ${r.energy.expectedFromBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
+    : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
   const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [

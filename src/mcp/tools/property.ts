@@ -185,7 +185,12 @@ const labelOutput = z.object({
   current: LabelOut.nullable(),
   validity: z.object({ status: z.enum(["valid", "expired", "none"]), validUntil: z.string().nullable(), ageYears: z.number().nullable() }),
   history: z.array(LabelOut),
-  expectedFromBuildYear: z.object({ label: z.string(), buildYear: z.number(), basis: z.string() }).nullable(),
+  substituteLabelForBuildYear: z
+    .object({ label: z.string(), buildYear: z.number(), basis: z.string() })
+    .nullable()
+    .describe(
+      "The WWS substitute label for the build year: the label the rent points system (Woningwaarderingsstelsel) counts when a dwelling has no registered label. A statutory stand-in, not a prediction of the label the property would get.",
+    ),
   sources: SourcesOut,
 });
 
@@ -193,7 +198,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   name: "Get_Property_Energy_Label",
   title: "Energy label",
   description:
-    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the label to expect from the build year when none is registered. current is null when no label is registered (common: many dwellings, houseboats and non-residential units have none); ep2KwhM2 is null for Energie-Index labels and energyIndex for NTA 8800 ones.",
+    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the WWS substitute label for the build year (the label the rent points system counts when a dwelling has none; not a prediction). current is null when no label is registered (common: many dwellings, houseboats and non-residential units have none); ep2KwhM2 is null for Energie-Index labels and energyIndex for NTA 8800 ones.",
   input: addressInput,
   output: labelOutput,
   annotations: READ_ONLY,
@@ -216,13 +221,14 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
           }
         : { status: "none" as const, validUntil: null, ageYears: null },
       history: labels.slice(1).map(strip),
-      expectedFromBuildYear:
+      substituteLabelForBuildYear:
         buildYear === null
           ? null
           : {
               label: expectedLabelForBuildYear(buildYear),
               buildYear,
-              basis: "WWS fallback table: build year → label (≥2002 A … ≤1976 G); an expectation, not a registration",
+              basis:
+                "WWS substitute label by build year (rent points system, used when a dwelling has no registered label: ≥2002 A … ≤1976 G); not a registration and not a prediction",
             },
       sources: sourcesOf(address, ...labels),
     };
@@ -231,8 +237,8 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
     const head = r.current
       ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
       : "No registered energy label.";
-    const expected = r.expectedFromBuildYear
-      ? `\nExpected from build year ${r.expectedFromBuildYear.buildYear}: ${r.expectedFromBuildYear.label}.`
+    const expected = r.substituteLabelForBuildYear
+      ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (what the rent points system counts without a label; not a prediction).`
       : "";
     return `${r.address.label}\n${head}${expected}${syntheticNote(r.sources)}`;
   },
