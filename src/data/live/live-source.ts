@@ -7,8 +7,8 @@ import {
   type D1Queryable,
   type EnergyLabel,
   type Fact,
-  type Municipality,
   type Monument,
+  type Municipality,
   type Neighbourhood,
   type Parcel,
   type PropertyFacts,
@@ -23,11 +23,11 @@ import { BUURT_CODE_RE, DEFAULT_KWB_TABLE, fetchNeighbourhood, type KwbTableId, 
 import { DEFAULT_VALUE_TABLES, fetchValueBasis, type ValueTables } from "./cbs-value";
 import { fetchLabels, isLabelSubject } from "./ep-online";
 import type { HttpOptions } from "./http";
+import { PARCEL_MONUMENT_SUBJECT, PARCEL_MONUMENT_TTL_MS, writeMonuments, writeParcels } from "./parcel-monument-cache";
 import { fetchUnit, unitKind } from "./pdok-bag";
 import { fetchParcelsOfAddress } from "./pdok-brk";
-import { PARCEL_MONUMENT_SUBJECT, PARCEL_MONUMENT_TTL_MS, writeMonuments, writeParcels } from "./parcel-monument-cache";
-import { fetchMonuments } from "./rce-monuments";
 import { addressByNummeraanduiding, addressesAtPostcode, matchAddress, NUMMERAANDUIDING_RE, normalisePostcode } from "./pdok-locatieserver";
+import { fetchMonuments } from "./rce-monuments";
 import {
   type Attribution,
   BAG_ATTRIBUTION,

@@ -456,13 +456,13 @@ describe("live source: many facts at once", () => {
         neighbourhood: await source.neighbourhood("BU19630601"),
         municipality: await source.municipality("GM1963"),
         atPostcode: [],
+        // Not asked of the live registers yet (FACTS has neither).
+        parcel: null,
+        monument: null,
       },
     });
     expect(await source.property({ addressId: address.id }, FACTS)).toEqual(facts?.ok && facts.value);
     const byKey = await source.property({ key: { postcode: "3286LT", houseNumber: 37, houseLetter: null, houseNumberAddition: null } }, [
-        // Not asked of the live registers yet (FACTS has neither).
-        parcel: null,
-        monument: null,
       ...FACTS,
       "atPostcode",
     ]);
