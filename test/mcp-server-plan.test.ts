@@ -22,7 +22,7 @@ import { installProbeTools } from "./helpers/probe-tools";
 beforeAll(() => installProbeTools());
 
 const URL_ = "https://mcp.example.com/mcp";
-const services = {} as Services;
+const services = { provenance: { source: "synthetic" } } as Services;
 const jobs = {} as PortfolioJobs;
 
 async function connect(factory: (era: "legacy" | "modern") => McpServer, era: Era): Promise<Client> {
