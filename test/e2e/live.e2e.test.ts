@@ -121,6 +121,16 @@ describe("live registers through a stand-in", () => {
       dwellingType: null,
     });
     expect(data.out.buildYear).toBe(1920);
+    // Its parcel (Locatieserver's linked parcel, then BRK) and its rijksmonument (RCE).
+    expect(data.out.parcel).toMatchObject({ id: outside.parcel, areaM2: 1234 });
+    expect(
+      data.out.monument,
+      JSON.stringify({
+        missing: data.out.missing,
+        rce: asked("rce").map((r) => [r.method, r.status]),
+        unknown: asked("unknown").map((r) => [r.method, r.path]),
+      }),
+    ).toMatchObject({ number: outside.monument });
     const label = await call("Get_Property_Energy_Label", { addressId: id });
     expect(label.isError, label.text).toBe(false);
     // The newest of its two registrations (2024, C; the 2011 E is history).
@@ -155,6 +165,8 @@ describe("live registers through a stand-in", () => {
     expect(asked("cbs").some((r) => r.path === "/85984NED/TypedDataSet" && (r.query.get("$filter") ?? "").includes(outside.buurt))).toBe(
       true,
     );
+    expect(asked("brk").some((r) => r.query.get("perceelnummer") === "600")).toBe(true);
+    expect(asked("rce").some((r) => r.method === "POST")).toBe(true);
     expect(asked("unknown")).toEqual([]);
   });
 

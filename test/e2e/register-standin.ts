@@ -1,7 +1,7 @@
 /// <reference types="node" />
 // A stand-in for the public registers on 127.0.0.1, for the Worker in live mode under
-// `wrangler dev`: PDOK Locatieserver v3.1 (`free`), PDOK BAG OGC API v2, EP-Online v5 and CBS
-// OData v3, each under its own path prefix, answering in the registers' real formats from the
+// `wrangler dev`: PDOK Locatieserver v3.1 (`free`), PDOK BAG OGC API v2, EP-Online v5, CBS
+// OData v3, PDOK BRK Kadastrale Kaart and the RCE SPARQL endpoint, each under its own path prefix, answering in the registers' real formats from the
 // fixtures in test/fixtures/registers/ (plus a few units made from them below). It records every
 // request, so a test can assert that the adapters asked it (and what).
 //
@@ -23,7 +23,7 @@ const fixtureExists = (name: string) => readdirSync(FIXTURES).includes(name);
 
 /** What the stand-in was asked. */
 export interface StandInRequest {
-  register: "locatieserver" | "bag" | "ep-online" | "cbs" | "unknown";
+  register: "locatieserver" | "bag" | "ep-online" | "cbs" | "brk" | "rce" | "unknown";
   method: string;
   /** Path after the register's prefix, e.g. `/collections/verblijfsobject/items`. */
   path: string;
@@ -37,7 +37,16 @@ export interface StandInRequest {
 export const STANDIN = {
   postcode: "3286LT",
   /** Schenkeldijk 37, Klaaswaal (Hoeksche Waard, GM1963: none of the four seeded municipalities); label E. */
-  outside: { postcode: "3286LT", houseNumber: 37, addressId: "0611200000608342", unitId: "0611010000508342", buurt: "BU19630601" },
+  outside: {
+    postcode: "3286LT",
+    houseNumber: 37,
+    addressId: "0611200000608342",
+    unitId: "0611010000508342",
+    buurt: "BU19630601",
+    /** Its parcel in BRK (brk-perceel-VLO00-E-600.json) and its rijksmonument (rce-monuments-0611010000508342.json). */
+    parcel: "VLO00-E-600",
+    monument: 524327,
+  },
   /** Schenkeldijk 43: a school with a dwelling, gebruiksdoel "onderwijsfunctie,woonfunctie"; label B. */
   mixedUse: { postcode: "3286LT", houseNumber: 43, addressId: "0611200000608420", unitId: "0611010000508420" },
   /** Schenkeldijk 41B-2: a shop with a dwelling that EP-Online has no label for (404). */
@@ -74,6 +83,8 @@ function buildWorld(): World {
   const pages = ["locatieserver-free-3286LT-page1.json", "locatieserver-free-3286LT-page2.json"];
   const docs = pages.flatMap((name) => (fixture(name).response as { docs: Json[] }).docs);
   const base = docs.find((d) => d.nummeraanduiding_id === STANDIN.outside.addressId) as Json;
+  // The outside address's linked parcel, as Locatieserver names it (locatieserver-gekoppeld-perceel.json).
+  base.gekoppeld_perceel = [STANDIN.outside.parcel];
   docs.push(
     docLike(base, {
       id: "adr-standin-mixed-use",
@@ -240,6 +251,23 @@ function routes(world: World): Array<{ register: StandInRequest["register"]; pat
       },
     },
     {
+      register: "brk",
+      pattern: /^\/brk\/collections\/perceel\/items$/,
+      handle: ({ query }) => {
+        const known =
+          query.get("akr_kadastrale_gemeente_code_waarde") === "VLO00" &&
+          query.get("sectie") === "E" &&
+          query.get("perceelnummer") === "600";
+        return { status: 200, body: fixture(known ? "brk-perceel-VLO00-E-600.json" : "brk-perceel-empty.json") };
+      },
+    },
+    {
+      // The SPARQL endpoint (a POSTed form); the adapter keeps only the rows of the unit it asked about.
+      register: "rce",
+      pattern: /^\/rce\/sparql$/,
+      handle: () => ({ status: 200, body: JSON.parse(readFileSync(path.join(FIXTURES, "rce-monuments-0611010000508342.json"), "utf8")) }),
+    },
+    {
       register: "cbs",
       pattern: /^\/cbs\/(\d{5}[A-Z]{3})\/([A-Za-z]+)$/,
       handle: ({ match, query }) => {
@@ -298,6 +326,8 @@ export async function startRegisterStandIn(): Promise<RegisterStandIn> {
       PDOK_BAG_URL: `${origin}/bag`,
       EP_ONLINE_URL: `${origin}/ep`,
       CBS_ODATA_URL: `${origin}/cbs`,
+      PDOK_BRK_URL: `${origin}/brk`,
+      RCE_SPARQL_URL: `${origin}/rce`,
     },
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
