@@ -31,8 +31,10 @@ import { fetchMonuments } from "./rce-monuments";
 import {
   type Attribution,
   BAG_ATTRIBUTION,
+  BRK_ATTRIBUTION,
   EP_ONLINE_ATTRIBUTION,
   LOCATIESERVER_ATTRIBUTION,
+  RCE_ATTRIBUTION,
   REGISTER,
   type RegisterId,
   type RegisterUrls,
@@ -83,7 +85,7 @@ export const EP_ONLINE_NOT_CONFIGURED =
 
 /** Credits for every register the live source uses, for tools to cite. */
 export function liveAttributions(cbsTable: KwbTableId = DEFAULT_KWB_TABLE): Attribution[] {
-  return [LOCATIESERVER_ATTRIBUTION, BAG_ATTRIBUTION, EP_ONLINE_ATTRIBUTION, kwbAttribution(cbsTable)];
+  return [LOCATIESERVER_ATTRIBUTION, BAG_ATTRIBUTION, EP_ONLINE_ATTRIBUTION, kwbAttribution(cbsTable), BRK_ATTRIBUTION, RCE_ATTRIBUTION];
 }
 
 const onlyLive = <T extends { source: { synthetic: boolean } }>(rows: T[]): T[] => rows.filter((r) => !r.source.synthetic);

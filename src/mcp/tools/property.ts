@@ -171,13 +171,24 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
         `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
         r.parcel
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
-          : "Parcel: none linked",
-        r.monument ? `Rijksmonument ${r.monument.number}${r.monument.url ? ` (${r.monument.url})` : ""}` : "Not a rijksmonument",
+          : unknownFact(r.missing, "Parcel")
+            ? "Parcel: unknown"
+            : "Parcel: none linked",
+        r.monument
+          ? `Rijksmonument ${r.monument.number}${r.monument.url ? ` (${r.monument.url})` : ""}`
+          : unknownFact(r.missing, "Monument status")
+            ? "Rijksmonument: unknown"
+            : "Not a rijksmonument",
         ...(r.missing ?? []).map((m) => `Missing: ${m}`),
       ].join("\n") + syntheticNote(r.sources)
     );
   },
 };
+
+/** Whether a register could not be asked for this fact (it is then unknown, not absent). */
+function unknownFact(missing: readonly string[] | undefined, fact: string): boolean {
+  return (missing ?? []).some((line) => line.startsWith(`${fact}:`));
+}
 
 const LabelOut = EnergyLabelSchema.omit({ source: true, unitId: true });
 const labelOutput = z.object({

@@ -505,6 +505,13 @@ describe("live source: many facts at once", () => {
 
 describe("live source attributions", () => {
   it("cites every register it uses", () => {
-    expect(liveAttributions().map((a) => a.register)).toEqual(["pdok-locatieserver", "pdok-bag", "ep-online", "cbs-kwb"]);
+    expect(liveAttributions().map((a) => a.register)).toEqual([
+      "pdok-locatieserver",
+      "pdok-bag",
+      "ep-online",
+      "cbs-kwb",
+      "pdok-brk",
+      "rce-monuments",
+    ]);
   });
 });
