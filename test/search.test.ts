@@ -126,6 +126,17 @@ describe("Search_Addresses", () => {
     }
   });
 
+  it("finds a lettered address in every tool when the letter is given as an addition (100-H read both ways)", async () => {
+    const asAddition = {
+      postcode: lettered.postcode,
+      houseNumber: lettered.house_number,
+      houseNumberAddition: lettered.house_letter,
+    };
+    const r = await c.callTool({ name: "Get_Property_Data", arguments: asAddition });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect((r.structuredContent as { address: { id: string } }).address.id).toBe(lettered.id);
+  });
+
   it("says how many match and what to add when there are more than the limit", async () => {
     const r = await call({ query: plain.place, limit: 3 });
     expect(r.isError).toBeFalsy();

@@ -1,4 +1,4 @@
-import { formatHouseNumber, type Parsed, parseAddressId, parseAddressKey } from "../domain/address-input";
+import { formatHouseNumber, houseNumberReadings, type Parsed, parseAddressId, parseAddressKey } from "../domain/address-input";
 import { UserError } from "../errors";
 import type { Services } from "./services";
 import type { Address, AddressKey, AddressLookup, Fact, PropertyFacts } from "./types";
@@ -53,6 +53,14 @@ export async function resolveProperty(services: Services, input: AddressSelector
   const lookup = lookupOf(input);
   const found = await services.data.property(lookup, want);
   if (found) return found;
+  // "100-H" or "100 H": in Amsterdam H, 1, 2, III are additions, elsewhere H is a letter. The
+  // other reading is tried before refusing (one more read, only on this path).
+  if ("key" in lookup) {
+    for (const other of houseNumberReadings(lookup.key).slice(1)) {
+      const again = await services.data.property({ key: other }, want);
+      if (again) return again;
+    }
+  }
   return notFound(services, lookup);
 }
 
