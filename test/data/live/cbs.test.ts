@@ -2,7 +2,9 @@ import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE, fetchNeighbourhood, KWB_COLUMNS, kwbAttribution } from "../../../src/data/live/cbs";
 import { clearResolvedColumns, resolveColumns, stableKey } from "../../../src/data/live/cbs-properties";
+import { fetchValueBasis } from "../../../src/data/live/cbs-value";
 import { RegisterError } from "../../../src/data/types";
+import { userFacingMessage } from "../../../src/errors";
 import kwbProps from "../../fixtures/registers/cbs-85984NED-dataproperties.json";
 import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
@@ -13,7 +15,8 @@ import { cbsStandIn } from "../../helpers/registers";
  * Contract tests for the CBS KWB OData v3 adapter. Fixtures follow `TypedDataSet` and the
  * `WijkenEnBuurten` dimension of table 85984NED (2024): `value` arrays, space-padded region
  * codes and names, table-specific column suffixes, WOZ in ×1000 EUR, null where CBS publishes
- * nothing. The codes and figures are illustrative, not CBS's published numbers.
+ * nothing. The codes and figures are illustrative, not CBS's published numbers. Where each
+ * fixture's format was confirmed: its sibling `*.source.md` in test/fixtures/registers/.
  */
 
 const TABLE = `${CBS_ODATA_BASE}/85984NED`;
@@ -149,5 +152,158 @@ describe("CBS column keys from DataProperties", () => {
     await expect(resolveColumns("85984NED", { woz: "GemiddeldeWOZWaardeVanWoningen" })).rejects.toBeInstanceOf(RegisterError);
     expect(asked).toBe(2);
     clearResolvedColumns();
+  });
+});
+
+describe("CBS error answers", () => {
+  const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+  const BUURT = "BU19630601";
+  const typedDataSet = `${TABLE}/TypedDataSet`;
+
+  /** What a tool would show for the error `run` throws: a RegisterError of the CBS register. */
+  async function toolMessage(run: () => Promise<unknown>): Promise<string> {
+    const error = await run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegisterError);
+    expect((error as RegisterError).register).toBe("cbs-kwb");
+    return userFacingMessage(error, "Get_Neighbourhood_Data", { event: "tool_failed", reference: "request id test" }).message;
+  }
+  const neighbourhood = () => fetchNeighbourhood(BUURT, fast);
+  const valueBasis = () => fetchValueBasis("GM1963", fast);
+
+  it("an unknown buurt is an empty `value` (null, not an error); a 404 is never read as 'not found'", async () => {
+    cbsStandIn();
+    expect(await fetchNeighbourhood("BU19639999", fast)).toBeNull();
+    // The adapter passes no notFoundStatuses: a 404 means a moved table or path, a register error, not retried.
+    let calls = 0;
+    mockServer.use(
+      http.get(typedDataSet, () => {
+        calls++;
+        return new HttpResponse("Not Found", { status: 404 });
+      }),
+    );
+    expect(await toolMessage(neighbourhood)).toBe("CBS rejected the request (HTTP 404). (register: cbs-kwb)");
+    expect(calls).toBe(1);
+  });
+
+  it.each([
+    ["DataProperties of the KWB table", `${TABLE}/DataProperties`, neighbourhood],
+    ["the WijkenEnBuurten names", `${TABLE}/WijkenEnBuurten`, neighbourhood],
+    ["DataProperties of the WOZ table (value basis)", `${CBS_ODATA_BASE}/85036NED/DataProperties`, valueBasis],
+    ["the WOZ rows (value basis)", `${CBS_ODATA_BASE}/85036NED/TypedDataSet`, valueBasis],
+    ["the price index rows (value basis)", `${CBS_ODATA_BASE}/85773NED/TypedDataSet`, valueBasis],
+  ])("404 on %s: a register error naming CBS", async (_what, url, run) => {
+    clearResolvedColumns();
+    cbsStandIn();
+    mockServer.use(http.get(url, () => new HttpResponse("Not Found", { status: 404 })));
+    expect(await toolMessage(run)).toBe("CBS rejected the request (HTTP 404). (register: cbs-kwb)");
+    clearResolvedColumns();
+  });
+
+  it("429 (after its one retry): too many requests, naming CBS", async () => {
+    cbsStandIn();
+    let calls = 0;
+    mockServer.use(
+      http.get(typedDataSet, () => {
+        calls++;
+        return new HttpResponse("Too Many Requests", { status: 429, headers: { "retry-after": "0" } });
+      }),
+    );
+    expect(await toolMessage(neighbourhood)).toBe(
+      "CBS is receiving too many requests right now; try again in a minute. (register: cbs-kwb)",
+    );
+    expect(calls).toBe(2);
+  });
+
+  it("429 with a Retry-After too long to wait for: no retry, the same message", async () => {
+    cbsStandIn();
+    let calls = 0;
+    mockServer.use(
+      http.get(typedDataSet, () => {
+        calls++;
+        return new HttpResponse(null, { status: 429, headers: { "retry-after": "120" } });
+      }),
+    );
+    expect(await toolMessage(neighbourhood)).toBe(
+      "CBS is receiving too many requests right now; try again in a minute. (register: cbs-kwb)",
+    );
+    expect(calls).toBe(1);
+  });
+
+  it.each([
+    [500, 1],
+    [502, 2],
+    [503, 2],
+    [504, 2],
+  ])("%d: not available, naming CBS (%d attempt(s))", async (status, attempts) => {
+    cbsStandIn();
+    let calls = 0;
+    mockServer.use(
+      http.get(typedDataSet, () => {
+        calls++;
+        return new HttpResponse("<html>Service Unavailable</html>", { status, headers: { "content-type": "text/html" } });
+      }),
+    );
+    expect(await toolMessage(neighbourhood)).toBe(`CBS is not available right now (HTTP ${status}); try again later. (register: cbs-kwb)`);
+    expect(calls).toBe(attempts);
+  });
+
+  it("5xx on DataProperties: not available, and the failed read is not kept", async () => {
+    clearResolvedColumns();
+    const standIn = cbsStandIn();
+    standIn.fail = true;
+    expect(await toolMessage(neighbourhood)).toBe("CBS is not available right now (HTTP 503); try again later. (register: cbs-kwb)");
+    standIn.fail = false;
+    expect(await fetchNeighbourhood(BUURT, fast)).toMatchObject({ code: BUURT, avgWozThousands: 341 });
+  });
+
+  it("5xx on one value-basis table: the whole basis fails, naming CBS", async () => {
+    cbsStandIn();
+    mockServer.use(http.get(`${CBS_ODATA_BASE}/85773NED/TypedDataSet`, () => new HttpResponse("down", { status: 503 })));
+    expect(await toolMessage(valueBasis)).toBe("CBS is not available right now (HTTP 503); try again later. (register: cbs-kwb)");
+  });
+
+  it.each([
+    ["an HTML page", () => new HttpResponse("<html>maintenance</html>", { status: 200, headers: { "content-type": "text/html" } })],
+    ["truncated JSON", () => new HttpResponse('{"odata.metadata":"x","value":[{"ID":1', { status: 200 })],
+    ["an empty body", () => new HttpResponse("", { status: 200 })],
+  ])("malformed: %s gives a not-JSON error naming CBS", async (_what, answer) => {
+    cbsStandIn();
+    mockServer.use(http.get(typedDataSet, answer));
+    expect(await toolMessage(neighbourhood)).toBe("CBS answered with something that is not JSON; try again later. (register: cbs-kwb)");
+  });
+
+  it.each([
+    ["OData v2 verbose `d.results`", { d: { results: buurt01.value } }],
+    ["an OData error object with status 200", { "odata.error": { code: "", message: { lang: "en-US", value: "error" } } }],
+    ["`value` that is an object", { "odata.metadata": buurt01["odata.metadata"], value: buurt01.value[0] }],
+    ["`value` rows that are not objects", { value: [1, 2] }],
+    ["a bare array of rows", buurt01.value],
+    ["JSON null", null],
+  ])("wrong envelope on TypedDataSet: %s gives a format error naming CBS", async (_what, body) => {
+    cbsStandIn();
+    mockServer.use(http.get(typedDataSet, () => HttpResponse.json(body)));
+    expect(await toolMessage(neighbourhood)).toBe("CBS answered in an unexpected format; try again later. (register: cbs-kwb)");
+  });
+
+  it("wrong envelope on the names dimension (Key not a string): a format error naming CBS", async () => {
+    cbsStandIn();
+    mockServer.use(http.get(`${TABLE}/WijkenEnBuurten`, () => HttpResponse.json({ value: [{ Key: 196306, Title: "Klaaswaal" }] })));
+    expect(await toolMessage(neighbourhood)).toBe("CBS answered in an unexpected format; try again later. (register: cbs-kwb)");
+  });
+
+  it("wrong envelope on DataProperties: a format error; topics without keys: the table lacks its columns", async () => {
+    clearResolvedColumns();
+    cbsStandIn();
+    mockServer.use(http.get(`${TABLE}/DataProperties`, () => HttpResponse.json({ d: { results: kwbProps.value } })));
+    expect(await toolMessage(neighbourhood)).toBe("CBS answered in an unexpected format; try again later. (register: cbs-kwb)");
+    mockServer.use(http.get(`${TABLE}/DataProperties`, () => HttpResponse.json({ value: kwbProps.value.map(({ Key: _key, ...p }) => p) })));
+    expect(await toolMessage(neighbourhood)).toBe("CBS table 85984NED lacks the expected columns; try again later. (register: cbs-kwb)");
+    clearResolvedColumns();
+  });
+
+  it("wrong envelope on a value-basis table: a format error naming CBS", async () => {
+    cbsStandIn();
+    mockServer.use(http.get(`${CBS_ODATA_BASE}/85035NED/TypedDataSet`, () => HttpResponse.json({ value: "GM1963" })));
+    expect(await toolMessage(valueBasis)).toBe("CBS answered in an unexpected format; try again later. (register: cbs-kwb)");
   });
 });
