@@ -82,7 +82,7 @@ export function toAddress(row: Row): Address {
     id: String(row.id),
     unitId: String(row.unit_id),
     isMain: row.is_main === 1,
-    postcode: String(row.postcode),
+    postcode: row.postcode === null ? null : String(row.postcode),
     houseNumber: Number(row.house_number),
     houseLetter: str(row.house_letter),
     houseNumberAddition: str(row.house_number_addition),
@@ -255,7 +255,7 @@ export function factsOf(address: Address, rows: FactRows): PropertyFacts {
     labels: rows.labels.get(address.unitId) ?? [],
     neighbourhood: address.neighbourhoodCode ? (rows.neighbourhoods.get(address.neighbourhoodCode) ?? null) : null,
     municipality: rows.municipalities.get(address.municipalityCode) ?? null,
-    atPostcode: rows.atPostcode.get(address.postcode) ?? [],
+    atPostcode: address.postcode !== null ? (rows.atPostcode.get(address.postcode) ?? []) : [],
     parcel: rows.parcels.get(address.unitId) ?? null,
     monument: rows.monuments.get(address.unitId) ?? null,
   };

@@ -101,16 +101,17 @@ export function parseAddressId(input: string): Parsed<string> {
   return { ok: true, value: id };
 }
 
-/** "Lijsterstraat 20 A-2, 3815 DT Amersfoort" style label. */
+/** "Lijsterstraat 20 A-2, 3815 DT Amersfoort" style label; "Dorpsweg 12, Urk" without a postcode. */
 export function formatAddress(a: {
   street: string;
   houseNumber: number;
   houseLetter: string | null;
   houseNumberAddition: string | null;
-  postcode: string;
+  postcode: string | null;
   place: string;
 }): string {
   const number = `${a.houseNumber}${a.houseLetter ?? ""}${a.houseNumberAddition ? `-${a.houseNumberAddition}` : ""}`;
+  if (a.postcode === null) return `${a.street} ${number}, ${a.place}`;
   return `${a.street} ${number}, ${a.postcode.slice(0, 4)} ${a.postcode.slice(4)} ${a.place}`;
 }
 

@@ -20,7 +20,8 @@ export const AddressSchema = z.object({
   /** BAG verblijfsobject/ligplaats/standplaats id. */
   unitId: z.string(),
   isMain: z.boolean(),
-  postcode: z.string(),
+  /** Null for the few BAG addresses without one (sheds, garages, some moorings): found by id only. */
+  postcode: z.string().nullable(),
   houseNumber: z.number().int(),
   houseLetter: z.string().nullable(),
   houseNumberAddition: z.string().nullable(),

@@ -58,14 +58,14 @@ async function d1Plan({ sql, params }: SentStatement): Promise<Plan> {
 const ALL_FACTS: Fact[] = ["unit", "labels", "neighbourhood", "municipality", "atPostcode", "parcel", "monument"];
 
 /** A seeded address with a letter-less, addition-less key, and its unit and buurt. */
-let seeded: Address;
+let seeded: Address & { postcode: string };
 beforeAll(async () => {
   const row = await new D1PropertyStore(env.DB).addressesForPostcode(
     String((await env.DB.prepare("SELECT postcode FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 1").first())?.postcode),
   );
   const found = row.find((a) => a.neighbourhoodCode !== null);
-  if (!found) throw new Error("no seeded address");
-  seeded = found;
+  if (!found || found.postcode === null) throw new Error("no seeded address");
+  seeded = { ...found, postcode: found.postcode };
 });
 
 /** Runs `work` on a recording binding; every statement it sent, once per distinct SQL. */

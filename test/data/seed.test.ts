@@ -429,3 +429,67 @@ describe("synthetic seed dataset", () => {
     expect(await all("PRAGMA foreign_key_check")).toEqual([]);
   });
 });
+
+describe("migration 0008 (addresses.postcode optional)", () => {
+  it("keeps every address, its search row and its children when run over the loaded dataset", async () => {
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0008_"));
+    if (!migration) throw new Error("no migration 0008");
+    const snapshot = () =>
+      Promise.all([
+        all(
+          "SELECT id, unit_id, is_main, postcode, house_number, house_letter, house_number_addition, street, place FROM addresses ORDER BY id",
+        ),
+        count("SELECT count(*) AS n FROM address_search"),
+        count("SELECT count(*) AS n FROM energy_labels"),
+        count("SELECT count(*) AS n FROM unit_buildings"),
+        count("SELECT count(*) AS n FROM assessments"),
+      ]);
+    const before = await snapshot();
+    expect(before[0].length).toBeGreaterThan(1000);
+    // Its statements again (they hold for a database already migrated), over the seeded rows.
+    await env.DB.batch(migration.queries.map((sql) => env.DB.prepare(sql)));
+    expect(await snapshot()).toEqual(before);
+    expect(await all("PRAGMA foreign_key_check")).toEqual([]);
+
+    // The index and triggers are back as 0002 and 0005 made them.
+    const schema = await all<{ name: string; sql: string }>(
+      "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'addresses' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name",
+    );
+    expect(schema.map((s) => s.name)).toEqual([
+      "addresses_by_key",
+      "addresses_by_neighbourhood",
+      "addresses_by_unit",
+      "addresses_search_delete",
+      "addresses_search_insert",
+      "addresses_search_update",
+    ]);
+    const plan = await all<{ detail: string }>(
+      "EXPLAIN QUERY PLAN SELECT id FROM addresses WHERE postcode = '3817AC' AND house_number = 1 AND ifnull(house_letter, '') = '' AND ifnull(house_number_addition, '') = ''",
+    );
+    expect(plan.map((p) => p.detail).join(" ")).toContain("addresses_by_key");
+
+    // The search still finds a seeded address, and follows a change to its postcode.
+    const [first] = before[0] as Array<{ id: string; street: string; postcode: string }>;
+    if (!first) throw new Error("no address");
+    const search = (match: string) =>
+      all<{ id: number }>(
+        "SELECT rowid AS id FROM address_search WHERE address_search MATCH ?1 AND rowid = CAST(?2 AS INTEGER)",
+        match,
+        first.id,
+      );
+    expect(await search(`postcode:${first.postcode}`)).toHaveLength(1);
+    await env.DB.prepare("UPDATE addresses SET postcode = '9999ZZ' WHERE id = ?1").bind(first.id).run();
+    expect(await search("postcode:9999ZZ")).toHaveLength(1);
+    expect(await search(`postcode:${first.postcode}`)).toHaveLength(0);
+    await env.DB.prepare("UPDATE addresses SET postcode = ?2 WHERE id = ?1").bind(first.id, first.postcode).run();
+    expect(await search(`postcode:${first.postcode}`)).toHaveLength(1);
+
+    // NULL is allowed now; a postcode that is there must still be a compact Dutch one.
+    await expect(env.DB.prepare("UPDATE addresses SET postcode = '3817 AC' WHERE id = ?1").bind(first.id).run()).rejects.toThrow(
+      /CHECK constraint failed/,
+    );
+    await env.DB.prepare("UPDATE addresses SET postcode = NULL WHERE id = ?1").bind(first.id).run();
+    expect(await search(first.street.split(" ")[0] ?? "")).toHaveLength(1);
+    await env.DB.prepare("UPDATE addresses SET postcode = ?2 WHERE id = ?1").bind(first.id, first.postcode).run();
+  });
+});

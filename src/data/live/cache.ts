@@ -2,7 +2,7 @@ import { type D1Queryable, type ValueBasis, ValueBasisSchema } from "../types";
 import type { CbsNeighbourhoodFacts } from "./cbs";
 import type { EpLabelFacts } from "./ep-online";
 import { type BagBuildingFacts, type BagUnitFacts, unitKind } from "./pdok-bag";
-import type { LocatieserverAddress } from "./pdok-locatieserver";
+import type { LocatieserverCandidate } from "./pdok-locatieserver";
 import { REGISTER, type RegisterId } from "./registers";
 
 /**
@@ -15,7 +15,7 @@ import { REGISTER, type RegisterId } from "./registers";
  * Rules that keep the cache honest:
  * - Synthetic rows are never changed: upserts carry `WHERE <table>.is_synthetic = 0`, and an
  *   address whose key (postcode, number, letter, addition) a synthetic row already holds is
- *   not written.
+ *   not written. An address without a postcode has no key (NULL never equals NULL there).
  * - Each write is one `db.batch` (a transaction), with a fixed number of statements however
  *   many rows there are: lists travel as one JSON parameter and are unpacked with `json_each`.
  * - Foreign keys are satisfied with the least we know. An address needs its unit, buurt, wijk
@@ -64,7 +64,7 @@ export interface FetchRecord {
 /** The statements that make an address's unit, buurt, wijk and gemeente exist (placeholders). */
 function placeholderStatements(
   db: D1Queryable,
-  addresses: readonly LocatieserverAddress[],
+  addresses: readonly LocatieserverCandidate[],
   source: RegisterId,
   at: string,
 ): D1PreparedStatement[] {
@@ -141,7 +141,9 @@ function unitPlaceholders(db: D1Queryable, units: string, source: RegisterId, at
     .bind(units, source, at);
 }
 
-function keyOf(a: Pick<LocatieserverAddress, "postcode" | "houseNumber" | "houseLetter" | "houseNumberAddition">): string {
+/** The address's key; an address without a postcode has no key but its id. */
+function keyOf(a: Pick<LocatieserverCandidate, "id" | "postcode" | "houseNumber" | "houseLetter" | "houseNumberAddition">): string {
+  if (a.postcode === null) return `id:${a.id}`;
   return `${a.postcode}|${a.houseNumber}|${a.houseLetter ?? ""}|${a.houseNumberAddition ?? ""}`;
 }
 
@@ -217,17 +219,18 @@ export class RegisterCache {
   /**
    * Caches the Locatieserver's addresses for `subject`. With a `scope` the answer is the whole
    * truth for that postcode (or postcode and number): cached live addresses there that the
-   * register no longer lists are removed, unless a saved assessment refers to them.
+   * register no longer lists are removed, unless a saved assessment refers to them. An address
+   * without a postcode (found by id) is written with `postcode` NULL; no key check applies to it.
    */
   async writeAddresses(
     subject: string,
-    found: readonly LocatieserverAddress[],
+    found: readonly LocatieserverCandidate[],
     scope?: { postcode: string; houseNumber?: number },
   ): Promise<void> {
     const at = this.stamp();
     const source = REGISTER.locatieserver;
     // One row per id and per address key; the register should never repeat either.
-    const byKey = new Map<string, LocatieserverAddress>();
+    const byKey = new Map<string, LocatieserverCandidate>();
     const ids = new Set<string>();
     for (const a of found) {
       if (ids.has(a.id) || byKey.has(keyOf(a))) continue;

@@ -460,7 +460,8 @@ export class LiveSource implements PropertySource {
           }
           facts.municipality = await pending;
         }
-        if (want.includes("atPostcode")) facts.atPostcode = await this.addressesForPostcode(address.postcode);
+        // An address without a postcode has no neighbours by postcode.
+        if (want.includes("atPostcode") && address.postcode !== null) facts.atPostcode = await this.addressesForPostcode(address.postcode);
         if (want.includes("parcel") && isUnitSubject(address.unitId)) {
           const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
           const cached = liveRow(d1.parcel);

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { type AddressQuery, houseNumberReadings, parsePostcode } from "../../domain/address-input";
-import { UserError } from "../../errors";
 import { log } from "../../log";
 import { type AddressKey, RegisterError } from "../types";
 import { BUURT_CODE_RE } from "./cbs";
@@ -273,23 +272,13 @@ export async function addressesAtPostcode(
 
 /**
  * One address by its nummeraanduiding id, or null when the Locatieserver does not know it. An
- * address BAG registers without a postcode is found too, but pandgate's property tools key
- * addresses by postcode: it is a UserError saying so, not "unknown" or "unexpected format".
+ * address BAG registers without a postcode (a shed, garage, some moorings) is found too, with
+ * `postcode: null`: its id is the only way to name it.
  */
-export async function addressByNummeraanduiding(id: string, options: HttpOptions = {}): Promise<LocatieserverAddress | null> {
+export async function addressByNummeraanduiding(id: string, options: HttpOptions = {}): Promise<LocatieserverCandidate | null> {
   if (!NUMMERAANDUIDING_RE.test(id)) return null;
   const { found, withoutPostcode } = await searchAll(`nummeraanduiding_id:${id}`, ["type:adres"], options, 1);
-  const address = found.find((a) => a.id === id);
-  if (address) return address;
-  const bare = withoutPostcode.find((a) => a.id === id);
-  if (bare) throw new UserError(withoutPostcodeMessage(bare));
-  return null;
-}
-
-/** What to say about an address BAG registers without a postcode. */
-export function withoutPostcodeMessage(a: LocatieserverCandidate): string {
-  const number = `${a.houseNumber}${a.houseLetter ?? ""}${a.houseNumberAddition ? `-${a.houseNumberAddition}` : ""}`;
-  return `BAG address ${a.id} (${a.street} ${number}, ${a.place}) has no postcode in the BAG (usually a shed, garage or other non-residential unit), so its property data cannot be looked up here.`;
+  return found.find((a) => a.id === id) ?? withoutPostcode.find((a) => a.id === id) ?? null;
 }
 
 /** Characters Solr reads as syntax in `q`; the search text goes in as plain words. */
@@ -366,7 +355,10 @@ export async function searchAddressText(query: AddressQuery, rows: number, optio
  * none has them as written, a lone letter is tried as an addition and a lone one-letter addition
  * as a letter (Amsterdam's `100-H`, `100 H` are toevoeging H; see `houseNumberReadings`).
  */
-export function matchAddress<T extends AddressKey>(candidates: readonly T[], key: AddressKey): T | null {
+export function matchAddress<T extends Omit<AddressKey, "postcode"> & { postcode: string | null }>(
+  candidates: readonly T[],
+  key: AddressKey,
+): T | null {
   const same = (a: string | null, b: string | null) => (a ?? "").toUpperCase() === (b ?? "").toUpperCase();
   for (const reading of houseNumberReadings(key)) {
     const found = candidates.find(

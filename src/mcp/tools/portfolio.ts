@@ -150,7 +150,7 @@ export async function startPortfolio(
     if (!pc.ok) throw new UserError(pc.error);
     const found = await ctx.services.data.addressesForPostcode(pc.value);
     if (found.length === 0) throw new UserError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
-    for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, placeKey(a)]);
+    for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, placeKey({ ...a, postcode: pc.value })]);
     if (items.length > MAX_ADDRESSES_PER_JOB) {
       throw new UserError(
         `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} different addresses, the most one portfolio job takes. Use fewer postcodes per job.`,

@@ -35,7 +35,7 @@ export const AddressOut = z.object({
   houseNumber: z.number(),
   houseLetter: z.string().nullable(),
   houseNumberAddition: z.string().nullable(),
-  postcode: z.string(),
+  postcode: z.string().nullable().describe("Null for a BAG address without a postcode (a shed, garage or mooring)."),
   place: z.string(),
   municipality: z.string().nullable(),
   isMainAddress: z.boolean(),

@@ -4,12 +4,15 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE } from "../../../src/data/live/cbs";
 import { EP_ONLINE_BASE } from "../../../src/data/live/ep-online";
 import { EP_ONLINE_NOT_CONFIGURED, LiveSource, type LiveSourceOptions, liveAttributions } from "../../../src/data/live/live-source";
+import { BAG_OGC_BASE } from "../../../src/data/live/pdok-bag";
 import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
 import type { Fact } from "../../../src/data/types";
 import { RegisterError } from "../../../src/data/types";
+import vbo37 from "../../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
 import cbsEmpty from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
 import labels from "../../fixtures/registers/ep-online-0611010000508342.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
+import noPostcodeById from "../../fixtures/registers/locatieserver-free-nopostcode-by-id.json";
 import { countRoundTrips } from "../../helpers/d1-count";
 import { mockServer } from "../../helpers/msw";
 import { bagStandIn, cbsStandIn, EP_ONLINE_KEY, epOnlineStandIn, LOCATIESERVER_DOCS, locatieserverStandIn } from "../../helpers/registers";
@@ -24,6 +27,9 @@ const DAY = 24 * 60 * 60 * 1000;
 const T0 = new Date("2026-03-02T10:00:00.000Z");
 const UNIT_37 = "0611010000508342";
 const UNIT_41 = "0611010000508404";
+/** Keizersgracht 123B, Amsterdam: a BAG address without a postcode (locatieserver-free-nopostcode-by-id.json). */
+const NO_POSTCODE_ADDRESS = "0363200000112237";
+const NO_POSTCODE_UNIT = "0363010000112238";
 
 /** The four registers' stand-ins (test/helpers/registers.ts), each recording what it was asked. */
 function registers() {
@@ -46,6 +52,11 @@ const rows = (sql: string, ...binds: unknown[]) =>
 /** Removes what these tests cache, so each starts from a D1 without it. */
 async function clearLiveRows() {
   await env.DB.batch([
+    env.DB.prepare("DELETE FROM register_fetches WHERE subject LIKE '%0363%11223%'"),
+    env.DB.prepare("DELETE FROM energy_labels WHERE unit_id = ?1").bind(NO_POSTCODE_UNIT),
+    env.DB.prepare("DELETE FROM addresses WHERE id = ?1").bind(NO_POSTCODE_ADDRESS),
+    env.DB.prepare("DELETE FROM unit_buildings WHERE unit_id = ?1").bind(NO_POSTCODE_UNIT),
+    env.DB.prepare("DELETE FROM units WHERE id = ?1").bind(NO_POSTCODE_UNIT),
     env.DB.prepare(
       "DELETE FROM register_fetches WHERE subject LIKE '%3286LT%' OR subject LIKE '%0611%' OR subject LIKE '%BU1963%' OR subject LIKE '%9999ZZ%'",
     ),
@@ -500,6 +511,105 @@ describe("live source: many facts at once", () => {
     expect(facts.map((f) => (f.ok ? f.value.labels.length : (f.error as Error).name))).toEqual(
       addresses.map((a) => (a.unitId === UNIT_37 ? 2 : "RegisterError")),
     );
+  });
+});
+
+describe("live source: an address without a postcode", () => {
+  /** The Locatieserver finds Keizersgracht 123B by id; BAG knows its unit (a shed on Schenkeldijk 37's pand, say). */
+  function noPostcodeRegisters() {
+    const all = registers();
+    const byId: URLSearchParams[] = [];
+    mockServer.use(
+      http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+        const params = new URL(request.url).searchParams;
+        if (params.get("q") !== `nummeraanduiding_id:${NO_POSTCODE_ADDRESS}`) return undefined;
+        byId.push(params);
+        return HttpResponse.json(noPostcodeById);
+      }),
+    );
+    const [feature] = vbo37.features;
+    if (!feature) throw new Error("no vbo fixture feature");
+    const shed = {
+      ...vbo37,
+      features: [
+        {
+          ...feature,
+          properties: {
+            ...feature.properties,
+            identificatie: NO_POSTCODE_UNIT,
+            hoofdadres_identificatie: NO_POSTCODE_ADDRESS,
+            gebruiksdoel: "overige gebruiksfunctie",
+            oppervlakte: 14,
+          },
+        },
+      ],
+    };
+    mockServer.use(
+      http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) =>
+        new URL(request.url).searchParams.get("identificatie") === NO_POSTCODE_UNIT ? HttpResponse.json(shed) : undefined,
+      ),
+    );
+    return { ...all, byId };
+  }
+
+  it("finds it by its BAG id, returns its facts and caches it with postcode NULL", async () => {
+    const { byId, bag, epOnline } = noPostcodeRegisters();
+    const { source } = liveSource();
+    const address = await source.addressById(NO_POSTCODE_ADDRESS);
+    expect(address).toMatchObject({
+      id: NO_POSTCODE_ADDRESS,
+      unitId: NO_POSTCODE_UNIT,
+      postcode: null,
+      houseNumber: 123,
+      houseLetter: "B",
+      street: "Keizersgracht",
+      place: "Amsterdam",
+      municipalityCode: "GM0363",
+      neighbourhoodCode: null,
+      source: { register: "pdok-locatieserver", retrievedAt: T0.toISOString(), synthetic: false },
+    });
+    expect(byId).toHaveLength(1);
+    expect(await rows("SELECT postcode, is_synthetic FROM addresses WHERE id = ?1", NO_POSTCODE_ADDRESS)).toEqual([
+      { postcode: null, is_synthetic: 0 },
+    ]);
+    // The search index has it too (the 0005 triggers, recreated by 0008, write it without a postcode).
+    expect(await rows("SELECT street, postcode FROM address_search WHERE rowid = CAST(?1 AS INTEGER)", NO_POSTCODE_ADDRESS)).toEqual([
+      { street: "Keizersgracht", postcode: null },
+    ]);
+
+    const facts = await source.property({ addressId: NO_POSTCODE_ADDRESS }, [
+      "unit",
+      "labels",
+      "neighbourhood",
+      "municipality",
+      "atPostcode",
+    ]);
+    expect(facts?.address).toEqual(address);
+    expect(facts?.unit).toMatchObject({ id: NO_POSTCODE_UNIT, surfaceM2: 14, usePurposes: ["overige gebruiksfunctie"] });
+    expect(facts?.labels).toEqual([]); // EP-Online: no label registered
+    expect(facts?.neighbourhood).toBeNull();
+    expect(facts?.atPostcode).toEqual([]); // no postcode, so no neighbours by postcode
+    expect(epOnline.requests).toHaveLength(1);
+    expect(await rows("SELECT is_main FROM addresses WHERE id = ?1", NO_POSTCODE_ADDRESS)).toEqual([{ is_main: 1 }]);
+
+    // Everything is cached now: the same questions ask no register again.
+    const asked = { byId: byId.length, bag: bag.requests.length, epOnline: epOnline.requests.length };
+    expect(await source.addressById(NO_POSTCODE_ADDRESS)).toEqual(address);
+    expect(await source.property({ addressId: NO_POSTCODE_ADDRESS }, ["unit", "labels", "atPostcode"])).toMatchObject({
+      address,
+      unit: facts?.unit,
+      labels: [],
+      atPostcode: [],
+    });
+    expect({ byId: byId.length, bag: bag.requests.length, epOnline: epOnline.requests.length }).toEqual(asked);
+  });
+
+  it("is never among a postcode's addresses, and does not block a synthetic address's key", async () => {
+    noPostcodeRegisters();
+    const { source } = liveSource();
+    await source.addressById(NO_POSTCODE_ADDRESS);
+    expect((await source.addressesForPostcode("3286LT")).some((a) => a.id === NO_POSTCODE_ADDRESS)).toBe(false);
+    expect(await rows("SELECT count(*) AS n FROM addresses WHERE postcode IS NULL")).toEqual([{ n: 1 }]);
   });
 });
 

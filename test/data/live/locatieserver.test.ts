@@ -14,7 +14,6 @@ import {
 import { LocatieserverSearch } from "../../../src/data/search";
 import { RegisterError } from "../../../src/data/types";
 import { parseAddressQuery } from "../../../src/domain/address-input";
-import { UserError } from "../../../src/errors";
 import error400 from "../../fixtures/registers/locatieserver-error-400.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
 import noPostcodeById from "../../fixtures/registers/locatieserver-free-nopostcode-by-id.json";
@@ -222,12 +221,19 @@ describe("Locatieserver free-text search (Search_Addresses, live)", () => {
     expect(matchAddress(addresses, { ...key, houseLetter: "Z" })).toBeNull();
   });
 
-  it("finds an address without a postcode by id, and says why its property data is not available", async () => {
+  it("finds an address without a postcode by id, with postcode null", async () => {
     mockServer.use(http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json(noPostcodeById)));
-    const error = await addressByNummeraanduiding("0363200000112237").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserError);
-    expect(error).not.toBeInstanceOf(RegisterError);
-    expect((error as Error).message).toMatch(/BAG address 0363200000112237 \(Keizersgracht 123B, Amsterdam\) has no postcode in the BAG/);
+    expect(await addressByNummeraanduiding("0363200000112237")).toMatchObject({
+      id: "0363200000112237",
+      unitId: "0363010000112238",
+      postcode: null,
+      houseNumber: 123,
+      houseLetter: "B",
+      houseNumberAddition: null,
+      street: "Keizersgracht",
+      place: "Amsterdam",
+      municipalityCode: "GM0363",
+    });
   });
 
   it("keeps the others when some docs of a postcode answer lack a postcode, and is not a format change", async () => {
