@@ -81,7 +81,13 @@ const WORKERD_MODULES = [
   "test/data/live/http.test.ts",
   "test/data/live/locatieserver.test.ts",
 ];
-const NODE = ["test/domain/**/*.test.ts", "test/config.test.ts", "test/encoding.test.ts", "test/upstream.test.ts"];
+const NODE = [
+  "test/domain/**/*.test.ts",
+  "test/config.test.ts",
+  "test/encoding.test.ts",
+  "test/upstream.test.ts",
+  "test/entra-manifest.test.ts",
+];
 const ALL_TESTS = ["test/**/*.test.ts", "test/**/*.test.tsx"];
 /** The end-to-end tests, run by their own config (vitest.e2e.config.ts). */
 const E2E = ["test/e2e/**"];
