@@ -241,4 +241,28 @@ describe("configuration", () => {
     });
     expect(config).toEqual(parseConfig({ PUBLIC_URL: "https://x.example" }));
   });
+  it("takes ORG_NAME and ORG_LOGO_URL for the pages' header, and refuses a logo URL that is not https", () => {
+    const base = { PUBLIC_URL: "https://x.example" };
+    expect(parseConfig({ ...base, ORG_NAME: "  Contoso Vastgoed ", ORG_LOGO_URL: "https://cdn.contoso.example/logo.svg" })).toMatchObject({
+      orgName: "Contoso Vastgoed",
+      orgLogoUrl: "https://cdn.contoso.example/logo.svg",
+    });
+    const unset = parseConfig({ ...base, ORG_NAME: "", ORG_LOGO_URL: " " });
+    expect(unset).not.toHaveProperty("orgName");
+    expect(unset).not.toHaveProperty("orgLogoUrl");
+
+    for (const bad of ["http://cdn.contoso.example/logo.svg", "logo.svg", "javascript:alert(1)", "data:image/png;base64,AAAA"]) {
+      expect(() => parseConfig({ ...base, ORG_LOGO_URL: bad }), bad).toThrow(
+        /- ORG_LOGO_URL must be an absolute https URL: set ORG_LOGO_URL under \[vars\] in wrangler.toml to an https image URL/,
+      );
+    }
+    expect(() => parseConfig({ ...base, ORG_LOGO_URL: "https://user:pw@cdn.contoso.example/logo.svg" })).toThrow(
+      "- ORG_LOGO_URL must have no credentials or fragment",
+    );
+    expect(() => parseConfig({ ...base, ORG_LOGO_URL: "https://cdn.contoso.example/logo.svg", ORG_NAME: "x".repeat(81) })).toThrow(
+      /- ORG_NAME must be at most 80 characters: set ORG_NAME under \[vars\]/,
+    );
+    expect(() => parseConfig({ ...base, ORG_NAME: "Contoso\nVastgoed" })).toThrow("- ORG_NAME must be one line without control characters");
+    expect(() => parseConfig({ ...base, ORG_LOGO_URL: "http://cdn.contoso.example/logo.svg" })).toThrow(ConfigError);
+  });
 });

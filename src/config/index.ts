@@ -82,6 +82,10 @@ export interface Config {
   rateLimits?: Partial<Record<RateLimitSurface, RateLimitConfig>>;
   /** Days an audit event is kept before the daily sweep deletes it. */
   auditRetentionDays: number;
+  /** The organisation named in the header of every page (ORG_NAME); absent = none. */
+  orgName?: string;
+  /** An https image shown in the header of every page (ORG_LOGO_URL); its origin is allowed by the pages' CSP `img-src`. */
+  orgLogoUrl?: string;
 }
 
 /**
@@ -216,6 +220,35 @@ function secret(setting: string, fix: string) {
   );
 }
 
+const ORG_NAME_FIX = 'set ORG_NAME under [vars] in wrangler.toml to your organisation\'s name, e.g. "Contoso Vastgoed", or leave it out';
+
+/** `ORG_NAME`: the organisation shown in the pages' header, one line of at most 80 characters. */
+const orgName = optionalText.pipe(
+  z
+    .string()
+    .max(80, { error: problem("ORG_NAME", "must be at most 80 characters", ORG_NAME_FIX) })
+    .regex(/^[^\p{Cc}]*$/u, { error: problem("ORG_NAME", "must be one line without control characters", ORG_NAME_FIX) })
+    .optional(),
+);
+
+const ORG_LOGO_URL_FIX =
+  'set ORG_LOGO_URL under [vars] in wrangler.toml to an https image URL such as "https://www.contoso.example/logo.svg", or leave it out';
+
+/** `ORG_LOGO_URL`: an https image URL without credentials; the pages' CSP allows its origin for images. */
+const orgLogoUrl = optionalText.transform((raw, ctx) => {
+  if (raw === undefined) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url?.protocol !== "https:") {
+    ctx.addIssue({ code: "custom", message: problem("ORG_LOGO_URL", "must be an absolute https URL", ORG_LOGO_URL_FIX) });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.hash) {
+    ctx.addIssue({ code: "custom", message: problem("ORG_LOGO_URL", "must have no credentials or fragment", ORG_LOGO_URL_FIX) });
+    return z.NEVER;
+  }
+  return url.href;
+});
+
 const COOKIE_SECRET_FIX = "set it with `wrangler secret put COOKIE_SECRET` to 32 or more random characters (locally: in .dev.vars)";
 
 /** Every setting, each checked on its own. The order here is the order problems are listed in. */
@@ -275,6 +308,8 @@ const Settings = z.object({
     3650,
     "set AUDIT_RETENTION_DAYS under [vars] in wrangler.toml to the days audit events are kept, or leave it out for the default 365",
   ),
+  ORG_NAME: orgName,
+  ORG_LOGO_URL: orgLogoUrl,
   RATE_LIMITS: rateLimitSurfaces,
   OAUTH_RATE_LIMIT_PERIOD: rateLimitPeriod("OAUTH_RATE_LIMIT_PERIOD", "oauth"),
   MCP_RATE_LIMIT_PERIOD: rateLimitPeriod("MCP_RATE_LIMIT_PERIOD", "mcp"),
@@ -367,6 +402,8 @@ function toConfig(s: Settings): Config {
     ...(s.OPERATOR_SECRET !== undefined && { operatorSecret: s.OPERATOR_SECRET }),
     ...(externalToken !== undefined && { externalToken }),
     ...(rateLimits !== undefined && { rateLimits }),
+    ...(s.ORG_NAME !== undefined && { orgName: s.ORG_NAME }),
+    ...(s.ORG_LOGO_URL !== undefined && { orgLogoUrl: s.ORG_LOGO_URL }),
   };
 }
 

@@ -1,30 +1,60 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import { contextStorage } from "hono/context-storage";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "../config";
+import { dataProvenance } from "../data/services";
 import { describeError, log } from "../log";
+import { catalog } from "../mcp/tools";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { mountAdmin } from "./admin";
-import { LandingPage } from "./pages";
+import { COPY_SCRIPT, LandingPage } from "./landing";
+import { provideBranding, STYLE } from "./layout";
 import { mountSignIn } from "./signin";
 
-/** Pages get a strict policy: no scripts, nothing framed, nothing fetched from elsewhere. */
-const pageHeaders = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'unsafe-inline'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-  },
-  xFrameOptions: "DENY",
-});
+/** A CSP source allowing exactly `text` as an inline `<script>` or `<style>` (CSP3 hash source). */
+async function hashSource(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
+}
+
+/**
+ * Pages get a strict policy: nothing framed, nothing fetched from elsewhere, only our own style
+ * sheet (by its hash) and, on the landing page alone, only the copy button's script (by its
+ * hash). With ORG_LOGO_URL set, images from that URL's origin and nowhere else.
+ */
+function pageHeaders(config: Config, hashes: { style: string; script?: string }): MiddlewareHandler {
+  return secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: [hashes.style],
+      ...(hashes.script !== undefined && { scriptSrc: [hashes.script] }),
+      ...(config.orgLogoUrl !== undefined && { imgSrc: [new URL(config.orgLogoUrl).origin] }),
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+  });
+}
 
 /** The unprotected routes: landing page, health, the authorize endpoint, JSON 404s. */
 export function createApp(config: Config) {
   const app = new Hono<{ Bindings: Env }>();
-  app.use(pageHeaders);
+  // The hashes take an await, so they are worked out at the first request, once per app.
+  let headers: Promise<{ page: MiddlewareHandler; landing: MiddlewareHandler }> | undefined;
+  app.use(async (c, next) => {
+    headers ??= Promise.all([hashSource(STYLE), hashSource(COPY_SCRIPT)]).then(([style, script]) => ({
+      page: pageHeaders(config, { style }),
+      landing: pageHeaders(config, { style, script }),
+    }));
+    const chosen = await headers;
+    return (c.req.path === "/" ? chosen.landing : chosen.page)(c, next);
+  });
+  // Pages read the organisation's name and logo from the request's context (./layout.tsx).
+  app.use(contextStorage());
+  app.use(provideBranding({ orgName: config.orgName, orgLogoUrl: config.orgLogoUrl }));
 
-  app.get("/", (c) => c.html(<LandingPage mcpUrl={config.mcpResource} />));
+  app.get("/", (c) => c.html(<LandingPage config={config} tools={catalog.all()} provenance={dataProvenance(config)} />));
 
   app.get("/health", async (c) => {
     const [d1, kv] = await Promise.all([

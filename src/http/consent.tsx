@@ -57,7 +57,7 @@ export function ConsentPage(props: {
         <fieldset>
           <legend>It will be able to:</legend>
           {props.offered.map((scope) => (
-            <label style="display:block;margin:.3rem 0">
+            <label class="choice">
               <input
                 type="checkbox"
                 name="scope"
@@ -71,19 +71,19 @@ export function ConsentPage(props: {
           <input type="hidden" name="scope" value={SCOPE_READ} />
         </fieldset>
         <p>
-          <label>
+          <label class="choice">
             <input type="checkbox" name="remember" value="yes" /> Remember this app on this browser for 30 days
           </label>
         </p>
         <p>You will sign in with {props.identityProvider} next.</p>
-        <p>
-          <button type="submit" name="decision" value="approve">
-            Allow
-          </button>{" "}
-          <button type="submit" name="decision" value="deny">
+        <div class="actions">
+          <button type="submit" name="decision" value="approve" class="button button-primary">
+            Allow access
+          </button>
+          <button type="submit" name="decision" value="deny" class="button button-secondary">
             Deny
           </button>
-        </p>
+        </div>
       </form>
     </Page>
   );
