@@ -91,10 +91,10 @@ function Snippet(props: { text: string }) {
   );
 }
 
-/** The first sentence of a tool's description, for the table. */
-function summary(description: string): string {
-  const match = /^(.+?[.:])(\s|$)/s.exec(description);
-  return (match?.[1] ?? description).replace(/:$/, ".");
+/** The first sentence of a tool's description, for the table ("e.g. 3817 AC" does not end one). */
+export function summary(description: string): string {
+  const match = /^(.+?(?<!\be\.g|\bi\.e)\.)(?=\s|$)/s.exec(description.trim());
+  return match?.[1] ?? description;
 }
 
 function DataSection(props: { provenance: DataProvenance }) {

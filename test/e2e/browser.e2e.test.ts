@@ -1,12 +1,16 @@
 /// <reference types="node" />
 // Sign-in in a real browser: headless Chromium (driven by playwright-core) clicks through
 // pandgate's consent page and the dev IdP's login page, and lands on a client's loopback redirect.
+// The landing and consent pages are checked for accessibility with axe-core, and the landing
+// page with JavaScript off.
 import { spawn } from "node:child_process";
 import { accessSync, constants, createWriteStream, existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import type { AxeResults } from "axe-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ANNA,
@@ -22,6 +26,26 @@ import {
 
 const RESULTS = path.join(ROOT, "test-results");
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
+/** The organisation the Worker under test names in its pages' header (ORG_NAME). */
+const ORG_NAME = "Contoso Vastgoed";
+
+/**
+ * axe-core's accessibility problems on `page` with impact serious or critical, one line each.
+ * axe's source is evaluated through the DevTools protocol, which the page's CSP does not govern
+ * (a `<script>` tag would be refused, as it should be).
+ */
+async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const source = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  await page.evaluate(source);
+  const results = (await page.evaluate(
+    "axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })",
+  )) as AxeResults;
+  // A run that checked nothing would pass as well: make sure the rules ran on this page.
+  expect(results.passes.length, "axe checked some rules").toBeGreaterThan(10);
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
 
 function executable(file: string): boolean {
   try {
@@ -134,7 +158,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
       return;
     }
     chromiumPath = chromiumFound.path;
-    stack = await startStack({ issuerTenant: CONTOSO, allowedTenantIds: [CONTOSO] });
+    stack = await startStack({ issuerTenant: CONTOSO, allowedTenantIds: [CONTOSO], vars: { ORG_NAME } });
     redirect = await startRedirectServer();
     // launch() (not launchPersistentContext) starts from a fresh, temporary profile every time.
     browser = await chromium.launch({
@@ -214,5 +238,82 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     const { status, body: tokens } = await redeemCode(`${stack.url}/oauth/token`, request, query.get("code") as string);
     expect(status, JSON.stringify(tokens)).toBe(200);
     expect(tokens.access_token).toBeTruthy();
+  });
+
+  it("landing page: the connect guide passes axe, copies the URL under its CSP, and shows the URL without JavaScript", async (ctx) => {
+    if (skipReason || !stack || !browser) {
+      ctx.skip(skipReason ?? "the browser did not start");
+      return;
+    }
+    await mkdir(RESULTS, { recursive: true });
+    const origin = stack.url;
+    const withJs = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+    try {
+      const page = await withJs.newPage();
+      const refused: string[] = [];
+      page.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
+      const res = await page.goto(`${origin}/`);
+      expect(res?.status()).toBe(200);
+      await expect.poll(() => page.locator("#copy-url").isVisible()).toBe(true);
+      expect(await page.locator("header").textContent()).toContain(ORG_NAME);
+      expect(await page.locator("#mcp-url").inputValue()).toBe(stack.mcpUrl);
+      expect(await page.getByLabel("MCP server URL (Streamable HTTP)").inputValue()).toBe(stack.mcpUrl);
+      expect(await page.locator("h1").textContent()).toBe("Connect to pandgate");
+      expect(await page.locator("#vscode + p + pre").textContent()).toContain(stack.mcpUrl);
+      await page.screenshot({ path: path.join(RESULTS, "landing.png"), fullPage: true });
+
+      // The copy button: the script the CSP allows by its hash runs, and the URL reaches the clipboard.
+      await page.locator("#copy-url").click();
+      await expect.poll(() => page.locator("#copy-status").textContent()).toBe("Copied the server URL.");
+      expect(await page.evaluate("navigator.clipboard.readText()")).toBe(stack.mcpUrl);
+      expect(refused, "the page's own style sheet and script are allowed by its CSP").toEqual([]);
+
+      const violations = await seriousAxeViolations(page);
+      expect(violations, violations.join("\n")).toEqual([]);
+    } finally {
+      await withJs.close();
+    }
+
+    // Without JavaScript: the URL is there as plain, selectable text; the button stays hidden.
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await noJs.newPage();
+      expect((await page.goto(`${origin}/`))?.status()).toBe(200);
+      expect(await page.locator("#mcp-url").inputValue()).toBe(stack.mcpUrl);
+      expect(await page.locator("#mcp-url").isVisible()).toBe(true);
+      expect(await page.locator("#copy-url").isVisible()).toBe(false);
+      expect(await page.locator("#copy-hint").textContent()).toContain("Select the URL and copy it");
+      await page.screenshot({ path: path.join(RESULTS, "landing-no-js.png"), fullPage: true });
+    } finally {
+      await noJs.close();
+    }
+  });
+
+  it("consent page: passes axe, names the organisation, Allow and Deny unmistakable", async (ctx) => {
+    if (skipReason || !stack || !browser || !redirect) {
+      ctx.skip(skipReason ?? "the browser did not start");
+      return;
+    }
+    const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e (axe)", redirect_uris: [redirect.url] });
+    const request = authorizationRequest(`${stack.url}/authorize`, {
+      clientId: client.client_id,
+      redirectUri: redirect.url,
+      scope: "mcp:read mcp:write offline_access",
+      resource: stack.mcpUrl,
+    });
+    const fresh = await browser.newContext();
+    try {
+      const page = await fresh.newPage();
+      expect((await page.goto(request.url.href))?.status()).toBe(200);
+      expect(await page.locator("header").textContent()).toContain(ORG_NAME);
+      expect(await page.getByRole("button", { name: "Allow access" }).getAttribute("class")).toContain("button-primary");
+      expect(await page.getByRole("button", { name: "Deny" }).getAttribute("class")).toContain("button-secondary");
+      const violations = await seriousAxeViolations(page);
+      expect(violations, violations.join("\n")).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
   });
 });
