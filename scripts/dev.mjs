@@ -57,7 +57,7 @@ if (idp) {
     "",
     "Connect a client, e.g.:",
     `  npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 mcp-inspector   (URL ${publicUrl}/mcp, transport: streamable HTTP)`,
-    `  npx -y mcp-remote ${publicUrl}/mcp`,
+    `  npx -y mcp-remote@0.15.1 ${publicUrl}/mcp`,
     "",
     `Operator commands use OPERATOR_SECRET=${operatorSecret}, e.g.`,
     `  OPERATOR_SECRET=${operatorSecret} npm run clients -- list`,
