@@ -5,7 +5,7 @@ import { toAddress } from "./d1-store";
 import type { HttpOptions } from "./live/http";
 import { searchAddressText } from "./live/pdok-locatieserver";
 import { REGISTER } from "./live/registers";
-import type { D1Queryable, Source } from "./types";
+import type { Address, D1Queryable, Source } from "./types";
 
 /**
  * Free-text address search (Search_Addresses), in either mode behind one interface:
@@ -109,6 +109,31 @@ const CANDIDATE_COLUMNS = `a.id, a.unit_id, a.is_main, a.postcode, a.house_numbe
   a.street, a.place, a.municipality_code, m.name AS municipality_name, a.neighbourhood_code, a.lat, a.lon,
   a.is_synthetic, a.source, a.retrieved_at, h.rank`;
 
+/** A candidate from an address either search found, with its score and the exact-number boost. */
+function candidateOf(
+  a: Pick<Address, "id" | "street" | "houseNumber" | "houseLetter" | "houseNumberAddition" | "place" | "municipalityName"> & {
+    postcode: string | null;
+  },
+  query: AddressQuery,
+  score: number,
+  source: AddressCandidate["source"],
+): AddressCandidate {
+  const exactNumber = isExactNumber(a, query.houseNumber);
+  return {
+    id: a.id,
+    street: a.street,
+    houseNumber: a.houseNumber,
+    houseLetter: a.houseLetter,
+    houseNumberAddition: a.houseNumberAddition,
+    postcode: a.postcode,
+    place: a.place,
+    municipality: a.municipalityName,
+    score: Math.round((score + (exactNumber ? EXACT_BOOST : 0)) * 1000) / 1000,
+    exactNumber,
+    source,
+  };
+}
+
 /** The synthetic dataset's search: FTS5 in D1, ranked by bm25 (street weighted most) plus the exact-number boost. */
 export class D1AddressSearch implements AddressSearch {
   constructor(private readonly db: D1Queryable) {}
@@ -139,23 +164,10 @@ export class D1AddressSearch implements AddressSearch {
     ]);
     const read = (countAt: number) => {
       const total = Number(results[countAt]?.results[0]?.n ?? 0);
-      const candidates = (results[countAt + 1]?.results ?? []).map((row): AddressCandidate => {
+      const candidates = (results[countAt + 1]?.results ?? []).map((row) => {
         const a = toAddress(row);
-        const exactNumber = isExactNumber(a, query.houseNumber);
-        return {
-          id: a.id,
-          street: a.street,
-          houseNumber: a.houseNumber,
-          houseLetter: a.houseLetter,
-          houseNumberAddition: a.houseNumberAddition,
-          postcode: a.postcode,
-          place: a.place,
-          municipality: a.municipalityName,
-          // bm25 is negative, lower better: its negation, plus the exact-number boost.
-          score: Math.round((-Number(row.rank) + (exactNumber ? EXACT_BOOST : 0)) * 1000) / 1000,
-          exactNumber,
-          source: a.source,
-        };
+        // bm25 is negative, lower better: its negation is the score.
+        return candidateOf(a, query, -Number(row.rank), a.source);
       });
       return { total, candidates: rank(candidates).slice(0, limit) };
     };
@@ -174,22 +186,8 @@ export class LocatieserverSearch implements AddressSearch {
     const rows = Math.min(100, Math.max(limit, limit * 2));
     const answer = await searchAddressText(query, rows, this.http);
     const retrievedAt = new Date().toISOString();
-    const candidates = answer.candidates.map((c): AddressCandidate => {
-      const exactNumber = isExactNumber(c, query.houseNumber);
-      return {
-        id: c.id,
-        street: c.street,
-        houseNumber: c.houseNumber,
-        houseLetter: c.houseLetter,
-        houseNumberAddition: c.houseNumberAddition,
-        postcode: c.postcode,
-        place: c.place,
-        municipality: c.municipalityName,
-        score: Math.round(((c.score ?? 0) + (exactNumber ? EXACT_BOOST : 0)) * 1000) / 1000,
-        exactNumber,
-        source: { register: REGISTER.locatieserver, retrievedAt, synthetic: false },
-      };
-    });
+    const source = { register: REGISTER.locatieserver, retrievedAt, synthetic: false };
+    const candidates = answer.candidates.map((c) => candidateOf(c, query, c.score ?? 0, source));
     return { total: answer.numFound, candidates: rank(candidates).slice(0, limit), withoutNumber: false };
   }
 }
