@@ -2,9 +2,8 @@
 // `npm run audit` end to end: the operator's command against the Worker under `wrangler dev`,
 // with the real audit queue and D1. The operator's own actions (`npm run clients`, a refused
 // secret) are the events it reads; the command is run through npm, as the README says.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTOSO, ROOT, runScript, type Stack, startStack } from "./stack";
+import { CONTOSO, type CommandRun, runCommand, runScript, type Stack, startStack } from "./stack";
 
 interface Event {
   id: string;
@@ -19,27 +18,9 @@ interface Event {
   details: Record<string, unknown>;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run audit -- …args`, whatever its exit code. */
-function npmAudit(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "--silent", "audit", "--", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, PANDGATE_URL: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function npmAudit(args: string[], env: Record<string, string>): Promise<CommandRun> {
+  return runCommand("npm", ["run", "--silent", "audit", "--", ...args], { PANDGATE_URL: "", ...env });
 }
 
 const jsonLines = (stdout: string): Event[] =>

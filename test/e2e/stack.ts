@@ -128,23 +128,31 @@ export async function startStack(
   }
 }
 
-/** Runs `node scripts/<script> …args` with the project's Node; resolves with stdout, rejects on a non-zero exit. */
-export function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+/** What a finished command printed, and how it exited. */
+export interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command …args` in the project, whatever its exit code, collecting what it prints. */
+export function runCommand(command: string, args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [path.join(ROOT, "scripts", script), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`${script} ${args[0] ?? ""} exited with ${code}:\n${stderr}${stdout}`)),
-    );
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs `node scripts/<script> …args` with the project's Node; resolves with stdout, rejects on a non-zero exit. */
+export async function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const { code, stdout, stderr } = await runCommand(NODE, [path.join(ROOT, "scripts", script), ...args], env);
+  if (code !== 0) throw new Error(`${script} ${args[0] ?? ""} exited with ${code}:\n${stderr}${stdout}`);
+  return stdout;
 }
 
 interface StoredCookie {
