@@ -256,7 +256,8 @@ async function callTool(tool: ToolName): Promise<Answer> {
  */
 async function portfolioItem(): Promise<Answer> {
   const [answer] = await services.data.properties([{ addressId: ADDRESS_37 }], ["unit", "labels", "neighbourhood", "municipality"]);
-  if (!answer?.ok) return { isError: true, text: (answer?.error as Error).message, structured: undefined };
+  if (!answer) throw new Error("no answer for the lookup");
+  if (!answer.ok) return { isError: true, text: (answer.error as Error).message, structured: undefined };
   if (!answer.value) return { isError: true, text: "no such address", structured: undefined };
   const { result, sources, registerGaps } = assessProperty(answer.value, clock.now);
   return {
