@@ -62,6 +62,7 @@ const NO_SEED = [
   "test/consent.test.ts",
   "test/external-token.test.ts",
   "test/http.test.ts",
+  "test/live-registers-matrix.test.ts",
   "test/mcp-input.test.ts",
   "test/mcp.test.ts",
   "test/origin.test.ts",

@@ -19,6 +19,7 @@ describe("configuration", () => {
       ],
       allowLoopbackOrigins: false,
       registerUrls: {},
+      registerTimeoutMs: 6000,
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
       mcpResource: "http://localhost:8787/mcp",
@@ -193,6 +194,7 @@ describe("configuration", () => {
         EP_ONLINE_API_KEY: " key ",
         PDOK_BAG_URL: "https://bag-cache.example/v2/",
         AUDIT_RETENTION_DAYS: "90",
+        REGISTER_TIMEOUT_MS: "2500",
         UNRELATED_BINDING: { something: true },
       }),
     ).toEqual({
@@ -222,6 +224,7 @@ describe("configuration", () => {
       },
       epOnlineApiKey: "key",
       registerUrls: { "pdok-bag": "https://bag-cache.example/v2" },
+      registerTimeoutMs: 2500,
       allowedOrigins: [],
       allowLoopbackOrigins: false,
     });

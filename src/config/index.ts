@@ -72,6 +72,8 @@ export interface Config {
    * (a caching proxy or a mirror in front of a register), keyed by register id.
    */
   registerUrls: RegisterUrlSettings;
+  /** Per-request timeout of a live register, in ms (REGISTER_TIMEOUT_MS, default 6000); a register that takes longer is a data gap. */
+  registerTimeoutMs: number;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
   /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
@@ -275,6 +277,12 @@ const Settings = z.object({
     20,
     "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
   ),
+  REGISTER_TIMEOUT_MS: wholeNumber(
+    "REGISTER_TIMEOUT_MS",
+    6_000,
+    30_000,
+    "set REGISTER_TIMEOUT_MS under [vars] in wrangler.toml (milliseconds per register request), or leave it out for the default 6000",
+  ),
   ...signInSettings,
   COOKIE_SECRET: secret("COOKIE_SECRET", COOKIE_SECRET_FIX),
   OPERATOR_SECRET: secret(
@@ -387,6 +395,7 @@ function toConfig(s: Settings): Config {
   };
   return {
     registerUrls,
+    registerTimeoutMs: s.REGISTER_TIMEOUT_MS,
     dataSource: s.DATA_SOURCE,
     ...(s.CBS_KWB_TABLE !== undefined && { cbsKwbTable: s.CBS_KWB_TABLE }),
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,

@@ -258,6 +258,7 @@ export function factsOf(address: Address, rows: FactRows): PropertyFacts {
     atPostcode: address.postcode !== null ? (rows.atPostcode.get(address.postcode) ?? []) : [],
     parcel: rows.parcels.get(address.unitId) ?? null,
     monument: rows.monuments.get(address.unitId) ?? null,
+    gaps: [],
   };
 }
 

@@ -48,12 +48,16 @@ export interface AddressSearch {
 }
 
 export function createAddressSearch(
-  config: Pick<Config, "dataSource" | "registerUrls">,
+  config: Pick<Config, "dataSource" | "registerUrls"> & Partial<Pick<Config, "registerTimeoutMs">>,
   db: D1Queryable,
   fetcher?: typeof fetch,
 ): AddressSearch {
   if (config.dataSource === "live") {
-    return new LocatieserverSearch({ registerUrls: config.registerUrls, ...(fetcher && { fetch: fetcher }) });
+    return new LocatieserverSearch({
+      registerUrls: config.registerUrls,
+      ...(config.registerTimeoutMs !== undefined && { timeoutMs: config.registerTimeoutMs }),
+      ...(fetcher && { fetch: fetcher }),
+    });
   }
   return new D1AddressSearch(db);
 }

@@ -111,6 +111,7 @@ export function createPropertySource(config: Config, db: D1Queryable): PropertyS
     return new LiveSource({
       db,
       registerUrls: config.registerUrls,
+      timeoutMs: config.registerTimeoutMs,
       ...(config.cbsKwbTable !== undefined && { cbsTable: config.cbsKwbTable }),
       ...(config.epOnlineApiKey !== undefined && { epOnlineApiKey: config.epOnlineApiKey }),
     });

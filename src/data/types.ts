@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Address, AddressKey, EnergyLabel, Monument, Municipality, Neighbourhood, Parcel, Unit } from "../domain/records";
 
 export * from "../domain/records";
@@ -33,11 +34,52 @@ export interface PropertyFacts {
   /** The rijksmonument the address's unit is part of (the lowest number when several). */
   monument: Monument | null;
   /**
-   * Facts that are null or empty only because their register could not be asked (live data),
-   * with a message for the user naming the register; absent when every fact asked was answered.
+   * Live data only: every register that could not answer for this address, with the facts it
+   * supplies. Those facts are null or empty because they are unknown (`stale: null`), or hold the
+   * register's older cached answer (`stale` says when it was retrieved). Empty when every register
+   * asked answered (and always for the synthetic dataset).
    */
-  unavailable?: Partial<Record<"parcel" | "monument", string>>;
+  gaps: RegisterGap[];
 }
+
+/** The facts a register gap can leave unknown or stale ("valueBasis" is the gemeente's CBS value basis). */
+export const GAP_FIELDS = ["address", "unit", "labels", "neighbourhood", "valueBasis", "atPostcode", "parcel", "monument"] as const;
+export type GapField = (typeof GAP_FIELDS)[number];
+
+/**
+ * A register that could not answer (failed, timed out, answered malformed or doubtfully, or is
+ * not configured). One shape for every tool's structured output (`registerGaps`) and the text.
+ */
+export const RegisterGapSchema = z.object({
+  register: z.string().describe('Register id, e.g. "pdok-bag", "ep-online", "cbs-kwb", "rce-monuments".'),
+  name: z.string().describe('The register (and CBS table) as users know it, e.g. "CBS Kerncijfers wijken en buurten (85984NED)".'),
+  fields: z.array(z.enum(GAP_FIELDS)).describe("The facts this register supplies that are unknown or stale in this answer."),
+  reason: z.string().describe("Why it could not answer, for the user."),
+  stale: z
+    .object({ retrievedAt: z.string().describe("When the cached answer used instead was retrieved (ISO 8601).") })
+    .nullable()
+    .describe("Null: the facts are unknown. Otherwise an older cached answer of the register was used (stale)."),
+});
+export type RegisterGap = z.infer<typeof RegisterGapSchema>;
+
+/** One sentence for a register gap, as every tool's text shows it. */
+export function describeGap(gap: RegisterGap): string {
+  const what = gap.fields.map((f) => GAP_FIELD_NAMES[f]).join(", ");
+  return gap.stale
+    ? `${gap.name} could not be asked (${gap.reason.replace(/\.$/, "")}): ${what} as retrieved on ${gap.stale.retrievedAt.slice(0, 10)} (stale).`
+    : `${gap.name} could not be asked (${gap.reason.replace(/\.$/, "")}): ${what} unknown.`;
+}
+
+const GAP_FIELD_NAMES: Record<GapField, string> = {
+  address: "the address",
+  unit: "unit and building facts (area, use, status, build year)",
+  labels: "energy label",
+  neighbourhood: "neighbourhood statistics",
+  valueBasis: "value basis (average WOZ per m² of the municipality)",
+  atPostcode: "other addresses at the postcode",
+  parcel: "cadastral parcel",
+  monument: "rijksmonument status",
+};
 
 /** One item's outcome in a batch read: a register can fail for one address and not the next. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -53,7 +95,8 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
  * round trip, and `properties` and `factsFor` are one each for any number of addresses.
  */
 export interface PropertySource {
-  addressesForPostcode(postcode: string, houseNumber?: number): Promise<Address[]>;
+  /** `gaps`, when given, receives a stale gap when a register failed and older cached addresses are returned (live). */
+  addressesForPostcode(postcode: string, houseNumber?: number, gaps?: RegisterGap[]): Promise<Address[]>;
   findAddress(key: AddressKey): Promise<Address | null>;
   addressById(id: string): Promise<Address | null>;
   unit(unitId: string): Promise<Unit | null>;

@@ -66,7 +66,7 @@ export const AssessmentResultSchema = z.object({
   valueUnavailableReason: z.string().nullable(),
   energy: z.object({
     label: z.string().nullable(),
-    status: z.enum(["valid", "expired", "none"]),
+    status: z.enum(["valid", "expired", "none", "unknown"]),
     method: z.string().nullable(),
     ep2KwhM2: z.number().nullable(),
     energyIndex: z.number().nullable(),

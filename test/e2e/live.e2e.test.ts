@@ -126,7 +126,7 @@ describe("live registers through a stand-in", () => {
     expect(
       data.out.monument,
       JSON.stringify({
-        missing: data.out.missing,
+        registerGaps: data.out.registerGaps,
         rce: asked("rce").map((r) => [r.method, r.status]),
         unknown: asked("unknown").map((r) => [r.method, r.path]),
       }),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { canonicalRegistrationTime, isLabelClass, newestRegistrationFirst, registrationTime } from "../../domain/energy-label";
 import { log } from "../../log";
-import type { EnergyLabel } from "../types";
+import { type EnergyLabel, RegisterError } from "../types";
 import { getJson, type HttpOptions, NOT_FOUND } from "./http";
-import { REGISTER } from "./registers";
+import { REGISTER, REGISTER_NAMES } from "./registers";
 
 /**
  * EP-Online v5 (RVO): energy label registrations for one BAG adresseerbaar object.
@@ -122,15 +122,26 @@ export async function fetchLabels(unitId: string, apiKey: string, options: HttpO
   if (answer === NOT_FOUND) return [];
   const labels: EpLabelFacts[] = [];
   let dropped = 0;
+  // Records that name no BAG object or cannot be read as a label: not an answer about any unit.
+  let unreadable = 0;
   for (const raw of answer) {
     const parsed = RegistrationSchema.safeParse(raw);
     const r = parsed.success ? parsed.data : null;
-    const aboutThisUnit = r !== null && [r.BAGVerblijfsobjectID, r.BAGLigplaatsID, r.BAGStandplaatsID].includes(unitId);
+    const ids = r === null ? [] : [r.BAGVerblijfsobjectID, r.BAGLigplaatsID, r.BAGStandplaatsID];
+    const aboutThisUnit = ids.includes(unitId);
     const facts = r !== null && aboutThisUnit ? toFacts(unitId, r) : null;
     if (facts) labels.push(facts);
-    else dropped++;
+    else {
+      dropped++;
+      if (r === null || aboutThisUnit || ids.every((id) => id === null)) unreadable++;
+    }
   }
   if (dropped > 0) log("warn", "ep_online_records_dropped", { dropped, kept: labels.length });
+  // Nothing usable and something unreadable: a malformed answer, never "no label registered".
+  if (labels.length === 0 && unreadable > 0) {
+    log("warn", "register_failed", { register: REGISTER.epOnline, reason: "shape" });
+    throw new RegisterError(REGISTER.epOnline, `${REGISTER_NAMES[REGISTER.epOnline]} answered in an unexpected format; try again later.`);
+  }
   const unique = [...new Map(labels.map((l) => [l.id, l])).values()];
   return unique.sort(newestRegistrationFirst);
 }

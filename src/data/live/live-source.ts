@@ -7,6 +7,7 @@ import {
   type D1Queryable,
   type EnergyLabel,
   type Fact,
+  type GapField,
   type Monument,
   type Municipality,
   type Neighbourhood,
@@ -14,6 +15,7 @@ import {
   type PropertyFacts,
   type PropertySource,
   RegisterError,
+  type RegisterGap,
   type Settled,
   type Unit,
   type ValueBasis,
@@ -36,6 +38,7 @@ import {
   LOCATIESERVER_ATTRIBUTION,
   RCE_ATTRIBUTION,
   REGISTER,
+  REGISTER_NAMES,
   type RegisterId,
   type RegisterUrls,
 } from "./registers";
@@ -51,12 +54,15 @@ import {
  *
  * - A "not found" is cached like an answer, so it is not asked again within the TTL.
  * - When a register fails and D1 holds an older answer for the question, that answer is
- *   returned (its `retrievedAt` shows its age) and the failure is logged; without one, the
- *   `RegisterError` is thrown for the tool to show.
- * - Synthetic rows (`is_synthetic = 1`) in the same D1 are never returned or changed, except a
- *   seeded municipality for which CBS has no value basis: it is returned as seeded (marked synthetic).
+ *   returned (its `retrievedAt` shows its age) and, in `property`, `properties` and `factsFor`,
+ *   listed as a stale `RegisterGap`; without one, the single methods throw the `RegisterError`.
+ * - `property`, `properties` and `factsFor` fail an address only when its address lookup fails
+ *   (Locatieserver). Any other register failing leaves only its own facts unknown (null or
+ *   empty) and lists it in `PropertyFacts.gaps`, never an empty answer passed off as "none".
+ * - Synthetic rows (`is_synthetic = 1`) in the same D1 are never returned or changed: live mode
+ *   never answers a synthetic figure (a seeded gemeente's COROP value included).
  * - Without an EP-Online API key, `energyLabels` still answers from a cached EP-Online answer
- *   younger than its TTL; otherwise it throws a `RegisterError` saying EP-Online is not
+ *   (stale when older than its TTL); otherwise it throws a `RegisterError` saying EP-Online is not
  *   configured. It never answers [] for "unknown", since [] means "no label registered".
  */
 
@@ -68,7 +74,7 @@ export interface LiveSourceOptions {
   fetch?: typeof fetch;
   /** Clock for TTLs and `retrieved_at`; default `new Date()`. */
   now?: () => Date;
-  /** Per-request register timeout in ms; default 6000. */
+  /** Per-request register timeout in ms (setting REGISTER_TIMEOUT_MS); default 6000. */
   timeoutMs?: number;
   /** Pause before the single retry of a transient failure, in ms; default 300. */
   retryDelayMs?: number;
@@ -93,8 +99,12 @@ const liveUnit = (unit: Unit | null | undefined): Unit | null => (unit && !unit.
 // dataset_year 0 marks a placeholder written for an address's foreign key.
 const liveNeighbourhood = (n: Neighbourhood | null | undefined): Neighbourhood | null =>
   n && !n.source.synthetic && n.datasetYear > 0 ? n : null;
-// A placeholder written by this source (`woz_per_m2_year = 0`) is not returned.
-const liveMunicipality = (m: Municipality | null | undefined): Municipality | null => (m && m.wozPerM2Year > 0 ? m : null);
+/**
+ * A gemeente without a live value basis is unknown: a placeholder written by this source
+ * (`woz_per_m2_year = 0`) is not a figure, and a seeded (synthetic) row is never used live.
+ */
+const liveMunicipality = (m: Municipality | null | undefined): Municipality | null =>
+  m && !m.source.synthetic && m.wozPerM2Year > 0 ? m : null;
 /** A gemeente valued by its CBS value basis; names and province from D1 when cached. */
 function withBasis(code: string, d1: Municipality | null | undefined, cached: { basis: ValueBasis; retrievedAt: string }): Municipality {
   const { basis, retrievedAt } = cached;
@@ -167,20 +177,52 @@ export class LiveSource implements PropertySource {
     return [RegisterCache.recordOf(record), read.parse(rest)];
   }
 
+  /** The register as a data gap names it (the CBS table too). */
+  private gapName(register: RegisterId, field?: GapField): string {
+    if (register === REGISTER.cbs && field === "valueBasis") {
+      const t = this.valueTables;
+      return `CBS value basis (tables ${t.woz}, ${t.surface}, ${t.priceIndex})`;
+    }
+    if (register === REGISTER.cbs) return `CBS Kerncijfers wijken en buurten (${this.cbsTable})`;
+    return REGISTER_NAMES[register];
+  }
+
+  /** A data gap for `fields` of `register`: unknown, or stale since `retrievedAt`. */
+  gap(register: RegisterId, fields: GapField[], error: unknown, retrievedAt: string | null = null): RegisterGap {
+    const reason = error instanceof RegisterError ? error.message : String(error);
+    return { register, name: this.gapName(register, fields[0]), fields, reason, stale: retrievedAt ? { retrievedAt } : null };
+  }
+
   /**
    * Asks the register unless its last answer is fresh. On a register failure, falls back to the
-   * older answer in D1 when there is one (`haveStale`), and rethrows otherwise.
+   * older answer in D1 when there is one (`staleAt`: when it was retrieved), noting it in `gaps`
+   * as stale; rethrows otherwise.
    */
-  private async refresh(register: RegisterId, haveStale: boolean, ask: () => Promise<void>): Promise<void> {
+  private async refresh(
+    register: RegisterId,
+    staleAt: string | null,
+    ask: () => Promise<void>,
+    stale?: { gaps: RegisterGap[] | undefined; fields: GapField[] },
+  ): Promise<void> {
     try {
       await ask();
     } catch (error) {
-      if (!(error instanceof RegisterError) || !haveStale) throw error;
+      if (!(error instanceof RegisterError) || staleAt === null) throw error;
       log("warn", "register_stale_served", { register });
+      stale?.gaps?.push(this.gap(register, stale.fields, error, staleAt));
     }
   }
 
-  async addressesForPostcode(postcode: string, houseNumber?: number): Promise<Address[]> {
+  /**
+   * The addresses at a postcode (and number). `gaps`, when given, receives a stale gap when the
+   * Locatieserver failed and an older cached answer is returned (`fields` says for what).
+   */
+  async addressesForPostcode(
+    postcode: string,
+    houseNumber?: number,
+    gaps?: RegisterGap[],
+    fields: GapField[] = ["atPostcode"],
+  ): Promise<Address[]> {
     const pc = normalisePostcode(postcode);
     if (pc === null) return [];
     if (houseNumber !== undefined && (!Number.isInteger(houseNumber) || houseNumber < 1 || houseNumber > 99999)) return [];
@@ -197,26 +239,28 @@ export class LiveSource implements PropertySource {
     const rows = results.slice(asked.length);
     if (records.some((r) => this.fresh(r.retrievedAt, TTL_MS.address))) return onlyLive(read.parse(rows));
     const subject = houseNumber === undefined ? SUBJECT.postcode(pc) : SUBJECT.houseNumber(pc, houseNumber);
+    const newest = records.filter((r) => r.found).sort((a, b) => b.retrievedAt.localeCompare(a.retrievedAt))[0];
     await this.refresh(
       REGISTER.locatieserver,
-      records.some((r) => r.found),
+      newest?.retrievedAt ?? null,
       async () => {
         const found = await addressesAtPostcode(pc, houseNumber, this.http);
         await this.cache.writeAddresses(subject, found, { postcode: pc, ...(houseNumber !== undefined && { houseNumber }) });
       },
+      { gaps, fields },
     );
     return onlyLive(await this.store.addressesForPostcode(pc, houseNumber));
   }
 
   /** Fetches every address at the key's postcode and number, then matches letter and addition (case-insensitive). */
-  async findAddress(key: AddressKey): Promise<Address | null> {
+  async findAddress(key: AddressKey, gaps?: RegisterGap[]): Promise<Address | null> {
     const pc = normalisePostcode(key.postcode);
     if (pc === null) return null;
-    const candidates = await this.addressesForPostcode(pc, key.houseNumber);
+    const candidates = await this.addressesForPostcode(pc, key.houseNumber, gaps, ["address"]);
     return matchAddress(candidates, { ...key, postcode: pc });
   }
 
-  async addressById(id: string): Promise<Address | null> {
+  async addressById(id: string, gaps?: RegisterGap[]): Promise<Address | null> {
     if (!NUMMERAANDUIDING_RE.test(id)) return null;
     const subject = SUBJECT.address(id);
     const [record, row] = await this.cached(REGISTER.locatieserver, subject, this.store.addressRead({ addressId: id }));
@@ -226,69 +270,90 @@ export class LiveSource implements PropertySource {
     // A fresh row (above) is newer than any miss; a stale row loses to a fresh miss.
     if (record && !record.found && this.fresh(record.retrievedAt, TTL_MS.address)) return null;
     let found = cached !== null;
-    await this.refresh(REGISTER.locatieserver, cached !== null, async () => {
-      const address = await addressByNummeraanduiding(id, this.http);
-      await this.cache.writeAddresses(subject, address ? [address] : []);
-      found = address !== null;
-    });
+    await this.refresh(
+      REGISTER.locatieserver,
+      cached?.source.retrievedAt ?? null,
+      async () => {
+        const address = await addressByNummeraanduiding(id, this.http);
+        await this.cache.writeAddresses(subject, address ? [address] : []);
+        found = address !== null;
+      },
+      { gaps, fields: ["address"] },
+    );
     if (!found) return null;
     const after = await this.store.addressById(id);
     return after && !after.source.synthetic ? after : null;
   }
 
-  async unit(unitId: string): Promise<Unit | null> {
+  async unit(unitId: string, gaps?: RegisterGap[]): Promise<Unit | null> {
     if (!isUnitSubject(unitId)) return null;
     const subject = SUBJECT.unit(unitId);
     const [record, unit] = await this.cached(REGISTER.bag, subject, this.store.unitRead(unitId));
     if (record && this.isFresh(record, TTL_MS.unit)) return record.found ? liveUnit(unit) : null;
     let found = record?.found ?? false;
-    await this.refresh(REGISTER.bag, found, async () => {
-      const answer = await fetchUnit(unitId, this.http, this.now());
-      if (answer) await this.cache.writeUnit(subject, answer.unit, answer.buildings);
-      else await this.cache.recordFetch(REGISTER.bag, subject, false);
-      found = answer !== null;
-    });
+    await this.refresh(
+      REGISTER.bag,
+      record?.retrievedAt ?? null,
+      async () => {
+        const answer = await fetchUnit(unitId, this.http, this.now());
+        if (answer) await this.cache.writeUnit(subject, answer.unit, answer.buildings);
+        else await this.cache.recordFetch(REGISTER.bag, subject, false);
+        found = answer !== null;
+      },
+      { gaps, fields: ["unit"] },
+    );
     if (!found) return null;
     return liveUnit(await this.store.unit(unitId));
   }
 
-  async energyLabels(unitId: string): Promise<EnergyLabel[]> {
+  async energyLabels(unitId: string, gaps?: RegisterGap[]): Promise<EnergyLabel[]> {
     if (!isLabelSubject(unitId)) return [];
     const subject = SUBJECT.labels(unitId);
     const [record, labels] = await this.cached(REGISTER.epOnline, subject, this.store.labelsRead(unitId));
     if (this.isFresh(record, TTL_MS.label)) return onlyLive(labels);
     const apiKey = this.apiKey;
-    if (apiKey === undefined) throw new RegisterError(REGISTER.epOnline, EP_ONLINE_NOT_CONFIGURED);
-    await this.refresh(REGISTER.epOnline, record?.found ?? false, async () => {
-      const fetched = await fetchLabels(unitId, apiKey, this.http);
-      await this.cache.writeLabels(subject, unitId, fetched);
-    });
+    await this.refresh(
+      REGISTER.epOnline,
+      record?.retrievedAt ?? null,
+      async () => {
+        if (apiKey === undefined) throw new RegisterError(REGISTER.epOnline, EP_ONLINE_NOT_CONFIGURED);
+        const fetched = await fetchLabels(unitId, apiKey, this.http);
+        await this.cache.writeLabels(subject, unitId, fetched);
+      },
+      { gaps, fields: ["labels"] },
+    );
     return onlyLive(await this.store.energyLabels(unitId));
   }
 
-  async neighbourhood(code: string): Promise<Neighbourhood | null> {
+  async neighbourhood(code: string, gaps?: RegisterGap[]): Promise<Neighbourhood | null> {
     if (!BUURT_CODE_RE.test(code)) return null;
     const subject = SUBJECT.neighbourhood(this.cbsTable, code);
     const [record, n] = await this.cached(REGISTER.cbs, subject, this.store.neighbourhoodRead(code));
     if (record && this.isFresh(record, TTL_MS.neighbourhood)) return record.found ? liveNeighbourhood(n) : null;
     let found = record?.found ?? false;
-    await this.refresh(REGISTER.cbs, found, async () => {
-      const facts = await fetchNeighbourhood(code, this.http, this.cbsTable);
-      if (facts) await this.cache.writeNeighbourhood(subject, facts);
-      else await this.cache.recordFetch(REGISTER.cbs, subject, false);
-      found = facts !== null;
-    });
+    await this.refresh(
+      REGISTER.cbs,
+      record?.retrievedAt ?? null,
+      async () => {
+        const facts = await fetchNeighbourhood(code, this.http, this.cbsTable);
+        if (facts) await this.cache.writeNeighbourhood(subject, facts);
+        else await this.cache.recordFetch(REGISTER.cbs, subject, false);
+        found = facts !== null;
+      },
+      { gaps, fields: ["neighbourhood"] },
+    );
     if (!found) return null;
     return liveNeighbourhood(await this.store.neighbourhood(code));
   }
 
   /**
    * The gemeente with its live value basis (cbs-value.ts: CBS average WOZ ÷ average area, price
-   * indexed), cached in `value_basis` for `TTL_MS.valueBasis`. When CBS has no basis for it, or
-   * fails with none cached, the row as seeded (if any) is returned, marked synthetic; a placeholder
-   * (`woz_per_m2_year = 0`) is not. A failure never fails the address: only its value range is missing.
+   * indexed), cached in `value_basis` for `TTL_MS.valueBasis`. When CBS fails, or no longer
+   * publishes a basis for the gemeente, an older cached basis is returned and noted in `gaps` as
+   * stale; without one, a CBS failure throws the `RegisterError` and "CBS has none" answers null
+   * (so the assessment has no value range). Never a seeded (synthetic) figure.
    */
-  async municipality(code: string): Promise<Municipality | null> {
+  async municipality(code: string, gaps?: RegisterGap[]): Promise<Municipality | null> {
     if (!isMunicipalityCode(code)) return null;
     const subject = SUBJECT.valueBasis(code);
     const [record, cachedBasis, row] = await this.db.batch<Record<string, unknown>>([
@@ -297,41 +362,80 @@ export class LiveSource implements PropertySource {
       ...this.store.municipalityRead(code).statements,
     ]);
     const last = RegisterCache.recordOf(record);
-    let cached = RegisterCache.valueBasisOf(cachedBasis);
+    const cached = RegisterCache.valueBasisOf(cachedBasis);
     const d1 = this.store.municipalityRead(code).parse([row as D1Result<Record<string, unknown>>]);
-    if (!this.isFresh(last, TTL_MS.valueBasis)) {
-      try {
-        const basis = await fetchValueBasis(code, this.http, this.valueTables);
-        await this.cache.writeValueBasis(code, basis);
-        cached = basis ? { basis, retrievedAt: this.now().toISOString() } : null;
-      } catch (error) {
-        // Without a basis the assessment says no value per m² is known; the rest of it still stands.
-        if (!(error instanceof RegisterError)) throw error;
-        log("warn", cached ? "register_stale_served" : "register_value_basis_missing", { register: REGISTER.cbs });
-      }
+    if (this.isFresh(last, TTL_MS.valueBasis)) return this.basisAnswer(code, d1, last?.found ? cached : null, cached, gaps);
+    let basis: ValueBasis | null;
+    try {
+      basis = await fetchValueBasis(code, this.http, this.valueTables);
+      await this.cache.writeValueBasis(code, basis);
+    } catch (error) {
+      if (!(error instanceof RegisterError) || !cached) throw error;
+      log("warn", "register_stale_served", { register: REGISTER.cbs });
+      gaps?.push(this.gap(REGISTER.cbs, ["valueBasis"], error, cached.retrievedAt));
+      return withBasis(code, d1, cached);
     }
-    return cached ? withBasis(code, d1, cached) : liveMunicipality(d1);
+    return this.basisAnswer(code, d1, basis ? { basis, retrievedAt: this.now().toISOString() } : null, cached, gaps);
+  }
+
+  /**
+   * The gemeente valued by its current basis; when CBS has none now, by the older cached one
+   * (noted as stale), else null (unknown, never a seeded figure).
+   */
+  private basisAnswer(
+    code: string,
+    d1: Municipality | null | undefined,
+    current: { basis: ValueBasis; retrievedAt: string } | null,
+    older: { basis: ValueBasis; retrievedAt: string } | null,
+    gaps: RegisterGap[] | undefined,
+  ): Municipality | null {
+    if (current) return withBasis(code, d1, current);
+    if (older) {
+      const reason = new RegisterError(REGISTER.cbs, `CBS publishes no value basis for ${code} in its current tables`);
+      gaps?.push(this.gap(REGISTER.cbs, ["valueBasis"], reason, older.retrievedAt));
+      return withBasis(code, d1, older);
+    }
+    return liveMunicipality(d1);
   }
 
   /**
    * A fact that must not fail the address: on a register failure the older cached answer when
    * there is one, else null with the register's message (`PropertyFacts.unavailable`).
    */
-  private async optional<T>(
+  private async optional<T extends { source: { retrievedAt: string } }>(
     register: RegisterId,
+    field: GapField,
     stale: T | null,
+    gaps: RegisterGap[],
     ask: () => Promise<T | null>,
-  ): Promise<{ value: T | null; unavailable?: string }> {
+  ): Promise<T | null> {
     try {
-      return { value: await ask() };
+      return await ask();
     } catch (error) {
       if (!(error instanceof RegisterError)) throw error;
       if (stale !== null) {
         log("warn", "register_stale_served", { register });
-        return { value: stale };
+        gaps.push(this.gap(register, [field], error, stale.source.retrievedAt));
+        return stale;
       }
       log("warn", "register_fact_unavailable", { register });
-      return { value: null, unavailable: error.message };
+      gaps.push(this.gap(register, [field], error));
+      return null;
+    }
+  }
+
+  /**
+   * A fact whose register failing must not fail the address: on a `RegisterError` (after any
+   * stale fallback the single method made) the fact is unknown and its register listed in `gaps`.
+   */
+  private async fact<T>(register: RegisterId, field: GapField, unknown: T, gaps: RegisterGap[], ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (error) {
+      if (!(error instanceof RegisterError)) throw error;
+      log("warn", "register_fact_unavailable", { register });
+      gaps.push(this.gap(register, [field], error));
+      return unknown;
     }
   }
 
@@ -354,11 +458,12 @@ export class LiveSource implements PropertySource {
   }
 
   async property(lookup: AddressLookup, want: readonly Fact[]): Promise<PropertyFacts | null> {
-    const address = "addressId" in lookup ? await this.addressById(lookup.addressId) : await this.findAddress(lookup.key);
+    const gaps: RegisterGap[] = [];
+    const address = "addressId" in lookup ? await this.addressById(lookup.addressId, gaps) : await this.findAddress(lookup.key, gaps);
     if (!address) return null;
     const [facts] = await this.factsFor([address], want);
     if (!facts?.ok) throw facts?.error;
-    return facts.value;
+    return { ...facts.value, gaps: [...gaps, ...facts.value.gaps] };
   }
 
   /**
@@ -367,10 +472,13 @@ export class LiveSource implements PropertySource {
    */
   async properties(lookups: readonly AddressLookup[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts | null>>> {
     const addresses: Array<Settled<Address | null>> = [];
+    const lookupGaps: RegisterGap[][] = [];
     for (const lookup of lookups) {
+      const gaps: RegisterGap[] = [];
       try {
-        const address = "addressId" in lookup ? await this.addressById(lookup.addressId) : await this.findAddress(lookup.key);
+        const address = "addressId" in lookup ? await this.addressById(lookup.addressId, gaps) : await this.findAddress(lookup.key, gaps);
         addresses.push({ ok: true, value: address });
+        if (address) lookupGaps.push(gaps);
       } catch (error) {
         addresses.push({ ok: false, error });
       }
@@ -378,7 +486,13 @@ export class LiveSource implements PropertySource {
     const found = addresses.flatMap((a) => (a.ok && a.value ? [a.value] : []));
     const facts = found.length > 0 ? await this.factsFor(found, want) : [];
     let next = 0;
-    return addresses.map((a) => (a.ok && a.value ? (facts[next++] as Settled<PropertyFacts>) : a.ok ? { ok: true, value: null } : a));
+    return addresses.map((a): Settled<PropertyFacts | null> => {
+      if (!a.ok) return a;
+      if (!a.value) return { ok: true, value: null };
+      const gaps = lookupGaps[next] ?? [];
+      const settled = facts[next++] as Settled<PropertyFacts>;
+      return settled.ok ? { ok: true, value: { ...settled.value, gaps: [...gaps, ...settled.value.gaps] } } : settled;
+    });
   }
 
   /**
@@ -420,10 +534,11 @@ export class LiveSource implements PropertySource {
     };
     const settled: Array<Settled<PropertyFacts>> = [];
     // One value-basis read per gemeente, however many of its addresses are asked about.
-    const municipalities = new Map<string, Promise<Municipality | null>>();
+    const municipalities = new Map<string, Promise<{ value: Municipality | null; gaps: RegisterGap[] }>>();
     for (const address of addresses) {
       try {
         const d1 = factsOf(address, rows);
+        const gaps: RegisterGap[] = [];
         const facts: PropertyFacts = {
           address,
           unit: null,
@@ -433,54 +548,74 @@ export class LiveSource implements PropertySource {
           atPostcode: [],
           parcel: null,
           monument: null,
+          gaps,
         };
         if (want.includes("unit") && isUnitSubject(address.unitId)) {
           const record = fresh(REGISTER.bag, SUBJECT.unit(address.unitId), TTL_MS.unit);
-          facts.unit = record ? (record.found ? liveUnit(d1.unit) : null) : await this.unit(address.unitId);
+          facts.unit = record
+            ? record.found
+              ? liveUnit(d1.unit)
+              : null
+            : await this.fact(REGISTER.bag, "unit", null, gaps, () => this.unit(address.unitId, gaps));
         }
         if (want.includes("labels") && isLabelSubject(address.unitId)) {
           const record = fresh(REGISTER.epOnline, SUBJECT.labels(address.unitId), TTL_MS.label);
-          facts.labels = record ? onlyLive(d1.labels) : await this.energyLabels(address.unitId);
+          facts.labels = record
+            ? onlyLive(d1.labels)
+            : await this.fact(REGISTER.epOnline, "labels", [], gaps, () => this.energyLabels(address.unitId, gaps));
         }
         const code = address.neighbourhoodCode;
         if (want.includes("neighbourhood") && code && BUURT_CODE_RE.test(code)) {
           const record = fresh(REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, code), TTL_MS.neighbourhood);
-          facts.neighbourhood = record ? (record.found ? liveNeighbourhood(d1.neighbourhood) : null) : await this.neighbourhood(code);
+          facts.neighbourhood = record
+            ? record.found
+              ? liveNeighbourhood(d1.neighbourhood)
+              : null
+            : await this.fact(REGISTER.cbs, "neighbourhood", null, gaps, () => this.neighbourhood(code, gaps));
         }
         if (want.includes("municipality") && isMunicipalityCode(address.municipalityCode)) {
           const code = address.municipalityCode;
           let pending = municipalities.get(code);
           if (!pending) {
-            const cached = bases.get(code);
+            const cached = bases.get(code) ?? null;
             const record = fresh(REGISTER.cbs, SUBJECT.valueBasis(code), TTL_MS.valueBasis);
-            pending = record
-              ? Promise.resolve(record.found && cached ? withBasis(code, d1.municipality, cached) : liveMunicipality(d1.municipality))
-              : this.municipality(code);
+            // The gaps of a gemeente's one read are shared by every address in it.
+            const own: RegisterGap[] = [];
+            const read = record
+              ? Promise.resolve(this.basisAnswer(code, d1.municipality, record.found ? cached : null, cached, own))
+              : this.municipality(code, own);
+            pending = read.then(
+              (value) => ({ value, gaps: own }),
+              (error: unknown) => {
+                if (!(error instanceof RegisterError)) throw error;
+                log("warn", "register_fact_unavailable", { register: REGISTER.cbs });
+                return { value: null, gaps: [...own, this.gap(REGISTER.cbs, ["valueBasis"], error)] };
+              },
+            );
             municipalities.set(code, pending);
           }
-          facts.municipality = await pending;
+          const answer = await pending;
+          facts.municipality = answer.value;
+          gaps.push(...answer.gaps);
         }
         // An address without a postcode has no neighbours by postcode.
-        if (want.includes("atPostcode") && address.postcode !== null) facts.atPostcode = await this.addressesForPostcode(address.postcode);
+        if (want.includes("atPostcode") && address.postcode !== null) {
+          const postcode = address.postcode;
+          facts.atPostcode = await this.fact(REGISTER.locatieserver, "atPostcode", [], gaps, () =>
+            this.addressesForPostcode(postcode, undefined, gaps),
+          );
+        }
         if (want.includes("parcel") && isUnitSubject(address.unitId)) {
           const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
           const cached = liveRow(d1.parcel);
           if (record) facts.parcel = record.found ? cached : null;
-          else {
-            const answer = await this.optional(REGISTER.brk, cached, () => this.askParcel(address));
-            facts.parcel = answer.value;
-            if (answer.unavailable) facts.unavailable = { ...facts.unavailable, parcel: answer.unavailable };
-          }
+          else facts.parcel = await this.optional(REGISTER.brk, "parcel", cached, gaps, () => this.askParcel(address));
         }
         if (want.includes("monument") && isUnitSubject(address.unitId)) {
           const record = fresh(REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(address.unitId), PARCEL_MONUMENT_TTL_MS.monument);
           const cached = liveRow(d1.monument);
           if (record) facts.monument = record.found ? cached : null;
-          else {
-            const answer = await this.optional(REGISTER.rce, cached, () => this.askMonument(address.unitId));
-            facts.monument = answer.value;
-            if (answer.unavailable) facts.unavailable = { ...facts.unavailable, monument: answer.unavailable };
-          }
+          else facts.monument = await this.optional(REGISTER.rce, "monument", cached, gaps, () => this.askMonument(address.unitId));
         }
         settled.push({ ok: true, value: facts });
       } catch (error) {

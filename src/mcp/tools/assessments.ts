@@ -6,7 +6,7 @@ import { resolveAddress, resolveProperty } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, parseUuid, SourcesOut, syntheticNote } from "./shared";
+import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, syntheticNote } from "./shared";
 
 function assessmentId(input: string): string {
   return parseUuid(input, "an assessment id: ids");
@@ -22,7 +22,9 @@ function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
     : `No value range: ${r.valueUnavailableReason}`;
   const energy = r.energy.label
     ? `Energy label ${r.energy.label} (${r.energy.status})`
-    : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
+    : r.energy.status === "unknown"
+      ? "Energy label: unknown (EP-Online could not be asked)"
+      : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
   const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [
@@ -36,7 +38,7 @@ function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
 }
 
 const assessInput = z.object(AddressSelector);
-const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), sources: SourcesOut });
+const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), registerGaps: RegisterGapsOut, sources: SourcesOut });
 
 export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Quick_Assess_Property",
@@ -54,7 +56,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     // One round trip in D1 reads the address and everything the assessment needs; the save is the second.
     const facts = await resolveProperty(services, args, ASSESSMENT_FACTS);
     const { address } = facts;
-    const { label, result, sources } = assessProperty(facts, services.now());
+    const { label, result, sources, registerGaps } = assessProperty(facts, services.now());
     await progress.report(1, total, `Found ${label}; checking the register facts`);
     await progress.report(2, total, "Checking the energy label");
     await progress.report(3, total, "Checking the neighbourhood");
@@ -71,7 +73,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
       result,
     });
     await progress.report(5, total, `Saved as ${saved.id}`);
-    return { ...result, assessmentId: saved.id, sources };
+    return { ...result, assessmentId: saved.id, registerGaps, sources };
   },
   render(r) {
     return `Assessment ${r.assessmentId}\n${renderResult(r)}${syntheticNote(r.sources)}`;

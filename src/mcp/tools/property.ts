@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
 import { resolveProperty } from "../../data/resolve-address";
-import { EnergyLabelSchema, NeighbourhoodSchema, SourceSchema } from "../../data/types";
+import { EnergyLabelSchema, NeighbourhoodSchema, type RegisterGap, SourceSchema } from "../../data/types";
 import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressOut, AddressSelector, addressOut, Paging, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesOf, syntheticNote } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -22,6 +22,7 @@ const postcodeOutput = z.object({
   page: z.number(),
   pageSize: z.number(),
   addresses: z.array(AddressOut),
+  registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
 
@@ -38,7 +39,8 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
   async run({ postcode, houseNumber, page, pageSize }, { services }) {
     const pc = parsePostcode(postcode);
     if (!pc.ok) throw new UserError(pc.error);
-    const all = await services.data.addressesForPostcode(pc.value, houseNumber);
+    const registerGaps: RegisterGap[] = [];
+    const all = await services.data.addressesForPostcode(pc.value, houseNumber, registerGaps);
     if (all.length === 0) {
       throw new UserError(
         houseNumber === undefined
@@ -47,12 +49,21 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
       );
     }
     const slice = all.slice((page - 1) * pageSize, page * pageSize);
-    return { postcode: pc.value, total: all.length, page, pageSize, addresses: slice.map(addressOut), sources: sourcesOf(...all) };
+    return {
+      postcode: pc.value,
+      total: all.length,
+      page,
+      pageSize,
+      addresses: slice.map(addressOut),
+      registerGaps,
+      sources: sourcesOf(...all),
+    };
   },
   render(r) {
     const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})`);
     const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
-    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${syntheticNote(r.sources)}`;
+    const gaps = gapLines(r.registerGaps);
+    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${gaps.length ? `\n${gaps.join("\n")}` : ""}${syntheticNote(r.sources)}`;
   },
 };
 
@@ -60,18 +71,21 @@ const addressInput = z.object(AddressSelector);
 
 const propertyOutput = z.object({
   address: AddressOut,
-  unit: z.object({
-    id: z.string(),
-    kind: z.string(),
-    surfaceM2: z.number().nullable(),
-    usePurposes: z.array(z.string()),
-    status: z.string(),
-    dwellingType: z.string().nullable(),
-    inResearch: z
-      .boolean()
-      .nullable()
-      .describe('BAG "in onderzoek" (register data under investigation); null when unknown: PDOK BAG OGC API v2 does not publish it.'),
-  }),
+  unit: z
+    .object({
+      id: z.string(),
+      kind: z.string(),
+      surfaceM2: z.number().nullable(),
+      usePurposes: z.array(z.string()),
+      status: z.string(),
+      dwellingType: z.string().nullable(),
+      inResearch: z
+        .boolean()
+        .nullable()
+        .describe('BAG "in onderzoek" (register data under investigation); null when unknown: PDOK BAG OGC API v2 does not publish it.'),
+    })
+    .nullable()
+    .describe("The BAG unit; null only when BAG could not be asked (live data; registerGaps names it)."),
   buildings: z.array(z.object({ id: z.string(), buildYear: z.number().nullable(), status: z.string() })),
   buildYear: z.number().nullable(),
   otherAddresses: z.array(z.string()),
@@ -87,7 +101,7 @@ const propertyOutput = z.object({
     })
     .nullable()
     .describe(
-      "The cadastral parcel of the unit (BRK Kadastrale Kaart). Null when none is linked (houseboats, caravan pitches; in live mode also when the register links none or cannot be reached).",
+      "The cadastral parcel of the unit (BRK Kadastrale Kaart). Null when none is linked (houseboats, caravan pitches; in live mode also when the register links none), or when unknown (registerGaps names the register).",
     ),
   monument: z
     .object({
@@ -97,12 +111,9 @@ const propertyOutput = z.object({
     })
     .nullable()
     .describe(
-      "The rijksmonument the unit is part of (Rijksmonumentenregister, RCE); null when it is not a listed national monument (in live mode also when the register cannot be reached).",
+      "The rijksmonument the unit is part of (Rijksmonumentenregister, RCE); null when it is not a listed national monument, or when unknown (registerGaps names the register).",
     ),
-  missing: z
-    .array(z.string())
-    .optional()
-    .describe("Live data only: why parcel or monument is null although it may exist (its register could not be reached)."),
+  registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
 
@@ -110,7 +121,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   name: "Get_Property_Data",
   title: "Unit and building facts",
   description:
-    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch null (unknown: the BAG OGC API does not publish 'in onderzoek'); surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument; with live register data either can also be null when the register has not been asked or cannot be reached.",
+    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch null (unknown: the BAG OGC API does not publish 'in onderzoek'); surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument. With live register data, a register that cannot answer leaves only its facts null (unknown) or stale, and is listed in registerGaps.",
   input: addressInput,
   output: propertyOutput,
   annotations: READ_ONLY,
@@ -118,26 +129,29 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     // One round trip in D1: the address, its unit and panden, the addresses at its postcode, its parcel and monument.
-    const { address, unit, atPostcode, parcel, monument, unavailable } = await resolveProperty(services, args, [
+    const { address, unit, atPostcode, parcel, monument, gaps } = await resolveProperty(services, args, [
       "unit",
       "atPostcode",
       "parcel",
       "monument",
     ]);
-    if (!unit) throw new UserError(`The register has no unit for ${addressOut(address).label}.`);
-    const siblings = atPostcode.filter((a) => a.unitId === unit.id && a.id !== address.id);
+    const unitUnknown = gaps.some((g) => g.fields.includes("unit") && g.stale === null);
+    if (!unit && !unitUnknown) throw new UserError(`The register has no unit for ${addressOut(address).label}.`);
+    const siblings = unit ? atPostcode.filter((a) => a.unitId === unit.id && a.id !== address.id) : [];
     return {
       address: addressOut(address),
-      unit: {
-        id: unit.id,
-        kind: unit.kind,
-        surfaceM2: unit.surfaceM2,
-        usePurposes: unit.usePurposes,
-        status: unit.status,
-        dwellingType: unit.dwellingType,
-        inResearch: unit.inResearch,
-      },
-      buildings: unit.buildings.map((b) => ({ id: b.id, buildYear: b.buildYear, status: b.status })),
+      unit: unit
+        ? {
+            id: unit.id,
+            kind: unit.kind,
+            surfaceM2: unit.surfaceM2,
+            usePurposes: unit.usePurposes,
+            status: unit.status,
+            dwellingType: unit.dwellingType,
+            inResearch: unit.inResearch,
+          }
+        : null,
+      buildings: (unit?.buildings ?? []).map((b) => ({ id: b.id, buildYear: b.buildYear, status: b.status })),
       buildYear: buildYearOf(unit),
       otherAddresses: siblings.map((a) => addressOut(a).label),
       parcel: parcel
@@ -152,49 +166,51 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
           }
         : null,
       monument: monument ? { number: monument.number, url: monument.url, source: monument.source } : null,
-      ...(unavailable &&
-        Object.keys(unavailable).length > 0 && {
-          missing: Object.entries(unavailable).map(([fact, why]) => `${fact === "parcel" ? "Parcel" : "Monument status"}: ${why}`),
-        }),
-      sources: sourcesOf(address, unit, ...unit.buildings, parcel, monument),
+      registerGaps: gaps,
+      sources: sourcesOf(address, unit, ...(unit?.buildings ?? []), parcel, monument),
     };
   },
   render(r) {
+    const unknown = (field: RegisterGap["fields"][number]) => r.registerGaps.some((g) => g.fields.includes(field) && g.stale === null);
+    const u = r.unit;
     return (
       [
         r.address.label,
-        `${r.unit.kind}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ")}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
-        ...(r.unit.inResearch === true ? ["Some register data of the unit is under investigation (in onderzoek)."] : []),
-        ...(r.unit.inResearch === null
+        u
+          ? `${u.kind}, ${u.surfaceM2 ?? "unknown"} m², ${u.usePurposes.join(", ")}; status: ${u.status}${u.dwellingType ? `; ${u.dwellingType}` : ""}`
+          : "Unit and building facts: unknown",
+        ...(u?.inResearch === true ? ["Some register data of the unit is under investigation (in onderzoek)."] : []),
+        ...(u && u.inResearch === null
           ? ["Missing: whether the register data is under investigation (in onderzoek); the register does not say."]
           : []),
-        `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
+        ...(u ? [`Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`] : []),
         r.parcel
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
-          : unknownFact(r.missing, "Parcel")
+          : unknown("parcel")
             ? "Parcel: unknown"
             : "Parcel: none linked",
         r.monument
           ? `Rijksmonument ${r.monument.number}${r.monument.url ? ` (${r.monument.url})` : ""}`
-          : unknownFact(r.missing, "Monument status")
+          : unknown("monument")
             ? "Rijksmonument: unknown"
             : "Not a rijksmonument",
-        ...(r.missing ?? []).map((m) => `Missing: ${m}`),
+        ...gapLines(r.registerGaps),
       ].join("\n") + syntheticNote(r.sources)
     );
   },
 };
 
-/** Whether a register could not be asked for this fact (it is then unknown, not absent). */
-function unknownFact(missing: readonly string[] | undefined, fact: string): boolean {
-  return (missing ?? []).some((line) => line.startsWith(`${fact}:`));
-}
-
 const LabelOut = EnergyLabelSchema.omit({ source: true, unitId: true });
 const labelOutput = z.object({
   address: AddressOut,
   current: LabelOut.nullable(),
-  validity: z.object({ status: z.enum(["valid", "expired", "none"]), validUntil: z.string().nullable(), ageYears: z.number().nullable() }),
+  validity: z.object({
+    status: z
+      .enum(["valid", "expired", "none", "unknown"])
+      .describe('"none": no label is registered; "unknown": EP-Online could not be asked (registerGaps names it).'),
+    validUntil: z.string().nullable(),
+    ageYears: z.number().nullable(),
+  }),
   history: z.array(LabelOut),
   substituteLabelForBuildYear: z
     .object({ label: z.string(), buildYear: z.number(), basis: z.string() })
@@ -202,6 +218,7 @@ const labelOutput = z.object({
     .describe(
       "The WWS substitute label for the build year: the label the rent points system (Woningwaarderingsstelsel) counts when a dwelling has no registered label. A statutory stand-in, not a prediction of the label the property would get.",
     ),
+  registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
 
@@ -216,7 +233,8 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    const { address, labels, unit } = await resolveProperty(services, args, ["labels", "unit"]);
+    const { address, labels, unit, gaps } = await resolveProperty(services, args, ["labels", "unit"]);
+    const labelsUnknown = gaps.some((g) => g.fields.includes("labels") && g.stale === null);
     const now = services.now();
     const strip = ({ source: _s, unitId: _u, ...rest }: (typeof labels)[number]) => rest;
     const current = labels[0] ?? null;
@@ -230,7 +248,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
             validUntil: current.validUntil,
             ageYears: yearsBetween(current.registeredAt, now),
           }
-        : { status: "none" as const, validUntil: null, ageYears: null },
+        : { status: labelsUnknown ? ("unknown" as const) : ("none" as const), validUntil: null, ageYears: null },
       history: labels.slice(1).map(strip),
       substituteLabelForBuildYear:
         buildYear === null
@@ -241,17 +259,22 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
               basis:
                 "WWS substitute label by build year (rent points system, used when a dwelling has no registered label: ≥2002 A … ≤1976 G); not a registration and not a prediction",
             },
+      registerGaps: gaps,
       sources: sourcesOf(address, ...labels),
     };
   },
   render(r) {
-    const head = r.current
-      ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
-      : "No registered energy label.";
+    const head =
+      r.validity.status === "unknown"
+        ? "Energy label: unknown."
+        : r.current
+          ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
+          : "No registered energy label.";
     const expected = r.substituteLabelForBuildYear
       ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (what the rent points system counts without a label; not a prediction).`
       : "";
-    return `${r.address.label}\n${head}${expected}${syntheticNote(r.sources)}`;
+    const gaps = gapLines(r.registerGaps);
+    return `${r.address.label}\n${head}${expected}${gaps.length ? `\n${gaps.join("\n")}` : ""}${syntheticNote(r.sources)}`;
   },
 };
 
@@ -263,6 +286,7 @@ const locationOutput = z.object({
     .nullable(),
   flags: z.array(RiskSchema),
   note: z.string(),
+  registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
 
@@ -277,7 +301,8 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   readsRegisters: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
-    const { address, neighbourhood: n } = await resolveProperty(services, args, ["neighbourhood"]);
+    const { address, neighbourhood: n, gaps } = await resolveProperty(services, args, ["neighbourhood"]);
+    const unknown = gaps.some((g) => g.fields.includes("neighbourhood") && g.stale === null);
     const neighbourhood = n
       ? (({ source: _s, avgWozThousands, ...rest }) => ({
           ...rest,
@@ -292,19 +317,23 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
       flags: locationFlags(n),
       note: n
         ? "Neighbourhood figures describe the area, not this property. Average WOZ is in euros (CBS publishes it in thousands)."
-        : "No neighbourhood statistics are available for this address.",
+        : unknown
+          ? "The neighbourhood statistics are unknown: their register could not be asked."
+          : "No neighbourhood statistics are available for this address.",
+      registerGaps: gaps,
       sources: sourcesOf(address, n),
     };
   },
   render(r) {
     const n = r.neighbourhood;
-    if (!n) return `${r.address.label}\n${r.note}`;
+    if (!n) return [r.address.label, r.note, ...gapLines(r.registerGaps)].join("\n");
     return (
       [
         `${r.address.label} — buurt ${n.name} (${n.code}), ${n.municipalityName ?? n.municipalityCode}, ${n.datasetYear}`,
         `Inhabitants ${n.inhabitants ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`}, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
         `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
         ...r.flags.map((f) => `! ${f.severity}: ${f.evidence}`),
+        ...gapLines(r.registerGaps),
       ].join("\n") + syntheticNote(r.sources)
     );
   },

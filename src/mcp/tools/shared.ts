@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { sourcesOf } from "../../data/sources";
-import { type Address, type Source, SourceSchema } from "../../data/types";
+import { type Address, describeGap, type RegisterGap, RegisterGapSchema, type Source, SourceSchema } from "../../data/types";
 import { formatAddress } from "../../domain/address-input";
 import { isUuid } from "../../domain/ids";
 import { UserError } from "../../errors";
@@ -72,4 +72,16 @@ export function parseUuid(raw: string, what: string): string {
 
 export function syntheticNote(sources: Source[]): string {
   return sources.some((s) => s.synthetic) ? "\n(Synthetic demonstration data, not real registers.)" : "";
+}
+
+/** Every register-reading tool's list of registers that could not answer (live data; [] otherwise). */
+export const RegisterGapsOut = z
+  .array(RegisterGapSchema)
+  .describe(
+    "Registers that could not answer for this call, with the facts they supply: those facts are unknown (null), or, when `stale` is set, an older cached answer retrieved at that time. Empty when every register answered.",
+  );
+
+/** The text lines for register gaps: a heading and one line per register, or nothing. */
+export function gapLines(gaps: readonly RegisterGap[]): string[] {
+  return gaps.length > 0 ? ["Data gaps (registers that could not answer):", ...gaps.map((g) => `- ${describeGap(g)}`)] : [];
 }

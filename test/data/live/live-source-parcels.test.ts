@@ -95,7 +95,7 @@ describe("live source: parcel and monument", () => {
       url: "https://monumentenregister.cultureelerfgoed.nl/monumenten/524327",
       source: { register: "rce-monuments", retrievedAt: T0.toISOString(), synthetic: false },
     });
-    expect(first.value.unavailable).toBeUndefined();
+    expect(first.value.gaps).toEqual([]);
     expect(asked).toMatchObject({ linked: 1, brk: 1, rce: 1 });
 
     const fetches = await env.DB.prepare("SELECT register, subject, found FROM register_fetches WHERE subject IN (?1, ?2) ORDER BY subject")
@@ -145,9 +145,15 @@ describe("live source: parcel and monument", () => {
     expect(facts.value.unit?.id).toBe(UNIT_37);
     expect(facts.value.parcel).toBeNull();
     expect(facts.value.monument?.number).toBe(524327);
-    expect(facts.value.unavailable).toEqual({
-      parcel: "PDOK BRK Kadastrale Kaart is not available right now (HTTP 503); try again later.",
-    });
+    expect(facts.value.gaps).toEqual([
+      {
+        register: "pdok-brk",
+        name: "PDOK BRK Kadastrale Kaart",
+        fields: ["parcel"],
+        reason: "PDOK BRK Kadastrale Kaart is not available right now (HTTP 503); try again later.",
+        stale: null,
+      },
+    ]);
     // Not remembered as a miss: asked again next time.
     const none = await env.DB.prepare("SELECT 1 FROM register_fetches WHERE subject = ?1").bind(`parcel:${UNIT_37}`).first();
     expect(none).toBeNull();

@@ -6,7 +6,7 @@ import { EP_ONLINE_BASE } from "../../../src/data/live/ep-online";
 import { EP_ONLINE_NOT_CONFIGURED, LiveSource, type LiveSourceOptions, liveAttributions } from "../../../src/data/live/live-source";
 import { BAG_OGC_BASE } from "../../../src/data/live/pdok-bag";
 import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
-import type { Fact } from "../../../src/data/types";
+import type { Fact, RegisterGap } from "../../../src/data/types";
 import { RegisterError } from "../../../src/data/types";
 import vbo37 from "../../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
 import cbsEmpty from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
@@ -340,17 +340,28 @@ describe("live source: energy labels", () => {
     ]);
   });
 
-  it("without a key, answers from a fresh cache and otherwise says EP-Online is not configured", async () => {
+  it("without a key, answers from the cache (stale when older than the TTL) and otherwise says EP-Online is not configured", async () => {
     const { epOnline } = registers();
     await liveSource().source.energyLabels(UNIT_37);
     const { source, clock } = liveSource({ epOnlineApiKey: undefined });
     expect(source.epOnlineConfigured).toBe(false);
-    expect(await source.energyLabels(UNIT_37)).toHaveLength(2);
+    const gaps: RegisterGap[] = [];
+    expect(await source.energyLabels(UNIT_37, gaps)).toHaveLength(2);
+    expect(gaps).toEqual([]);
     clock.now = new Date(T0.getTime() + 8 * DAY);
-    const error = await source.energyLabels(UNIT_37).catch((e: unknown) => e);
+    expect(await source.energyLabels(UNIT_37, gaps)).toHaveLength(2);
+    expect(gaps).toEqual([
+      {
+        register: "ep-online",
+        name: "EP-Online",
+        fields: ["labels"],
+        reason: EP_ONLINE_NOT_CONFIGURED,
+        stale: { retrievedAt: T0.toISOString() },
+      },
+    ]);
+    const error = await source.energyLabels(UNIT_41).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegisterError);
     expect((error as RegisterError).message).toBe(EP_ONLINE_NOT_CONFIGURED);
-    await expect(source.energyLabels(UNIT_41)).rejects.toThrow(EP_ONLINE_NOT_CONFIGURED);
     expect(epOnline.requests).toHaveLength(1);
   });
 
@@ -470,6 +481,7 @@ describe("live source: many facts at once", () => {
         // Not asked of the live registers yet (FACTS has neither).
         parcel: null,
         monument: null,
+        gaps: [],
       },
     });
     expect(await source.property({ addressId: address.id }, FACTS)).toEqual(facts?.ok && facts.value);
@@ -500,7 +512,7 @@ describe("live source: many facts at once", () => {
     );
   });
 
-  it("fails only the address whose register fails", async () => {
+  it("leaves only the failing register's facts unknown, for that address only, and names the register", async () => {
     registers();
     mockServer.use(
       http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/${UNIT_41}`, () => new HttpResponse(null, { status: 503 })),
@@ -508,8 +520,8 @@ describe("live source: many facts at once", () => {
     const { source } = liveSource();
     const addresses = (await source.addressesForPostcode("3286LT")).filter((a) => a.unitId === UNIT_37 || a.unitId === UNIT_41);
     const facts = await source.factsFor(addresses, ["labels"]);
-    expect(facts.map((f) => (f.ok ? f.value.labels.length : (f.error as Error).name))).toEqual(
-      addresses.map((a) => (a.unitId === UNIT_37 ? 2 : "RegisterError")),
+    expect(facts.map((f) => f.ok && [f.value.labels.length, f.value.gaps.map((g) => [g.register, g.fields, g.stale])])).toEqual(
+      addresses.map((a) => (a.unitId === UNIT_37 ? [2, []] : [0, [["ep-online", ["labels"], null]]])),
     );
   });
 });

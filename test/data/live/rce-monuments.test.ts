@@ -1,6 +1,6 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { fetchMonuments, monumentQuery, RCE_SPARQL_URL } from "../../../src/data/live/rce-monuments";
+import { fetchMonuments, monumentQuery, RCE_SPARQL_URL, RIJKSMONUMENT_STATUSES } from "../../../src/data/live/rce-monuments";
 import { RegisterError } from "../../../src/data/types";
 import { userFacingMessage } from "../../../src/errors";
 import monuments from "../../fixtures/registers/rce-monuments-0611010000508342.json";
@@ -38,7 +38,8 @@ describe("RCE fixtures are the real wire format", () => {
 
   it("is an array of rows keyed by the query's variables, values as strings", () => {
     expect(Array.isArray(monuments)).toBe(true);
-    expect(Object.keys(monuments[0] ?? {}).sort()).toEqual(["identificatie", "rijksmonument_nummer"]);
+    expect(Object.keys(monuments[0] ?? {}).sort()).toEqual(["identificatie", "juridische_status", "rijksmonument_nummer"]);
+    expect(monuments[0]?.juridische_status).toBe(RIJKSMONUMENT_STATUSES[0]);
     expect(empty).toEqual([]);
   });
 });
@@ -66,13 +67,56 @@ describe("RCE adapter", () => {
     mockServer.use(
       http.post(RCE_SPARQL_URL, () =>
         HttpResponse.json([
-          { identificatie: UNIT, rijksmonument_nummer: "524400" },
-          { identificatie: UNIT, rijksmonument_nummer: 12 },
-          { identificatie: UNIT, rijksmonument_nummer: "524400" },
+          { identificatie: UNIT, rijksmonument_nummer: "524400", juridische_status: RIJKSMONUMENT_STATUSES[0] },
+          { identificatie: UNIT, rijksmonument_nummer: 12, juridische_status: RIJKSMONUMENT_STATUSES[1] },
+          { identificatie: UNIT, rijksmonument_nummer: "524400", juridische_status: RIJKSMONUMENT_STATUSES[0] },
         ]),
       ),
     );
     expect((await fetchMonuments(UNIT, fast)).map((m) => m.number)).toEqual([12, 524400]);
+  });
+});
+
+describe("RCE legal status terms", () => {
+  const OLD = "https://data.cultureelerfgoed.nl/term/id/rn/b2d9a59a-fe1e-4552-9a05-3c2acddff864";
+  const NEW = "https://data.cultureelerfgoed.nl/term/id/rn/2/b2d9a59a-fe1e-4552-9a05-3c2acddff864";
+  const answer = (rows: unknown[]) => mockServer.use(http.post(RCE_SPARQL_URL, () => HttpResponse.json(rows)));
+
+  it("asks for the status of every monument record linked to the unit, not only one status IRI", async () => {
+    const forms = rceStandIn();
+    await fetchMonuments(UNIT, fast);
+    const query = String(forms[0]?.get("query"));
+    expect(query).toContain("?juridische_status");
+    expect(query).toContain("ceo:heeftJuridischeStatus ?juridische_status");
+    expect(query).not.toContain("term/id/rn/");
+  });
+
+  it.each([
+    ["today's namespace (term/id/rn/2/, since 2025)", NEW],
+    ["the namespace before 2025 (term/id/rn/)", OLD],
+  ])("finds a rijksmonument whose status is in %s", async (_what, status) => {
+    answer([{ identificatie: UNIT, rijksmonument_nummer: "524327", juridische_status: status }]);
+    expect((await fetchMonuments(UNIT, fast)).map((m) => m.number)).toEqual([524327]);
+  });
+
+  it.each([
+    ["another status", "https://data.cultureelerfgoed.nl/term/id/rn/2/00000000-0000-4000-8000-000000000000"],
+    ["a status in a namespace it does not know", "https://data.cultureelerfgoed.nl/term/id/rn/3/b2d9a59a-fe1e-4552-9a05-3c2acddff864"],
+    ["no status", null],
+  ])("is doubtful, not 'no monument', for a linked record with %s", async (_what, status) => {
+    answer([{ identificatie: UNIT, rijksmonument_nummer: "524327", juridische_status: status }]);
+    const error = await fetchMonuments(UNIT, fast).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegisterError);
+    expect((error as RegisterError).message).toContain("monument record 524327");
+    expect((error as RegisterError).message).toContain("is unknown");
+  });
+
+  it("a rijksmonument row wins over a doubtful one for the same unit", async () => {
+    answer([
+      { identificatie: UNIT, rijksmonument_nummer: "1", juridische_status: "https://example.org/other" },
+      { identificatie: UNIT, rijksmonument_nummer: "524327", juridische_status: NEW },
+    ]);
+    expect((await fetchMonuments(UNIT, fast)).map((m) => m.number)).toEqual([524327]);
   });
 });
 
