@@ -76,6 +76,8 @@ const hood: Neighbourhood = {
   households: 1300,
   avgHouseholdSize: 1.8,
   avgWozThousands: 512,
+  dwellings: 1350,
+  municipalityAvgWozThousands: 480,
   pctOwnerOccupied: 31,
   pctBuiltBefore1945: 70,
   distancesKm: { gp: 0.4, supermarket: 0.3, school: 0.5, station: 1.2 },
@@ -136,24 +138,34 @@ function assessWith(over: Partial<AssessmentInputs>) {
 }
 
 describe("quick assessment, worked by hand", () => {
-  it("Amsterdam, 100 m², valid label A: 5751 × 100 × 1.04 = 598,104 → €508k – €688k (±15 %)", () => {
+  it("Amsterdam, 100 m², valid label A: 5751 × 100 × 1.062 (buurt) × 1.047 (size) × 1.04 = 665,040 → €565k – €765k (±15 %)", () => {
     const r = assessWith({ addressLabel: "Teststraat 1, 1011 AB Amsterdam" });
     expect(r.engineVersion).toBe(ENGINE_VERSION);
-    expect(r.value).toMatchObject({ low: 508_000, mid: 598_000, high: 688_000, rangePct: 15, confidence: "B" });
+    // buurt: (512 ÷ 480)^(1350 ÷ 1450) = 1.0667^0.931 = 1.062; size: (100 ÷ 120)^(0.75 − 1) = 1.047.
+    expect(r.value?.factors?.map((f) => [f.name, f.value])).toEqual([
+      ["neighbourhood", 1.062],
+      ["size", 1.047],
+      ["energy-label", 1.04],
+    ]);
+    expect(r.value).toMatchObject({ low: 565_000, mid: 665_000, high: 765_000, rangePct: 15, confidence: "B" });
     expect(r.value?.basis).toMatchObject({ eurPerM2: 5751, surfaceM2: 100, labelAdjustmentPct: 4 });
     expect(r.energy).toMatchObject({ label: "A", status: "valid", ageYears: 4, substituteLabelForBuildYear: "G" });
     expect(r.disclaimer).toBe(DISCLAIMER);
     expect(r.disclaimer).toContain("not an appraisal");
   });
 
-  it("expired label G, 1965, peat: no label effect, ±20 %, asbestos high, foundation high, flood attention", () => {
+  it("expired label G, 1965, peat: the value assumes the expired G, ±20 %, asbestos high, foundation high, flood attention", () => {
     const r = assessWith({
       unit: unit({ surfaceM2: 80, buildings: [{ id: "0363109000000002", buildYear: 1965, status: "Pand in gebruik", source: src }] }),
       labels: [label({ energyClass: "G", ep2KwhM2: 420, validUntil: "2020-01-01T00:00:00Z", registeredAt: "2010-01-01T00:00:00Z" })],
     });
-    // 5751 × 80 = 460,080 → mid 460,000; ×0.8 = 368,064 → 368,000; ×1.2 = 552,096 → 552,000
-    expect(r.value).toMatchObject({ low: 368_000, mid: 460_000, high: 552_000, rangePct: 20, confidence: "C" });
-    expect(r.value?.basis.labelAdjustmentPct).toBe(0);
+    // 5751 × 80 × 1.062 × (80 ÷ 120)^−0.25 = 1.107 × 0.92 (G) = 497,582 → mid 498,000; ×0.8 → 398,000; ×1.2 → 597,000
+    expect(r.value).toMatchObject({ low: 398_000, mid: 498_000, high: 597_000, rangePct: 20, confidence: "C" });
+    expect(r.value?.basis.labelAdjustmentPct).toBe(-8);
+    expect(r.value?.basis.assumedLabel).toMatchObject({ label: "G", basis: "expired-registration" });
+    expect(r.value?.basis.assumedLabel?.note).toBe(
+      "The registered label G expired on 2020-01-01; no newer label is registered, so the value assumes G from that registration, with a wider range.",
+    );
     const rules = Object.fromEntries(r.risks.map((x) => [x.rule, x.severity]));
     expect(rules).toEqual({
       "energy.label-expired": "attention",
@@ -175,7 +187,7 @@ describe("quick assessment, worked by hand", () => {
     expect(r.dataGaps).toEqual(
       expect.arrayContaining([
         "The registered usable area (gebruiksoppervlakte) is missing.",
-        "No registered energy label. The WWS substitute label for its build year is C (used in the rent points system when a dwelling has no label; not a prediction of this dwelling's label).",
+        "No registered energy label. The WWS substitute label for its build year is C (what the rent points system counts when a dwelling has no label; not a prediction of this dwelling's label).",
         "No neighbourhood statistics are available for this address.",
         "The usable area is unknown, so no value range can be given.",
       ]),
@@ -191,10 +203,16 @@ describe("quick assessment, worked by hand", () => {
     expect(known.dataGaps.join(" ")).not.toContain("in onderzoek");
   });
 
-  it("flags a non-residential unit and gives no dwelling value", () => {
+  it("flags a non-residential unit, gives no dwelling value and no WWS substitute label (WWS covers dwellings only)", () => {
     const r = assessWith({ unit: unit({ usePurposes: ["kantoorfunctie"] }), labels: [] });
     expect(r.value).toBeNull();
     expect(r.registerChecks.map((c) => c.rule)).toContain("bag.not-residential");
+    expect(r.energy.substituteLabelForBuildYear).toBeNull();
+    expect(r.dataGaps).toContain("No registered energy label.");
+    expect(JSON.stringify(r)).not.toContain("WWS");
+    // A dwelling with a second use keeps it.
+    const mixed = assessWith({ unit: unit({ usePurposes: ["woonfunctie", "kantoorfunctie"] }), labels: [] });
+    expect(mixed.energy.substituteLabelForBuildYear).toBe("G");
   });
 
   it("1970s systeembouw on sand outside a problem area: asbestos high, no foundation flag", () => {
@@ -206,12 +224,16 @@ describe("quick assessment, worked by hand", () => {
   });
 });
 
-describe("quick-assess/2: the value basis is named", () => {
+describe("quick-assess/3: the value basis is named", () => {
   it("synthetic: the seeded COROP table, labelled synthetic, no reference date or index", () => {
     const r = assessWith({});
-    expect(ENGINE_VERSION).toBe("quick-assess/2.0.0");
+    expect(ENGINE_VERSION).toBe("quick-assess/3.0.0");
+    expect(JSON.stringify(r)).not.toContain("WWS-like");
+    expect(r.value?.basis.eurPerM2Source).toBe(
+      "Average WOZ value per m² of the COROP area Groot-Amsterdam (2024), seeded table in the synthetic dataset",
+    );
     expect(r.value?.basis.valueBasis).toEqual({
-      source: "synthetic dataset (seeded COROP table, WWS-like)",
+      source: "synthetic dataset (seeded table of average WOZ value per m² by COROP area)",
       synthetic: true,
       level: "corop",
       regionCode: amsterdam.coropName,
@@ -246,12 +268,16 @@ describe("quick-assess/2: the value basis is named", () => {
       source: { register: "cbs-kwb", retrievedAt: "2026-11-01T00:00:00Z", synthetic: false },
     };
     const r = assessWith({ municipality: live });
-    // 3280 × 100 m² × 1.04 (label A) = 341,120 → ±15 %.
-    expect(r.value).toMatchObject({ mid: 341000, low: 290000, high: 392000 });
+    // 3280 × 100 m² × 1.062 (buurt) × (100 ÷ 122)^−0.25 = 1.051 (size, against the gemeente's 122 m²) × 1.04 (label A) = 380,746 → ±15 %.
+    expect(r.value).toMatchObject({ mid: 381000, low: 324000, high: 438000 });
+    expect(r.value?.factors?.find((f) => f.name === "size")).toMatchObject({ value: 1.051, period: "2025JJ00" });
+    expect(r.value?.factors?.find((f) => f.name === "size")?.source).toContain("CBS 85035NED, average usable area of dwellings in GM1963");
     expect(r.value?.basis.valueBasis).toEqual(valueBasis);
     expect(r.value?.basis.method).toBe(
-      "Municipality average WOZ value per m² (price-indexed) × registered usable area × energy label effect",
+      "Municipality average WOZ value per m² (price-indexed) × registered usable area × neighbourhood factor × size factor × energy label factor",
     );
+    // 381,000 ÷ (512,000 × 1.124) = 0.662: inside 0.5–2.0.
+    expect(r.value?.neighbourhoodCheck).toEqual({ ratio: 0.662, band: [0.5, 2], withinBand: true, reason: null });
     expect(r.value?.basis.eurPerM2Source).toContain("CBS 85036NED 2024JJ00 (valued at 2023-01-01)");
     expect(r.value?.basis.eurPerM2Source).toContain("indexed ×1.124 by CBS 85773NED (2023MM01 → 2025MM05)");
   });

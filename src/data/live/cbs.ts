@@ -22,6 +22,7 @@ interface KwbColumns {
   households: string;
   avgHouseholdSize: string;
   avgWozThousands: string;
+  dwellings: string;
   pctOwnerOccupied: string;
   distGp: string;
   distSupermarket: string;
@@ -42,6 +43,7 @@ export const KWB_COLUMNS = {
   households: "HuishoudensTotaal",
   avgHouseholdSize: "GemiddeldeHuishoudensgrootte",
   avgWozThousands: "GemiddeldeWOZWaardeVanWoningen",
+  dwellings: "Woningvoorraad",
   pctOwnerOccupied: "Koopwoningen",
   distGp: "AfstandTotHuisartsenpraktijk",
   distSupermarket: "AfstandTotGroteSupermarkt",
@@ -86,6 +88,10 @@ export interface CbsNeighbourhoodFacts {
   avgHouseholdSize: number | null;
   /** ×1000 EUR, as published. */
   avgWozThousands: number | null;
+  /** The buurt's dwellings (`Woningvoorraad`). */
+  dwellings: number | null;
+  /** The municipality's average WOZ from the same table (its GM row), ×1000 EUR; null when the row or figure is absent. */
+  municipalityAvgWozThousands: number | null;
   pctOwnerOccupied: number | null;
   distGpKm: number | null;
   distSupermarketKm: number | null;
@@ -128,7 +134,7 @@ export async function fetchNeighbourhood(
   const columns: KwbColumns = await resolveColumns(tableId, KWB_COLUMNS, options);
   const districtCode = `WK${code.slice(2, 8)}`;
   const municipalityCode = `GM${code.slice(2, 6)}`;
-  const [data, names] = await Promise.all([
+  const [data, names, gemeente] = await Promise.all([
     getJson(
       { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
       options,
@@ -139,6 +145,17 @@ export async function fetchNeighbourhood(
         register: REGISTER.cbs,
         url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
         schema: DimensionSchema,
+      },
+      options,
+    ),
+    // The municipality's row of the same table, for the neighbourhood factor of the value
+    // (buurt average WOZ against the municipality's, one table and year). Region keys are
+    // space-padded, so startswith; a full GM code is a prefix of no other key.
+    getJson(
+      {
+        register: REGISTER.cbs,
+        url: odataUrl(tableId, "TypedDataSet", `startswith(WijkenEnBuurten,'${municipalityCode}')`),
+        schema: DataSetSchema,
       },
       options,
     ),
@@ -163,6 +180,11 @@ export async function fetchNeighbourhood(
     const v = get(key);
     return v !== null && Number.isInteger(v) ? v : null;
   };
+  const gmRow =
+    gemeente === NOT_FOUND
+      ? undefined
+      : gemeente.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === municipalityCode);
+  const gmWoz = gmRow?.[columns.avgWozThousands];
   const titles = new Map(names === NOT_FOUND ? [] : names.value.map((d) => [d.Key, d.Title] as const));
   const c = columns;
   return {
@@ -178,6 +200,8 @@ export async function fetchNeighbourhood(
     households: count(c.households),
     avgHouseholdSize: get(c.avgHouseholdSize),
     avgWozThousands: get(c.avgWozThousands),
+    dwellings: count(c.dwellings),
+    municipalityAvgWozThousands: typeof gmWoz === "number" && Number.isFinite(gmWoz) && gmWoz > 0 ? gmWoz : null,
     pctOwnerOccupied: get(c.pctOwnerOccupied),
     distGpKm: get(c.distGp),
     distSupermarketKm: get(c.distSupermarket),
