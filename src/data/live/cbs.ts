@@ -134,32 +134,37 @@ export async function fetchNeighbourhood(
   const columns: KwbColumns = await resolveColumns(tableId, KWB_COLUMNS, options);
   const districtCode = `WK${code.slice(2, 8)}`;
   const municipalityCode = `GM${code.slice(2, 6)}`;
-  const [data, names, gemeente] = await Promise.all([
-    getJson(
-      { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
-      options,
-    ),
-    // startswith, because dimension keys are space-padded; a full BU or WK code is a prefix of no other key.
-    getJson(
-      {
-        register: REGISTER.cbs,
-        url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
-        schema: DimensionSchema,
-      },
-      options,
-    ),
-    // The municipality's row of the same table, for the neighbourhood factor of the value
-    // (buurt average WOZ against the municipality's, one table and year). Region keys are
-    // space-padded, so startswith; a full GM code is a prefix of no other key.
-    getJson(
-      {
-        register: REGISTER.cbs,
-        url: odataUrl(tableId, "TypedDataSet", `startswith(WijkenEnBuurten,'${municipalityCode}')`),
-        schema: DataSetSchema,
-      },
-      options,
-    ),
-  ]);
+  const dataRequest = getJson(
+    { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
+    options,
+  );
+  // startswith, because dimension keys are space-padded; a full BU or WK code is a prefix of no other key.
+  const namesRequest = getJson(
+    {
+      register: REGISTER.cbs,
+      url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
+      schema: DimensionSchema,
+    },
+    options,
+  );
+  // The municipality's row of the same table, for the neighbourhood factor of the value (the
+  // buurt's average WOZ against the municipality's, one table and year). Region keys are
+  // space-padded too, so startswith; a full GM code is a prefix of no other key.
+  const gemeenteRequest = getJson(
+    {
+      register: REGISTER.cbs,
+      url: odataUrl(tableId, "TypedDataSet", `startswith(WijkenEnBuurten,'${municipalityCode}')`),
+      schema: DataSetSchema,
+    },
+    options,
+  );
+  // Settled together, so a failure is reported only once every request has finished (none still
+  // retrying behind it); the first failure in this order is the one thrown.
+  for (const result of await Promise.allSettled([dataRequest, namesRequest, gemeenteRequest]))
+    if (result.status === "rejected") throw result.reason;
+  const data = await dataRequest;
+  const names = await namesRequest;
+  const gemeente = await gemeenteRequest;
   if (data === NOT_FOUND) return null;
   const raw = data.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === code);
   if (!raw) return null;
