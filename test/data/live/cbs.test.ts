@@ -200,7 +200,7 @@ describe("CBS error answers", () => {
   }
   const neighbourhood = () => fetchNeighbourhood(BUURT, fast);
   /** Whether a TypedDataSet request asks for the buurt's row (the GM row is asked beside it). */
-  const forBuurt = (request: Request) => new URL(request.url).searchParams.get("$filter")?.includes(BUURT) ?? false;
+  const forBuurt = (request: { url: string }) => new URL(request.url).searchParams.get("$filter")?.includes(BUURT) ?? false;
   const valueBasis = () => fetchValueBasis("GM1963", fast);
 
   it("an unknown buurt is an empty `value` (null, not an error); a 404 is never read as 'not found'", async () => {
