@@ -576,6 +576,7 @@ class MunicipalityGenerator {
     this.rng = new Rng(seed, `GM${m.code}`);
     this.serials = { "01": 0, "02": 0, "03": 0, 10: 0, 20: 0 };
     this.labelSerial = 0;
+    this.pendingNeighbourhoods = [];
     this.streetNames = new Set();
     this.freePc4 = this.rng.shuffle(rangeList(m.pc4[0], m.pc4[1]));
     this.mPerDegLat = 111_320;
@@ -676,6 +677,20 @@ class MunicipalityGenerator {
       }
     });
     if (this.scale > 1) this.extraWijken(eras);
+    this.flushNeighbourhoods();
+  }
+
+  /**
+   * The buurt rows, once the municipality's are all made: each carries the municipality's average
+   * WOZ as CBS's GM row would give it (the dwelling-weighted mean of its buurten), so the
+   * neighbourhood factor compares figures of one table, as it does with the real KWB.
+   */
+  flushNeighbourhoods() {
+    const rows = this.pendingNeighbourhoods;
+    const dwellings = rows.reduce((sum, r) => sum + r.dwellings, 0);
+    const avg = Math.round(rows.reduce((sum, r) => sum + r.avg_woz_thousands * r.dwellings, 0) / Math.max(1, dwellings));
+    for (const row of rows) this.data.neighbourhoods.push({ ...row, municipality_avg_woz_thousands: avg });
+    this.pendingNeighbourhoods = [];
   }
 
   /**
@@ -739,7 +754,7 @@ class MunicipalityGenerator {
     else this.nextPc4(b);
     const target = Math.max(1, Math.round(m.addressesPerBuurt * Math.min(this.scale, 1) * rng.range(0.9, 1.1)));
     while (b.count < target) this.street(b, target);
-    this.data.neighbourhoods.push(this.statistics(b, districtCode, km));
+    this.pendingNeighbourhoods.push(this.statistics(b, districtCode, km));
     const last = b.pc4s[b.pc4s.length - 1];
     if (last !== undefined && b.letterCursor < POSTCODE_LETTERS.length - 3) {
       if (extra) this.openPc4s.unshift({ pc4: last, cursor: b.letterCursor });
@@ -1221,6 +1236,7 @@ class MunicipalityGenerator {
       households,
       avg_household_size: householdSize,
       avg_woz_thousands: Math.round((m.wozPerM2 * meanArea * rng.range(era.woz[0], era.woz[1])) / 1000),
+      dwellings: dwellings.length,
       pct_owner_occupied: Math.round(clamp(era.owner + 25 * (1 - apartments) - 10 + rng.range(-8, 8), 5, 95)),
       pct_built_before_1945: Math.round(before1945 * 100),
       dist_gp_km: near(2.2, 0.4, 0.3, 2.5),

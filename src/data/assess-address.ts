@@ -31,15 +31,15 @@ export function assessProperty(
 ): { label: string; result: AssessmentResult; sources: Source[]; registerGaps: RegisterGap[] } {
   const { address, unit, labels, neighbourhood, municipality, gaps } = facts;
   const label = formatAddress(address);
-  const assessed = assess({ address, addressLabel: label, unit, labels, neighbourhood, municipality, now });
   const unknown = new Set(gaps.filter((g) => g.stale === null).flatMap((g) => g.fields));
+  const labelsUnknown = unknown.has("labels") && labels.length === 0;
+  const assessed = assess({ address, addressLabel: label, unit, labels, neighbourhood, municipality, now, labelsUnknown });
   const absent = [...unknown].flatMap((field) => ABSENT_SENTENCES[field] ?? []);
   const result: AssessmentResult =
     gaps.length === 0
       ? assessed
       : {
           ...assessed,
-          energy: unknown.has("labels") && labels.length === 0 ? { ...assessed.energy, status: "unknown" } : assessed.energy,
           dataGaps: [...assessed.dataGaps.filter((sentence) => !absent.some((re) => re.test(sentence))), ...gaps.map(describeGap)],
         };
   return { label, result, sources: sourcesOf(address, unit, ...labels, neighbourhood, municipality), registerGaps: gaps };

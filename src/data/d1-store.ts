@@ -154,6 +154,8 @@ function toNeighbourhood(row: Row): Neighbourhood {
     households: num(row.households),
     avgHouseholdSize: num(row.avg_household_size),
     avgWozThousands: num(row.avg_woz_thousands),
+    dwellings: num(row.dwellings),
+    municipalityAvgWozThousands: num(row.municipality_avg_woz_thousands),
     pctOwnerOccupied: num(row.pct_owner_occupied),
     pctBuiltBefore1945: num(row.pct_built_before_1945),
     distancesKm: {

@@ -9,6 +9,19 @@ import {
   type ValueBasis,
   ValueBasisSchema,
 } from "./records";
+import {
+  LABEL_STEP_PCT,
+  NATIONAL_REFERENCE_AREA,
+  neighbourhoodCheck,
+  neighbourhoodFactor,
+  neighbourhoodSource,
+  type ReferenceArea,
+  sizeFactor,
+  type ValueFactor,
+  ValueFactorSchema,
+} from "./value-method";
+
+export { LABEL_STEP_PCT };
 
 /**
  * The quick assessment: register checks, an indicative value range, the energy label and its
@@ -16,7 +29,7 @@ import {
  * Pure and deterministic for given inputs and `now`. The rules are versioned: a change to any
  * threshold or factor bumps ENGINE_VERSION.
  */
-export const ENGINE_VERSION = "quick-assess/2.0.0";
+export const ENGINE_VERSION = "quick-assess/3.0.0";
 
 export const DISCLAIMER =
   "This is an indicative quick assessment from register data, not an appraisal (taxatie). It is no basis for a mortgage or a purchase decision; a mortgage needs a validated taxatie by a registered appraiser.";
@@ -24,9 +37,11 @@ export const DISCLAIMER =
 /** Value range half-widths: complete data vs missing or uncertain inputs. */
 export const RANGE_COMPLETE = 0.15;
 export const RANGE_INCOMPLETE = 0.2;
-/** Label effect per A–G step, relative to C (C vs G ≈ +7.9 %, Brainbay; better label ≈ +4 %, Calcasa). */
-export const LABEL_STEP_PCT = 2;
+/** Label effect: LABEL_STEP_PCT per A–G step relative to C (value-method.ts). */
 const LABEL_REFERENCE_RANK = 2; // C
+
+/** "Midpoint" and "indication, not a valuation": said wherever a single value is shown. */
+export const MIDPOINT_NOTE = "midpoint of an indicative range: an indication, not a valuation";
 
 const Severity = z.enum(["info", "attention", "high"]);
 export const RiskSchema = z.object({
@@ -60,7 +75,32 @@ export const AssessmentResultSchema = z.object({
         valueBasis: ValueBasisSchema.describe(
           "Where the value per m² comes from: source, table, level (gemeente, buurt or corop), WOZ reference date and the price-index correction applied (null: none).",
         ),
+        assumedLabel: z
+          .object({
+            label: z.string(),
+            basis: z.enum(["registered", "expired-registration", "wws-substitute", "reference-class"]),
+            note: z.string(),
+          })
+          .optional()
+          .describe("The label class the value assumed and why (quick-assess/3 and later)."),
       }),
+      factors: z
+        .array(ValueFactorSchema)
+        .optional()
+        .describe(
+          "quick-assess/3 and later: every multiplier on basis × area (neighbourhood, size, energy label) with its source and period.",
+        ),
+      neighbourhoodCheck: z
+        .object({
+          ratio: z.number().nullable(),
+          band: z.tuple([z.number(), z.number()]),
+          withinBand: z.boolean().nullable(),
+          reason: z.string().nullable(),
+        })
+        .optional()
+        .describe(
+          "quick-assess/3 and later: the midpoint ÷ (the buurt's average WOZ × the basis' price index), the band it is expected in, and why not.",
+        ),
     })
     .nullable(),
   valueUnavailableReason: z.string().nullable(),
@@ -96,6 +136,8 @@ export interface AssessmentInputs {
   neighbourhood: Neighbourhood | null;
   municipality: Municipality | null;
   now: Date;
+  /** True when the energy label register could not be asked: no label is then "unknown", not "none". */
+  labelsUnknown?: boolean;
 }
 
 /** Rounds to whole thousands of euros. */
@@ -160,20 +202,47 @@ function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
   return { checks, gaps };
 }
 
-/** Step 2: the energy label, its validity, and the WWS substitute label by build year (used in the rent points system when a dwelling has no label). */
+/** Whether the unit is a dwelling (has woonfunctie): the WWS substitute label and the value basis apply only then. */
+export function isDwelling(unit: Unit | null): boolean {
+  return unit?.usePurposes.includes("woonfunctie") ?? false;
+}
+
+/**
+ * Step 2: the energy label, its validity, and for a dwelling the WWS substitute label by build
+ * year (what the rent points system counts when a dwelling has no label; WWS covers dwellings only).
+ */
 function energySection(
   labels: EnergyLabel[],
   buildYear: number | null,
+  unit: Unit | null,
   now: Date,
+  labelsUnknown = false,
 ): { energy: AssessmentResult["energy"]; gaps: string[]; risks: Risk[] } {
   const current = labels[0];
-  const expected = buildYear !== null ? expectedLabelForBuildYear(buildYear) : null;
+  const expected = buildYear !== null && isDwelling(unit) ? expectedLabelForBuildYear(buildYear) : null;
   const gaps: string[] = [];
   const risks: Risk[] = [];
+  if (!current && labelsUnknown) {
+    // The register's own gap (added by the caller) says why; nothing is claimed absent.
+    return {
+      energy: {
+        label: null,
+        status: "unknown",
+        method: null,
+        ep2KwhM2: null,
+        energyIndex: null,
+        validUntil: null,
+        ageYears: null,
+        substituteLabelForBuildYear: expected,
+      },
+      gaps,
+      risks,
+    };
+  }
   if (!current) {
     gaps.push(
       expected
-        ? `No registered energy label. The WWS substitute label for its build year is ${expected} (used in the rent points system when a dwelling has no label; not a prediction of this dwelling's label).`
+        ? `No registered energy label. The WWS substitute label for its build year is ${expected} (what the rent points system counts when a dwelling has no label; not a prediction of this dwelling's label).`
         : "No registered energy label.",
     );
     return {
@@ -217,20 +286,15 @@ function energySection(
   };
 }
 
-/** Label effect in percent: +2 % per A–G step better than C, −2 % per step worse (A +4 %, G −8 %). */
-export function labelAdjustmentPct(label: LabelClass): number {
-  return (LABEL_REFERENCE_RANK - labelRank(label)) * LABEL_STEP_PCT;
-}
-
 /**
  * The basis behind `municipality.wozPerM2`: the CBS chain the live source attached, or the seeded
- * COROP table (synthetic dataset), labelled as such.
+ * table of average WOZ value per m² by COROP area (synthetic dataset), labelled as such.
  */
 export function valueBasisOf(municipality: Municipality): ValueBasis {
   if (municipality.valueBasis) return municipality.valueBasis;
   const synthetic = municipality.source.synthetic;
   return {
-    source: synthetic ? "synthetic dataset (seeded COROP table, WWS-like)" : municipality.source.register,
+    source: synthetic ? "synthetic dataset (seeded table of average WOZ value per m² by COROP area)" : municipality.source.register,
     synthetic,
     level: "corop",
     regionCode: municipality.coropName || municipality.code,
@@ -244,7 +308,7 @@ export function valueBasisOf(municipality: Municipality): ValueBasis {
 
 function describeBasis(b: ValueBasis, municipality: Municipality): string {
   if (b.synthetic || !b.surface) {
-    return `Average WOZ value per m², ${municipality.coropName || municipality.name} (${b.woz.period}), ${b.synthetic ? "synthetic dataset" : b.source}`;
+    return `Average WOZ value per m² of the COROP area ${municipality.coropName || municipality.name} (${b.woz.period}), ${b.synthetic ? "seeded table in the synthetic dataset" : b.source}`;
   }
   const index = b.priceIndex
     ? `, indexed ×${b.priceIndex.factor} by CBS ${b.priceIndex.table} (${b.priceIndex.basePeriod} → ${b.priceIndex.period})`
@@ -252,28 +316,139 @@ function describeBasis(b: ValueBasis, municipality: Municipality): string {
   return `${b.source}: average WOZ value of dwellings in ${municipality.name} (${b.regionCode}), CBS ${b.woz.table} ${b.woz.period} (valued at ${b.referenceDate}), ÷ average usable area ${b.surface.avgM2} m² (CBS ${b.surface.table} ${b.surface.period})${index}`;
 }
 
+/** The reference area of the size factor: the area that divides the basis' WOZ, else the national average. */
+export function referenceAreaOf(b: ValueBasis): ReferenceArea {
+  return b.surface
+    ? {
+        m2: b.surface.avgM2,
+        source: `CBS ${b.surface.table}, average usable area of dwellings in ${b.regionCode}`,
+        period: b.surface.period,
+      }
+    : NATIONAL_REFERENCE_AREA;
+}
+
 /**
- * Step 3: indicative value range = average WOZ per m² × area × label effect, ± 15 % or 20 %.
- * The per-m² basis is the gemeente's CBS average WOZ over its average dwelling area, indexed to
- * the newest month of the CBS price index (live mode), or the seeded COROP table (synthetic).
+ * The label the value assumes: a valid registered one; else an expired registration's class; else
+ * for a dwelling with a build year the WWS substitute label (the same one the answer shows); else
+ * the reference class C (no effect). Only a valid registered label gives the narrow range.
+ */
+export function assumedLabel(energy: AssessmentResult["energy"]): {
+  label: LabelClass;
+  basis: "registered" | "expired-registration" | "wws-substitute" | "reference-class";
+  note: string;
+} {
+  const registered = energy.label !== null && isLabelClass(energy.label) ? energy.label : null;
+  const substitute =
+    energy.substituteLabelForBuildYear !== null && isLabelClass(energy.substituteLabelForBuildYear)
+      ? energy.substituteLabelForBuildYear
+      : null;
+  if (registered && energy.status === "valid")
+    return {
+      label: registered,
+      basis: "registered",
+      note: `Registered label ${registered}, valid until ${energy.validUntil?.slice(0, 10)}.`,
+    };
+  if (registered)
+    return {
+      label: registered,
+      basis: "expired-registration",
+      note: `The registered label ${registered} expired on ${energy.validUntil?.slice(0, 10)}; no newer label is registered, so the value assumes ${registered} from that registration, with a wider range.`,
+    };
+  if (energy.status === "unknown") {
+    const assumed = substitute ?? "C";
+    return {
+      label: assumed,
+      basis: substitute ? "wws-substitute" : "reference-class",
+      note: `The energy label is unknown (the register could not be asked); the value assumes ${substitute ? `the WWS substitute label for its build year, ${substitute}` : "the reference class C (no label effect)"}, with a wider range.`,
+    };
+  }
+  if (substitute)
+    return {
+      label: substitute,
+      basis: "wws-substitute",
+      note: `No registered label; the value assumes the WWS substitute label for its build year, ${substitute} (the statutory stand-in, not a prediction of this dwelling's label), with a wider range.`,
+    };
+  return {
+    label: "C",
+    basis: "reference-class",
+    note: "No registered label and no build year; the value assumes the reference class C (no label effect), with a wider range.",
+  };
+}
+
+/** Label effect in percent: +2 % per A–G step better than C, −2 % per step worse (A +4 %, G −8 %). */
+export function labelAdjustmentPct(label: LabelClass): number {
+  return (LABEL_REFERENCE_RANK - labelRank(label)) * LABEL_STEP_PCT;
+}
+
+function labelFactor(assumed: ReturnType<typeof assumedLabel>, current: EnergyLabel | undefined): ValueFactor {
+  const energySource = current ? `EP-Online (${current.source.register})` : "EP-Online";
+  const pct = labelAdjustmentPct(assumed.label);
+  return {
+    name: "energy-label",
+    value: 1 + pct / 100,
+    applied: true,
+    source:
+      assumed.basis === "wws-substitute"
+        ? "WWS substitute label by build year (Besluit huurprijzen woonruimte); effect: Brainbay, Calcasa WOX 2025-Q1"
+        : assumed.basis === "reference-class"
+          ? "reference class C (no label effect)"
+          : `${energySource}; effect: Brainbay (C vs G about +7.9 %), Calcasa WOX 2025-Q1 (a better label about +4 %)`,
+    period:
+      current && (assumed.basis === "registered" || assumed.basis === "expired-registration")
+        ? `registered ${current.registeredAt.slice(0, 10)}`
+        : null,
+    note: `${assumed.note} Label ${assumed.label}: ${pct >= 0 ? "+" : ""}${pct} % (${LABEL_STEP_PCT} % per class step relative to C).`,
+  };
+}
+
+/**
+ * Step 3: indicative value range = basis per m² × area × neighbourhood × size × label, ± 15 % or
+ * 20 %. The basis is the gemeente's CBS average WOZ over its average dwelling area, indexed to the
+ * newest month of the CBS price index (live mode), or the seeded COROP table (synthetic); the
+ * factors are in value-method.ts.
  */
 function valueRange(
   unit: Unit | null,
   municipality: Municipality | null,
+  neighbourhood: Neighbourhood | null,
   energy: AssessmentResult["energy"],
-): { value: AssessmentResult["value"]; reason: string | null } {
+  labels: EnergyLabel[],
+): { value: AssessmentResult["value"]; reason: string | null; risks: Risk[] } {
   if (!municipality || !(municipality.wozPerM2 > 0))
-    return { value: null, reason: "No average value per m² is known for this municipality." };
+    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
   if (!unit || unit.surfaceM2 === null || unit.surfaceM2 <= 0)
-    return { value: null, reason: "The usable area is unknown, so no value range can be given." };
-  if (!unit.usePurposes.includes("woonfunctie"))
-    return { value: null, reason: "The unit is not a dwelling; the per-m² basis applies to dwellings only." };
-  const validLabel = energy.status === "valid" && energy.label && isLabelClass(energy.label) ? energy.label : null;
-  const adjustment = validLabel ? labelAdjustmentPct(validLabel) : 0;
-  const complete = validLabel !== null && !unit.inResearch && /in gebruik/i.test(unit.status);
-  const rangePct = complete ? RANGE_COMPLETE : RANGE_INCOMPLETE;
+    return { value: null, reason: "The usable area is unknown, so no value range can be given.", risks: [] };
+  if (!isDwelling(unit))
+    return { value: null, reason: "The unit is not a dwelling; the per-m² basis applies to dwellings only.", risks: [] };
   const basis = valueBasisOf(municipality);
-  const mid = municipality.wozPerM2 * unit.surfaceM2 * (1 + adjustment / 100);
+  const reference = referenceAreaOf(basis);
+  const assumed = assumedLabel(energy);
+  const hood = neighbourhoodFactor(neighbourhood);
+  const size = sizeFactor(unit.surfaceM2, reference);
+  const label = labelFactor(assumed, labels[0]);
+  const factors: ValueFactor[] = [
+    { name: hood.name, value: hood.value, applied: hood.applied, source: hood.source, period: hood.period, note: hood.note },
+    { name: size.name, value: size.value, applied: size.applied, source: size.source, period: size.period, note: size.note },
+    label,
+  ];
+  const complete = assumed.basis === "registered" && hood.applied && !unit.inResearch && /in gebruik/i.test(unit.status);
+  const rangePct = complete ? RANGE_COMPLETE : RANGE_INCOMPLETE;
+  const mid = municipality.wozPerM2 * unit.surfaceM2 * hood.value * size.value * label.value;
+  const check = neighbourhoodCheck(k(mid), neighbourhood, basis.priceIndex?.factor ?? 1, {
+    areaM2: unit.surfaceM2,
+    reference,
+    dwellingType: unit.dwellingType,
+    buurtCapped: hood.capped,
+  });
+  const risks: Risk[] = [];
+  if (check.withinBand === false && check.reason)
+    risks.push({
+      rule: "value.far-from-neighbourhood",
+      severity: "attention",
+      evidence: check.reason,
+      source: `${ENGINE_VERSION} neighbourhood check; ${neighbourhood ? neighbourhoodSource(neighbourhood) : "no neighbourhood"}`,
+    });
+  const level = basis.level === "corop" ? "COROP" : basis.level === "gemeente" ? "Municipality" : "Neighbourhood";
   return {
     value: {
       currency: "EUR",
@@ -283,35 +458,49 @@ function valueRange(
       rangePct: rangePct * 100,
       confidence: complete ? "B" : "C",
       basis: {
-        method: `${basis.level === "corop" ? "COROP" : basis.level === "gemeente" ? "Municipality" : "Neighbourhood"} average WOZ value per m²${basis.priceIndex ? " (price-indexed)" : ""} × registered usable area × energy label effect`,
+        method: `${level} average WOZ value per m²${basis.priceIndex ? " (price-indexed)" : ""} × registered usable area × neighbourhood factor × size factor × energy label factor`,
         eurPerM2: municipality.wozPerM2,
         eurPerM2Source: describeBasis(basis, municipality),
         surfaceM2: unit.surfaceM2,
-        labelAdjustmentPct: adjustment,
-        labelAdjustmentBasis: validLabel
-          ? `Label ${validLabel}: ${LABEL_STEP_PCT} % per class step relative to C (C vs G about +7.9 %, Brainbay; a better label about +4 %, Calcasa).`
-          : "No valid registered label: no label effect applied, and the range is wider.",
+        labelAdjustmentPct: labelAdjustmentPct(assumed.label),
+        labelAdjustmentBasis: label.note,
         valueBasis: basis,
+        assumedLabel: { label: assumed.label, basis: assumed.basis, note: assumed.note },
       },
+      factors,
+      neighbourhoodCheck: check,
     },
     reason: null,
+    risks,
+  };
+}
+
+/**
+ * Asbestos by build year. The ban (Asbestverbod, Besluit asbest 1993) took effect on 1 July 1993;
+ * a BAG build year is a year, not a date, so 1993 cannot say on which side of the ban the work
+ * fell. Nothing is said from 1994 on. A build year only ever says asbestos *may* have been used.
+ */
+export function asbestosRisk(buildYear: number | null): Risk | null {
+  if (buildYear === null || buildYear > 1993) return null;
+  const peak = buildYear >= 1955 && buildYear <= 1975;
+  const evidence = peak
+    ? `Built in ${buildYear}, in the 1955–1975 systeembouw era when asbestos use peaked: asbestos may well have been used (asbestverdacht); only an inspection can say.`
+    : buildYear === 1993
+      ? "Built in 1993, the year the asbestos ban took effect (1 July 1993): the build year cannot say whether the work came before or after the ban, so asbestos may have been used (asbestverdacht); only an inspection can say."
+      : `Built in ${buildYear}, before the asbestos ban took effect on 1 July 1993: asbestos may have been used (asbestverdacht); only an inspection can say.`;
+  return {
+    rule: "risk.asbestos",
+    severity: peak ? "high" : "attention",
+    evidence,
+    source: "BAG build year; asbestos ban in effect from 1 July 1993",
   };
 }
 
 /** Step 4: risks that follow from the build year and the ground. */
 function buildYearRisks(buildYear: number | null, neighbourhood: Neighbourhood | null): Risk[] {
   const risks: Risk[] = [];
-  if (buildYear !== null && buildYear < 1994) {
-    const peak = buildYear >= 1955 && buildYear <= 1975;
-    risks.push({
-      rule: "risk.asbestos",
-      severity: peak ? "high" : "attention",
-      evidence: peak
-        ? `Built in ${buildYear}, in the 1955–1975 systeembouw era when asbestos use peaked.`
-        : `Built in ${buildYear}, before the asbestos ban of 1 July 1993: asbestos is suspected (asbestverdacht).`,
-      source: "BAG build year; asbestos ban 1993",
-    });
-  }
+  const asbestos = asbestosRisk(buildYear);
+  if (asbestos) risks.push(asbestos);
   if (buildYear !== null && buildYear < 1970 && neighbourhood) {
     const weakSoil = neighbourhood.soilType === "peat" || neighbourhood.soilType === "clay";
     if (weakSoil || neighbourhood.foundationRiskArea) {
@@ -392,14 +581,14 @@ export function locationFlags(neighbourhood: Neighbourhood | null): Risk[] {
 export function assess(inputs: AssessmentInputs): AssessmentResult {
   const checks = registerChecks(inputs.unit);
   const buildYear = buildYearOf(inputs.unit);
-  const energy = energySection(inputs.labels, buildYear, inputs.now);
-  const value = valueRange(inputs.unit, inputs.municipality, energy.energy);
+  const energy = energySection(inputs.labels, buildYear, inputs.unit, inputs.now, inputs.labelsUnknown);
+  const value = valueRange(inputs.unit, inputs.municipality, inputs.neighbourhood, energy.energy, inputs.labels);
   return assemble(inputs, {
     checks,
     buildYear,
     energy,
     value,
-    risks: buildYearRisks(buildYear, inputs.neighbourhood),
+    risks: [...buildYearRisks(buildYear, inputs.neighbourhood), ...value.risks],
     flags: locationFlags(inputs.neighbourhood),
   });
 }

@@ -88,6 +88,10 @@ export const NeighbourhoodSchema = z.object({
   avgHouseholdSize: z.number().nullable(),
   /** CBS unit ×1000 EUR, as published. */
   avgWozThousands: z.number().nullable(),
+  /** Dwellings in the buurt (KWB `Woningvoorraad`); null when not published. */
+  dwellings: z.number().nullable(),
+  /** The municipality's average WOZ (×1000 EUR) from the same KWB table and year (its GM row); null when not known. */
+  municipalityAvgWozThousands: z.number().nullable(),
   pctOwnerOccupied: z.number().nullable(),
   pctBuiltBefore1945: z.number().nullable(),
   distancesKm: z.object({

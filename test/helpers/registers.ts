@@ -20,6 +20,7 @@ import kwbProps from "../fixtures/registers/cbs-85984NED-dataproperties.json";
 import buurt01 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
 import cbsEmpty from "../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
+import kwbGm1963 from "../fixtures/registers/cbs-85984NED-typeddataset-GM1963.json";
 import cbsNames from "../fixtures/registers/cbs-85984NED-wijkenenbuurten-WK196306.json";
 import epUnauthorised from "../fixtures/registers/ep-online-401.json";
 import epNotFound from "../fixtures/registers/ep-online-404.json";
@@ -141,8 +142,9 @@ export interface CbsRequest {
 }
 
 /**
- * CBS OData v3, table 85984NED: `TypedDataSet` rows for buurten BU19630601 and BU19630602 (an
- * empty set for any other filter), and the `WijkenEnBuurten` names of wijk WK196306.
+ * CBS OData v3, table 85984NED: `TypedDataSet` rows for buurten BU19630601 and BU19630602 and
+ * for their municipality GM1963 (an empty set for any other filter), and the `WijkenEnBuurten`
+ * names of wijk WK196306.
  */
 export function cbsStandIn(): RegisterStandIn<CbsRequest> {
   const standIn: RegisterStandIn<CbsRequest> = { requests: [], fail: false };
@@ -179,6 +181,7 @@ export function cbsStandIn(): RegisterStandIn<CbsRequest> {
       if (standIn.fail) return unavailable();
       if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
       if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
+      if (filter === "startswith(WijkenEnBuurten,'GM1963')") return HttpResponse.json(kwbGm1963);
       return HttpResponse.json(cbsEmpty);
     }),
     http.get(`${CBS_ODATA_BASE}/85984NED/WijkenEnBuurten`, ({ request }) => {

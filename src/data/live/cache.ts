@@ -452,8 +452,8 @@ export class RegisterCache {
                                        avg_household_size, avg_woz_thousands, pct_owner_occupied, pct_built_before_1945,
                                        dist_gp_km, dist_supermarket_km, dist_school_km, dist_station_km,
                                        liveability_class, liveability_deviation, crime_per_1000, flood_depth_class, soil_type,
-                                       foundation_risk_area, is_synthetic, source, retrieved_at)
-           VALUES (?1, ?2, ?3, coalesce(?4, ?1), ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, ?14, ?15)
+                                       foundation_risk_area, dwellings, municipality_avg_woz_thousands, is_synthetic, source, retrieved_at)
+           VALUES (?1, ?2, ?3, coalesce(?4, ?1), ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12, ?13, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?16, ?17, 0, ?14, ?15)
            ON CONFLICT (code) DO UPDATE SET district_code = excluded.district_code, municipality_code = excluded.municipality_code,
              name = coalesce(?4, neighbourhoods.name), dataset_year = excluded.dataset_year, inhabitants = excluded.inhabitants,
              households = excluded.households, avg_household_size = excluded.avg_household_size,
@@ -461,7 +461,9 @@ export class RegisterCache {
              pct_built_before_1945 = NULL, dist_gp_km = excluded.dist_gp_km, dist_supermarket_km = excluded.dist_supermarket_km,
              dist_school_km = excluded.dist_school_km, dist_station_km = NULL, liveability_class = NULL,
              liveability_deviation = NULL, crime_per_1000 = NULL, flood_depth_class = NULL, soil_type = NULL,
-             foundation_risk_area = NULL, source = excluded.source, retrieved_at = excluded.retrieved_at
+             foundation_risk_area = NULL, dwellings = excluded.dwellings,
+             municipality_avg_woz_thousands = excluded.municipality_avg_woz_thousands,
+             source = excluded.source, retrieved_at = excluded.retrieved_at
            WHERE neighbourhoods.is_synthetic = 0`,
         )
         .bind(
@@ -480,6 +482,8 @@ export class RegisterCache {
           n.distSchoolKm,
           source,
           at,
+          n.dwellings,
+          n.municipalityAvgWozThousands,
         ),
       this.recordStatement(source, subject, true, at),
     ]);

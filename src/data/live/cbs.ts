@@ -22,6 +22,7 @@ interface KwbColumns {
   households: string;
   avgHouseholdSize: string;
   avgWozThousands: string;
+  dwellings: string;
   pctOwnerOccupied: string;
   distGp: string;
   distSupermarket: string;
@@ -42,6 +43,7 @@ export const KWB_COLUMNS = {
   households: "HuishoudensTotaal",
   avgHouseholdSize: "GemiddeldeHuishoudensgrootte",
   avgWozThousands: "GemiddeldeWOZWaardeVanWoningen",
+  dwellings: "Woningvoorraad",
   pctOwnerOccupied: "Koopwoningen",
   distGp: "AfstandTotHuisartsenpraktijk",
   distSupermarket: "AfstandTotGroteSupermarkt",
@@ -86,6 +88,10 @@ export interface CbsNeighbourhoodFacts {
   avgHouseholdSize: number | null;
   /** ×1000 EUR, as published. */
   avgWozThousands: number | null;
+  /** The buurt's dwellings (`Woningvoorraad`). */
+  dwellings: number | null;
+  /** The municipality's average WOZ from the same table (its GM row), ×1000 EUR; null when the row or figure is absent. */
+  municipalityAvgWozThousands: number | null;
   pctOwnerOccupied: number | null;
   distGpKm: number | null;
   distSupermarketKm: number | null;
@@ -128,21 +134,37 @@ export async function fetchNeighbourhood(
   const columns: KwbColumns = await resolveColumns(tableId, KWB_COLUMNS, options);
   const districtCode = `WK${code.slice(2, 8)}`;
   const municipalityCode = `GM${code.slice(2, 6)}`;
-  const [data, names] = await Promise.all([
-    getJson(
-      { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
-      options,
-    ),
-    // startswith, because dimension keys are space-padded; a full BU or WK code is a prefix of no other key.
-    getJson(
-      {
-        register: REGISTER.cbs,
-        url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
-        schema: DimensionSchema,
-      },
-      options,
-    ),
-  ]);
+  const dataRequest = getJson(
+    { register: REGISTER.cbs, url: odataUrl(tableId, "TypedDataSet", `WijkenEnBuurten eq '${code}'`), schema: DataSetSchema },
+    options,
+  );
+  // startswith, because dimension keys are space-padded; a full BU or WK code is a prefix of no other key.
+  const namesRequest = getJson(
+    {
+      register: REGISTER.cbs,
+      url: odataUrl(tableId, "WijkenEnBuurten", `startswith(Key,'${code}') or startswith(Key,'${districtCode}')`),
+      schema: DimensionSchema,
+    },
+    options,
+  );
+  // The municipality's row of the same table, for the neighbourhood factor of the value (the
+  // buurt's average WOZ against the municipality's, one table and year). Region keys are
+  // space-padded too, so startswith; a full GM code is a prefix of no other key.
+  const gemeenteRequest = getJson(
+    {
+      register: REGISTER.cbs,
+      url: odataUrl(tableId, "TypedDataSet", `startswith(WijkenEnBuurten,'${municipalityCode}')`),
+      schema: DataSetSchema,
+    },
+    options,
+  );
+  // Settled together, so a failure is reported only once every request has finished (none still
+  // retrying behind it); the first failure in this order is the one thrown.
+  for (const result of await Promise.allSettled([dataRequest, namesRequest, gemeenteRequest]))
+    if (result.status === "rejected") throw result.reason;
+  const data = await dataRequest;
+  const names = await namesRequest;
+  const gemeente = await gemeenteRequest;
   if (data === NOT_FOUND) return null;
   const raw = data.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === code);
   if (!raw) return null;
@@ -163,6 +185,11 @@ export async function fetchNeighbourhood(
     const v = get(key);
     return v !== null && Number.isInteger(v) ? v : null;
   };
+  const gmRow =
+    gemeente === NOT_FOUND
+      ? undefined
+      : gemeente.value.find((r) => typeof r.WijkenEnBuurten === "string" && r.WijkenEnBuurten.trim() === municipalityCode);
+  const gmWoz = gmRow?.[columns.avgWozThousands];
   const titles = new Map(names === NOT_FOUND ? [] : names.value.map((d) => [d.Key, d.Title] as const));
   const c = columns;
   return {
@@ -178,6 +205,8 @@ export async function fetchNeighbourhood(
     households: count(c.households),
     avgHouseholdSize: get(c.avgHouseholdSize),
     avgWozThousands: get(c.avgWozThousands),
+    dwellings: count(c.dwellings),
+    municipalityAvgWozThousands: typeof gmWoz === "number" && Number.isFinite(gmWoz) && gmWoz > 0 ? gmWoz : null,
     pctOwnerOccupied: get(c.pctOwnerOccupied),
     distGpKm: get(c.distGp),
     distSupermarketKm: get(c.distSupermarket),

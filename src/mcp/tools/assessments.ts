@@ -3,7 +3,8 @@ import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
 import { ASSESSMENT_FACTS, assessProperty } from "../../data/assess-address";
 import type { SavedAssessment } from "../../data/assessments";
 import { resolveAddress, resolveProperty } from "../../data/resolve-address";
-import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
+import { AssessmentResultSchema, ENGINE_VERSION, MIDPOINT_NOTE } from "../../domain/assessment";
+import type { ValueFactor } from "../../domain/value-method";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, syntheticNote } from "./shared";
@@ -16,24 +17,48 @@ function eur(n: number): string {
   return `€${n.toLocaleString("en-GB")}`;
 }
 
+function factorLine(f: ValueFactor): string {
+  const name = f.name === "energy-label" ? "energy label" : f.name;
+  return `  - ${name} ×${f.value}${f.applied ? "" : " (not applied)"}: ${f.note} Source: ${f.source}${f.period ? `, ${f.period}` : ""}.`;
+}
+
+function renderValue(r: z.infer<typeof AssessmentResultSchema>): string[] {
+  if (!r.value) return [`No value range: ${r.valueUnavailableReason}`];
+  const v = r.value;
+  const lines = [
+    `Indicative value ${eur(v.low)} – ${eur(v.high)} (${MIDPOINT_NOTE} ${eur(v.mid)}; ±${v.rangePct} %, confidence ${v.confidence})`,
+    `Basis: ${v.basis.eurPerM2} €/m² (${v.basis.eurPerM2Source}) × ${v.basis.surfaceM2} m²`,
+  ];
+  if (v.factors) lines.push("Factors:", ...v.factors.map(factorLine));
+  else
+    lines.push(
+      `Label effect ${v.basis.labelAdjustmentPct >= 0 ? "+" : ""}${v.basis.labelAdjustmentPct} % (${v.basis.labelAdjustmentBasis})`,
+    );
+  const check = v.neighbourhoodCheck;
+  if (check?.ratio != null)
+    lines.push(
+      `Neighbourhood check: the midpoint is ${check.ratio} × the buurt's average WOZ (expected ${check.band[0]}–${check.band[1]})${check.withinBand ? "" : `: ${check.reason}`}`,
+    );
+  else if (check?.reason) lines.push(`Neighbourhood check: ${check.reason}`);
+  return lines;
+}
+
 function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
-  const value = r.value
-    ? `Indicative value ${eur(r.value.low)} – ${eur(r.value.high)} (mid ${eur(r.value.mid)}, ±${r.value.rangePct} %, confidence ${r.value.confidence}); basis: ${r.value.basis.eurPerM2} €/m² × ${r.value.basis.surfaceM2} m², label effect ${r.value.basis.labelAdjustmentPct >= 0 ? "+" : ""}${r.value.basis.labelAdjustmentPct} %`
-    : `No value range: ${r.valueUnavailableReason}`;
+  const assumed = r.value?.basis.assumedLabel;
   const energy = r.energy.label
-    ? `Energy label ${r.energy.label} (${r.energy.status})`
+    ? `Energy label ${r.energy.label} (${r.energy.status})${assumed && assumed.basis !== "registered" ? `; ${assumed.note}` : ""}`
     : r.energy.status === "unknown"
-      ? "Energy label: unknown (EP-Online could not be asked)"
-      : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
+      ? `Energy label: unknown (EP-Online could not be asked)${assumed ? `. ${assumed.note}` : ""}`
+      : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (what the rent points system counts when a dwelling has no label, not a prediction)` : ""}${assumed ? `. ${assumed.note}` : ""}`;
   const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [
     r.address.label,
-    value,
+    ...renderValue(r),
     energy,
     ...(risks.length ? ["Risks and flags:", ...risks] : []),
     ...(gaps.length ? ["Missing data:", ...gaps] : []),
-    r.disclaimer,
+    `Method ${r.engineVersion}. ${r.disclaimer}`,
   ].join("\n");
 }
 
@@ -85,7 +110,7 @@ const SummaryOut = z.object({
   address: z.object({ id: z.string(), label: z.string() }),
   assessedAt: z.string(),
   engineVersion: z.string(),
-  valueMid: z.number().nullable(),
+  valueMid: z.number().nullable().describe("The midpoint of the indicative value range: an indication, not a valuation."),
   energyLabel: z.string().nullable(),
   riskCount: z.number(),
 });
@@ -120,10 +145,10 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
   },
   render(r) {
     if (r.total === 0) return "You have not assessed any properties yet. Use Quick_Assess_Property.";
-    return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"}:\n${r.properties
+    return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"} (values are the ${MIDPOINT_NOTE}):\n${r.properties
       .map(
         (p) =>
-          `- ${p.address.label}: ${p.valueMid !== null ? eur(p.valueMid) : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, id ${p.assessmentId})`,
+          `- ${p.address.label}: ${p.valueMid !== null ? `midpoint ${eur(p.valueMid)}` : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, id ${p.assessmentId})`,
       )
       .join("\n")}`;
   },
@@ -163,10 +188,10 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
   },
   render(r) {
     if (r.assessments.length === 0) return `You have no assessments of ${r.address.label}.`;
-    return `${r.assessments.length} assessment(s) of ${r.address.label}:\n${r.assessments
+    return `${r.assessments.length} assessment(s) of ${r.address.label} (indicative ranges: an indication, not a valuation):\n${r.assessments
       .map(
         (a) =>
-          `- ${a.createdAt.slice(0, 16)} (${a.assessmentId}): ${a.result.value ? `${eur(a.result.value.low)} – ${eur(a.result.value.high)}` : "no value range"}`,
+          `- ${a.createdAt.slice(0, 16)} (${a.assessmentId}, ${a.engineVersion}): ${a.result.value ? `${eur(a.result.value.low)} – ${eur(a.result.value.high)}, midpoint ${eur(a.result.value.mid)}` : "no value range"}`,
       )
       .join("\n")}`;
   },

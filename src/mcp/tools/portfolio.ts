@@ -79,7 +79,7 @@ export function renderSummary(s: JobSummary): string {
     `Portfolio job ${s.jobId}: ${s.state}, ${s.done} of ${s.total} processed (${s.failed} failed)${s.durationMs !== null ? ` in ${(s.durationMs / 1000).toFixed(1)} s` : ""}`,
     ...(s.duplicatesDropped > 0 ? [`Duplicates dropped: ${s.duplicatesDropped} (each address is assessed once)`] : []),
     `Energy labels: ${counts(s.labelCounts)}`,
-    `Value midpoints: ${counts(s.valueBands)}`,
+    `Value midpoints (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
     ...s.failures.slice(0, 20).map((f) => `- failed ${f.input}: ${f.reason}`),
   ].join("\n");

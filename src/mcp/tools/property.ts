@@ -3,7 +3,7 @@ import { SCOPE_READ } from "../../auth/scopes";
 import { resolveProperty } from "../../data/resolve-address";
 import { EnergyLabelSchema, NeighbourhoodSchema, type RegisterGap, SourceSchema } from "../../data/types";
 import { parsePostcode } from "../../domain/address-input";
-import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment";
+import { buildYearOf, isDwelling, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
@@ -250,8 +250,9 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
           }
         : { status: labelsUnknown ? ("unknown" as const) : ("none" as const), validUntil: null, ageYears: null },
       history: labels.slice(1).map(strip),
+      // WWS (the rent points system) covers dwellings only: no substitute label for an office, shop, etc.
       substituteLabelForBuildYear:
-        buildYear === null
+        buildYear === null || !isDwelling(unit)
           ? null
           : {
               label: expectedLabelForBuildYear(buildYear),
@@ -281,8 +282,14 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
 const locationOutput = z.object({
   address: AddressOut,
   coordinates: z.object({ lat: z.number(), lon: z.number() }),
-  neighbourhood: NeighbourhoodSchema.omit({ source: true, avgWozThousands: true })
-    .extend({ avgWozEur: z.number().nullable().describe("Average WOZ value of dwellings, in euros.") })
+  neighbourhood: NeighbourhoodSchema.omit({ source: true, avgWozThousands: true, municipalityAvgWozThousands: true })
+    .extend({
+      avgWozEur: z.number().nullable().describe("Average WOZ value of dwellings, in euros."),
+      municipalityAvgWozEur: z
+        .number()
+        .nullable()
+        .describe("The municipality's average WOZ value of dwellings from the same table and year, in euros."),
+    })
     .nullable(),
   flags: z.array(RiskSchema),
   note: z.string(),
@@ -304,10 +311,11 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
     const { address, neighbourhood: n, gaps } = await resolveProperty(services, args, ["neighbourhood"]);
     const unknown = gaps.some((g) => g.fields.includes("neighbourhood") && g.stale === null);
     const neighbourhood = n
-      ? (({ source: _s, avgWozThousands, ...rest }) => ({
+      ? (({ source: _s, avgWozThousands, municipalityAvgWozThousands, ...rest }) => ({
           ...rest,
           // CBS publishes ×1000 EUR; every tool answers in euros.
           avgWozEur: avgWozThousands === null ? null : Math.round(avgWozThousands * 1000),
+          municipalityAvgWozEur: municipalityAvgWozThousands === null ? null : Math.round(municipalityAvgWozThousands * 1000),
         }))(n)
       : null;
     return {

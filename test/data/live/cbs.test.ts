@@ -8,6 +8,7 @@ import { userFacingMessage } from "../../../src/errors";
 import kwbProps from "../../fixtures/registers/cbs-85984NED-dataproperties.json";
 import buurt01 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630601.json";
 import buurt02 from "../../fixtures/registers/cbs-85984NED-typeddataset-BU19630602.json";
+import cbsEmptyRows from "../../fixtures/registers/cbs-85984NED-typeddataset-empty.json";
 import { mockServer } from "../../helpers/msw";
 import { cbsStandIn } from "../../helpers/registers";
 
@@ -49,6 +50,9 @@ describe("CBS adapter", () => {
       households: 1290,
       avgHouseholdSize: 2.4,
       avgWozThousands: 341,
+      dwellings: 1342,
+      // The GM1963 row of the same table.
+      municipalityAvgWozThousands: 356,
       pctOwnerOccupied: 71.2,
       distGpKm: 0.7,
       distSupermarketKm: 0.6,
@@ -58,8 +62,10 @@ describe("CBS adapter", () => {
       expect.arrayContaining([
         { path: "TypedDataSet", filter: "WijkenEnBuurten eq 'BU19630601'", format: "json" },
         { path: "WijkenEnBuurten", filter: "startswith(Key,'BU19630601') or startswith(Key,'WK196306')", format: "json" },
+        { path: "TypedDataSet", filter: "startswith(WijkenEnBuurten,'GM1963')", format: "json" },
       ]),
     );
+    expect(requests).toHaveLength(3);
   });
 
   it("keeps unpublished measures null, never 0", async () => {
@@ -80,10 +86,35 @@ describe("CBS adapter", () => {
   it("returns null when the table has no row for the buurt, and asks nothing for a bad code", async () => {
     const { requests } = cbsStandIn();
     expect(await fetchNeighbourhood("BU19639999")).toBeNull();
-    expect(requests).toHaveLength(2);
+    expect(requests).toHaveLength(3);
     expect(await fetchNeighbourhood("BU1963' or 1 eq 1")).toBeNull();
     expect(await fetchNeighbourhood("WK196306")).toBeNull();
-    expect(requests).toHaveLength(2);
+    expect(requests).toHaveLength(3);
+  });
+
+  it("reads the municipality's average WOZ from the GM row of the same table; without that row it is null", async () => {
+    cbsStandIn();
+    expect((await fetchNeighbourhood("BU19630601"))?.municipalityAvgWozThousands).toBe(356);
+    mockServer.use(
+      http.get(`${TABLE}/TypedDataSet`, ({ request }) =>
+        new URL(request.url).searchParams.get("$filter")?.startsWith("startswith(WijkenEnBuurten,'GM")
+          ? HttpResponse.json(cbsEmptyRows)
+          : HttpResponse.json(buurt01),
+      ),
+    );
+    expect(await fetchNeighbourhood("BU19630601")).toMatchObject({ avgWozThousands: 341, municipalityAvgWozThousands: null });
+  });
+
+  it("a failing GM-row request fails the buurt's fetch (same register and table), never caching half a row", async () => {
+    cbsStandIn();
+    mockServer.use(
+      http.get(`${TABLE}/TypedDataSet`, ({ request }) =>
+        new URL(request.url).searchParams.get("$filter")?.startsWith("startswith(WijkenEnBuurten,'GM")
+          ? new HttpResponse("Internal Server Error", { status: 500 })
+          : HttpResponse.json(buurt01),
+      ),
+    );
+    await expect(fetchNeighbourhood("BU19630601", { retryDelayMs: 1 })).rejects.toBeInstanceOf(RegisterError);
   });
 
   it("treats a changed column type as a register error, not as a missing buurt", async () => {
@@ -168,6 +199,8 @@ describe("CBS error answers", () => {
     return userFacingMessage(error, "Get_Neighbourhood_Data", { event: "tool_failed", reference: "request id test" }).message;
   }
   const neighbourhood = () => fetchNeighbourhood(BUURT, fast);
+  /** Whether a TypedDataSet request asks for the buurt's row (the GM row is asked beside it). */
+  const forBuurt = (request: { url: string }) => new URL(request.url).searchParams.get("$filter")?.includes(BUURT) ?? false;
   const valueBasis = () => fetchValueBasis("GM1963", fast);
 
   it("an unknown buurt is an empty `value` (null, not an error); a 404 is never read as 'not found'", async () => {
@@ -176,8 +209,8 @@ describe("CBS error answers", () => {
     // The adapter passes no notFoundStatuses: a 404 means a moved table or path, a register error, not retried.
     let calls = 0;
     mockServer.use(
-      http.get(typedDataSet, () => {
-        calls++;
+      http.get(typedDataSet, ({ request }) => {
+        if (forBuurt(request)) calls++;
         return new HttpResponse("Not Found", { status: 404 });
       }),
     );
@@ -203,8 +236,8 @@ describe("CBS error answers", () => {
     cbsStandIn();
     let calls = 0;
     mockServer.use(
-      http.get(typedDataSet, () => {
-        calls++;
+      http.get(typedDataSet, ({ request }) => {
+        if (forBuurt(request)) calls++;
         return new HttpResponse("Too Many Requests", { status: 429, headers: { "retry-after": "0" } });
       }),
     );
@@ -218,8 +251,8 @@ describe("CBS error answers", () => {
     cbsStandIn();
     let calls = 0;
     mockServer.use(
-      http.get(typedDataSet, () => {
-        calls++;
+      http.get(typedDataSet, ({ request }) => {
+        if (forBuurt(request)) calls++;
         return new HttpResponse(null, { status: 429, headers: { "retry-after": "120" } });
       }),
     );
@@ -238,8 +271,8 @@ describe("CBS error answers", () => {
     cbsStandIn();
     let calls = 0;
     mockServer.use(
-      http.get(typedDataSet, () => {
-        calls++;
+      http.get(typedDataSet, ({ request }) => {
+        if (forBuurt(request)) calls++;
         return new HttpResponse("<html>Service Unavailable</html>", { status, headers: { "content-type": "text/html" } });
       }),
     );

@@ -417,6 +417,8 @@ describe("live source: neighbourhoods", () => {
       households: 1290,
       avgHouseholdSize: 2.4,
       avgWozThousands: 341,
+      dwellings: 1342,
+      municipalityAvgWozThousands: 356,
       pctOwnerOccupied: 71.2,
       pctBuiltBefore1945: null,
       distancesKm: { gp: 0.7, supermarket: 0.6, school: 0.5, station: null },
@@ -428,9 +430,10 @@ describe("live source: neighbourhoods", () => {
       foundationRiskArea: null,
       source: { register: "cbs-kwb", retrievedAt: T0.toISOString(), synthetic: false },
     });
-    expect(cbs.requests).toHaveLength(2);
+    // The buurt's row, its names, and the municipality's row of the same table; then the cache.
+    expect(cbs.requests).toHaveLength(3);
     await source.neighbourhood("BU19630601");
-    expect(cbs.requests).toHaveLength(2);
+    expect(cbs.requests).toHaveLength(3);
   });
 
   it("keeps unpublished measures null, and caches a buurt CBS does not have", async () => {
@@ -443,10 +446,10 @@ describe("live source: neighbourhoods", () => {
     ).toEqual([{ avg_woz_thousands: null, dist_school_km: null, is_synthetic: 0, source: "cbs-kwb" }]);
     expect(await source.neighbourhood("BU19639999")).toBeNull();
     expect(await source.neighbourhood("BU19639999")).toBeNull();
-    expect(cbs.requests).toHaveLength(4);
+    expect(cbs.requests).toHaveLength(6);
     clock.now = new Date(T0.getTime() + 91 * DAY);
     await source.neighbourhood("BU19639999");
-    expect(cbs.requests).toHaveLength(6);
+    expect(cbs.requests).toHaveLength(9);
   });
 
   it("does not return an address's placeholder buurt when CBS has no figures for it", async () => {
@@ -468,7 +471,7 @@ describe("live source: many facts at once", () => {
     if (!address) throw new Error("no address 37");
     const [facts] = await source.factsFor([address], FACTS);
     const asked = { bag: bag.requests.length, epOnline: epOnline.requests.length, cbs: cbs.requests.length };
-    expect(asked).toEqual({ bag: 2, epOnline: 1, cbs: 2 }); // the unit and its pand, its labels, its buurt
+    expect(asked).toEqual({ bag: 2, epOnline: 1, cbs: 3 }); // the unit and its pand, its labels, its buurt (its row, names, and the GM row)
     expect(facts).toEqual({
       ok: true,
       value: {
