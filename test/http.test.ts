@@ -1,6 +1,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { adminRole } from "../scripts/entra/manifest.mjs";
 import { parseConfig } from "../src/config";
 import { createApp } from "../src/http/app";
 import { STYLE } from "../src/http/layout";
@@ -151,6 +152,11 @@ describe("landing page", () => {
       const roles = tool.requiredRoles ?? [];
       expect(cells[2], tool.name).toBe(roles.length > 0 ? roles.map((role) => `<code>${role}</code>`).join(" or ") : "anyone");
     }
+    // The Entra manifest's Admin role names exactly the tools that role gates.
+    const adminTools = tools.filter((tool) => tool.requiredRoles?.includes("Admin")).map((tool) => tool.name);
+    expect(adminTools.length).toBeGreaterThan(0);
+    const described = adminRole().description;
+    expect(tools.filter((tool) => described.includes(tool.name)).map((tool) => tool.name)).toEqual(adminTools);
     // The administrator's tools name their app role.
     expect(html).toMatch(/<tr id="tool-Get_Audit_Log">[\s\S]*?<code>Admin<\/code>/);
     expect(html).toMatch(/<tr id="tool-Quick_Assess_Property">[\s\S]*?<code>mcp:write<\/code>/);
