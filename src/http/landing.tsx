@@ -46,7 +46,10 @@ const IDP_TEXT: Record<NonNullable<Config["upstream"]>["kind"], string> = {
 const SCOPE_TEXT: Array<[string, string]> = [
   [SCOPE_READ, "look up property data and read your saved assessments (always granted)"],
   [SCOPE_WRITE, "create and delete property assessments in your name"],
-  [SCOPE_OFFLINE, "stay connected without signing in again every hour (refresh tokens)"],
+  [
+    SCOPE_OFFLINE,
+    '"Stay signed in": the client renews its access without asking you every hour (refresh tokens); ticked for clients that can use it, and you may untick it',
+  ],
 ];
 
 /** The exact configuration snippets the page shows, each with the server's real URL. */
