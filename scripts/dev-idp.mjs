@@ -17,6 +17,11 @@
  *   login page      ORIGIN/TID/interaction/{uid}                     (GET, our own HTML form)
  *   login submit    ORIGIN/TID/interaction/{uid}/login               (POST username, password)
  *
+ * Every tenant's login page accepts every demo user (the ID token's `tid` names the user's own
+ * tenant), so a relying party sees users of tenants it does not allow and must refuse them
+ * itself: pandgate's ALLOWED_TENANT_IDS does that, and its refusal can be seen locally by signing
+ * in as chris@fabrikam.example while only Contoso is allowed.
+ *
  * Entra-like behaviour on the authorize endpoint: `prompt=select_account` is treated as
  * `prompt=login` (there is no account picker), and `offline_access` yields a refresh token without
  * the caller having to add `prompt=consent` (oidc-provider, following OIDC Core, would otherwise
@@ -263,7 +268,7 @@ async function signingJwk(tenantId) {
  * @param {{ id: string, name: string }} tenant
  * @param {string} issuer
  * @param {DevIdpClient[]} clients
- * @param {DevIdpUser[]} users this tenant's users only
+ * @param {DevIdpUser[]} users every demo user, of any tenant (their `tid` claim names their own)
  */
 async function createTenantProvider(tenant, issuer, clients, users) {
   const bySub = new Map(users.map((user) => [user.sub, user]));
@@ -381,7 +386,7 @@ ${bodyHtml}
 /**
  * @param {object} args
  * @param {{ id: string, name: string }} args.tenant
- * @param {DevIdpUser[]} args.users this tenant's users
+ * @param {DevIdpUser[]} args.users every demo user
  * @param {string} args.uid
  * @param {string} args.clientId
  * @param {string} [args.username] pre-filled
@@ -391,8 +396,9 @@ function loginPage({ tenant, users, uid, clientId, username = "", error }) {
   const action = `/${encodeURIComponent(tenant.id)}/interaction/${encodeURIComponent(uid)}/login`;
   const userList = users
     .map((user) => {
-      const roles = user.roles.length ? ` (roles: ${user.roles.join(", ")})` : "";
-      return `<li><code>${escapeHtml(user.username)}</code> ${escapeHtml(user.name)}${escapeHtml(roles)}</li>`;
+      const home = TENANTS.find((t) => t.id === user.tenantId)?.name ?? user.tenantId;
+      const roles = user.roles.length ? `, roles: ${user.roles.join(", ")}` : "";
+      return `<li><code>${escapeHtml(user.username)}</code> ${escapeHtml(user.name)} (${escapeHtml(home)}${escapeHtml(roles)})</li>`;
     })
     .join("");
   return page(
@@ -407,7 +413,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ""}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-<p>Demo users of this tenant, all with the password <code>${escapeHtml(DEMO_PASSWORD)}</code>:</p>
+<p>Demo users, all with the password <code>${escapeHtml(DEMO_PASSWORD)}</code>. Any of them can sign in here; the application decides which organisations it lets in:</p>
 <ul>${userList}</ul>`,
   );
 }
@@ -483,7 +489,7 @@ async function grantEverything(provider, details, accountId) {
  * @param {object} args
  * @param {InstanceType<typeof Provider>} args.provider
  * @param {{ id: string, name: string }} args.tenant
- * @param {DevIdpUser[]} args.users this tenant's users
+ * @param {DevIdpUser[]} args.users every demo user
  * @param {string} args.uid from the path
  * @param {"show" | "login"} args.action
  * @param {import("node:http").IncomingMessage} args.req
@@ -545,7 +551,7 @@ async function handleInteraction({ provider, tenant, users, uid, action, req, re
   if (!user || !sameString(password, user.password)) {
     const error = user
       ? "Wrong password. Every demo user's password is shown below."
-      : `Unknown user for ${tenant.name}. Sign in with one of the users listed below.`;
+      : "Unknown user. Sign in with one of the users listed below.";
     sendHtml(res, 401, loginPage({ tenant, users, uid, clientId, username, error }));
     return;
   }
@@ -683,12 +689,11 @@ export async function startDevIdp(options) {
     const tenants = [];
     for (const tenant of TENANTS) {
       const issuer = `${origin}/${tenant.id}/v2.0`;
-      const tenantUsers = users.filter((user) => user.tenantId === tenant.id);
-      const provider = await createTenantProvider(tenant, issuer, clients, tenantUsers);
+      const provider = await createTenantProvider(tenant, issuer, clients, users);
       provider.on("server_error", (/** @type {unknown} */ _ctx, /** @type {unknown} */ error) =>
         console.error(`dev-idp (${tenant.name}): server error:`, error),
       );
-      mounted.set(tenant.id, { tenant, users: tenantUsers, provider, handle: provider.callback() });
+      mounted.set(tenant.id, { tenant, users, provider, handle: provider.callback() });
       tenants.push({ id: tenant.id, name: tenant.name, issuer });
     }
 

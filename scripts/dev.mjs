@@ -17,7 +17,17 @@ async function shutdown() {
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
 
-const publicUrl = `http://localhost:${port}`;
+/** A setting from .dev.vars (NAME=value or NAME="value"), if there. */
+function devVar(name) {
+  const line = new RegExp(`^\\s*${name}\\s*=\\s*(.*?)\\s*$`, "m").exec(devVars);
+  return line ? line[1].replace(/^"(.*)"$/, "$1") : undefined;
+}
+
+// PUBLIC_URL is the origin clients and browsers use: this machine by default, or a tunnel's https
+// origin (PUBLIC_URL=https://….trycloudflare.com npm run dev) so hosted clients can reach it.
+const localUrl = `http://localhost:${port}`;
+const publicUrl = (process.env.PUBLIC_URL || devVar("PUBLIC_URL") || localUrl).replace(/\/+$/, "");
+const hostedReachable = publicUrl.startsWith("https://") && !/^https:\/\/(localhost|127\.|\[::1\])/.test(publicUrl);
 const vars = { PUBLIC_URL: publicUrl };
 let idp;
 const operatorSecret = process.env.OPERATOR_SECRET ?? "dev-operator-secret-local-only-0123456789";
@@ -40,7 +50,19 @@ if (!upstreamConfigured) {
 const worker = await startWorker({ port, vars });
 stops.push(() => worker.stop());
 
-const lines = ["", `pandgate is running at ${publicUrl}`, `  MCP endpoint: ${publicUrl}/mcp`];
+const lines = ["", `pandgate is running at ${localUrl}`];
+if (publicUrl !== localUrl) lines.push(`  public URL (PUBLIC_URL): ${publicUrl}`);
+lines.push(`  MCP endpoint: ${publicUrl}/mcp`);
+if (!hostedReachable) {
+  lines.push(
+    "",
+    "Claude (claude.ai, Desktop connectors) and ChatGPT connect from their own clouds and cannot reach this",
+    "machine. For them, give pandgate a public https URL: deploy it (npm run setup), or run a tunnel, e.g.",
+    `  cloudflared tunnel --url ${localUrl}`,
+    "and restart with the https URL it prints as PUBLIC_URL (the OAuth metadata and redirects must name it):",
+    "  PUBLIC_URL=https://<name>.trycloudflare.com npm run dev",
+  );
+}
 if (idp) {
   const home = idp.tenants[0];
   lines.push(
@@ -50,7 +72,7 @@ if (idp) {
     ...idp.users.map(
       (u) => `  ${u.username.padEnd(24)} ${u.name.padEnd(16)} tenant ${u.tenantId.slice(0, 8)}…  roles: ${u.roles.join(", ") || "none"}`,
     ),
-    `Only ${home.name}'s users can sign in here (chris@fabrikam.example belongs to another tenant).`,
+    `pandgate lets in only ${home.name} (ALLOWED_TENANT_IDS): sign in as chris@fabrikam.example (Fabrikam) to see it refuse another organisation.`,
     "To see access end when the organisation ends it, disable a user at the IdP, e.g.",
     `  curl -X POST ${idp.origin}/admin/users/bram@contoso.example/disable   (…/enable undoes it)`,
     "  Bram's next refresh is refused and the app's grant is revoked.",

@@ -7,11 +7,13 @@ import {
   approveAndSignIn,
   checkedScopes,
   openAuthorize,
+  type RegisteredClient,
   redeem,
   refresh,
   registerClient,
   rememberApp,
   signInAndRedeem,
+  submitConsent,
 } from "./helpers/signin";
 
 let entra: EntraMock;
@@ -47,12 +49,36 @@ describe("offline_access", () => {
     const html = await res.text();
     expect(html).toContain("refresh tokens");
     expect(html).toContain("sign in again after an hour");
+    expect(html).toContain("Stay signed in");
+    expect(html).toContain("up to 30 days, 7 without use");
   });
 });
 
+/** What the page offers: every checkbox's scope, ticked or not. */
+function offeredScopes(html: string): string[] {
+  return [...html.matchAll(/<input type="checkbox" name="scope" value="([^"]+)"/g)].map((match) => match[1] ?? "");
+}
+
+/**
+ * The person submits the consent page as the browser shows it, with `untick` unticked: the
+ * checked boxes (and the hidden mcp:read) go with the form. Then sign-in and the code exchange.
+ */
+async function consentAsShown(entra: EntraMock, client: RegisteredClient, scope: string, untick: string[] = []) {
+  const { res, auth } = await openAuthorize(client, { scope });
+  expect(res.status).toBe(200);
+  const html = await res.text();
+  const ticked = checkedScopes(html).filter((s) => !untick.includes(s));
+  const approved = await submitConsent(auth.browser, html, { scopes: ticked });
+  expect(approved.status).toBe(302);
+  const callback = await auth.browser.fetch(await entra.login(approved.headers.get("location") ?? "", entraUser()));
+  expect(callback.status).toBe(302);
+  return redeem(auth, callback.headers.get("location") ?? "");
+}
+
 describe("what the consent page ticks", () => {
   it("ticks what the client asked for, and everything the resource offers when it asked for nothing of ours", async () => {
-    const client = await registerClient();
+    // A client that did not register the refresh-token grant: offline_access only when it asks.
+    const client = await registerClient({ grant_types: ["authorization_code"] });
     const cases: Array<[string, string[]]> = [
       ["mcp:read", ["mcp:read"]],
       ["mcp:read mcp:write", ["mcp:read", "mcp:write"]],
@@ -62,8 +88,69 @@ describe("what the consent page ticks", () => {
     for (const [scope, ticked] of cases) {
       const { res } = await openAuthorize(client, { scope });
       expect(res.status, scope).toBe(200);
-      expect(checkedScopes(await res.text()), scope).toEqual(ticked);
+      const html = await res.text();
+      expect(checkedScopes(html), scope).toEqual(ticked);
+      // Still offered, unticked, so the person can choose it.
+      expect(offeredScopes(html), scope).toEqual(["mcp:read", "mcp:write", "offline_access"]);
     }
+  });
+
+  it("ticks 'Stay signed in' (offline_access) for a client that registered the refresh-token grant, whatever scope it asked for", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const cases: Array<[string, string[]]> = [
+      // The 401 challenge's scope, taken literally (the v1 SDK, Claude): no offline_access in it.
+      ["mcp:read mcp:write", ["mcp:read", "mcp:write", "offline_access"]],
+      ["mcp:read", ["mcp:read", "offline_access"]],
+      ["", ["mcp:read", "mcp:write", "offline_access"]],
+    ];
+    for (const [scope, ticked] of cases) {
+      const { res } = await openAuthorize(client, { scope });
+      expect(res.status, scope).toBe(200);
+      const html = await res.text();
+      expect(checkedScopes(html), scope).toEqual(ticked);
+      expect(html, scope).toContain("Stay signed in");
+    }
+  });
+
+  it("a refresh-capable client asking for the challenge's scopes gets a refresh token when the page is left as shown", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const tokens = await consentAsShown(entra, client, "mcp:read mcp:write");
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.scope).toBe("mcp:read mcp:write offline_access");
+    expect(tokens.body.refresh_token).toBeTruthy();
+    const refreshed = await refresh(client, tokens.body.refresh_token ?? "");
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.scope).toBe("mcp:read mcp:write offline_access");
+  });
+
+  it("unticking 'Stay signed in' yields no refresh token", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const tokens = await consentAsShown(entra, client, "mcp:read mcp:write", ["offline_access"]);
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.scope).toBe("mcp:read mcp:write");
+    expect(tokens.body.refresh_token).toBeUndefined();
+  });
+
+  it("a client without the refresh-token grant gets no refresh token when the page is left as shown", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code"] });
+    const tokens = await consentAsShown(entra, client, "mcp:read mcp:write");
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.scope).toBe("mcp:read mcp:write");
+    expect(tokens.body.refresh_token).toBeUndefined();
+  });
+
+  it("an app remembered with 'Stay signed in' keeps it when it asks again for the challenge's scopes only", async () => {
+    const client = await registerClient({ grant_types: ["authorization_code", "refresh_token"] });
+    const first = await openAuthorize(client, { scope: "mcp:read mcp:write" });
+    const html = await first.res.text();
+    const approved = await submitConsent(first.auth.browser, html, { scopes: checkedScopes(html), remember: true });
+    expect(approved.status).toBe(302);
+    const again = await openAuthorize(client, { scope: "mcp:read mcp:write", browser: first.auth.browser });
+    expect(again.res.status).toBe(302);
+    const callback = await again.auth.browser.fetch(await entra.login(again.res.headers.get("location") ?? "", entraUser()));
+    const tokens = await redeem(again.auth, callback.headers.get("location") ?? "");
+    expect(tokens.body.scope).toBe("mcp:read mcp:write offline_access");
+    expect(tokens.body.refresh_token).toBeTruthy();
   });
 
   it("grants only what the person left ticked, whatever the client asked for", async () => {

@@ -175,12 +175,18 @@ describe("buildManifest: the Graph application object", () => {
           id: ADMIN_ROLE_ID,
           allowedMemberTypes: ["User"],
           value: "Admin",
-          displayName: "Admin",
+          displayName: "Admin: audit log and tenant assessments (read-only)",
           description: expect.any(String),
           isEnabled: true,
         },
       ]);
     }
+    // What Admin does: the two read-only tools its role gates (src/mcp/tools), nothing more.
+    const description = buildManifest("entra-single", URL).appRoles?.[0]?.description ?? "";
+    expect(description).toContain("Get_Audit_Log");
+    expect(description).toContain("Get_Tenant_Assessments");
+    expect(description).toContain("Read-only");
+    expect(description).not.toMatch(/may (\w+ )*delet/i);
     expect(ADMIN_ROLE_ID).toMatch(GUID);
     expect(buildManifest("entra-multi", URL).appRoles?.[0]?.id).toBe(
       buildManifest("entra-single", "https://other.example").appRoles?.[0]?.id,

@@ -123,7 +123,9 @@ describe("hosted clients, replayed", () => {
     }
     // The person reads the page and clicks Allow without changing anything.
     const defaults = checkedScopes(html);
-    expect(defaults).toEqual(["mcp:read", "mcp:write"]);
+    // Each registered the refresh-token grant, so "Stay signed in" is ticked although the
+    // challenge's scope (which the client requested as it is) does not name offline_access.
+    expect(defaults).toEqual(["mcp:read", "mcp:write", "offline_access"]);
     const approved = await submitConsent(auth.browser, html, { scopes: defaults });
     expect(approved.status).toBe(302);
     const user = entraUser(TENANT_A);
@@ -133,9 +135,9 @@ describe("hosted clients, replayed", () => {
     expect(location.startsWith(replay.redirectUri)).toBe(true);
     const tokens = await redeem(auth, location);
     expect(tokens.status).toBe(200);
-    expect(tokens.body.scope).toBe("mcp:read mcp:write");
-    // No offline_access was asked for or allowed, so no refresh token.
-    expect(tokens.body.refresh_token).toBeUndefined();
+    expect(tokens.body.scope).toBe("mcp:read mcp:write offline_access");
+    // So the client can refresh instead of sending the person through sign-in every hour.
+    expect(tokens.body.refresh_token).toBeTruthy();
 
     const mcp = await connectClient(tokens.body.access_token ?? "", "2025-11-25", replay.origin ? { origin: replay.origin } : {});
     const names = (await mcp.listTools()).tools.map((t) => t.name);

@@ -1,6 +1,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { adminRole } from "../scripts/entra/manifest.mjs";
 import { parseConfig } from "../src/config";
 import { createApp } from "../src/http/app";
 import { STYLE } from "../src/http/layout";
@@ -138,6 +139,51 @@ describe("landing page", () => {
     }
   });
 
+  it("tells hosted clients' users they need a public https URL when the server is on this computer, and how to get one", async () => {
+    // The test Worker's PUBLIC_URL is public https: no such notice.
+    const { html } = await landing();
+    expect(html).not.toContain('id="public-url-needed"');
+    expect(html).not.toContain("cloudflared");
+
+    const local = createApp(parseConfig({ PUBLIC_URL: "http://localhost:8787" }));
+    const res = await local.fetch(new Request("http://localhost:8787/"), env, createExecutionContext());
+    const page = unescapeHtml(await res.text());
+    const notice = /<div class="notice" id="public-url-needed">([\s\S]*?)<\/div>/.exec(page)?.[1] ?? "";
+    expect(notice).toContain("Claude and ChatGPT cannot use this URL.");
+    expect(notice).toContain("<code>http://localhost:8787/mcp</code>");
+    expect(notice).toContain("<code>npm run setup</code>");
+    expect(codeBlocks(page)).toEqual(
+      expect.arrayContaining(["cloudflared tunnel --url http://localhost:8787", "PUBLIC_URL=https://<name>.trycloudflare.com npm run dev"]),
+    );
+    // Claude's and ChatGPT's own sections point to it; the local clients' do not.
+    expect(section(page, "claude")).toContain('href="#public-url-needed"');
+    expect(section(page, "chatgpt")).toContain('href="#public-url-needed"');
+    expect(section(page, "vscode")).not.toContain("public-url-needed");
+
+    // https on loopback is still this computer.
+    const loopbackHttps = createApp(parseConfig({ PUBLIC_URL: "https://127.0.0.1:8443" }));
+    const secure = await loopbackHttps.fetch(new Request("https://127.0.0.1:8443/"), env, createExecutionContext());
+    expect(await secure.text()).toContain('id="public-url-needed"');
+  });
+
+  it("names the Owner and workspace-admin steps for Claude Team/Enterprise and ChatGPT, and the Inspector's environment", async () => {
+    const { html } = await landing();
+    const claude = unescapeHtml(section(html, "claude"));
+    expect(claude).toContain("only an Owner (or Primary Owner) of your organisation can add a custom connector");
+    expect(claude).toContain("each member connects it under Settings → Connectors");
+    const chatgpt = unescapeHtml(section(html, "chatgpt"));
+    expect(chatgpt).toContain("depends on your plan and workspace");
+    expect(chatgpt).toContain("an admin or owner must first allow developer mode");
+    const inspector = unescapeHtml(section(html, "inspector"));
+    expect(inspector).toContain("<code>MCP_AUTO_OPEN_ENABLED=true</code>");
+    expect(inspector).toContain("<code>MCP_INSPECTOR_SECRET_STORE=file</code>");
+    expect(inspector).toContain("auth() returned AUTHORIZED without authorization code");
+    expect(inspector).toContain("<code>--relogin</code>");
+    expect(codeBlocks(html)).toContain(
+      `MCP_AUTO_OPEN_ENABLED=true MCP_INSPECTOR_SECRET_STORE=file npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 mcp-inspector --cli ${MCP_URL} --transport http --method tools/list`,
+    );
+  });
+
   it("lists every tool of the catalog with the scopes and app roles it needs", async () => {
     const { html } = await landing();
     const tools = catalog.all();
@@ -145,12 +191,17 @@ describe("landing page", () => {
     for (const tool of tools) {
       const row = new RegExp(`<tr id="tool-${tool.name}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "";
       expect(row, tool.name).toContain(`<code>${tool.name}</code>`);
-      const cells = [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => m[1] ?? "");
+      const cells = [...row.matchAll(/<td data-label="[^"]+">([\s\S]*?)<\/td>/g)].map((m) => m[1] ?? "");
       expect(cells, tool.name).toHaveLength(3);
       expect(cells[1], tool.name).toBe(tool.requiredScopes.map((scope) => `<code>${scope}</code>`).join(" "));
       const roles = tool.requiredRoles ?? [];
       expect(cells[2], tool.name).toBe(roles.length > 0 ? roles.map((role) => `<code>${role}</code>`).join(" or ") : "anyone");
     }
+    // The Entra manifest's Admin role names exactly the tools that role gates.
+    const adminTools = tools.filter((tool) => tool.requiredRoles?.includes("Admin")).map((tool) => tool.name);
+    expect(adminTools.length).toBeGreaterThan(0);
+    const described = adminRole().description;
+    expect(tools.filter((tool) => described.includes(tool.name)).map((tool) => tool.name)).toEqual(adminTools);
     // The administrator's tools name their app role.
     expect(html).toMatch(/<tr id="tool-Get_Audit_Log">[\s\S]*?<code>Admin<\/code>/);
     expect(html).toMatch(/<tr id="tool-Quick_Assess_Property">[\s\S]*?<code>mcp:write<\/code>/);
@@ -169,7 +220,7 @@ describe("landing page", () => {
     expect(liveHtml).toContain('<h2 id="data">Data: live registers</h2>');
     expect(liveHtml).not.toContain("synthetic demonstration dataset");
     for (const name of ["PDOK Locatieserver", "PDOK BAG", "EP-Online", "CBS", "PDOK BRK Kadastrale Kaart", "RCE Rijksmonumentenregister"]) {
-      expect(liveHtml).toContain(`<td>${name}</td>`);
+      expect(liveHtml).toContain(`<td data-label="Register">${name}</td>`);
     }
     expect(liveHtml).toContain("<code>bag-cache.example</code>");
     expect(liveHtml).toContain("<code>api.pdok.nl</code>");

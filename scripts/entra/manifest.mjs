@@ -98,14 +98,20 @@ export function redirectUri(publicUrl) {
   return `${checkPublicUrl(publicUrl)}/oauth/callback`;
 }
 
-/** The `Admin` app role: users (and groups of users) assigned it may use pandgate's admin tools. */
+/**
+ * The `Admin` app role: what it unlocks in pandgate is exactly the tools whose `requiredRoles`
+ * name it (src/mcp/tools: Get_Audit_Log and Get_Tenant_Assessments), both read-only and limited
+ * to the user's own tenant. It changes or deletes nothing: every user deletes only their own
+ * assessments, Admin or not.
+ */
 export function adminRole() {
   return {
     id: ADMIN_ROLE_ID,
     allowedMemberTypes: ["User"],
     value: "Admin",
-    displayName: "Admin",
-    description: "pandgate administrators: may use the admin tools (audit trail, deleting assessments).",
+    displayName: "Admin: audit log and tenant assessments (read-only)",
+    description:
+      "pandgate administrators: may read their own organisation's audit log (Get_Audit_Log) and every assessment its users saved (Get_Tenant_Assessments). Read-only: Admin cannot change or delete anyone's assessments.",
     isEnabled: true,
   };
 }

@@ -1,12 +1,14 @@
 import type { ConsentDescription } from "@cloudflare/workers-oauth-provider";
 import { SCOPE_OFFLINE, SCOPE_READ, SCOPE_WRITE } from "../auth/scopes";
+import { REFRESH_ABSOLUTE_TTL_S, REFRESH_IDLE_TTL_S } from "../auth/token-lifetimes";
 import { SERVER_NAME } from "../version";
 import { Page } from "./layout";
 
+const DAY_S = 24 * 60 * 60;
 const SCOPE_TEXT: Record<string, string> = {
   [SCOPE_READ]: "Look up property data and read your saved assessments",
   [SCOPE_WRITE]: "Create and delete property assessments in your name",
-  [SCOPE_OFFLINE]: "Stay connected when you are not using it (refresh tokens); without it, the app asks you to sign in again after an hour",
+  [SCOPE_OFFLINE]: `Stay signed in: the app renews its access by itself (refresh tokens) for up to ${REFRESH_ABSOLUTE_TTL_S / DAY_S} days, ${REFRESH_IDLE_TTL_S / DAY_S} without use; untick it to sign in again after an hour`,
 };
 
 /**
@@ -18,7 +20,7 @@ export function ConsentPage(props: {
   details: ConsentDescription;
   handle: string;
   offered: string[];
-  /** Scopes ticked when the page opens: what the app asked for (see signin.tsx). */
+  /** Scopes ticked when the page opens: what the app asked for, and offline_access for a refresh-capable app (see signin.tsx). */
   preselected: string[];
   /** The redirect is a private-use scheme (`cursor://…`): an app installed on this computer. */
   desktopApp: boolean;

@@ -1,6 +1,7 @@
 import { SCOPE_OFFLINE, SCOPE_READ, SCOPE_WRITE } from "../auth/scopes";
 import type { Config } from "../config";
 import type { DataProvenance } from "../data/services";
+import { isLoopbackHostname } from "../encoding";
 import type { ToolSpec } from "../mcp/catalog";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { Page } from "./layout";
@@ -45,7 +46,10 @@ const IDP_TEXT: Record<NonNullable<Config["upstream"]>["kind"], string> = {
 const SCOPE_TEXT: Array<[string, string]> = [
   [SCOPE_READ, "look up property data and read your saved assessments (always granted)"],
   [SCOPE_WRITE, "create and delete property assessments in your name"],
-  [SCOPE_OFFLINE, "stay connected without signing in again every hour (refresh tokens)"],
+  [
+    SCOPE_OFFLINE,
+    '"Stay signed in": the client renews its access without asking you every hour (refresh tokens); ticked for clients that can use it, and you may untick it',
+  ],
 ];
 
 /** The exact configuration snippets the page shows, each with the server's real URL. */
@@ -58,6 +62,9 @@ export function clientSnippets(mcpUrl: string, publicOrigin: string) {
     mcpRemote: `npx -y mcp-remote@${MCP_REMOTE_VERSION} ${mcpUrl}`,
     inspectorUi: `npx -y -p node@22 -p @modelcontextprotocol/inspector@${INSPECTOR_VERSION} mcp-inspector`,
     inspectorCli: `npx -y -p node@22 -p @modelcontextprotocol/inspector@${INSPECTOR_VERSION} mcp-inspector --cli ${mcpUrl} --transport http --method tools/list`,
+    inspectorHeadless: `MCP_AUTO_OPEN_ENABLED=true MCP_INSPECTOR_SECRET_STORE=file npx -y -p node@22 -p @modelcontextprotocol/inspector@${INSPECTOR_VERSION} mcp-inspector --cli ${mcpUrl} --transport http --method tools/list`,
+    tunnel: `cloudflared tunnel --url ${publicOrigin}`,
+    tunnelDev: "PUBLIC_URL=https://<name>.trycloudflare.com npm run dev",
     blockbrainClient: [
       "OPERATOR_SECRET=… npm run clients -- create --name Blockbrain \\",
       "  --redirect-uri <Blockbrain's callback URL> \\",
@@ -82,12 +89,52 @@ function ClientHeading(props: { id: (typeof CLIENTS)[number][0] }) {
   return <h3 id={props.id}>{title}</h3>;
 }
 
-/** A snippet to copy; focusable, so a keyboard can scroll a long line. */
-function Snippet(props: { text: string }) {
+/**
+ * A snippet to copy. Long lines wrap inside the box (no text is ever out of view), and selecting
+ * it copies the text exactly as shown here, without the wrap points. Focusable, so a keyboard
+ * user can select it too.
+ */
+function Snippet(props: { text: string; label?: string }) {
   return (
-    <pre tabindex={0}>
+    <pre tabindex={0} class="snippet" {...(props.label ? { "aria-label": props.label } : {})}>
       <code>{props.text}</code>
     </pre>
+  );
+}
+
+/**
+ * Whether clients in someone else's cloud (Claude, ChatGPT) can reach this server: only at an
+ * https URL that is not this computer. (PUBLIC_URL is https, or http on loopback only.)
+ */
+export function reachableFromHostedClients(publicOrigin: string): boolean {
+  const url = new URL(publicOrigin);
+  return url.protocol === "https:" && !isLoopbackHostname(url.hostname);
+}
+
+/** Shown when the server's URL is this computer's: hosted clients need a public https URL first. */
+function NotReachableNotice(props: { url: string; snippets: ReturnType<typeof clientSnippets> }) {
+  return (
+    <div class="notice" id="public-url-needed">
+      <p>
+        <strong>Claude and ChatGPT cannot use this URL.</strong> <code>{props.url}</code> is on this computer, and those clients connect
+        from their own clouds (Claude Desktop's connectors too). They need a public <strong>https</strong> URL. Clients that run on this
+        computer (VS Code, Cursor, the MCP Inspector, mcp-remote, Claude Desktop through mcp-remote) work with it as it is.
+      </p>
+      <p>To get a public https URL, either:</p>
+      <ul>
+        <li>
+          deploy pandgate to Cloudflare with <code>npm run setup</code> and use the URL it prints; or
+        </li>
+        <li>
+          for a try-out, run a tunnel to this server, for example Cloudflare's quick tunnel:
+          <Snippet text={props.snippets.tunnel} label="Tunnel command" />
+          then restart the server with the https address the tunnel prints as <code>PUBLIC_URL</code>, so the sign-in metadata and redirects
+          name that address (with <code>npm run dev</code>, or in <code>.dev.vars</code>):
+          <Snippet text={props.snippets.tunnelDev} label="Restart with the tunnel's URL" />
+          and give clients that address followed by <code>/mcp</code>. A quick tunnel gets a new address each time it starts.
+        </li>
+      </ul>
+    </div>
   );
 }
 
@@ -114,7 +161,7 @@ function DataSection(props: { provenance: DataProvenance }) {
     <section aria-labelledby="data">
       <h2 id="data">Data: live registers</h2>
       <p>This server answers from the live public registers (answers are cached for a while). It asks:</p>
-      <table>
+      <table class="stack">
         <caption>Registers this server asks</caption>
         <thead>
           <tr>
@@ -126,12 +173,12 @@ function DataSection(props: { provenance: DataProvenance }) {
         <tbody>
           {provenance.registers.map((register) => (
             <tr>
-              <td>{register.name}</td>
-              <td>
+              <td data-label="Register">{register.name}</td>
+              <td data-label="API">
                 {register.version}
                 {register.table ? `, table ${register.table}` : ""}
               </td>
-              <td>
+              <td data-label="Host">
                 <code>{register.host}</code>
               </td>
             </tr>
@@ -150,7 +197,7 @@ function ToolsSection(props: { tools: readonly ToolSpec[] }) {
         What a client can call once connected. Each tool needs the scopes listed (allowed on the consent page); some also need an app role
         your organisation assigns in its identity provider.
       </p>
-      <table>
+      <table class="stack">
         <caption>{props.tools.length} tools, with the scopes and app roles each needs</caption>
         <thead>
           <tr>
@@ -168,8 +215,8 @@ function ToolsSection(props: { tools: readonly ToolSpec[] }) {
                 <br />
                 <span class="muted">{tool.title}</span>
               </th>
-              <td>{summary(tool.description)}</td>
-              <td>
+              <td data-label="What it does">{summary(tool.description)}</td>
+              <td data-label="Scopes">
                 {tool.requiredScopes.map((scope, i) => (
                   <>
                     {i > 0 ? " " : ""}
@@ -177,7 +224,7 @@ function ToolsSection(props: { tools: readonly ToolSpec[] }) {
                   </>
                 ))}
               </td>
-              <td>
+              <td data-label="App role">
                 {tool.requiredRoles && tool.requiredRoles.length > 0
                   ? tool.requiredRoles.map((role, i) => (
                       <>
@@ -210,6 +257,7 @@ export function LandingPage(props: LandingProps) {
   const url = config.mcpResource;
   const snippets = clientSnippets(url, config.publicOrigin);
   const inspectorAllowed = config.allowLoopbackOrigins || config.allowedOrigins.includes(INSPECTOR_ORIGIN);
+  const hostedReachable = reachableFromHostedClients(config.publicOrigin);
   return (
     <Page title={`Connect to ${SERVER_NAME}${config.orgName ? ` · ${config.orgName}` : ""}`} script={COPY_SCRIPT}>
       <h1>Connect to {SERVER_NAME}</h1>
@@ -236,6 +284,7 @@ export function LandingPage(props: LandingProps) {
           Select the URL and copy it (Ctrl+C, or Cmd+C on a Mac), then paste it into your client as below.
         </p>
         <p id="copy-status" role="status" aria-live="polite"></p>
+        {hostedReachable ? null : <NotReachableNotice url={url} snippets={snippets} />}
         <p>
           Every client signs in the same way: it finds the sign-in by itself (OAuth 2.1), then opens a consent page in your browser. There
           you allow what the client may do:
@@ -263,6 +312,20 @@ export function LandingPage(props: LandingProps) {
 
         <section aria-labelledby="claude">
           <ClientHeading id="claude" />
+          {hostedReachable ? null : (
+            <p class="notice">
+              Claude connects from Anthropic's cloud, so it needs this server at a public https URL first (see{" "}
+              <a href="#public-url-needed">above</a>).
+            </p>
+          )}
+          <p>
+            <strong>Claude Team and Enterprise:</strong> only an Owner (or Primary Owner) of your organisation can add a custom connector.
+            The Owner adds it once for everyone in the organisation's admin settings (Connectors) with the name and URL below; then each
+            member connects it under Settings → Connectors and signs in as themselves.
+          </p>
+          <p>
+            <strong>Pro and Max</strong> (and members, once the Owner has added it):
+          </p>
           <ol>
             <li>Open Settings → Connectors → Add custom connector (in Claude Desktop the same, under Settings → Connectors).</li>
             <li>
@@ -271,7 +334,8 @@ export function LandingPage(props: LandingProps) {
             <li>Choose Connect, sign in and allow access.</li>
           </ol>
           <p class="muted">
-            Claude asks for more access only at this first sign-in: leave <code>{SCOPE_WRITE}</code> ticked to save assessments.
+            Claude asks for more access only at this first sign-in: leave <code>{SCOPE_WRITE}</code> ticked to save assessments, and "Stay
+            signed in" (<code>{SCOPE_OFFLINE}</code>) so it does not ask you to sign in every hour.
           </p>
         </section>
 
@@ -286,6 +350,18 @@ export function LandingPage(props: LandingProps) {
 
         <section aria-labelledby="chatgpt">
           <ClientHeading id="chatgpt" />
+          {hostedReachable ? null : (
+            <p class="notice">
+              ChatGPT connects from OpenAI's cloud, so it needs this server at a public https URL first (see{" "}
+              <a href="#public-url-needed">above</a>).
+            </p>
+          )}
+          <p>
+            Custom apps (connectors) need ChatGPT's developer mode, and whether you have it depends on your plan and workspace. In a
+            Business, Enterprise or Edu workspace an admin or owner must first allow developer mode (custom MCP connectors) in the workspace
+            settings, and may have to publish the app before members can use it. Which plans have developer mode, and whether it allows
+            tools that save data, is OpenAI's to decide and changes: see OpenAI's help article "Developer mode and MCP apps in ChatGPT".
+          </p>
           <ol>
             <li>Open Settings → Apps (formerly Apps &amp; Connectors) → Advanced settings and turn on Developer mode.</li>
             <li>
@@ -329,6 +405,21 @@ export function LandingPage(props: LandingProps) {
           )}
           <p>Command line (lists the tools; the tokens are kept for later calls):</p>
           <Snippet text={snippets.inspectorCli} />
+          <p>
+            Without a terminal (a script, CI) the command line refuses to start a sign-in unless <code>MCP_AUTO_OPEN_ENABLED=true</code> is
+            set (it then opens the sign-in in the browser). On a machine without an OS keychain (a container, a server) it keeps tokens only
+            in memory, so each run signs in again: set <code>MCP_INSPECTOR_SECRET_STORE=file</code> to keep them in{" "}
+            <code>~/.mcp-inspector/secrets.json</code> (readable by you only). Later runs can add <code>--stored-auth-only</code> to fail
+            instead of starting a sign-in.
+          </p>
+          <Snippet text={snippets.inspectorHeadless} />
+          <p>
+            Leave <code>{SCOPE_WRITE}</code> ticked at the first sign-in. If you untick it but keep "Stay signed in" (
+            <code>{SCOPE_OFFLINE}</code>), the Inspector answers a write tool's refusal by refreshing its token instead of signing in again,
+            which cannot add <code>{SCOPE_WRITE}</code>, and stops with "auth() returned AUTHORIZED without authorization code". Run the
+            command once with <code>--relogin</code> (it forgets the stored sign-in for this server) and tick <code>{SCOPE_WRITE}</code> on
+            the consent page.
+          </p>
         </section>
 
         <section aria-labelledby="mcp-remote">

@@ -11,7 +11,7 @@ import { clientAddress, recordAudit } from "../audit/record";
 import { IdentityError, identityFromClaims } from "../auth/identity";
 import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
 import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
-import { RESOURCE_SCOPES, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
+import { RESOURCE_SCOPES, SCOPE_OFFLINE, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import { UPSTREAM_REFRESH_TOKEN } from "../auth/token-lifetimes";
 import type { Config } from "../config";
 import type { UpstreamConfig } from "../config/sign-in";
@@ -66,11 +66,24 @@ export function isPrivateUseRedirect(redirectUri: string): boolean {
 
 /**
  * What the consent page ticks: what the client asked for, or, when it named nothing of ours,
- * everything the resource advertises. `mcp:read` is always part of a grant.
+ * everything the resource advertises; and "Stay signed in" (`offline_access`) for a client that
+ * registered the refresh-token grant. `mcp:read` is always part of a grant.
+ *
+ * Why the last rule: clients take the scope of the 401 challenge literally (the MCP scope
+ * selection strategy), and that challenge names only the resource's scopes (`mcp:read mcp:write`,
+ * never `offline_access`, which is the authorization server's). Ticking only what was asked left
+ * such clients (the v1 SDK, Claude) without a refresh token, signing in again every hour, although
+ * they registered to use one. The person may still untick it.
  */
-function preselectedScopes(requested: readonly string[]): string[] {
+export function preselectedScopes(requested: readonly string[], refreshCapable: boolean): string[] {
   const known = requested.filter((scope) => (SUPPORTED_SCOPES as readonly string[]).includes(scope));
-  return [...new Set([SCOPE_READ, ...(known.length > 0 ? known : RESOURCE_SCOPES)])];
+  return [...new Set([SCOPE_READ, ...(known.length > 0 ? known : RESOURCE_SCOPES), ...(refreshCapable ? [SCOPE_OFFLINE] : [])])];
+}
+
+/** Whether the client registered the refresh-token grant (RFC 7591 `grant_types`). */
+async function refreshCapable(oauth: OAuthHelpers, clientId: string): Promise<boolean> {
+  const client = await oauth.lookupClient(clientId);
+  return client?.grantTypes?.includes("refresh_token") ?? false;
 }
 
 export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void {
@@ -198,10 +211,18 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
         );
       }
       const details = await oauth.describeConsent(request);
+      const wantsRefresh = await refreshCapable(oauth, request.clientId);
       // `prompt=consent` (OpenID Connect, also sent by MCP SDKs asking for offline_access) always shows the page.
       const prompt = new URL(c.req.url).searchParams.get("prompt")?.split(" ") ?? [];
-      if (!prompt.includes("consent") && (await oauth.isConsentRemembered(c.req.raw, request, { secret: cookieSecret }))) {
-        return await startOrUnavailable(c, request, "remembered");
+      if (!prompt.includes("consent")) {
+        const remember = { secret: cookieSecret };
+        // A remembered approval that kept "Stay signed in" keeps it for a refresh-capable client
+        // asking only for the challenge's scopes, as the page would have ticked it.
+        const withOffline = { ...request, scope: [...new Set([...request.scope, SCOPE_OFFLINE])] };
+        if (wantsRefresh && !request.scope.includes(SCOPE_OFFLINE) && (await oauth.isConsentRemembered(c.req.raw, withOffline, remember))) {
+          return await startOrUnavailable(c, withOffline, "remembered");
+        }
+        if (await oauth.isConsentRemembered(c.req.raw, request, remember)) return await startOrUnavailable(c, request, "remembered");
       }
       const consent = await oauth.beginConsent(request);
       const response = await c.html(
@@ -209,7 +230,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
           details={details}
           handle={consent.handle}
           offered={offered}
-          preselected={preselectedScopes(request.scope)}
+          preselected={preselectedScopes(request.scope, wantsRefresh)}
           desktopApp={isPrivateUseRedirect(request.redirectUri)}
           identityProvider={PROVIDER_NAMES[upstream.kind]}
         />,

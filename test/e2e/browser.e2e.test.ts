@@ -16,6 +16,7 @@ import {
   ANNA,
   authorizationRequest,
   CONTOSO,
+  freePort,
   listenOnLoopback,
   ROOT,
   redeemCode,
@@ -28,6 +29,8 @@ const RESULTS = path.join(ROOT, "test-results");
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
 /** The organisation the Worker under test names in its pages' header (ORG_NAME). */
 const ORG_NAME = "Contoso Vastgoed";
+/** The PUBLIC_URL of the second Worker: a deployment's public https origin (never contacted). */
+const PUBLIC_HTTPS = "https://pandgate.contoso.example";
 
 /**
  * axe-core's accessibility problems on `page` with impact serious or critical, one line each.
@@ -45,6 +48,67 @@ async function seriousAxeViolations(page: Page): Promise<string[]> {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+/** The widths WCAG 1.4.10 reflow is checked at: 320 CSS px (the criterion) and a common phone's 390. */
+const NARROW_WIDTHS = [320, 390] as const;
+
+interface SnippetBox {
+  text: string;
+  scrollWidth: number;
+  clientWidth: number;
+  overflowX: string;
+  left: number;
+  right: number;
+}
+
+/**
+ * At each narrow width: the page does not scroll sideways, and every snippet (`pre`) lies inside
+ * the viewport with its whole text either in view (it wraps) or reachable by scrolling its own box.
+ * A full-page screenshot `${name}-${width}.png` is kept for each width.
+ */
+async function expectReflow(page: Page, name: string): Promise<void> {
+  for (const width of NARROW_WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    const sizes = (await page.evaluate(
+      "({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })",
+    )) as { scrollWidth: number; clientWidth: number };
+    expect(sizes.clientWidth, `${name} at ${width}px`).toBe(width);
+    expect(sizes.scrollWidth, `${name} at ${width}px scrolls sideways`).toBeLessThanOrEqual(sizes.clientWidth);
+    const snippets = (await page.evaluate(`[...document.querySelectorAll("pre")].map((pre) => {
+      const box = pre.getBoundingClientRect();
+      return { text: pre.textContent, scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth, overflowX: getComputedStyle(pre).overflowX, left: box.left, right: box.right };
+    })`)) as SnippetBox[];
+    for (const snippet of snippets) {
+      const what = `${name} at ${width}px, snippet ${JSON.stringify(snippet.text.slice(0, 60))}`;
+      expect(snippet.left, what).toBeGreaterThanOrEqual(0);
+      expect(snippet.right, what).toBeLessThanOrEqual(width);
+      const inView = snippet.scrollWidth <= snippet.clientWidth;
+      expect(inView || snippet.overflowX === "auto" || snippet.overflowX === "scroll", `${what}: cut off`).toBe(true);
+    }
+    await page.screenshot({ path: path.join(RESULTS, `${name}-${width}.png`), fullPage: true });
+  }
+}
+
+/**
+ * Selects each snippet as a person would (its whole contents), copies with the keyboard, and
+ * returns what reached the clipboard beside the snippet's text.
+ */
+async function copiedSnippets(page: Page): Promise<Array<{ shown: string; copied: string }>> {
+  const count = await page.locator("pre").count();
+  const result: Array<{ shown: string; copied: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const pre = page.locator("pre").nth(i);
+    await pre.focus();
+    await pre.evaluate((element) => {
+      const selection = element.ownerDocument.getSelection();
+      selection?.removeAllRanges();
+      selection?.selectAllChildren(element);
+    });
+    await page.keyboard.press("Control+C");
+    result.push({ shown: (await pre.textContent()) ?? "", copied: (await page.evaluate("navigator.clipboard.readText()")) as string });
+  }
+  return result;
 }
 
 function executable(file: string): boolean {
@@ -147,6 +211,8 @@ describe("sign-in in a real browser (headless Chromium)", () => {
   let chromiumPath: string | undefined;
   let skipReason: string | undefined;
   let stack: Stack | undefined;
+  /** A Worker configured with a public https PUBLIC_URL, reached by the browser on its loopback port. */
+  let publicStack: { stack: Stack; localUrl: string } | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let redirect: Awaited<ReturnType<typeof startRedirectServer>> | undefined;
@@ -159,6 +225,11 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     }
     chromiumPath = chromiumFound.path;
     stack = await startStack({ issuerTenant: CONTOSO, allowedTenantIds: [CONTOSO], vars: { ORG_NAME } });
+    const publicPort = await freePort();
+    publicStack = {
+      stack: await startStack({ port: publicPort, publicUrl: PUBLIC_HTTPS, vars: { ORG_NAME } }),
+      localUrl: `http://localhost:${publicPort}`,
+    };
     redirect = await startRedirectServer();
     // launch() (not launchPersistentContext) starts from a fresh, temporary profile every time.
     browser = await chromium.launch({
@@ -182,6 +253,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     await browser?.close().catch(() => {});
     await redirect?.close();
     await stack?.stop();
+    await publicStack?.stack.stop();
   });
 
   it("consent page, IdP login as Anna, code at the client's loopback redirect", async (ctx) => {
@@ -240,7 +312,10 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     expect(tokens.access_token).toBeTruthy();
   });
 
-  it("landing page: the connect guide passes axe, copies the URL under its CSP, and shows the URL without JavaScript", async (ctx) => {
+  // Three page loads, three axe runs and eight copies: more than the default minute on a busy machine.
+  it("landing page: the connect guide passes axe, copies the URL under its CSP, and shows the URL without JavaScript", {
+    timeout: 300_000,
+  }, async (ctx) => {
     if (skipReason || !stack || !browser) {
       ctx.skip(skipReason ?? "the browser did not start");
       return;
@@ -272,8 +347,42 @@ describe("sign-in in a real browser (headless Chromium)", () => {
 
       const violations = await seriousAxeViolations(page);
       expect(violations, violations.join("\n")).toEqual([]);
+
+      // On this computer's URL the page says hosted clients need a public https one.
+      expect(await page.locator("#public-url-needed").isVisible()).toBe(true);
+      // Narrow screens: no sideways scrolling, every snippet whole, the tools table stacked.
+      await expectReflow(page, "landing-local");
+      expect(
+        await page.locator("tr#tool-Get_Audit_Log").evaluate((row) => row.ownerDocument.defaultView?.getComputedStyle(row).display),
+      ).toBe("block");
+      expect(await page.locator("tr#tool-Get_Audit_Log td[data-label='App role']").textContent()).toBe("Admin");
+      const narrowViolations = await seriousAxeViolations(page);
+      expect(narrowViolations, `at 320px:\n${narrowViolations.join("\n")}`).toEqual([]);
+      // Each snippet copies whole, exactly as the server wrote it (wrapping adds no line breaks).
+      const copies = await copiedSnippets(page);
+      expect(copies.length).toBeGreaterThanOrEqual(8);
+      for (const { shown, copied } of copies) expect(copied).toBe(shown);
+      const inspectorCli = `npx -y -p node@22 -p @modelcontextprotocol/inspector@2.12.0 mcp-inspector --cli ${stack.mcpUrl} --transport http --method tools/list`;
+      expect(copies.map((c) => c.copied)).toContain(inspectorCli);
+      expect(copies.map((c) => c.copied)).toContain(`cloudflared tunnel --url ${stack.url}`);
     } finally {
       await withJs.close();
+    }
+
+    // A deployment's configuration (public https PUBLIC_URL): no warning, and the same reflow.
+    if (publicStack) {
+      const deployed = await browser.newContext();
+      try {
+        const page = await deployed.newPage();
+        expect((await page.goto(`${publicStack.localUrl}/`))?.status()).toBe(200);
+        expect(await page.locator("#mcp-url").inputValue()).toBe(`${PUBLIC_HTTPS}/mcp`);
+        expect(await page.locator("#public-url-needed").count()).toBe(0);
+        await expectReflow(page, "landing-public");
+        const violations = await seriousAxeViolations(page);
+        expect(violations, violations.join("\n")).toEqual([]);
+      } finally {
+        await deployed.close();
+      }
     }
 
     // Without JavaScript: the URL is there as plain, selectable text; the button stays hidden.
@@ -312,6 +421,9 @@ describe("sign-in in a real browser (headless Chromium)", () => {
       expect(await page.getByRole("button", { name: "Deny" }).getAttribute("class")).toContain("button-secondary");
       const violations = await seriousAxeViolations(page);
       expect(violations, violations.join("\n")).toEqual([]);
+      // "Stay signed in" is ticked for this client, which registered the refresh-token grant.
+      expect(await page.getByRole("checkbox", { name: /Stay signed in/ }).isChecked()).toBe(true);
+      await expectReflow(page, "consent");
     } finally {
       await fresh.close();
     }

@@ -11,7 +11,7 @@ import {
   StreamableHTTPClientTransport,
   UnauthorizedError,
 } from "@modelcontextprotocol/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { expectAuthorizationRequest, MemoryOAuthState } from "./clients";
 import {
   ANNA,
@@ -296,6 +296,46 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
     const grantId = grants.find((g) => g.clientId === created.clientId)?.grantId ?? "";
     expect(await operator("revoke", info.user.userKey, grantId)).toMatchObject({ revoked: 1, grantIds: [grantId] });
     expect((await refresh(second.body.refresh_token as string)).body.error).toBe("invalid_grant");
+  });
+
+  // As `npm run dev` configures it: sign-in at Contoso's endpoint, only Contoso allowed.
+  it("Chris (Fabrikam) at the Contoso sign-in: the dev IdP signs him in; pandgate's ALLOWED_TENANT_IDS refuses him with its own page and a signin.failed event", async () => {
+    const redirectUri = await unusedLoopbackRedirect();
+    const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e (dev tenant check)", redirect_uris: [redirectUri] });
+    const { url: authorizeUrl } = authorizationRequest(`${stack.url}/authorize`, {
+      clientId: client.client_id,
+      redirectUri,
+      scope: "mcp:read",
+      resource: stack.mcpUrl,
+    });
+
+    const leg = await browserLeg(authorizeUrl, CHRIS);
+    // The sign-in went to Contoso's endpoint, and the IdP let Chris in and sent a code back.
+    expect(leg.upstreamUrl.href.startsWith(`${stack.idp.origin}/${CONTOSO}/`)).toBe(true);
+    expect(leg.callbackUrl.origin).toBe(stack.url);
+    expect(leg.callbackUrl.searchParams.get("code")).toBeTruthy();
+    // pandgate refused: its own 403 page naming Chris's tenant, no code for the client.
+    expect(leg.callback.status).toBe(403);
+    expect(leg.callback.location).toBeNull();
+    expect(leg.callback.body).toContain("Sign-in refused");
+    expect(leg.callback.body).toContain(`tenant ${FABRIKAM}) is not allowed`);
+    expect(leg.callback.body).not.toMatch(/[?&;]code=/);
+
+    // The audit trail records the refusal with its reason and Chris's tenant (the queue delivers in batches).
+    type AuditEvents = { events: Array<{ kind: string; outcome: string; reason?: string; tenantId?: string; clientId?: string }> };
+    const refusal = await vi.waitFor(
+      async () => {
+        const res = await fetch(`${stack.url}/admin/audit?kind=signin.failed`, {
+          headers: { authorization: `Bearer ${stack.operatorSecret}` },
+        });
+        expect(res.status).toBe(200);
+        const found = ((await res.json()) as AuditEvents).events.find((e) => e.clientId === client.client_id);
+        expect(found).toBeDefined();
+        return found;
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    expect(refusal).toMatchObject({ kind: "signin.failed", outcome: "denied", reason: "tenant_not_allowed", tenantId: FABRIKAM });
   });
 });
 
