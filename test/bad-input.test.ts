@@ -16,6 +16,7 @@ import { CLIENT_REDIRECT, openAuthorize, registerClient } from "./helpers/signin
  * later request's event (a sentinel) rather than after a fixed wait.
  */
 
+/** Generous limits: on a busy machine token minting and the audit queue take seconds, not milliseconds. */
 const WAITS = { timeout: 60_000 };
 
 /** A fresh client address, so a test finds exactly its own requests' events. */
@@ -242,7 +243,7 @@ describe("the operator API with a user's access token", WAITS, () => {
   });
 });
 
-describe("paths under /mcp/ that are not the endpoint", () => {
+describe("paths under /mcp/ that are not the endpoint", WAITS, () => {
   it("are 404 with the same body with and without a token; /mcp/ itself is the endpoint", async () => {
     const { accessToken } = await mintToken(newIdentity(), ["mcp:read"]);
     const expected = { error: "not_found", message: `Nothing here; the MCP endpoint is ${MCP_URL}` };
@@ -320,7 +321,7 @@ describe("the token endpoint", WAITS, () => {
   });
 });
 
-describe("nothing else reads what it cannot", () => {
+describe("nothing else reads what it cannot", WAITS, () => {
   it("answers malformed cookies, bad percent-encodings and odd methods with 4xx", async () => {
     const requests: Array<[string, string, RequestInit]> = [
       [

@@ -79,7 +79,7 @@ beforeAll(async () => {
       if (level === "error") original(...args);
     });
   }
-});
+}, 60_000);
 
 afterAll(() => {
   vi.restoreAllMocks();
