@@ -72,6 +72,8 @@ const NO_SEED = [
   "test/signin.test.ts",
   "test/tenant-clients.test.ts",
   "test/upstream-refresh.test.ts",
+  "test/bad-input.test.ts",
+  "test/fuzz.test.ts",
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",

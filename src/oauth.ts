@@ -7,10 +7,10 @@ import { ACCESS_TOKEN_TTL_S, createTokenRules } from "./auth/token-lifetimes";
 import type { Config } from "./config";
 import { createApp } from "./http/app";
 import { createOAuthRateLimit } from "./http/rate-limit";
-import { auditRegistration } from "./http/registration";
+import { auditRegistration, boundRegistration } from "./http/registration";
 import { serveTokenEndpoint } from "./http/token-endpoint";
 import { log } from "./log";
-import { createMcpGateway } from "./mcp/gateway";
+import { createMcpGateway, notTheEndpoint } from "./mcp/gateway";
 import { createOriginPolicy } from "./mcp/origin";
 
 const ROOT_RESOURCE_METADATA = "/.well-known/oauth-protected-resource";
@@ -48,10 +48,12 @@ export function providerOptions(config: Config): OAuthProviderOptions<Env> {
  * The Worker: the OAuth provider behind three small adjustments.
  * - The root protected-resource metadata URL serves the same document as the path-inserted one
  *   (`/.well-known/oauth-protected-resource/mcp`), which clients of older revisions look for.
- * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL).
+ * - `/mcp/` is the same endpoint as `/mcp` (and so is its metadata URL); any other path under
+ *   `/mcp/` is a 404, with or without a token.
  * - The `/mcp` Origin and CORS policy runs before the provider looks at any token.
  * - The token endpoint adds refresh-token reuse detection and its audit events
- *   (./http/token-endpoint.ts); registration records its outcome (./http/registration.ts).
+ *   (./http/token-endpoint.ts); registration records its outcome (./http/registration.ts) and its
+ *   JSON is bounded in size and nesting before the library parses it (`boundRegistration`).
  * - The OAuth endpoints' rate limits answer `429` before the provider reads anything
  *   (./http/rate-limit.ts); `/mcp` is limited per user in the gateway, once the token names the user.
  */
@@ -78,9 +80,11 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
       if (url.pathname === ROOT_RESOURCE_METADATA || url.pathname === `${insertedPath}/`) url.pathname = insertedPath;
       if (url.pathname === `${resourcePath}/`) url.pathname = resourcePath;
       const routed = url.href === request.url ? request : new Request(url, request);
-      if (url.pathname === resourcePath || url.pathname.startsWith(`${resourcePath}/`)) {
-        return origins.guard(routed, () => provider.fetch(routed, env, ctx));
-      }
+      if (url.pathname === resourcePath) return origins.guard(routed, () => provider.fetch(routed, env, ctx));
+      // The library would check the token of any path under the resource, so `/mcp//` answered
+      // 401 without a token and 404 with one. There is one resource: anything under it is a 404
+      // before any token is read (with the Origin policy, so an allowed page can read it).
+      if (url.pathname.startsWith(`${resourcePath}/`)) return origins.guard(routed, async () => notTheEndpoint(config));
       const refused = await limits?.check(routed, env);
       if (refused) return refused;
       if (url.pathname === TOKEN_ENDPOINT) {
@@ -90,7 +94,9 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
           next: (request, noted) => provider.fetch(request, noted, ctx),
         });
       }
-      if (url.pathname === registerPath) return auditRegistration(routed, env, (request) => provider.fetch(request, env, ctx));
+      if (url.pathname === registerPath) {
+        return auditRegistration(routed, env, async (request) => (await boundRegistration(request)) ?? provider.fetch(request, env, ctx));
+      }
       return provider.fetch(routed, env, ctx);
     },
     /** The audit trail's queue consumer (./audit/consumer.ts). */

@@ -1,6 +1,4 @@
 import { env, exports } from "cloudflare:workers";
-import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { describe, expect, it } from "vitest";
 import { AUDIT_CATEGORIES, AUDIT_KINDS, type AuditEvent, type AuditInput, completeEvent } from "../src/audit/events";
 import { AuditStore } from "../src/audit/store";
@@ -235,46 +233,53 @@ describe("operator actions in the audit trail", WAITS, () => {
 });
 
 describe("requests without the operator secret", WAITS, () => {
-  /** hono's bearerAuth as it was before the audit trail: the answers must not have changed. */
-  const plain = new Hono().use("/admin/*", bearerAuth({ token: env.OPERATOR_SECRET })).get("/admin/*", (c) => c.text("ok"));
-
   const WRONG = "wrong-operator-secret-0123456789abcdef";
-  /** What is sent, where, and hono's status for it (400 when the header is not a bearer token at all). */
-  const attempts: Array<[string, string, Record<string, string>, number]> = [
-    ["no authorization header", "/admin/clients", {}, 401],
-    ["a wrong secret", "/admin/users/entra.x.y/grants", { authorization: `Bearer ${WRONG}` }, 401],
-    ["a malformed header", "/admin/audit", { authorization: "Bearer not a token!" }, 400],
-    ["another scheme", "/admin/clients", { authorization: `Basic ${btoa(`operator:${WRONG}`)}` }, 400],
-  ];
+  const REALM = 'Bearer realm="pandgate operator API"';
+  const REFUSED = `${REALM}, error="invalid_token"`;
 
-  it("are answered exactly as before, and each is recorded as operator.unauthorized without what was presented", async () => {
+  it("are 401 with the operator API's challenge whatever was presented, each recorded as operator.unauthorized without it", async () => {
     const ip = newAddress();
-    secretsSeen.push(WRONG);
-    for (const [what, path, headers, status] of attempts) {
-      const ours = await exports.default.fetch(`${BASE}${path}?x=1`, { headers: { ...headers, "cf-connecting-ip": ip } });
-      const theirs = await plain.request(`${BASE}${path}?x=1`, { headers });
-      expect({ what, status: ours.status, body: await ours.text(), challenge: ours.headers.get("www-authenticate") }).toEqual({
+    // A real user's access token for /mcp: valid, but not the operator's (it held 400 once, being no token68).
+    const userToken = (await mintToken(newIdentity(), ["mcp:read"])).accessToken;
+    secretsSeen.push(WRONG, userToken);
+    /** What is sent, where, and the challenge and error it must get. */
+    const attempts: Array<[string, string, Record<string, string>, string, string]> = [
+      ["no authorization header", "/admin/clients", {}, REALM, "unauthorized"],
+      ["a wrong secret", "/admin/users/entra.x.y/grants", { authorization: `Bearer ${WRONG}` }, REFUSED, "invalid_token"],
+      ["a malformed header", "/admin/audit", { authorization: "Bearer not a token!" }, REFUSED, "invalid_token"],
+      ["another scheme", "/admin/clients", { authorization: `Basic ${btoa(`operator:${WRONG}`)}` }, REFUSED, "invalid_token"],
+      ["a user's access token", "/admin/audit", { authorization: `Bearer ${userToken}` }, REFUSED, "invalid_token"],
+    ];
+    for (const [what, path, headers, challenge, error] of attempts) {
+      const res = await exports.default.fetch(`${BASE}${path}?x=1`, { headers: { ...headers, "cf-connecting-ip": ip } });
+      const body = (await res.json()) as { error: string; message: string };
+      expect({ what, status: res.status, challenge: res.headers.get("www-authenticate"), error: body.error }).toEqual({
         what,
-        status: theirs.status,
-        body: await theirs.text(),
-        challenge: theirs.headers.get("www-authenticate"),
+        status: 401,
+        challenge,
+        error,
       });
-      expect(ours.status).toBe(status);
+      expect(body.message, what).toMatch(/operator secret/);
+      expect(res.headers.get("cache-control"), what).toBe("no-store");
     }
 
-    const events = await waitForAudit({ kind: "operator.unauthorized" }, (found) => found.filter((e) => e.details.ip === ip).length === 4);
+    const events = await waitForAudit({ kind: "operator.unauthorized" }, (found) => found.filter((e) => e.details.ip === ip).length === 5);
     const mine = byRoute(events.filter((e) => e.details.ip === ip));
+    const refused = (route: string) => ({
+      outcome: "denied",
+      actor: "operator",
+      reason: "invalid_operator_secret",
+      details: { route, ip },
+    });
     expect(mine.map(({ outcome, actor, reason, details }) => ({ outcome, actor, reason, details }))).toEqual([
-      { outcome: "denied", actor: "operator", reason: "invalid_operator_secret", details: { route: "GET /admin/audit", ip } },
-      { outcome: "denied", actor: "operator", reason: "invalid_operator_secret", details: { route: "GET /admin/clients", ip } },
-      { outcome: "denied", actor: "operator", reason: "invalid_operator_secret", details: { route: "GET /admin/clients", ip } },
-      {
-        outcome: "denied",
-        actor: "operator",
-        reason: "invalid_operator_secret",
-        details: { route: "GET /admin/users/entra.x.y/grants", ip },
-      },
+      refused("GET /admin/audit"),
+      refused("GET /admin/audit"),
+      refused("GET /admin/clients"),
+      refused("GET /admin/clients"),
+      refused("GET /admin/users/entra.x.y/grants"),
     ]);
+    // Nothing was read for them: no operator.audit_read from this address.
+    expect((await waitForAudit({ kind: "operator.audit_read" }, () => true)).filter((e) => e.details.ip === ip)).toEqual([]);
   });
 
   it("nothing behind them runs: a refused create creates no client and records no client_created", async () => {

@@ -316,8 +316,10 @@ describe("pages and health", () => {
     expect(await res.json()).toEqual({ error: "not_found", message: "No route for GET /nope" });
   });
 
-  it("answers a path below /mcp that is not the endpoint with 404 (after authentication)", async () => {
+  it("answers a path below /mcp that is not the endpoint with 404, before any token is asked for", async () => {
     const res = await exports.default.fetch(`${BASE}/mcp/other`, { method: "POST" });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("www-authenticate")).toBeNull();
+    expect(await res.json()).toEqual({ error: "not_found", message: `Nothing here; the MCP endpoint is ${BASE}/mcp` });
   });
 });

@@ -1,6 +1,5 @@
 import type { ClientInfo, GrantSummary, OAuthHelpers } from "@cloudflare/workers-oauth-provider";
-import type { Context, Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { z } from "zod";
 import { type AuditInput, type AuditKind, cleanText, redirectHosts } from "../audit/events";
@@ -10,6 +9,7 @@ import { bindClientTenants, clientTenants, MAX_CLIENT_TENANTS, normaliseTenants,
 import type { Config } from "../config";
 import { isUuid } from "../domain/ids";
 import { describeError, log } from "../log";
+import { readJsonBody } from "../request-body";
 import { describeEvent, describeFilter, parseAuditQuery } from "./audit-query";
 import { parseUserKey, tenantOfUserKey, USER_KEY_HELP } from "./user-key";
 
@@ -25,6 +25,9 @@ const CreateClientSchema = z.object({
 });
 
 const NO_STORE = { "cache-control": "no-store" };
+
+/** The largest body the operator API reads (a client to create: a name, ten redirect URIs, tenant ids). */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
 /** Grant ids are the library's random strings (base64url alphabet). */
 const GRANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -99,16 +102,53 @@ function auditOperator(c: Context, event: OperatorEvent, route = `${c.req.method
   recordAudit(c.env as Env, { ...event, actor: "operator", details: { ...event.details, route, ...(ip && { ip }) } });
 }
 
+/** The operator API's challenge (RFC 6750 §3): a realm of its own, apart from `/mcp`'s. */
+const OPERATOR_CHALLENGE = 'Bearer realm="pandgate operator API"';
+
+/** SHA-256 of a text: two digests of equal length, for a constant-time comparison. */
+async function digest(text: string): Promise<ArrayBuffer> {
+  return await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+}
+
 /**
- * The bearer check's refusals (no, a malformed, or a wrong operator secret) are recorded as
- * `operator.unauthorized`, with the path as sent (no route matched for the caller), never what
- * the caller presented. The answer itself stays hono's: `message` is only how it lets us see it.
+ * The operator API's door: `Authorization: Bearer <OPERATOR_SECRET>`, compared in constant time
+ * (both sides hashed, then `timingSafeEqual`). Every refusal is `401` with a `WWW-Authenticate`
+ * challenge, whatever was presented: no header (no error code, RFC 6750 §3.1), another scheme,
+ * a malformed header, a wrong secret or a user's access token (`error="invalid_token"`), so a
+ * caller learns nothing about the secret's shape. Each refusal is recorded as
+ * `operator.unauthorized` with the path as sent (no route matched for the caller), never what
+ * the caller presented.
  */
-function refusedOperator(answer: string) {
-  return (c: Context) => {
+function operatorAuth(secret: string): MiddlewareHandler<{ Bindings: Env }> {
+  const expected = digest(secret);
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const presented = header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    if (presented !== undefined && crypto.subtle.timingSafeEqual(await digest(presented), await expected)) {
+      await next();
+      return;
+    }
     const route = cleanText(`${c.req.method} ${new URL(c.req.url).pathname}`, 128);
     auditOperator(c, { kind: "operator.unauthorized", outcome: "denied", reason: "invalid_operator_secret" }, route);
-    return answer;
+    const headers = {
+      ...NO_STORE,
+      "www-authenticate": header === undefined ? OPERATOR_CHALLENGE : `${OPERATOR_CHALLENGE}, error="invalid_token"`,
+    };
+    return header === undefined
+      ? c.json(
+          { error: "unauthorized", message: "The operator API needs the operator secret: send Authorization: Bearer <OPERATOR_SECRET>." },
+          401,
+          headers,
+        )
+      : c.json(
+          {
+            error: "invalid_token",
+            message:
+              "That is not the operator secret. The operator API takes only OPERATOR_SECRET as a bearer token; a user's access token does not open it.",
+          },
+          401,
+          headers,
+        );
   };
 }
 
@@ -127,16 +167,7 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
     app.all("/admin/*", (c) => c.json({ error: "not_found", message: "The operator API is off; set OPERATOR_SECRET to turn it on" }, 404));
     return;
   }
-  // hono compares the token in constant time; these are its own default answers.
-  app.use(
-    "/admin/*",
-    bearerAuth({
-      token: secret,
-      noAuthenticationHeader: { message: refusedOperator("Unauthorized") },
-      invalidAuthenticationHeader: { message: refusedOperator("Bad Request") },
-      invalidToken: { message: refusedOperator("Unauthorized") },
-    }),
-  );
+  app.use("/admin/*", operatorAuth(secret));
 
   /** A refused request: the 400 that says why, recorded as an `error` of the action it asked for. */
   const invalid = (c: AdminContext, event: RefusedEvent, message: string) => {
@@ -193,7 +224,14 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>, config: Config): void {
 
   app.post("/admin/clients", async (c) => {
     const created = { kind: "operator.client_created" } as const;
-    const parsed = CreateClientSchema.safeParse(await c.req.json().catch(() => undefined));
+    const read = await readJsonBody(c.req.raw, MAX_ADMIN_BODY_BYTES);
+    if (!read.ok) {
+      const message = `Send JSON {name, redirectUris[], authMethod?, tenants[]?}: ${read.message}.`;
+      if (read.problem !== "too_large") return invalid(c, created, message);
+      auditOperator(c, { ...created, outcome: "error", reason: "invalid_request" });
+      return c.json({ error: "invalid_request", message }, 413, NO_STORE);
+    }
+    const parsed = CreateClientSchema.safeParse(read.value);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
       return invalid(c, created, `Send JSON {name, redirectUris[], authMethod?, tenants[]?}. ${issues}`);

@@ -1,6 +1,8 @@
 import type { Config } from "../config";
 import { basicAuthUser } from "../encoding";
 import { createRateLimiter } from "../rate-limit";
+import { mediaType, readFormBody } from "../request-body";
+import { oauthError } from "./oauth-error";
 import { MessagePage } from "./pages";
 
 /**
@@ -87,30 +89,16 @@ export async function namedClientId(endpoint: Endpoint, request: Request, url: U
 
 /** `client_id` of a form body, read from a copy so the provider still gets the body. */
 async function formClientId(request: Request): Promise<string | undefined> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers.get("content-type") ?? "")) return undefined;
-  try {
-    const clientId = (await request.clone().formData()).get("client_id");
-    return typeof clientId === "string" ? clientId : undefined;
-  } catch {
-    return undefined;
-  }
+  if (mediaType(request.headers.get("content-type")) !== "application/x-www-form-urlencoded") return undefined;
+  // Within the token endpoint's own bound: a larger body names no client (and is refused there).
+  const read = await readFormBody(request.clone());
+  return read.ok ? (read.form.get("client_id") ?? undefined) : undefined;
 }
 
 function oauthRefusal(request: Request, retryAfter: number): Response {
-  const headers = new Headers({ "retry-after": String(retryAfter), "cache-control": "no-store" });
-  const origin = request.headers.get("origin");
-  if (origin) {
-    headers.set("access-control-allow-origin", origin);
-    headers.set("access-control-expose-headers", "WWW-Authenticate, Retry-After");
-    headers.set("vary", "Origin");
-  }
-  return Response.json(
-    {
-      error: "temporarily_unavailable",
-      error_description: `Too many requests from this address; try again in ${retryAfter} seconds`,
-    },
-    { status: 429, headers },
-  );
+  return oauthError(request, 429, "temporarily_unavailable", `Too many requests from this address; try again in ${retryAfter} seconds`, {
+    "retry-after": String(retryAfter),
+  });
 }
 
 /** The same policy as the Hono app's pages: no scripts, nothing framed, nothing fetched. */

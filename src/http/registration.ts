@@ -1,6 +1,8 @@
 import { cleanText, reasonSlug, redirectHosts } from "../audit/events";
 import { clientAddress, recordAudit } from "../audit/record";
 import { oauthErrorCode } from "../auth/refresh-reuse";
+import { readJsonBody } from "../request-body";
+import { oauthError } from "./oauth-error";
 
 /**
  * Dynamic client registration (`/oauth/register`, RFC 7591) is the library's; this records its
@@ -39,4 +41,20 @@ export async function auditRegistration(request: Request, env: Env, next: (reque
     });
   }
   return response;
+}
+
+/** The library's own limit on a registration body (client metadata is small). */
+export const REGISTRATION_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A registration whose JSON the library should not parse: over its size limit, or nested deeper
+ * than ../request-body.ts allows (the library would parse it and walk it). The answer is in the
+ * library's own error format, and is recorded by `auditRegistration` like the library's refusals.
+ * Otherwise `undefined`: the library reads the body itself (this read a copy).
+ */
+export async function boundRegistration(request: Request): Promise<Response | undefined> {
+  if (request.method !== "POST") return undefined;
+  const read = await readJsonBody(request.clone(), REGISTRATION_MAX_BYTES);
+  if (read.ok || read.problem === "malformed") return undefined;
+  return oauthError(request, read.problem === "too_large" ? 413 : 400, "invalid_request", `Invalid client registration: ${read.message}`);
 }

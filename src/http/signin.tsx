@@ -17,6 +17,7 @@ import type { Config } from "../config";
 import type { UpstreamConfig } from "../config/sign-in";
 import { base64url, sha256Base64Url } from "../encoding";
 import { log } from "../log";
+import { readFormBody } from "../request-body";
 import { ConsentPage } from "./consent";
 import { MessagePage } from "./pages";
 
@@ -40,6 +41,9 @@ const PROVIDER_NAMES: Record<UpstreamConfig["kind"], string> = {
   "external-id": "your account (Microsoft Entra External ID)",
   oidc: "your organisation's identity provider",
 };
+
+/** What `POST /authorize` answers to a body that is not the consent form, by what is wrong with it. */
+const CONSENT_BODY_STATUS = { unsupported_type: 415, too_large: 413, malformed: 400 } as const;
 
 function randomToken(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
@@ -107,7 +111,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
 
   const page = async (
     c: AppContext,
-    status: 400 | 403 | 502 | 503,
+    status: 400 | 403 | 413 | 415 | 502 | 503,
     title: string,
     message: string,
     action?: { href: string; label: string },
@@ -244,7 +248,18 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
   app.post("/authorize", async (c) => {
     const oauth = c.env.OAUTH_PROVIDER;
     try {
-      const form = await c.req.raw.formData();
+      // Only the consent page's own form is read, within its bound; anything else gets a page saying so.
+      const body = await readFormBody(c.req.raw);
+      if (!body.ok) {
+        log("warn", "consent_body_unreadable", { problem: body.problem });
+        return page(
+          c,
+          CONSENT_BODY_STATUS[body.problem],
+          "This answer cannot be read",
+          `The answer to the consent page could not be read: ${body.message}. Nothing was approved or changed; start the sign-in again from your app.`,
+        );
+      }
+      const form = body.form;
       const handle = String(form.get("handle") ?? "");
       if (form.get("decision") !== "approve") {
         const denied = await oauth.denyConsent(c.req.raw, handle, { description: "The user declined" });

@@ -3,10 +3,12 @@ import { type AuditInput, reasonSlug } from "../audit/events";
 import { clientAddress, recordAudit } from "../audit/record";
 import { guardRefresh, oauthErrorCode, presentingClient } from "../auth/refresh-reuse";
 import { withTokenAuditNote } from "../auth/token-lifetimes";
+import { mediaType, readFormBody } from "../request-body";
+import { oauthError } from "./oauth-error";
 
 /**
  * The token endpoint (`/oauth/token`, also the RFC 7009 revocation endpoint) around the library:
- * the form is read once, refreshes go through reuse detection (../auth/refresh-reuse.ts), and each
+ * the form is read once (within `MAX_FORM_BYTES`, else 413), refreshes go through reuse detection (../auth/refresh-reuse.ts), and each
  * request leaves one audit event:
  * - issue, refresh and refresh failures are recorded by the token rules (../auth/token-lifetimes.ts),
  *   which see the grant's identity;
@@ -60,11 +62,28 @@ async function revoke(request: Request, form: URLSearchParams, env: Env, deps: T
 }
 
 export async function serveTokenEndpoint(request: Request, env: Env, deps: TokenEndpointDeps): Promise<Response> {
-  if (request.method !== "POST" || !request.headers.get("content-type")?.toLowerCase().includes("application/x-www-form-urlencoded")) {
+  // Anything but a form POST is the library's to refuse (400 invalid_request, read nothing).
+  if (request.method !== "POST" || mediaType(request.headers.get("content-type")) !== "application/x-www-form-urlencoded") {
     return deps.next(request, env);
   }
-  const body = new TextDecoder().decode(await request.arrayBuffer());
-  const form = new URLSearchParams(body);
+  const read = await readFormBody(request);
+  if (!read.ok) {
+    const ip = clientAddress(request);
+    recordAudit(env, {
+      kind: "token.rejected",
+      outcome: "error",
+      reason: "invalid_request",
+      actor: "client",
+      details: { ...(ip && { ip }) },
+    });
+    return oauthError(
+      request,
+      read.problem === "too_large" ? 413 : 400,
+      "invalid_request",
+      `The token request cannot be read: ${read.message}`,
+    );
+  }
+  const { text: body, form } = read;
   const replay = new Request(request, { body });
   const grantType = form.get("grant_type");
   if (grantType === null && form.has("token")) return revoke(replay, form, env, deps);

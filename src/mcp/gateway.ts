@@ -1,18 +1,12 @@
 import { insufficientScope, type OAuthResourceContext } from "@cloudflare/workers-oauth-provider";
-import {
-  INTERNAL_ERROR,
-  INVALID_PARAMS,
-  INVALID_REQUEST,
-  isJsonContentType,
-  PARSE_ERROR,
-  readRequestBody,
-} from "@modelcontextprotocol/server";
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, isJsonContentType, PARSE_ERROR } from "@modelcontextprotocol/server";
 import { recordAudit } from "../audit/record";
 import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
 import type { Config } from "../config";
 import { describeError, log } from "../log";
 import { createRateLimiter } from "../rate-limit";
+import { readJsonBody } from "../request-body";
 import {
   type Caller,
   type Correlation,
@@ -56,7 +50,7 @@ interface Envelope {
  * The protected `/mcp` route. The OAuth provider has already validated the bearer token for the
  * `/mcp` resource, and the Worker has applied the Origin policy (./origin.ts). The gateway refuses
  * what it can cheaply, in one direction: route and method, identity and baseline scope, the
- * user's rate limit, then the body (content type, size, JSON, one JSON-RPC message, parsed
+ * user's rate limit, then the body (content type, size, nesting depth, JSON, one JSON-RPC message, parsed
  * once), then the tool's own scope and role. Only then does it hand the request, the parsed
  * message and the caller to the caller's own agent Durable Object, and stream its answer back.
  * A tools/call it refuses is recorded in the audit trail here (`denied`), except over the rate
@@ -95,9 +89,7 @@ export function createMcpGateway(config: Config) {
   }
 
   function route(request: Request): Response | undefined {
-    if (new URL(request.url).pathname !== resourcePath) {
-      return Response.json({ error: "not_found", message: `Nothing here; the MCP endpoint is ${config.mcpResource}` }, { status: 404 });
-    }
+    if (new URL(request.url).pathname !== resourcePath) return notTheEndpoint(config);
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", null, { allow: "POST" });
     }
@@ -146,16 +138,14 @@ export function createMcpGateway(config: Config) {
     if (!isJsonContentType(request.headers.get("content-type"))) {
       return jsonRpcError(415, SERVER_ERROR, "Unsupported Media Type: send the JSON-RPC message as application/json");
     }
-    const read = await readRequestBody(request, config.maxRequestBytes);
-    if (read.tooLarge) {
-      return jsonRpcError(413, SERVER_ERROR, `Payload Too Large: the request body must not exceed ${config.maxRequestBytes} bytes`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(read.text);
-    } catch {
+    // Size and nesting are bounded before anything parses or recurses over the body (../request-body.ts).
+    const read = await readJsonBody(request, config.maxRequestBytes);
+    if (!read.ok) {
+      if (read.problem === "too_large") return jsonRpcError(413, SERVER_ERROR, `Payload Too Large: ${read.message}`);
+      if (read.problem === "too_deep") return jsonRpcError(400, PARSE_ERROR, `Parse error: ${read.message}; send a flatter message`);
       return jsonRpcError(400, PARSE_ERROR, "Parse error: the request body is not valid JSON");
     }
+    const parsed = read.value;
     const message = envelope(parsed);
     if ("error" in message) return jsonRpcError(400, INVALID_REQUEST, message.error, message.id);
     return { body: read.text, json: parsed, message };
@@ -256,6 +246,18 @@ export function createMcpGateway(config: Config) {
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     },
   };
+}
+
+/**
+ * The answer to a path under the MCP endpoint that is not the endpoint (`/mcp//`, `/mcp/x`): the
+ * same 404 with or without a token, since no token can make it exist. The Worker gives it before
+ * the token check (../oauth.ts); the gateway's route check gives it too, should one get through.
+ */
+export function notTheEndpoint(config: Pick<Config, "mcpResource">): Response {
+  return Response.json(
+    { error: "not_found", message: `Nothing here; the MCP endpoint is ${config.mcpResource}` },
+    { status: 404, headers: { "cache-control": "no-store" } },
+  );
 }
 
 /** Records a tools/call the gateway refuses, with who made it and the request's correlation headers. */
