@@ -114,6 +114,22 @@ function readSeedStatements(): string[] {
   return sql.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("--"));
 }
 
+/**
+ * How long a test may wait, in every project. The suite must pass on a busy machine (a shared
+ * 2-core CI runner or laptop, load average 8-10; `npm run test:stress` checks it), where work
+ * that takes 1-2 s on an idle machine takes 5-10 s. So a test waits for events (or polls against
+ * a deadline), and these limits only stop a hang:
+ * - testTimeout 60 s: the slowest tests are CPU-bound, not waiting (the seed reloaded over itself
+ *   in test/data/seed.test.ts, 9 MB of SQL; the rate-limit tests' 120-240 requests), 2-7 s at
+ *   load 7 here; 60 s leaves several times that for load 10, and a hang still ends in a minute.
+ *   A test that must wait longer (a rate-limit window, a portfolio job) names its own timeout.
+ * - hookTimeout 120 s: a beforeAll that signs users in or fills tables does several tests' work.
+ * - expect.poll 30 s: Vitest's default (1 s) is a fixed short wait; a poll returns as soon as it
+ *   passes, so the deadline costs nothing when all is well. `vi.waitFor` takes the same figure,
+ *   passed where it is called (it has no setting here).
+ */
+export const WAITS = { testTimeout: 60_000, hookTimeout: 120_000, expect: { poll: { timeout: 30_000 } } };
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   /** The Worker from wrangler.toml in workerd, with the test settings and test-only bindings. */
@@ -140,6 +156,7 @@ export default defineConfig(async () => {
           plugins: [workerd({ TEST_SEED: seedStatements() })],
           test: {
             name: "workerd",
+            ...WAITS,
             include: ALL_TESTS,
             exclude: [...E2E, ...NO_SEED, ...WORKERD_MODULES, ...NODE],
             setupFiles: ["./test/setup-seed.ts"],
@@ -148,18 +165,37 @@ export default defineConfig(async () => {
         },
         {
           plugins: [workerd({ TEST_SEED: seedStatements() }, BENCH_WORKERS)],
-          test: { name: "bench", include: [], setupFiles: ["./test/setup-seed.ts"], benchmark: { include: ["bench/**/*.bench.ts"] } },
+          test: {
+            name: "bench",
+            ...WAITS,
+            include: [],
+            setupFiles: ["./test/setup-seed.ts"],
+            benchmark: { include: ["bench/**/*.bench.ts"] },
+          },
         },
         {
           plugins: [workerd({})],
-          test: { name: "workerd-no-seed", include: NO_SEED, setupFiles: ["./test/setup.ts"], benchmark: NO_BENCHMARKS },
+          test: { name: "workerd-no-seed", ...WAITS, include: NO_SEED, setupFiles: ["./test/setup.ts"], benchmark: NO_BENCHMARKS },
         },
         {
           plugins: [workerd({})],
-          test: { name: "workerd-modules", include: WORKERD_MODULES, setupFiles: ["./test/setup-bare.ts"], benchmark: NO_BENCHMARKS },
+          test: {
+            name: "workerd-modules",
+            ...WAITS,
+            include: WORKERD_MODULES,
+            setupFiles: ["./test/setup-bare.ts"],
+            benchmark: NO_BENCHMARKS,
+          },
         },
         {
-          test: { name: "node", include: NODE, environment: "node", setupFiles: ["./test/setup-bare.ts"], benchmark: NO_BENCHMARKS },
+          test: {
+            name: "node",
+            ...WAITS,
+            include: NODE,
+            environment: "node",
+            setupFiles: ["./test/setup-bare.ts"],
+            benchmark: NO_BENCHMARKS,
+          },
         },
       ],
     },

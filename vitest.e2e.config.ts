@@ -14,10 +14,19 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: false,
     globalSetup: ["./test/e2e/global-setup.ts"],
-    // wrangler dev takes ~10 s to come up; installing Chromium (browser test) can take minutes.
-    hookTimeout: 180_000,
-    testTimeout: 60_000,
-    teardownTimeout: 30_000,
+    // These only stop a hang: every wait inside a test is for an event (a log line, a redirect, a
+    // process exit) or a poll against a deadline, and the suite must pass on a loaded 2-core
+    // machine (`npm run test:stress`), where everything takes 3-5 times as long as on an idle one.
+    // A stack's beforeAll: wrangler dev takes ~10 s to come up idle, up to a minute loaded
+    // (scripts/local-stack.mjs gives it 150 s, then 60 s for /health); the conformance run takes
+    // its own up to 200 s; installing Chromium (browser test) names its own, longer timeout.
+    hookTimeout: 240_000,
+    // A test drives real client processes (Node start-up, a sign-in through the dev IdP, MCP
+    // calls): 5-20 s idle, so allow a minute or more each when loaded (test/e2e/clients.ts).
+    testTimeout: 180_000,
+    teardownTimeout: 60_000,
+    // Vitest's default expect.poll deadline (1 s) is a fixed short wait; a poll ends as soon as it passes.
+    expect: { poll: { timeout: 30_000 } },
     // The Worker's routine per-request log lines are noise here; warnings and errors are kept.
     onConsoleLog: (line) => !line.startsWith('{"level":"info"'),
   },

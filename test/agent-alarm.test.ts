@@ -110,7 +110,7 @@ describe("the agent's alarm", () => {
     const { job, listed } = await finished(stub, jobId);
     expect(job?.state).toBe("cancelled");
     // The alarm drops a cancelled job's entry when it next runs.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     let left = listed;
     while (left !== 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));

@@ -46,8 +46,11 @@ const byRoute = (events: AuditEvent[]) =>
   [...events].sort((a, b) => `${a.details.route} ${a.outcome}`.localeCompare(`${b.details.route} ${b.outcome}`));
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const MINUTE = 60_000;
-/** Events reach D1 through the queue within its 2-second batch timeout; a test may wait for several. */
-const WAITS = { timeout: 30_000 };
+/**
+ * Events reach D1 through the queue within its 2-second batch timeout; a test may wait for several,
+ * and a loaded machine delays each batch (vitest.config.ts, WAITS).
+ */
+const WAITS = { timeout: 90_000 };
 
 describe("operator actions in the audit trail", WAITS, () => {
   it("creating a client records its name, redirect hosts and its one tenant, never its secret", async () => {

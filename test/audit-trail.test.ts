@@ -33,7 +33,7 @@ async function storedIds(ids: string[]): Promise<string[]> {
 }
 
 /** Polls D1 until every id is stored (the local queue delivers within its batch timeout). */
-async function arrived(ids: string[], timeoutMs = 20_000): Promise<string[]> {
+async function arrived(ids: string[], timeoutMs = 30_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let found: string[] = [];
   while (Date.now() < deadline) {
@@ -64,7 +64,7 @@ describe("events", () => {
 });
 
 describe("the queue and its consumer", () => {
-  it("delivers events sent to AUDIT_QUEUE into D1", { timeout: 30_000 }, async () => {
+  it("delivers events sent to AUDIT_QUEUE into D1", async () => {
     const sent = [event(), event({ kind: "token.revoked", actor: "client", clientId: "c1" })];
     await env.AUDIT_QUEUE.sendBatch(sent.map((body) => ({ body })));
     const ids = sent.map((e) => e.id).sort();
@@ -100,7 +100,7 @@ describe("the queue and its consumer", () => {
     expect(retryDelay(30)).toBe(300);
   });
 
-  it("loses nothing while D1 fails: events sent during the outage arrive once it recovers, none twice", { timeout: 60_000 }, async () => {
+  it("loses nothing while D1 fails: events sent during the outage arrive once it recovers, none twice", { timeout: 150_000 }, async () => {
     const failures = vi.spyOn(console, "error");
     await env.DB.exec("ALTER TABLE audit_events RENAME TO audit_events_offline");
     const sent = [event(), event(), event()];
@@ -108,7 +108,7 @@ describe("the queue and its consumer", () => {
     try {
       await env.AUDIT_QUEUE.sendBatch(sent.map((body) => ({ body })));
       // Wait until the consumer has tried and failed at least once.
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 30_000;
       while (!failures.mock.calls.some(([line]) => String(line).includes('"audit_write_failed"')) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

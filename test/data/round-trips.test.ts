@@ -140,13 +140,11 @@ describe("D1 round trips of a portfolio job", () => {
       const jobs = new PortfolioJobs({ sql, scheduleBatch: async () => {} }, 2);
       const job = await jobs.create(identity, inputs, null);
       trips.reset();
-      const started = Date.now();
       // The agent's scheduler calls runBatch until it returns false.
       while (await jobs.runBatch(job.id, services)) {}
-      const ms = Date.now() - started;
       const done = jobs.owned(identity.userKey, job.id);
       if (!done) throw new Error("job vanished");
-      return { summary: jobs.summary(done), trips: trips.count, log: trips.describe(), ms };
+      return { summary: jobs.summary(done), trips: trips.count, log: trips.describe() };
     });
   }
 
@@ -176,12 +174,12 @@ describe("D1 round trips of a portfolio job", () => {
     expect(job.trips, job.log).toBe(2);
   });
 
-  it("500 addresses: 20 batches of 2 round trips, well within a second of job time", async () => {
+  // How long the job takes is the bench's to measure (bench/mcp.bench.ts, section d): a timed
+  // unit test fails on a loaded machine and proves nothing on an idle one.
+  it("500 addresses: 20 batches of 2 round trips", async () => {
     const job = await runJob(await portfolio(500, 1000));
     expect(job.summary).toMatchObject({ state: "completed", done: 500, failed: 0 });
     expect(job.summary.assessmentIds).toHaveLength(500);
     expect(job.trips, job.log).toBe(40);
-    // Generous against a loaded test machine; the bench (bench/) measures it properly.
-    expect(job.ms).toBeLessThan(5_000);
   });
 });

@@ -406,7 +406,9 @@ describe("synthetic seed dataset", () => {
     }
   });
 
-  it("can be loaded again over itself, dropping assessments of synthetic addresses", async () => {
+  // The heaviest test of the suite: it runs all 9 MB of the seed's SQL once more (4 s at load 7 on
+  // 2 cores, 41 s at load 20 in `npm run test:stress`), so it names its own hang guard.
+  it("can be loaded again over itself, dropping assessments of synthetic addresses", { timeout: 180_000 }, async () => {
     const before = await all(
       "SELECT (SELECT count(*) FROM addresses) AS a, (SELECT count(*) FROM energy_labels) AS l, (SELECT count(*) FROM units) AS u",
     );

@@ -299,7 +299,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
     await page.fill("#password", ANNA.password);
     await page.locator('#login-form button[type="submit"]').click();
 
-    const query = await within(redirect.received, 20_000, () => `no redirect reached the client; the page is at ${page.url()}`);
+    const query = await within(redirect.received, 60_000, () => `no redirect reached the client; the page is at ${page.url()}`);
     expect(query.get("code")).toBeTruthy();
     expect(query.get("state")).toBe(request.state);
     expect(query.get("iss")).toBe(stack.url);

@@ -231,7 +231,7 @@ export interface CommandResult {
 /**
  * Runs `node <script> ...args` with the project's Node 22 (stdin empty), resolving with its exit
  * code and output; never rejects on a non-zero exit, only when it cannot start or overruns
- * `timeoutMs` (then it is killed).
+ * `timeoutMs` (then it is killed; by default 120 s, a hang guard that a loaded machine never reaches).
  */
 export function runNode(
   script: string,
@@ -249,7 +249,7 @@ export function runNode(
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`${path.basename(script)} ${args.join(" ")} did not finish in ${options.timeoutMs} ms\n${stderr}\n${stdout}`));
-    }, options.timeoutMs ?? 60_000);
+    }, options.timeoutMs ?? 120_000);
     child.once("error", (error) => {
       clearTimeout(timer);
       reject(error);

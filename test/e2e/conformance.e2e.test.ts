@@ -148,7 +148,7 @@ async function signInAsClient(stack: Stack): Promise<{ accessToken: string; scop
 }
 
 /** Runs the conformance CLI with the project's Node 22; resolves with its exit code and output. */
-function conformance(args: string[], timeoutMs = 150_000): Promise<{ code: number | null; output: string }> {
+function conformance(args: string[], timeoutMs = 200_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [CONFORMANCE, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

@@ -51,7 +51,7 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
           MCP_INSPECTOR_SECRET_STORE: "file",
           NO_COLOR: "1",
         }),
-        timeoutMs: 45_000,
+        timeoutMs: 120_000,
       },
     );
     return await browser.run(run);
@@ -149,7 +149,7 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
     expect(scopeList(again.searchParams.get("scope"))).not.toContain("mcp:write");
 
     // What the Worker saw: the call refused with 403, a new sign-in, then the call answered.
-    await vi.waitFor(() => expect(workerRequests(stack.logs(), mark).at(-1)).toBe("POST /mcp 200"));
+    await vi.waitFor(() => expect(workerRequests(stack.logs(), mark).at(-1)).toBe("POST /mcp 200"), { timeout: 30_000 });
     const requests = workerRequests(stack.logs(), mark);
     const refused = requests.indexOf("POST /mcp 403");
     expect(refused, requests.join("\n")).toBeGreaterThanOrEqual(0);

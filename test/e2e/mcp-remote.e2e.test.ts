@@ -167,7 +167,7 @@ describe("mcp-remote 0.15.1 over stdio", () => {
       const mark = stack.logs().length;
       const { assessmentId, progress } = await assessWithProgress(proxy, browser);
       expect(assessmentId).toMatch(/^[0-9a-f-]{36}$/);
-      await vi.waitFor(() => expect(workerRequests(stack.logs(), mark).at(-1)).toBe("POST /mcp 200"));
+      await vi.waitFor(() => expect(workerRequests(stack.logs(), mark).at(-1)).toBe("POST /mcp 200"), { timeout: 30_000 });
       // 403, then a new authorization (not a refresh: mcp-remote holds a refresh token, but a
       // refresh cannot widen the grant), then the retried call. (Metadata reads left out.)
       const logged = workerRequests(stack.logs(), mark).filter((r) => !r.includes("/.well-known/"));

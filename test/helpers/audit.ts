@@ -23,12 +23,14 @@ export async function auditEvents(filter: AuditFilter = {}): Promise<AuditEvent[
 
 /**
  * Waits until the events matching `filter` satisfy `until` (by default: at least one), and returns
- * them; after `timeoutMs` returns what there is, for the test's own assertion to explain.
+ * them; after `timeoutMs` returns what there is, for the test's own assertion to explain. The
+ * deadline is generous (a loaded machine delays the queue's batches) and costs nothing when the
+ * events come: it returns as soon as they are there.
  */
 export async function waitForAudit(
   filter: AuditFilter,
   until: (events: AuditEvent[]) => boolean = (events) => events.length > 0,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<AuditEvent[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

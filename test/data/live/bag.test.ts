@@ -24,7 +24,7 @@ import { bagStandIn } from "../../helpers/registers";
  * fixture's format was confirmed is in its sibling `*.source.md` (test/fixtures/registers/).
  */
 
-const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+const fast = { retryDelayMs: 1, timeoutMs: 10_000 };
 
 const BAG_ID = /^\d{4}(01|02|03|10|20|30)\d{10}$/;
 describe("BAG fixtures are the real wire format", () => {

@@ -17,7 +17,7 @@ import { mockServer } from "../../helpers/msw";
  * `*.source.md` in test/fixtures/registers/.
  */
 
-const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+const fast = { retryDelayMs: 1, timeoutMs: 10_000 };
 const ITEMS = `${BRK_OGC_BASE}/collections/perceel/items`;
 const ADDRESS = "0611200000608342";
 

@@ -187,7 +187,7 @@ describe("CBS column keys from DataProperties", () => {
 });
 
 describe("CBS error answers", () => {
-  const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+  const fast = { retryDelayMs: 1, timeoutMs: 10_000 };
   const BUURT = "BU19630601";
   const typedDataSet = `${TABLE}/TypedDataSet`;
 

@@ -19,7 +19,7 @@ import { EP_ONLINE_KEY as API_KEY, epOnlineStandIn, EP_ONLINE_UNIT as UNIT } fro
  * sibling `*.source.md` (test/fixtures/registers/).
  */
 
-const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+const fast = { retryDelayMs: 1, timeoutMs: 10_000 };
 
 describe("EP-Online fixtures are the v5 shape", () => {
   it.each([

@@ -7,7 +7,8 @@ import { mockServer } from "../../helpers/msw";
 
 const URL = "https://register.example.test/items";
 const Schema = z.object({ items: z.array(z.number()) });
-const FAST = { timeoutMs: 100, retryDelayMs: 1 };
+/** No wait between retries; a timeout that a loaded machine answering from MSW never reaches. */
+const FAST = { timeoutMs: 10_000, retryDelayMs: 1 };
 
 /** Serves the given responses in order and counts the calls. */
 function serve(...responses: (() => Response | Promise<Response>)[]) {

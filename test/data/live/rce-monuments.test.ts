@@ -14,7 +14,7 @@ import { mockServer } from "../../helpers/msw";
  * confirmed: test/fixtures/registers/rce-monuments-0611010000508342.json.source.md.
  */
 
-const fast = { retryDelayMs: 1, timeoutMs: 2_000 };
+const fast = { retryDelayMs: 1, timeoutMs: 10_000 };
 const UNIT = "0611010000508342";
 
 function rceStandIn(): FormData[] {
