@@ -6,7 +6,7 @@ import { resolveAddress, resolveProperty } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION } from "../../domain/assessment";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, parseUuid, SourcesOut, syntheticNote } from "./shared";
+import { AddressSelector, addressOut, Paging, parseUuid, SourcesOut, sourcesNote } from "./shared";
 
 function assessmentId(input: string): string {
   return parseUuid(input, "an assessment id: ids");
@@ -16,19 +16,48 @@ function eur(n: number): string {
   return `€${n.toLocaleString("en-GB")}`;
 }
 
-function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
+type AssessmentResult = z.infer<typeof AssessmentResultSchema>;
+
+/** Where the value per m² came from: source, level and region, the WOZ table and period, and the corrections applied. */
+function renderBasis(basis: NonNullable<AssessmentResult["value"]>["basis"]): string[] {
+  const b = basis.valueBasis;
+  const parts = [
+    `${b.source}${b.synthetic ? " (synthetic)" : ""}, ${b.level} ${b.regionCode}: ${b.eurPerM2} €/m²`,
+    `WOZ from ${b.woz.table} (${b.woz.period})${b.woz.avgEur !== null ? `, average ${eur(b.woz.avgEur)}` : ""}${b.referenceDate ? `, valuation date ${b.referenceDate}` : ""}`,
+    ...(b.surface ? [`area from ${b.surface.table} (${b.surface.period}), average ${b.surface.avgM2} m²`] : []),
+    b.priceIndex
+      ? `price index ${b.priceIndex.table} ×${b.priceIndex.factor} (${b.priceIndex.basePeriod} → ${b.priceIndex.period})`
+      : "no price-index correction",
+  ];
+  return [
+    `Method: ${basis.method}`,
+    `Value per m²: ${basis.eurPerM2Source}; ${parts.join("; ")}`,
+    `Label effect: ${basis.labelAdjustmentBasis}`,
+  ];
+}
+
+function renderResult(r: AssessmentResult): string {
   const value = r.value
     ? `Indicative value ${eur(r.value.low)} – ${eur(r.value.high)} (mid ${eur(r.value.mid)}, ±${r.value.rangePct} %, confidence ${r.value.confidence}); basis: ${r.value.basis.eurPerM2} €/m² × ${r.value.basis.surfaceM2} m², label effect ${r.value.basis.labelAdjustmentPct >= 0 ? "+" : ""}${r.value.basis.labelAdjustmentPct} %`
     : `No value range: ${r.valueUnavailableReason}`;
-  const energy = r.energy.label
-    ? `Energy label ${r.energy.label} (${r.energy.status})`
-    : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
-  const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
+  const e = r.energy;
+  const energy = e.label
+    ? `Energy label ${e.label} (${e.status}; ${e.method}${e.ep2KwhM2 !== null ? `, EP2 ${e.ep2KwhM2} kWh/m²·yr` : ""}${e.energyIndex !== null ? `, EI ${e.energyIndex}` : ""}; valid until ${e.validUntil?.slice(0, 10)}, ${e.ageYears} year(s) since registration)`
+    : `No registered energy label${e.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${e.substituteLabelForBuildYear} (used in the rent points system when a dwelling has no label, not a prediction)` : ""}`;
+  const n = r.neighbourhoodContext;
+  const neighbourhood = n
+    ? `Buurt ${n.name} (${n.code}): average WOZ ${n.avgWozEur === null ? "unknown" : eur(n.avgWozEur)}. ${n.note}`
+    : "No neighbourhood context.";
+  const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence} (source: ${x.source})`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [
-    r.address.label,
+    `${r.address.label} (BAG address id ${r.address.id})`,
+    `Assessed ${r.assessedAt.slice(0, 10)} ${r.assessedAt.slice(11, 16)} UTC with ${r.engineVersion}`,
     value,
+    ...(r.value ? renderBasis(r.value.basis) : []),
     energy,
+    r.buildYear === null ? "No build year registered." : `Built ${r.buildYear}.`,
+    neighbourhood,
     ...(risks.length ? ["Risks and flags:", ...risks] : []),
     ...(gaps.length ? ["Missing data:", ...gaps] : []),
     r.disclaimer,
@@ -74,7 +103,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     return { ...result, assessmentId: saved.id, sources };
   },
   render(r) {
-    return `Assessment ${r.assessmentId}\n${renderResult(r)}${syntheticNote(r.sources)}`;
+    return `Assessment ${r.assessmentId}\n${renderResult(r)}${sourcesNote(r.sources)}`;
   },
 };
 
@@ -121,7 +150,7 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
     return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"}:\n${r.properties
       .map(
         (p) =>
-          `- ${p.address.label}: ${p.valueMid !== null ? eur(p.valueMid) : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, id ${p.assessmentId})`,
+          `- ${p.address.label} (BAG address id ${p.address.id}): ${p.valueMid !== null ? eur(p.valueMid) : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, ${p.engineVersion}, id ${p.assessmentId})`,
       )
       .join("\n")}`;
   },
@@ -161,11 +190,9 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
   },
   render(r) {
     if (r.assessments.length === 0) return `You have no assessments of ${r.address.label}.`;
-    return `${r.assessments.length} assessment(s) of ${r.address.label}:\n${r.assessments
-      .map(
-        (a) =>
-          `- ${a.createdAt.slice(0, 16)} (${a.assessmentId}): ${a.result.value ? `${eur(a.result.value.low)} – ${eur(a.result.value.high)}` : "no value range"}`,
-      )
+    // Each assessment in full, as Quick_Assess_Property gave it: reasons, risks and data gaps included.
+    return `${r.assessments.length} assessment(s) of ${r.address.label} (BAG address id ${r.address.id}):\n${r.assessments
+      .map((a) => `\n## ${a.createdAt.slice(0, 16)} (${a.assessmentId}, ${a.engineVersion})\n${renderResult(a.result)}`)
       .join("\n")}`;
   },
 };
@@ -193,7 +220,7 @@ export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof delet
     return { deleted: true as const, assessmentId: id, address: { id: deleted.addressId, label: deleted.addressLabel } };
   },
   render(r) {
-    return `Deleted assessment ${r.assessmentId} of ${r.address.label}.`;
+    return `Deleted assessment ${r.assessmentId} of ${r.address.label} (BAG address id ${r.address.id}).`;
   },
 };
 
@@ -221,6 +248,11 @@ export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutpu
     return { tenantId, total, page, pageSize, assessments: items.map((a) => ({ ...summary(a), ownerKey: a.ownerKey })) };
   },
   render(r) {
-    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments.map((a) => `- ${a.address.label} by ${a.ownerKey} (${a.assessedAt.slice(0, 10)})`).join("\n")}`;
+    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments
+      .map(
+        (a) =>
+          `- ${a.address.label} (BAG address id ${a.address.id}) by ${a.ownerKey} (${a.assessedAt.slice(0, 10)}, ${a.engineVersion}, id ${a.assessmentId}): ${a.valueMid !== null ? eur(a.valueMid) : "no value"}, label ${a.energyLabel ?? "none"}, ${a.riskCount} flag(s)`,
+      )
+      .join("\n")}`;
   },
 };

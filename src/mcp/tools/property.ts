@@ -7,7 +7,7 @@ import { buildYearOf, locationFlags, RiskSchema } from "../../domain/assessment"
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressOut, AddressSelector, addressOut, Paging, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { AddressOut, AddressSelector, addressOut, Paging, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -50,13 +50,28 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
     return { postcode: pc.value, total: all.length, page, pageSize, addresses: slice.map(addressOut), sources: sourcesOf(...all) };
   },
   render(r) {
-    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})`);
+    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})${addressNotes(a)}`);
     const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
-    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${syntheticNote(r.sources)}`;
+    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${sourcesNote(r.sources)}`;
   },
 };
 
 const addressInput = z.object(AddressSelector);
+
+/** What the address label leaves out: a secondary address (nevenadres), a municipality other than the place. */
+function addressNotes(a: z.infer<typeof AddressOut>): string {
+  const notes = [
+    a.isMainAddress ? null : "nevenadres",
+    a.postcode === null ? "no postcode in BAG" : null,
+    a.municipality === null ? "municipality unknown" : a.municipality !== a.place ? `gemeente ${a.municipality}` : null,
+  ].filter((x) => x !== null);
+  return notes.length > 0 ? ` (${notes.join(", ")})` : "";
+}
+
+/** The address heading of a one-address answer: its label, BAG id and what the label leaves out. */
+function addressHeading(a: z.infer<typeof AddressOut>): string {
+  return `${a.label} (BAG address id ${a.id})${addressNotes(a)}`;
+}
 
 const propertyOutput = z.object({
   address: AddressOut,
@@ -162,13 +177,16 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   render(r) {
     return (
       [
-        r.address.label,
-        `${r.unit.kind}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ")}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
+        addressHeading(r.address),
+        `${r.unit.kind} ${r.unit.id}, ${r.unit.surfaceM2 ?? "unknown"} m², ${r.unit.usePurposes.join(", ") || "no use purpose registered"}; status: ${r.unit.status}${r.unit.dwellingType ? `; ${r.unit.dwellingType}` : ""}`,
         ...(r.unit.inResearch === true ? ["Some register data of the unit is under investigation (in onderzoek)."] : []),
         ...(r.unit.inResearch === null
           ? ["Missing: whether the register data is under investigation (in onderzoek); the register does not say."]
           : []),
-        `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`,
+        r.buildings.length > 0
+          ? `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`
+          : `No building (pand): a ${r.unit.kind} has none, so no build year.`,
+        ...(r.otherAddresses.length > 0 ? [`Other addresses of this unit: ${r.otherAddresses.join("; ")}`] : []),
         r.parcel
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
           : unknownFact(r.missing, "Parcel")
@@ -180,7 +198,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
             ? "Rijksmonument: unknown"
             : "Not a rijksmonument",
         ...(r.missing ?? []).map((m) => `Missing: ${m}`),
-      ].join("\n") + syntheticNote(r.sources)
+      ].join("\n") + sourcesNote(r.sources)
     );
   },
 };
@@ -246,14 +264,29 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   },
   render(r) {
     const head = r.current
-      ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
+      ? `${labelLine(r.current)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)} (${r.validity.ageYears} year(s) since registration)`
       : "No registered energy label.";
+    const history =
+      r.history.length > 0
+        ? `\nEarlier labels:\n${r.history.map((l) => `- ${labelLine(l)}, valid until ${l.validUntil.slice(0, 10)}`).join("\n")}`
+        : "";
     const expected = r.substituteLabelForBuildYear
-      ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (what the rent points system counts without a label; not a prediction).`
-      : "";
-    return `${r.address.label}\n${head}${expected}${syntheticNote(r.sources)}`;
+      ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (${r.substituteLabelForBuildYear.basis}).`
+      : "\nNo WWS substitute label: no build year is registered.";
+    return `${addressHeading(r.address)}\n${head}${history}${expected}${sourcesNote(r.sources)}`;
   },
 };
+
+/** One registered label: class, method and its figure, dates, calculation and building type. */
+function labelLine(l: z.infer<typeof LabelOut>): string {
+  const figure = `${l.ep2KwhM2 !== null ? `, EP2 ${l.ep2KwhM2} kWh/m²·yr` : ""}${l.energyIndex !== null ? `, EI ${l.energyIndex}` : ""}`;
+  const detail = [
+    l.inspectedAt ? `inspected ${l.inspectedAt.slice(0, 10)}` : null,
+    l.calculationType ? `calculation ${l.calculationType}` : null,
+    l.buildingType ? `building type ${l.buildingType}` : null,
+  ].filter((x) => x !== null);
+  return `Label ${l.energyClass} (${l.method}${figure}), registered ${l.registeredAt.slice(0, 10)}${detail.length > 0 ? `; ${detail.join(", ")}` : ""}`;
+}
 
 const locationOutput = z.object({
   address: AddressOut,
@@ -298,14 +331,20 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   },
   render(r) {
     const n = r.neighbourhood;
-    if (!n) return `${r.address.label}\n${r.note}`;
+    const where = `${addressHeading(r.address)}\nCoordinates ${r.coordinates.lat}, ${r.coordinates.lon} (WGS 84)`;
+    if (!n) return `${where}\n${r.note}${sourcesNote(r.sources)}`;
+    const yesNo = (b: boolean | null) => (b === null ? "unknown" : b ? "yes" : "no");
     return (
       [
-        `${r.address.label} — buurt ${n.name} (${n.code}), ${n.municipalityName ?? n.municipalityCode}, ${n.datasetYear}`,
-        `Inhabitants ${n.inhabitants ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`}, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
+        where,
+        `Buurt ${n.name} (${n.code}) in wijk ${n.districtName ?? "unknown"} (${n.districtCode}), ${n.municipalityName ?? "municipality unknown"} (${n.municipalityCode}); CBS figures for ${n.datasetYear}`,
+        `Inhabitants ${n.inhabitants ?? "?"}, households ${n.households ?? "?"} (average size ${n.avgHouseholdSize ?? "?"}), average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`}, owner-occupied ${n.pctOwnerOccupied ?? "?"} %, built before 1945 ${n.pctBuiltBefore1945 ?? "?"} %`,
         `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
-        ...r.flags.map((f) => `! ${f.severity}: ${f.evidence}`),
-      ].join("\n") + syntheticNote(r.sources)
+        `Liveability class ${n.liveabilityClass ?? "?"} (deviation ${n.liveabilityDeviation ?? "?"}), crime ${n.crimePer1000 ?? "?"} per 1,000 inhabitants`,
+        `Flood depth class ${n.floodDepthClass ?? "unknown"}, soil ${n.soilType ?? "unknown"}, foundation risk area: ${yesNo(n.foundationRiskArea)}`,
+        ...r.flags.map((f) => `! ${f.severity}: ${f.evidence} (source: ${f.source})`),
+        r.note,
+      ].join("\n") + sourcesNote(r.sources)
     );
   },
 };

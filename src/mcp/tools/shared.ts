@@ -73,3 +73,14 @@ export function parseUuid(raw: string, what: string): string {
 export function syntheticNote(sources: Source[]): string {
   return sources.some((s) => s.synthetic) ? "\n(Synthetic demonstration data, not real registers.)" : "";
 }
+
+/** When a source's facts were retrieved: the date for the synthetic dataset, date and time (UTC) for a register. */
+function retrieved(s: Source): string {
+  return s.synthetic ? `as of ${s.retrievedAt.slice(0, 10)}` : `retrieved ${s.retrievedAt.slice(0, 10)} ${s.retrievedAt.slice(11, 16)} UTC`;
+}
+
+/** The "Sources:" line (each register with its retrieval time), then the synthetic note when it applies. */
+export function sourcesNote(sources: Source[]): string {
+  if (sources.length === 0) return "";
+  return `\nSources: ${sources.map((s) => `${s.register} (${retrieved(s)})`).join("; ")}${syntheticNote(sources)}`;
+}
