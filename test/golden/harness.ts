@@ -7,7 +7,7 @@ import { mintToken } from "../helpers/oauth";
 import { missingFromText, rulesFor, vacuousLeaves } from "./parity";
 
 /**
- * The golden answers (test/golden/README.md): every tool, called through the real Worker with the
+ * The golden answers: every tool, called through the real Worker with the
  * MCP SDK client, on a set of representative addresses. Each answer is pinned as one Markdown file
  * (the text content and the pretty-printed structured content), and each must pass the text parity
  * check (./parity.ts).

@@ -9,7 +9,7 @@ import { type GoldenCase, pinCase, TOOL_ORDER } from "./run-case";
  * Golden answers on the synthetic dataset (seed/seed.sql): every tool on eleven representative
  * addresses, each picked by what makes it representative (the first by BAG id among those that
  * qualify), so a change to the seed shows in the files as a different address. The answers are
- * pinned in test/golden/answers/synthetic/<case>/ (see test/golden/README.md).
+ * pinned in test/golden/answers/synthetic/<case>/ (update with `npx vitest run test/golden -u`, then review the diff).
  */
 
 interface Row {
