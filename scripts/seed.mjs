@@ -10,7 +10,7 @@
 // statement per line, so a loader can split on newlines; no statement exceeds MAX_STATEMENT_BYTES
 // (D1 allows 100 KB).
 //
-// --scale: 1 is the committed seed (22,638 addresses in 24 buurten); below 1 the buurten shrink;
+// --scale: 1 is the committed seed (22,641 addresses: 22,638 in 24 buurten, 3 edge cases added last); below 1 the buurten shrink;
 // above 1 extra wijken of ordinary buurten are added, about 22,600 addresses per step, up to
 // MAX_SCALE. --scale 45 gives 1,033,146 addresses (the four cities at about their real size),
 // written as it is generated (some 12 s and 440 MB; keep such files out of git, e.g. in .scale/).
@@ -678,6 +678,7 @@ class MunicipalityGenerator {
     });
     if (this.scale > 1) this.extraWijken(eras);
     this.flushNeighbourhoods();
+    this.edgeCases();
   }
 
   /**
@@ -691,6 +692,44 @@ class MunicipalityGenerator {
     const avg = Math.round(rows.reduce((sum, r) => sum + r.avg_woz_thousands * r.dwellings, 0) / Math.max(1, dwellings));
     for (const row of rows) this.data.neighbourhoods.push({ ...row, municipality_avg_woz_thousands: avg });
     this.pendingNeighbourhoods = [];
+  }
+
+  /**
+   * Two kinds of address BAG has but the buurten above never make, added last (from a stream of
+   * their own, so every row before them is as it was): in a municipality with caravan pitches, a
+   * standplaats whose address has no postcode (BAG gives none to some pitches and moorings), on a
+   * street of its own in the last buurt; and in Amersfoort a new-build detached house outside any
+   * buurt (neighbourhood_code NULL: a new development CBS has not yet put in its buurt table).
+   */
+  edgeCases() {
+    const { m } = this;
+    const rng = new Rng(this.seed, `GM${m.code}/edge`);
+    const last = this.lastBuurt;
+    if (m.caravans && last) {
+      const b = { code: last.code, rng, themes: last.themes, count: 0, dwellings: [] };
+      const street = {
+        name: this.streetName(b, "pad"),
+        suffix: "pad",
+        start: { x: last.centre.x + 420, y: last.centre.y },
+        dir: { x: 1, y: 0 },
+        numbers: [1, 2],
+      };
+      this.standplaatsGroup(b, { street, sideIndex: 0, postcode: null, t: 0, count: 0 }, 1);
+    }
+    if (m.code === "0307") {
+      const b = { code: null, rng, themes: this.lastBuurt?.themes ?? THEME_KEYS.slice(0, 2), count: 0, dwellings: [] };
+      const street = {
+        name: this.streetName(b, "laan"),
+        suffix: "laan",
+        start: { x: 2600, y: -2600 },
+        dir: { x: 0, y: 1 },
+        numbers: [1, 2],
+      };
+      const pc4 = this.freePc4.shift();
+      if (pc4 === undefined) throw new Error(`GM${m.code}: PC4 range exhausted; use a smaller --scale`);
+      const side = { street, sideIndex: 0, postcode: `${pc4}${POSTCODE_LETTERS[0]}`, t: 0, count: 0 };
+      this.house(b, side, ERA_KEYS[ERA_KEYS.length - 1], "vrijstaand", 16, 2024);
+    }
   }
 
   /**
@@ -755,6 +794,7 @@ class MunicipalityGenerator {
     const target = Math.max(1, Math.round(m.addressesPerBuurt * Math.min(this.scale, 1) * rng.range(0.9, 1.1)));
     while (b.count < target) this.street(b, target);
     this.pendingNeighbourhoods.push(this.statistics(b, districtCode, km));
+    this.lastBuurt = b;
     const last = b.pc4s[b.pc4s.length - 1];
     if (last !== undefined && b.letterCursor < POSTCODE_LETTERS.length - 3) {
       if (extra) this.openPc4s.unshift({ pc4: last, cursor: b.letterCursor });

@@ -191,7 +191,7 @@ describe("synthetic seed dataset", () => {
     }>(
       `SELECT postcode, min(municipality_code) AS municipality_code, count(*) AS n, count(DISTINCT street) AS streets,
               count(DISTINCT neighbourhood_code) AS buurten, count(DISTINCT municipality_code) AS places
-       FROM addresses GROUP BY postcode`,
+       FROM addresses WHERE postcode IS NOT NULL AND neighbourhood_code IS NOT NULL GROUP BY postcode`,
     );
     const wrong = postcodes.filter((p) => {
       const [lo, hi] = MUNICIPALITIES[p.municipality_code].pc4;
@@ -342,7 +342,15 @@ describe("synthetic seed dataset", () => {
         "SELECT count(*) AS n FROM units u JOIN addresses a ON a.unit_id = u.id WHERE u.kind = 'standplaats' AND substr(u.id, 5, 2) = '03'",
       "in research": "SELECT count(*) AS n FROM units WHERE in_research = 1",
       "office only": `SELECT count(*) AS n FROM units WHERE use_purposes = '["kantoorfunctie"]' AND dwelling_type IS NULL`,
+      "standplaats without postcode":
+        "SELECT count(*) AS n FROM units u JOIN addresses a ON a.unit_id = u.id WHERE u.kind = 'standplaats' AND a.postcode IS NULL",
+      "dwelling outside any buurt": `SELECT count(*) AS n FROM units u JOIN addresses a ON a.unit_id = u.id
+         WHERE a.neighbourhood_code IS NULL AND u.use_purposes = '["woonfunctie"]'`,
     };
+    // The two kinds added last by the generator's edgeCases(): one pitch per caravan municipality, one house.
+    expect(await count("SELECT count(*) AS n FROM addresses WHERE postcode IS NULL")).toBe(2);
+    expect(await count("SELECT count(*) AS n FROM addresses WHERE neighbourhood_code IS NULL")).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM addresses")).toBe(22_641);
     const units = await count("SELECT count(*) AS n FROM units");
     for (const [name, sql] of Object.entries(cases)) {
       const n = await count(sql);
@@ -392,7 +400,7 @@ describe("synthetic seed dataset", () => {
       });
     }
     const sample = await all<{ postcode: string; neighbourhood_code: string; unit_id: string }>(
-      "SELECT postcode, neighbourhood_code, unit_id FROM addresses WHERE id IN (SELECT min(id) FROM addresses GROUP BY neighbourhood_code)",
+      "SELECT postcode, neighbourhood_code, unit_id FROM addresses WHERE id IN (SELECT min(id) FROM addresses WHERE neighbourhood_code IS NOT NULL GROUP BY neighbourhood_code)",
     );
     expect(sample).toHaveLength(24);
     for (const s of sample) {

@@ -7,7 +7,7 @@ import { AssessmentResultSchema, ENGINE_VERSION, MIDPOINT_NOTE } from "../../dom
 import type { ValueFactor } from "../../domain/value-method";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, syntheticNote } from "./shared";
+import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, sourcesNote } from "./shared";
 
 function assessmentId(input: string): string {
   return parseUuid(input, "an assessment id: ids");
@@ -17,23 +17,41 @@ function eur(n: number): string {
   return `€${n.toLocaleString("en-GB")}`;
 }
 
+type AssessmentResult = z.infer<typeof AssessmentResultSchema>;
+
 function factorLine(f: ValueFactor): string {
   const name = f.name === "energy-label" ? "energy label" : f.name;
   return `  - ${name} ×${f.value}${f.applied ? "" : " (not applied)"}: ${f.note} Source: ${f.source}${f.period ? `, ${f.period}` : ""}.`;
 }
 
-function renderValue(r: z.infer<typeof AssessmentResultSchema>): string[] {
+/** Where the value per m² came from: source, level and region, the WOZ table and period, and the corrections applied. */
+function renderBasis(basis: NonNullable<AssessmentResult["value"]>["basis"]): string[] {
+  const b = basis.valueBasis;
+  const parts = [
+    `${b.source}${b.synthetic ? " (synthetic)" : ""}, ${b.level} ${b.regionCode}: ${b.eurPerM2} €/m²`,
+    `WOZ from ${b.woz.table} (${b.woz.period})${b.woz.avgEur !== null ? `, average ${eur(b.woz.avgEur)}` : ""}${b.referenceDate ? `, valuation date ${b.referenceDate}` : ""}`,
+    ...(b.surface ? [`area from ${b.surface.table} (${b.surface.period}), average ${b.surface.avgM2} m²`] : []),
+    b.priceIndex
+      ? `price index ${b.priceIndex.table} ×${b.priceIndex.factor} (${b.priceIndex.basePeriod} → ${b.priceIndex.period})`
+      : "no price-index correction",
+  ];
+  return [
+    `Method: ${basis.method}`,
+    `Value per m²: ${basis.eurPerM2Source}; ${parts.join("; ")}`,
+    `Label effect: ${basis.labelAdjustmentBasis}`,
+  ];
+}
+
+function renderValue(r: AssessmentResult): string[] {
   if (!r.value) return [`No value range: ${r.valueUnavailableReason}`];
   const v = r.value;
   const lines = [
     `Indicative value ${eur(v.low)} – ${eur(v.high)} (${MIDPOINT_NOTE} ${eur(v.mid)}; ±${v.rangePct} %, confidence ${v.confidence})`,
-    `Basis: ${v.basis.eurPerM2} €/m² (${v.basis.eurPerM2Source}) × ${v.basis.surfaceM2} m²`,
+    `Basis: ${v.basis.eurPerM2} €/m² × ${v.basis.surfaceM2} m²`,
+    ...renderBasis(v.basis),
   ];
   if (v.factors) lines.push("Factors:", ...v.factors.map(factorLine));
-  else
-    lines.push(
-      `Label effect ${v.basis.labelAdjustmentPct >= 0 ? "+" : ""}${v.basis.labelAdjustmentPct} % (${v.basis.labelAdjustmentBasis})`,
-    );
+  else lines.push(`Label effect ${v.basis.labelAdjustmentPct >= 0 ? "+" : ""}${v.basis.labelAdjustmentPct} %`);
   const check = v.neighbourhoodCheck;
   if (check?.ratio != null)
     lines.push(
@@ -43,19 +61,27 @@ function renderValue(r: z.infer<typeof AssessmentResultSchema>): string[] {
   return lines;
 }
 
-function renderResult(r: z.infer<typeof AssessmentResultSchema>): string {
+function renderResult(r: AssessmentResult): string {
   const assumed = r.value?.basis.assumedLabel;
-  const energy = r.energy.label
-    ? `Energy label ${r.energy.label} (${r.energy.status})${assumed && assumed.basis !== "registered" ? `; ${assumed.note}` : ""}`
-    : r.energy.status === "unknown"
+  const e = r.energy;
+  const energy = e.label
+    ? `Energy label ${e.label} (${e.status}; ${e.method}${e.ep2KwhM2 !== null ? `, EP2 ${e.ep2KwhM2} kWh/m²·yr` : ""}${e.energyIndex !== null ? `, EI ${e.energyIndex}` : ""}; valid until ${e.validUntil?.slice(0, 10)}, ${e.ageYears} year(s) since registration)${assumed && assumed.basis !== "registered" ? `; ${assumed.note}` : ""}`
+    : e.status === "unknown"
       ? `Energy label: unknown (EP-Online could not be asked)${assumed ? `. ${assumed.note}` : ""}`
-      : `No registered energy label${r.energy.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${r.energy.substituteLabelForBuildYear} (what the rent points system counts when a dwelling has no label, not a prediction)` : ""}${assumed ? `. ${assumed.note}` : ""}`;
-  const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence}`);
+      : `No registered energy label${e.substituteLabelForBuildYear ? `; WWS substitute label for its build year: ${e.substituteLabelForBuildYear} (what the rent points system counts when a dwelling has no label, not a prediction)` : ""}${assumed ? `. ${assumed.note}` : ""}`;
+  const n = r.neighbourhoodContext;
+  const neighbourhood = n
+    ? `Buurt ${n.name} (${n.code}): average WOZ ${n.avgWozEur === null ? "unknown" : eur(n.avgWozEur)}. ${n.note}`
+    : "No neighbourhood context.";
+  const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence} (source: ${x.source})`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [
-    r.address.label,
+    `${r.address.label} (BAG address id ${r.address.id})`,
+    `Assessed ${r.assessedAt.slice(0, 10)} ${r.assessedAt.slice(11, 16)} UTC with ${r.engineVersion}`,
     ...renderValue(r),
     energy,
+    r.buildYear === null ? "No build year registered." : `Built ${r.buildYear}.`,
+    neighbourhood,
     ...(risks.length ? ["Risks and flags:", ...risks] : []),
     ...(gaps.length ? ["Missing data:", ...gaps] : []),
     `Method ${r.engineVersion}. ${r.disclaimer}`,
@@ -101,7 +127,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     return { ...result, assessmentId: saved.id, registerGaps, sources };
   },
   render(r) {
-    return `Assessment ${r.assessmentId}\n${renderResult(r)}${syntheticNote(r.sources)}`;
+    return `Assessment ${r.assessmentId}\n${renderResult(r)}${sourcesNote(r.sources)}`;
   },
 };
 
@@ -148,7 +174,7 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
     return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"} (values are the ${MIDPOINT_NOTE}):\n${r.properties
       .map(
         (p) =>
-          `- ${p.address.label}: ${p.valueMid !== null ? `midpoint ${eur(p.valueMid)}` : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, id ${p.assessmentId})`,
+          `- ${p.address.label} (BAG address id ${p.address.id}): ${p.valueMid !== null ? `midpoint ${eur(p.valueMid)}` : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, ${p.engineVersion}, id ${p.assessmentId})`,
       )
       .join("\n")}`;
   },
@@ -188,11 +214,9 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
   },
   render(r) {
     if (r.assessments.length === 0) return `You have no assessments of ${r.address.label}.`;
-    return `${r.assessments.length} assessment(s) of ${r.address.label} (indicative ranges: an indication, not a valuation):\n${r.assessments
-      .map(
-        (a) =>
-          `- ${a.createdAt.slice(0, 16)} (${a.assessmentId}, ${a.engineVersion}): ${a.result.value ? `${eur(a.result.value.low)} – ${eur(a.result.value.high)}, midpoint ${eur(a.result.value.mid)}` : "no value range"}`,
-      )
+    // Each assessment in full, as Quick_Assess_Property gave it: reasons, risks and data gaps included.
+    return `${r.assessments.length} assessment(s) of ${r.address.label} (BAG address id ${r.address.id}; indicative ranges: an indication, not a valuation):\n${r.assessments
+      .map((a) => `\n## ${a.createdAt.slice(0, 16)} (${a.assessmentId}, ${a.engineVersion})\n${renderResult(a.result)}`)
       .join("\n")}`;
   },
 };
@@ -220,7 +244,7 @@ export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof delet
     return { deleted: true as const, assessmentId: id, address: { id: deleted.addressId, label: deleted.addressLabel } };
   },
   render(r) {
-    return `Deleted assessment ${r.assessmentId} of ${r.address.label}.`;
+    return `Deleted assessment ${r.assessmentId} of ${r.address.label} (BAG address id ${r.address.id}).`;
   },
 };
 
@@ -248,6 +272,11 @@ export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutpu
     return { tenantId, total, page, pageSize, assessments: items.map((a) => ({ ...summary(a), ownerKey: a.ownerKey })) };
   },
   render(r) {
-    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments.map((a) => `- ${a.address.label} by ${a.ownerKey} (${a.assessedAt.slice(0, 10)})`).join("\n")}`;
+    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments
+      .map(
+        (a) =>
+          `- ${a.address.label} (BAG address id ${a.address.id}) by ${a.ownerKey} (${a.assessedAt.slice(0, 10)}, ${a.engineVersion}, id ${a.assessmentId}): ${a.valueMid !== null ? eur(a.valueMid) : "no value"}, label ${a.energyLabel ?? "none"}, ${a.riskCount} flag(s)`,
+      )
+      .join("\n")}`;
   },
 };

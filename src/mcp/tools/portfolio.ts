@@ -81,7 +81,33 @@ export function renderSummary(s: JobSummary): string {
     `Energy labels: ${counts(s.labelCounts)}`,
     `Value midpoints (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
-    ...s.failures.slice(0, 20).map((f) => `- failed ${f.input}: ${f.reason}`),
+    timesLine(s),
+    ...failureLines(s.failures),
+    s.assessmentIds.length <= MAX_IDS_IN_TEXT
+      ? `Saved assessments: ${s.assessmentIds.join(", ") || "none"}`
+      : `Saved assessments: ${s.assessmentIds.length} (their ids are in the structured result; Get_Property_Assessments shows each)`,
+  ].join("\n");
+}
+
+/** Up to this many assessment ids are listed in the text; more would bury the summary. */
+const MAX_IDS_IN_TEXT = 25;
+
+function timesLine(s: { createdAt: string; finishedAt: string | null }): string {
+  const at = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return `Started ${at(s.createdAt)}${s.finishedAt ? `, finished ${at(s.finishedAt)}` : ", not finished yet"}`;
+}
+
+function failureLines(failures: ReadonlyArray<{ input: string; reason: string }>): string[] {
+  return failures.map((f) => `- failed ${f.input}: ${f.reason}`);
+}
+
+/** A job's status in words: state, counts, timing and every failure with its reason. */
+function renderStatus(r: z.infer<typeof StatusOut>): string {
+  return [
+    `Portfolio job ${r.jobId}: ${r.state}${r.cancelRequested && r.state === "running" ? " (stopping)" : ""}, ${r.done} of ${r.total} done, ${r.failed} failed, ${(r.elapsedMs / 1000).toFixed(1)} s`,
+    ...(r.duplicatesDropped > 0 ? [`Duplicates dropped: ${r.duplicatesDropped} (each address is assessed once)`] : []),
+    timesLine(r),
+    ...failureLines(r.failures),
   ].join("\n");
 }
 
@@ -249,9 +275,7 @@ export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   async run({ jobId: raw }, ctx) {
     return status(ctx, findJob(ctx, raw));
   },
-  render(r) {
-    return `Portfolio job ${r.jobId}: ${r.state}${r.cancelRequested && r.state === "running" ? " (stopping)" : ""}, ${r.done} of ${r.total} done, ${r.failed} failed, ${(r.elapsedMs / 1000).toFixed(1)} s`;
-  },
+  render: renderStatus,
 };
 
 export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = {
@@ -283,8 +307,10 @@ export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
     return status(ctx, job);
   },
   render(r) {
-    return r.state === "running"
-      ? `Stopping portfolio job ${r.jobId} after its current batch (${r.done} of ${r.total} done).`
-      : `Portfolio job ${r.jobId} is already ${r.state}.`;
+    const head =
+      r.state === "running"
+        ? `Stopping portfolio job ${r.jobId} after its current batch.`
+        : `Portfolio job ${r.jobId} is already ${r.state}.`;
+    return `${head}\n${renderStatus(r)}`;
   },
 };

@@ -7,7 +7,7 @@ import { buildYearOf, isDwelling, locationFlags, RiskSchema } from "../../domain
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -60,14 +60,29 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
     };
   },
   render(r) {
-    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})`);
+    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})${addressNotes(a)}`);
     const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
     const gaps = gapLines(r.registerGaps);
-    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${gaps.length ? `\n${gaps.join("\n")}` : ""}${syntheticNote(r.sources)}`;
+    return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${gaps.length ? `\n${gaps.join("\n")}` : ""}${sourcesNote(r.sources)}`;
   },
 };
 
 const addressInput = z.object(AddressSelector);
+
+/** What the address label leaves out: a secondary address (nevenadres), a municipality other than the place. */
+function addressNotes(a: z.infer<typeof AddressOut>): string {
+  const notes = [
+    a.isMainAddress ? null : "nevenadres",
+    a.postcode === null ? "no postcode in BAG" : null,
+    a.municipality === null ? "municipality unknown" : a.municipality !== a.place ? `gemeente ${a.municipality}` : null,
+  ].filter((x) => x !== null);
+  return notes.length > 0 ? ` (${notes.join(", ")})` : "";
+}
+
+/** The address heading of a one-address answer: its label, BAG id and what the label leaves out. */
+function addressHeading(a: z.infer<typeof AddressOut>): string {
+  return `${a.label} (BAG address id ${a.id})${addressNotes(a)}`;
+}
 
 const propertyOutput = z.object({
   address: AddressOut,
@@ -175,15 +190,22 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
     const u = r.unit;
     return (
       [
-        r.address.label,
+        addressHeading(r.address),
         u
-          ? `${u.kind}, ${u.surfaceM2 ?? "unknown"} m², ${u.usePurposes.join(", ")}; status: ${u.status}${u.dwellingType ? `; ${u.dwellingType}` : ""}`
+          ? `${u.kind} ${u.id}, ${u.surfaceM2 ?? "unknown"} m², ${u.usePurposes.join(", ") || "no use purpose registered"}; status: ${u.status}${u.dwellingType ? `; ${u.dwellingType}` : ""}`
           : "Unit and building facts: unknown",
         ...(u?.inResearch === true ? ["Some register data of the unit is under investigation (in onderzoek)."] : []),
         ...(u && u.inResearch === null
           ? ["Missing: whether the register data is under investigation (in onderzoek); the register does not say."]
           : []),
-        ...(u ? [`Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`] : []),
+        ...(u
+          ? [
+              r.buildings.length > 0
+                ? `Building(s): ${r.buildings.map((b) => `${b.id} (built ${b.buildYear ?? "unknown"}, ${b.status})`).join("; ")}`
+                : `No building (pand): a ${u.kind} has none, so no build year.`,
+            ]
+          : []),
+        ...(r.otherAddresses.length > 0 ? [`Other addresses of this unit: ${r.otherAddresses.join("; ")}`] : []),
         r.parcel
           ? `Parcel ${r.parcel.id}: ${r.parcel.areaM2 ?? "unknown"} m²${r.parcel.designation ? ` (${r.parcel.designation})` : ""}`
           : unknown("parcel")
@@ -195,7 +217,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
             ? "Rijksmonument: unknown"
             : "Not a rijksmonument",
         ...gapLines(r.registerGaps),
-      ].join("\n") + syntheticNote(r.sources)
+      ].join("\n") + sourcesNote(r.sources)
     );
   },
 };
@@ -269,15 +291,30 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
       r.validity.status === "unknown"
         ? "Energy label: unknown."
         : r.current
-          ? `Label ${r.current.energyClass} (${r.current.method}${r.current.ep2KwhM2 !== null ? `, EP2 ${r.current.ep2KwhM2} kWh/m²·yr` : ""}${r.current.energyIndex !== null ? `, EI ${r.current.energyIndex}` : ""}), registered ${r.current.registeredAt.slice(0, 10)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)}`
+          ? `${labelLine(r.current)}, ${r.validity.status} until ${r.validity.validUntil?.slice(0, 10)} (${r.validity.ageYears} year(s) since registration)`
           : "No registered energy label.";
+    const history =
+      r.history.length > 0
+        ? `\nEarlier labels:\n${r.history.map((l) => `- ${labelLine(l)}, valid until ${l.validUntil.slice(0, 10)}`).join("\n")}`
+        : "";
     const expected = r.substituteLabelForBuildYear
-      ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (what the rent points system counts without a label; not a prediction).`
-      : "";
+      ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (${r.substituteLabelForBuildYear.basis}).`
+      : "\nNo WWS substitute label: not a dwelling, or no build year is registered.";
     const gaps = gapLines(r.registerGaps);
-    return `${r.address.label}\n${head}${expected}${gaps.length ? `\n${gaps.join("\n")}` : ""}${syntheticNote(r.sources)}`;
+    return `${addressHeading(r.address)}\n${head}${history}${expected}${gaps.length ? `\n${gaps.join("\n")}` : ""}${sourcesNote(r.sources)}`;
   },
 };
+
+/** One registered label: class, method and its figure, dates, calculation and building type. */
+function labelLine(l: z.infer<typeof LabelOut>): string {
+  const figure = `${l.ep2KwhM2 !== null ? `, EP2 ${l.ep2KwhM2} kWh/m²·yr` : ""}${l.energyIndex !== null ? `, EI ${l.energyIndex}` : ""}`;
+  const detail = [
+    l.inspectedAt ? `inspected ${l.inspectedAt.slice(0, 10)}` : null,
+    l.calculationType ? `calculation ${l.calculationType}` : null,
+    l.buildingType ? `building type ${l.buildingType}` : null,
+  ].filter((x) => x !== null);
+  return `Label ${l.energyClass} (${l.method}${figure}), registered ${l.registeredAt.slice(0, 10)}${detail.length > 0 ? `; ${detail.join(", ")}` : ""}`;
+}
 
 const locationOutput = z.object({
   address: AddressOut,
@@ -334,15 +371,21 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   },
   render(r) {
     const n = r.neighbourhood;
-    if (!n) return [r.address.label, r.note, ...gapLines(r.registerGaps)].join("\n");
+    const where = `${addressHeading(r.address)}\nCoordinates ${r.coordinates.lat}, ${r.coordinates.lon} (WGS 84)`;
+    if (!n) return [where, r.note, ...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
+    const yesNo = (b: boolean | null) => (b === null ? "unknown" : b ? "yes" : "no");
     return (
       [
-        `${r.address.label} — buurt ${n.name} (${n.code}), ${n.municipalityName ?? n.municipalityCode}, ${n.datasetYear}`,
-        `Inhabitants ${n.inhabitants ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`}, owner-occupied ${n.pctOwnerOccupied ?? "?"} %`,
+        where,
+        `Buurt ${n.name} (${n.code}) in wijk ${n.districtName ?? "unknown"} (${n.districtCode}), ${n.municipalityName ?? "municipality unknown"} (${n.municipalityCode}); CBS figures for ${n.datasetYear}`,
+        `Inhabitants ${n.inhabitants ?? "?"}, households ${n.households ?? "?"} (average size ${n.avgHouseholdSize ?? "?"}), dwellings ${n.dwellings ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`} (municipality ${n.municipalityAvgWozEur === null ? "?" : `€${n.municipalityAvgWozEur.toLocaleString("en-GB")}`}), owner-occupied ${n.pctOwnerOccupied ?? "?"} %, built before 1945 ${n.pctBuiltBefore1945 ?? "?"} %`,
         `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
-        ...r.flags.map((f) => `! ${f.severity}: ${f.evidence}`),
+        `Liveability class ${n.liveabilityClass ?? "?"} (deviation ${n.liveabilityDeviation ?? "?"}), crime ${n.crimePer1000 ?? "?"} per 1,000 inhabitants`,
+        `Flood depth class ${n.floodDepthClass ?? "unknown"}, soil ${n.soilType ?? "unknown"}, foundation risk area: ${yesNo(n.foundationRiskArea)}`,
+        ...r.flags.map((f) => `! ${f.severity}: ${f.evidence} (source: ${f.source})`),
+        r.note,
         ...gapLines(r.registerGaps),
-      ].join("\n") + syntheticNote(r.sources)
+      ].join("\n") + sourcesNote(r.sources)
     );
   },
 };

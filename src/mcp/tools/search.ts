@@ -4,7 +4,7 @@ import type { AddressCandidate } from "../../data/search";
 import { formatHouseNumber, MAX_ADDRESS_QUERY, parseAddressQuery } from "../../domain/address-input";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
-import { SourcesOut, sourcesOf, syntheticNote } from "./shared";
+import { SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -108,7 +108,14 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
     };
   },
   render(r) {
-    const lines = r.candidates.map((c) => `${c.rank}. ${c.label} (id ${c.id})${c.postcode === null ? " — no postcode in BAG" : ""}`);
-    return `${r.total} address(es) match "${r.query}":\n${lines.join("\n")}${r.note ? `\n${r.note}` : ""}${syntheticNote(r.sources)}`;
+    const lines = r.candidates.map((c) => {
+      const notes = [
+        c.postcode === null ? "no postcode in BAG" : null,
+        c.municipality === null ? "municipality unknown" : c.municipality !== c.place ? `gemeente ${c.municipality}` : null,
+        c.exactNumber ? null : "not the number searched for",
+      ].filter((x) => x !== null);
+      return `${c.rank}. ${c.label} (id ${c.id})${notes.length > 0 ? ` — ${notes.join("; ")}` : ""}`;
+    });
+    return `${r.total} address(es) match "${r.query}":\n${lines.join("\n")}${r.note ? `\n${r.note}` : ""}${sourcesNote(r.sources)}`;
   },
 };

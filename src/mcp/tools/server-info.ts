@@ -59,14 +59,15 @@ export const getServerInfo: ToolSpec<typeof input, typeof output> = {
     };
   },
   render(result) {
-    const who = result.user.displayName ?? result.user.userKey;
+    const who = result.user.displayName ?? "a user without a display name";
     const roles = result.user.roles.length > 0 ? result.user.roles.join(", ") : "none";
     return [
       `${result.server.name} ${result.server.version}`,
       result.data.source === "live"
-        ? `Property data: live public registers: ${result.data.registers.map((r) => `${r.name} (${r.version}${r.table ? `, table ${r.table}` : ""}) at ${r.host}`).join("; ")}`
+        ? `Property data: live public registers: ${result.data.registers.map((r) => `${r.name} [${r.register}] (${r.version}${r.table ? `, table ${r.table}` : ""}) at ${r.host}`).join("; ")}`
         : "Property data: synthetic demo dataset (not real register data)",
-      `Signed in as ${who} (tenant ${result.user.tenantId}, via ${result.user.identityProvider}); app roles: ${roles}`,
+      `Signed in as ${who} (user key ${result.user.userKey}, tenant ${result.user.tenantId}, via ${result.user.identityProvider}); app roles: ${roles}`,
+      `Client: ${result.clientId}`,
       `Granted scopes: ${result.scopes.join(" ") || "none"}`,
       `MCP protocol: ${result.protocolVersion}`,
     ].join("\n");

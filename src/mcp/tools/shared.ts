@@ -85,3 +85,14 @@ export const RegisterGapsOut = z
 export function gapLines(gaps: readonly RegisterGap[]): string[] {
   return gaps.length > 0 ? ["Data gaps (registers that could not answer):", ...gaps.map((g) => `- ${describeGap(g)}`)] : [];
 }
+
+/** When a source's facts were retrieved: the date for the synthetic dataset, date and time (UTC) for a register. */
+function retrieved(s: Source): string {
+  return s.synthetic ? `as of ${s.retrievedAt.slice(0, 10)}` : `retrieved ${s.retrievedAt.slice(0, 10)} ${s.retrievedAt.slice(11, 16)} UTC`;
+}
+
+/** The "Sources:" line (each register with its retrieval time), then the synthetic note when it applies. */
+export function sourcesNote(sources: Source[]): string {
+  if (sources.length === 0) return "";
+  return `\nSources: ${sources.map((s) => `${s.register} (${retrieved(s)})`).join("; ")}${syntheticNote(sources)}`;
+}
