@@ -132,12 +132,22 @@ describe("query plans of the D1 stores", () => {
     }
   });
 
+  it("D1AddressSearch.coverage (asked when a search finds nothing): index searches only", async () => {
+    const statements = await sentBy(async (db) => {
+      const covered = await new D1AddressSearch(db).coverage();
+      expect(covered.map((p) => p.municipality)).toEqual(["Amersfoort", "Amsterdam", "Rotterdam", "Utrecht"]);
+    });
+    await expectIndexed(statements, 1);
+  });
+
   it("AssessmentStore: saving, listing, reading and deleting", async () => {
     const statements = await sentBy(async (db) => {
       const store = new AssessmentStore(db);
       const base = {
         ownerKey: "plan-owner",
         tenantId: "plan-tenant",
+        ownerName: "Plan Owner",
+        ownerEmail: "plan@example.com",
         addressId: seeded.id,
         addressLabel: "label",
         engineVersion: ENGINE_VERSION,
