@@ -50,7 +50,7 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
     return { postcode: pc.value, total: all.length, page, pageSize, addresses: slice.map(addressOut), sources: sourcesOf(...all) };
   },
   render(r) {
-    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})`);
+    const lines = r.addresses.map((a) => `- ${a.label} (addressId ${a.addressId})`);
     const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
     return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${syntheticNote(r.sources)}`;
   },
