@@ -376,7 +376,7 @@ describe("portfolio jobs", () => {
   it(
     "reports progress for every address, failures included, and counts failures in the final message",
     async () => {
-      const { client } = await user();
+      const { client, identity } = await user(newIdentity({ displayName: "Anna de Vries", email: "anna@contoso.example" }));
       const pc = await env.DB.prepare("SELECT postcode FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 1 OFFSET 9100").first<{
         postcode: string;
       }>();
@@ -391,7 +391,11 @@ describe("portfolio jobs", () => {
         );
         expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
         const text = (r.content as Array<{ text: string }>)[0]?.text ?? "";
-        return { steps, text, out: r.structuredContent as { message: string; summary: { valueBands: Record<string, number> } } };
+        return {
+          steps,
+          text,
+          out: r.structuredContent as { jobId: string; message: string; summary: { valueBands: Record<string, number> } },
+        };
       };
 
       const allFailed = await progressed(missing(27));
@@ -411,6 +415,11 @@ describe("portfolio jobs", () => {
       expect(mixed.steps.at(-1)?.message).toMatch(/^Could not assess .+ \(31 of 31, 2 failed so far\)$/);
       expect(mixed.out.message).toMatch(/completed: 29 assessed, 2 failed \(31 addresses\)\.$/);
       expect(mixed.text).toContain("29 assessed, 2 failed (31 addresses)");
+      // Each assessment the job saved names its owner as signed in when the job started.
+      const owners = await env.DB.prepare("SELECT DISTINCT owner_key, owner_name, owner_email FROM assessments WHERE job_id = ?1")
+        .bind(mixed.out.jobId)
+        .all();
+      expect(owners.results).toEqual([{ owner_key: identity.userKey, owner_name: "Anna de Vries", owner_email: "anna@contoso.example" }]);
 
       // Value bands low to high, in the structure and the text.
       const order = [...VALUE_BANDS.map(([, band]) => band), "no value"];
