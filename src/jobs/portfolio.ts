@@ -267,12 +267,12 @@ export class PortfolioJobs {
    * The items of a job processed from item `fromSeq` on, in order, up to the first one still
    * pending. Batches take pending items in item order and write a batch's outcomes at once, so
    * the processed items are always the first ones: a caller that has reported the first k asks
-   * for `fromSeq = k` and gets each later item exactly once. Only for a job the caller holds
-   * (found through `owned`).
+   * for `fromSeq = k` and gets each later item exactly once (the job row's `done` bounds the read,
+   * so pass a row read just before). Only for a job the caller holds (found through `owned`).
    */
   processedSince(job: JobRow, fromSeq: number): ItemProgress[] {
     const rows = this.host.sql<Pick<ItemRow, "seq" | "status" | "label" | "input" | "error">>`SELECT seq, status, label, input, error
-      FROM portfolio_items WHERE job_id = ${job.id} AND seq >= ${fromSeq} ORDER BY seq`;
+      FROM portfolio_items WHERE job_id = ${job.id} AND seq >= ${fromSeq} AND seq < ${job.done} ORDER BY seq`;
     const out: ItemProgress[] = [];
     for (const row of rows) {
       if (row.status === "pending") break;

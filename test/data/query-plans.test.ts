@@ -248,6 +248,7 @@ describe("query plans of the agent's job tables (its own SQLite)", () => {
       jobs.list(owner.userKey);
       await jobs.runBatch(job.id, createServices(config, env));
       jobs.summary(jobs.owned(owner.userKey, job.id) ?? job);
+      jobs.processedSince(jobs.owned(owner.userKey, job.id) ?? job, 3);
       const other = await jobs.create(owner, [{ addressId: results[1]?.id ?? "" }], 8);
       jobs.cancel(owner.userKey, other.id);
       jobs.cancelByRequest(7);
