@@ -289,29 +289,26 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
     };
     // The job runs in the agent's alarm, batch by batch; this call waits beside it and, while the
     // client keeps the stream open, sends one notification per address as each batch is written.
+    // A notification that cannot be sent means the client went away: the job goes on.
+    const sent = (progress: number, message: string) =>
+      ctx.progress.report(progress, job.total, message).then(
+        () => true,
+        () => false,
+      );
+    if (!(await sent(0, `${started} Progress follows for every address, as each batch of up to ${BATCH_SIZE} is assessed.`))) return goneOn;
     let reported = 0;
     let failed = 0;
     let current: JobRow = job;
-    try {
-      await ctx.progress.report(
-        0,
-        job.total,
-        `${started} Progress follows for every address, as each batch of up to ${BATCH_SIZE} is assessed.`,
-      );
-      for (;;) {
-        // The client went away (or its stream closed): the job goes on in the background.
-        if (ctx.signal.aborted) return goneOn;
-        current = ctx.jobs.owned(ctx.caller.identity.userKey, job.id) ?? current;
-        for (const item of ctx.jobs.processedSince(current, reported)) {
-          if (item.status === "failed") failed += 1;
-          reported = item.seq + 1;
-          await ctx.progress.report(reported, current.total, progressMessage(item, reported, current.total, failed));
-        }
-        if (current.state !== "running") break;
-        await untilNextPoll();
+    for (;;) {
+      if (ctx.signal.aborted) return goneOn;
+      current = ctx.jobs.owned(ctx.caller.identity.userKey, job.id) ?? current;
+      for (const item of ctx.jobs.processedSince(current, reported)) {
+        if (item.status === "failed") failed += 1;
+        reported = item.seq + 1;
+        if (!(await sent(reported, progressMessage(item, reported, job.total, failed)))) return goneOn;
       }
-    } catch {
-      return goneOn;
+      if (current.state !== "running") break;
+      await untilNextPoll();
     }
     return finalResult(current, ctx.jobs).structured;
   },
