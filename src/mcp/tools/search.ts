@@ -98,7 +98,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
   name: "Search_Addresses",
   title: "Search addresses",
   description:
-    'Finds Dutch addresses from free text — "Keizersgracht 123 Amsterdam", "3817AC 1", partial "Polluxstr 1 Amersf" — and returns ranked candidates with their BAG address ids. Pass a candidate\'s addressId to Get_Property_Data, Get_Property_Energy_Label, Analyze_Property_Location, Quick_Assess_Property or Assess_Portfolio.',
+    'Finds Dutch addresses from free text — "Keizersgracht 123 Amsterdam", "3817AC 1", partial "Polluxstr 1 Amersf" — and returns ranked candidates with their BAG address ids. Pass a candidate\'s addressId to Get_Property_Data, Get_Property_Energy_Label, Analyze_Property_Location, Quick_Assess_Property or Assess_Portfolio. When nothing matches, the answer (not an error) says what to try, and with the synthetic dataset which places it covers.',
   input: searchInput,
   output: searchOutput,
   annotations: READ_ONLY,
