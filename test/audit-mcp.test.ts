@@ -23,19 +23,19 @@ import { installProbeTools } from "./helpers/probe-tools";
 const ADDRESS_ID = "0307200000466386";
 
 /** A tool that finds an address by postcode (as the property tools do) after 30 ms, to show the result's id and the duration are kept. */
-const addressProbe: ToolSpec<z.ZodObject<{ postcode: z.ZodString }>, z.ZodObject<{ address: z.ZodObject<{ id: z.ZodString }> }>> = {
+const addressProbe: ToolSpec<z.ZodObject<{ postcode: z.ZodString }>, z.ZodObject<{ address: z.ZodObject<{ addressId: z.ZodString }> }>> = {
   name: "Test_Address_Probe",
   title: "Address probe (tests only)",
   description: "Answers any postcode with one address.",
   input: z.object({ postcode: z.string() }),
-  output: z.object({ address: z.object({ id: z.string() }) }),
+  output: z.object({ address: z.object({ addressId: z.string() }) }),
   annotations: { readOnlyHint: true },
   requiredScopes: [SCOPE_READ],
   async run() {
     await new Promise((resolve) => setTimeout(resolve, 30));
-    return { address: { id: ADDRESS_ID } };
+    return { address: { addressId: ADDRESS_ID } };
   },
-  render: (r) => r.address.id,
+  render: (r) => r.address.addressId,
 };
 
 /** Every access token this file minted: none may ever appear in the trail. */

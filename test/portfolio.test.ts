@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Identity } from "../src/auth/identity";
 import { D1PropertyStore } from "../src/data/d1-store";
 import { createServices } from "../src/data/services";
-import { PortfolioJobs } from "../src/jobs/portfolio";
+import { PortfolioJobs, VALUE_BANDS } from "../src/jobs/portfolio";
 import { connectClient, LEGACY_HEADERS, postMcp, rpcMessages, structuredOf } from "./helpers/mcp";
 import { config, mintToken, newIdentity } from "./helpers/oauth";
 
@@ -218,6 +218,8 @@ describe("portfolio jobs", () => {
       expect(steps.every((s) => s.total === 240)).toBe(true);
       for (let i = 1; i < steps.length; i++) expect(steps[i]?.progress).toBeGreaterThan(steps[i - 1]?.progress ?? -1);
       expect(steps.at(-1)?.progress).toBe(240);
+      // One notification per address after the first (which names the job).
+      expect(steps).toHaveLength(241);
       expect(steps.at(-1)?.message).toMatch(/^Assessed .+ \(240 of 240\)$/);
       expect(out.summary.done).toBe(240);
       expect(out.summary.assessmentIds).toHaveLength(240 - out.summary.failed);
@@ -330,6 +332,105 @@ describe("portfolio jobs", () => {
     const final = await waitFor(alice.client, jobId, (s) => s.state !== "running");
     expect(final.state).toBe("completed");
   });
+
+  it("refuses entries that name no address before any job starts, listing each by index with what is missing", async () => {
+    const { client, token } = await user();
+    const empty = await client.callTool({ name: "Assess_Portfolio", arguments: { addresses: [{}, {}] } });
+    expect(empty.isError).toBe(true);
+    const emptyText = JSON.stringify(empty.content);
+    expect(emptyText).toContain("No job was started: 2 of the 2 address entries do not name an address");
+    expect(emptyText).toContain("addresses[0]: names no address");
+    expect(emptyText).toContain("addresses[1]: names no address");
+
+    const [valid] = await addressIds(1, 9000);
+    const mixed = await client.callTool({
+      name: "Assess_Portfolio",
+      arguments: {
+        addresses: [
+          { addressId: valid },
+          { postcode: "3817AC" },
+          { houseNumber: 12 },
+          { postcode: "0817AC", houseNumber: 1 },
+          { addressId: "  " },
+          { addressId: "12ab" },
+        ],
+      },
+    });
+    expect(mixed.isError).toBe(true);
+    const mixedText = (mixed.content as Array<{ text: string }>)[0]?.text ?? "";
+    expect(mixedText).toContain("5 of the 6 address entries do not name an address");
+    expect(mixedText).not.toContain("addresses[0]");
+    expect(mixedText).toMatch(/addresses\[1\]: houseNumber is missing/);
+    expect(mixedText).toMatch(/addresses\[2\]: postcode is missing/);
+    expect(mixedText).toMatch(/addresses\[3\]: .*postcode/i);
+    expect(mixedText).toMatch(/addresses\[4\]: names no address/);
+    expect(mixedText).toMatch(/addresses\[5\]: /);
+    // Nothing was started, as a job or as a task.
+    const tasks = await rpc(token, "tasks/list", {});
+    expect(tasks.result?.tasks).toEqual([]);
+    const asTask = await rpc(token, "tools/call", { name: "Assess_Portfolio", arguments: { addresses: [{}] }, task: {} });
+    expect(asTask.error?.message).toContain("addresses[0]: names no address");
+    expect((await rpc(token, "tasks/list", {})).result?.tasks).toEqual([]);
+  });
+
+  it(
+    "reports progress for every address, failures included, and counts failures in the final message",
+    async () => {
+      const { client, identity } = await user(newIdentity({ displayName: "Anna de Vries", email: "anna@contoso.example" }));
+      const pc = await env.DB.prepare("SELECT postcode FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 1 OFFSET 9100").first<{
+        postcode: string;
+      }>();
+      if (!pc) throw new Error("no seeded postcode");
+      // Well-formed addresses that are not registered: each fails when the job runs.
+      const missing = (n: number) => Array.from({ length: n }, (_, i) => ({ postcode: pc.postcode, houseNumber: 99_900 + i }));
+      const progressed = async (addresses: unknown[]) => {
+        const steps: Array<{ progress: number; total?: number; message?: string }> = [];
+        const r = await client.callTool(
+          { name: "Assess_Portfolio", arguments: { addresses } },
+          { onprogress: (p) => steps.push(p), timeout: TIMEOUT, resetTimeoutOnProgress: true },
+        );
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        const text = (r.content as Array<{ text: string }>)[0]?.text ?? "";
+        return {
+          steps,
+          text,
+          out: r.structuredContent as { jobId: string; message: string; summary: { valueBands: Record<string, number> } },
+        };
+      };
+
+      const allFailed = await progressed(missing(27));
+      expect(allFailed.steps.map((s) => s.progress)).toEqual(Array.from({ length: 28 }, (_, i) => i));
+      expect(allFailed.steps[0]?.message).toMatch(/for 27 addresses\. Progress follows for every address/);
+      expect(allFailed.steps.at(-1)?.message).toMatch(/^Could not assess .+: .+ \(27 of 27, 27 failed so far\)$/);
+      expect(allFailed.steps.some((s) => s.message?.startsWith("Assessed"))).toBe(false);
+      expect(allFailed.out.message).toMatch(/completed: 27 of 27 failed\.$/);
+      expect(allFailed.text).toMatch(/completed: 27 of 27 failed/);
+
+      // 31 addresses run in two batches; every one gets its own notification.
+      const ids = await addressIds(29, 9200);
+      const mixed = await progressed([...ids.map((addressId) => ({ addressId })), ...missing(2)]);
+      expect(mixed.steps).toHaveLength(32);
+      expect(mixed.steps.slice(1).map((s) => s.progress)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+      expect(mixed.steps[1]?.message).toMatch(/^Assessed .+ \(1 of 31\)$/);
+      expect(mixed.steps.at(-1)?.message).toMatch(/^Could not assess .+ \(31 of 31, 2 failed so far\)$/);
+      expect(mixed.out.message).toMatch(/completed: 29 assessed, 2 failed \(31 addresses\)\.$/);
+      expect(mixed.text).toContain("29 assessed, 2 failed (31 addresses)");
+      // Each assessment the job saved names its owner as signed in when the job started.
+      const owners = await env.DB.prepare("SELECT DISTINCT owner_key, owner_name, owner_email FROM assessments WHERE job_id = ?1")
+        .bind(mixed.out.jobId)
+        .all();
+      expect(owners.results).toEqual([{ owner_key: identity.userKey, owner_name: "Anna de Vries", owner_email: "anna@contoso.example" }]);
+
+      // Value bands low to high, in the structure and the text.
+      const order = [...VALUE_BANDS.map(([, band]) => band), "no value"];
+      const bands = Object.keys(mixed.out.summary.valueBands);
+      expect(bands.length).toBeGreaterThan(1);
+      expect(bands).toEqual(order.filter((band) => bands.includes(band)));
+      const line = mixed.text.split("\n").find((l) => l.startsWith("Value midpoints")) ?? "";
+      expect(line).toBe(`Value midpoints (low to high): ${bands.map((b) => `${b}: ${mixed.out.summary.valueBands[b]}`).join(", ")}`);
+    },
+    TIMEOUT,
+  );
 
   it(
     "tells the caller about the per-job and per-user limits",

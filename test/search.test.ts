@@ -38,7 +38,7 @@ const text = (r: Result) => (r.content as Array<{ text?: string }>).map((c) => c
 interface Out {
   total: number;
   note: string | null;
-  candidates: Array<{ rank: number; id: string; label: string; postcode: string | null; exactNumber: boolean; score: number }>;
+  candidates: Array<{ rank: number; addressId: string; label: string; postcode: string | null; exactNumber: boolean; score: number }>;
 }
 
 let c: Client;
@@ -95,10 +95,10 @@ describe("Search_Addresses", () => {
     const r = await call({ query: `${plain.street} ${plain.house_number} ${plain.place}` });
     expect(r.isError).toBeFalsy();
     const first = out(r).candidates[0];
-    expect(first?.id).toBe(plain.id);
+    expect(first?.addressId).toBe(plain.id);
     expect(first?.rank).toBe(1);
     expect(first?.exactNumber).toBe(true);
-    const data = await c.callTool({ name: "Get_Property_Data", arguments: { addressId: first?.id } });
+    const data = await c.callTool({ name: "Get_Property_Data", arguments: { addressId: first?.addressId } });
     expect(data.isError).toBeFalsy();
     expect(text(r)).toContain(plain.id);
   });
@@ -106,7 +106,7 @@ describe("Search_Addresses", () => {
   it("finds postcode + number, with or without the space", async () => {
     for (const pc of [plain.postcode, `${plain.postcode.slice(0, 4)} ${plain.postcode.slice(4).toLowerCase()}`]) {
       const r = await call({ query: `${pc} ${plain.house_number}` });
-      expect(out(r).candidates[0]?.id, pc).toBe(plain.id);
+      expect(out(r).candidates[0]?.addressId, pc).toBe(plain.id);
       for (const cand of out(r).candidates) expect(cand.postcode).toBe(plain.postcode);
     }
   });
@@ -115,14 +115,14 @@ describe("Search_Addresses", () => {
     const r = await call({
       query: `${plain.street.slice(0, Math.max(4, plain.street.length - 3))} ${plain.house_number} ${plain.place.slice(0, 5)}`,
     });
-    expect(out(r).candidates.map((x) => x.id)).toContain(plain.id);
+    expect(out(r).candidates.map((x) => x.addressId)).toContain(plain.id);
     expect(out(r).candidates[0]?.exactNumber).toBe(true);
   });
 
   it("puts the exact letter first (20A), and reads a lone letter as letter or addition", async () => {
     for (const written of [`${lettered.house_number}${lettered.house_letter}`, `${lettered.house_number}-${lettered.house_letter}`]) {
       const r = await call({ query: `${lettered.postcode} ${written}` });
-      expect(out(r).candidates[0]?.id, written).toBe(lettered.id);
+      expect(out(r).candidates[0]?.addressId, written).toBe(lettered.id);
     }
   });
 
@@ -134,7 +134,7 @@ describe("Search_Addresses", () => {
     };
     const r = await c.callTool({ name: "Get_Property_Data", arguments: asAddition });
     expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-    expect((r.structuredContent as { address: { id: string } }).address.id).toBe(lettered.id);
+    expect((r.structuredContent as { address: { addressId: string } }).address.addressId).toBe(lettered.id);
   });
 
   it("says how many match and what to add when there are more than the limit", async () => {
@@ -145,13 +145,47 @@ describe("Search_Addresses", () => {
     expect(out(r).note).toMatch(/addresses match; showing the best 3\. Add the house number/);
   });
 
-  it("answers clearly when nothing matches, and when the number does not exist", async () => {
+  it("answers zero hits as a normal answer with what to try, naming the places the synthetic dataset covers", async () => {
     const none = await call({ query: "Qwxzyvstraat 1 Nergenshuizen" });
-    expect(none.isError).toBe(true);
-    expect(text(none)).toMatch(/No address matches "Qwxzyvstraat 1 Nergenshuizen"; try again/);
+    expect(none.isError).toBeFalsy();
+    expect(out(none)).toMatchObject({ total: 0, candidates: [], note: 'No address matches "Qwxzyvstraat 1 Nergenshuizen".' });
+    const { suggestions } = none.structuredContent as { suggestions: string[] };
+    expect(suggestions.join("\n")).toMatch(/Check the spelling/);
+    const covered = suggestions.find((x) => x.includes("synthetic demonstration dataset")) ?? "";
+    for (const place of ["Amersfoort", "Amsterdam", "Rotterdam", "Utrecht"]) expect(covered).toContain(place);
+    // Every address offered to try is found, exactly, by the same tool.
+    const tries = [...covered.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string);
+    expect(tries.length).toBeGreaterThanOrEqual(8);
+    for (const q of tries) {
+      const hit = await call({ query: q });
+      expect(hit.isError, q).toBeFalsy();
+      expect(out(hit).candidates[0]?.exactNumber, q).toBe(true);
+    }
+    // The text says what the structure says.
+    for (const line of suggestions) expect(text(none)).toContain(line);
     const noNumber = await call({ query: `${plain.street} 99998 ${plain.place}` });
     expect(noNumber.isError).toBeFalsy();
     expect(out(noNumber).note).toMatch(/No address with house number 99998 matches/);
+  });
+
+  it("adds no narrowing note when the first hit is exactly the address given, and one when it is not", async () => {
+    // Postcode + number where the number also carries letters or additions ("20", "20A", "20-2"):
+    // more match than shown, but the first hit is exactly what was given.
+    const shared = await pick(
+      "house_letter IS NULL AND house_number_addition IS NULL AND (SELECT count(*) FROM addresses o WHERE o.postcode = addresses.postcode AND o.house_number = addresses.house_number) > 1",
+    );
+    const exact = await call({ query: `${shared.postcode} ${shared.house_number}`, limit: 1 });
+    expect(out(exact).total).toBeGreaterThan(1);
+    expect(out(exact).candidates[0]?.addressId).toBe(shared.id);
+    expect(out(exact).note).toBeNull();
+    expect(text(exact)).not.toMatch(/narrow it down/);
+    const withLetter = await call({ query: `${lettered.postcode} ${lettered.house_number}${lettered.house_letter}`, limit: 1 });
+    expect(out(withLetter).candidates[0]?.addressId).toBe(lettered.id);
+    expect(out(withLetter).note).toBeNull();
+    // Street and number without the place: the note stays while the first hit is not exactly what was given.
+    const loose = await call({ query: plain.street.slice(0, 4), limit: 2 });
+    expect(out(loose).total).toBeGreaterThan(2);
+    expect(out(loose).note).toMatch(/showing the best 2/);
   });
 
   it("rejects empty, number-only and too long input with a clear error", async () => {

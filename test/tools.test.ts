@@ -112,7 +112,7 @@ describe("lookups", () => {
       houseNumber: `${withLetter.house_number} ${withLetter.house_letter} ${withLetter.house_number_addition}`,
     });
     expect(r.isError).toBeFalsy();
-    expect((r.structuredContent as { address: { id: string } }).address.id).toBe(withLetter.id);
+    expect((r.structuredContent as { address: { addressId: string } }).address.addressId).toBe(withLetter.id);
   });
 });
 
@@ -241,6 +241,78 @@ describe("one assessment path", () => {
       expect(assessed, kind).toEqual(expected);
       expect(registerGaps, kind).toEqual([]);
     }
+  });
+});
+
+describe("the tenant view names who saved each assessment", () => {
+  it("shows the name and e-mail as signed in at save time, 'unknown' for rows saved before they were kept, never another tenant's", async () => {
+    const tenant = `tenant-names-${crypto.randomUUID()}`;
+    const other = `tenant-names-${crypto.randomUUID()}`;
+    const anna = newIdentity({ tenantId: tenant, displayName: "Anna de Vries", email: "anna@contoso.example", roles: ["Admin"] });
+    const noMail = newIdentity({ tenantId: tenant, displayName: "Bram Jansen" });
+    const stranger = newIdentity({ tenantId: other, displayName: "Chris Bakker", email: "chris@fabrikam.example" });
+    const [a, b, s] = await Promise.all([client(anna), client(noMail), client(stranger)]);
+    const assessed = async (c: Client) =>
+      ((await call(c, "Quick_Assess_Property", { addressId: labelled.id })).structuredContent as { assessmentId: string }).assessmentId;
+    const annaId = await assessed(a);
+    const bramId = await assessed(b);
+    const chrisId = await assessed(s);
+    // A row saved before migration 0009: no name or e-mail columns filled.
+    const oldId = crypto.randomUUID();
+    await env.DB.prepare(
+      `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
+       SELECT ?1, 'entra.old.user', ?2, address_id, address_label, inputs, result, engine_version, '2025-01-01T00:00:00.000Z', NULL
+       FROM assessments WHERE id = ?3`,
+    )
+      .bind(oldId, tenant, annaId)
+      .run();
+    // The same renamed owner saves again: the older row keeps the name it was saved under.
+    const renamed = await client({ ...anna, displayName: "Anna Smit-de Vries" });
+    const renamedId = await assessed(renamed);
+
+    const r = await call(a, "Get_Tenant_Assessments", { pageSize: 100 });
+    expect(r.isError, text(r)).toBeFalsy();
+    catalog.get("Get_Tenant_Assessments")?.output.parse(r.structuredContent);
+    const rows = (
+      r.structuredContent as {
+        assessments: Array<{
+          assessmentId: string;
+          owner: { userKey: string; name: string | null; email: string | null; recorded: boolean };
+        }>;
+      }
+    ).assessments;
+    const owner = (id: string) => rows.find((x) => x.assessmentId === id)?.owner;
+    expect(rows.map((x) => x.assessmentId).sort()).toEqual([annaId, bramId, oldId, renamedId].sort());
+    expect(owner(chrisId)).toBeUndefined();
+    expect(owner(annaId)).toEqual({ userKey: anna.userKey, name: "Anna de Vries", email: "anna@contoso.example", recorded: true });
+    expect(owner(renamedId)).toMatchObject({ name: "Anna Smit-de Vries", email: "anna@contoso.example" });
+    expect(owner(bramId)).toEqual({ userKey: noMail.userKey, name: "Bram Jansen", email: null, recorded: true });
+    expect(owner(oldId)).toEqual({ userKey: "entra.old.user", name: null, email: null, recorded: false });
+    const shown = text(r);
+    expect(shown).toContain("by Anna de Vries <anna@contoso.example>");
+    expect(shown).toContain("by Bram Jansen (no e-mail given at sign-in)");
+    expect(shown).toContain("by unknown (saved before names were recorded; user key entra.old.user)");
+    expect(shown).not.toContain("Chris Bakker");
+  });
+
+  it("reads results saved when the address id was called id under today's name, addressId", async () => {
+    const me = newIdentity({ tenantId: TENANT_A });
+    const c = await client(me);
+    const saved = ((await call(c, "Quick_Assess_Property", { addressId: labelled.id })).structuredContent as { assessmentId: string })
+      .assessmentId;
+    await env.DB.prepare(
+      "UPDATE assessments SET result = json_remove(json_set(result, '$.address.id', json_extract(result, '$.address.addressId')), '$.address.addressId') WHERE id = ?1",
+    )
+      .bind(saved)
+      .run();
+    const r = await call(c, "Get_Property_Assessments", { assessmentId: saved });
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = r.structuredContent as {
+      address: { addressId: string };
+      assessments: Array<{ result: { address: Record<string, unknown> } }>;
+    };
+    expect(out.address.addressId).toBe(labelled.id);
+    expect(out.assessments[0]?.result.address).toEqual({ addressId: labelled.id, label: expect.any(String) });
   });
 });
 

@@ -6,6 +6,12 @@ export interface SavedAssessment {
   id: string;
   ownerKey: string;
   tenantId: string;
+  /**
+   * The owner's name and e-mail as signed in when the assessment was saved: null when it was
+   * saved before they were recorded (migration 0009), "" when the identity had no such claim.
+   */
+  ownerName: string | null;
+  ownerEmail: string | null;
   addressId: string;
   addressLabel: string;
   engineVersion: string;
@@ -22,14 +28,29 @@ function toSaved(row: Row): SavedAssessment {
     id: String(row.id),
     ownerKey: String(row.owner_key),
     tenantId: String(row.tenant_id),
+    ownerName: typeof row.owner_name === "string" ? row.owner_name : null,
+    ownerEmail: typeof row.owner_email === "string" ? row.owner_email : null,
     addressId: String(row.address_id),
     addressLabel: String(row.address_label),
     engineVersion: String(row.engine_version),
     createdAt: String(row.created_at),
     jobId: typeof row.job_id === "string" ? row.job_id : null,
     inputs: JSON.parse(String(row.inputs)) as Record<string, unknown>,
-    result: JSON.parse(String(row.result)) as AssessmentResult,
+    result: withAddressId(JSON.parse(String(row.result)) as AssessmentResult),
   };
+}
+
+/**
+ * Results saved before the address id was called `addressId` in every output hold
+ * `address.id`: read them under today's name, so old and new rows have one shape.
+ */
+function withAddressId(result: AssessmentResult): AssessmentResult {
+  const address = (result as { address?: { id?: unknown; addressId?: unknown; label?: unknown } }).address;
+  if (address && address.addressId === undefined && typeof address.id === "string") {
+    const { id, ...rest } = address;
+    return { ...result, address: { ...rest, addressId: id } as AssessmentResult["address"] };
+  }
+  return result;
 }
 
 export interface Page<T> {
@@ -53,8 +74,8 @@ export class AssessmentStore {
   private insert(a: SavedAssessment, keepExisting: boolean): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)${keepExisting ? " ON CONFLICT (id) DO NOTHING" : ""}`,
+        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id, owner_name, owner_email)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)${keepExisting ? " ON CONFLICT (id) DO NOTHING" : ""}`,
       )
       .bind(
         a.id,
@@ -67,6 +88,8 @@ export class AssessmentStore {
         a.engineVersion,
         a.createdAt,
         a.jobId,
+        a.ownerName,
+        a.ownerEmail,
       );
   }
 

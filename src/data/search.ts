@@ -43,8 +43,20 @@ export interface AddressSearchResult {
   withoutNumber: boolean;
 }
 
+/** A place the synthetic dataset covers, with one address there a user can try. */
+export interface CoveredPlace {
+  municipality: string;
+  example: { street: string; houseNumber: number; postcode: string; place: string };
+}
+
 export interface AddressSearch {
   search(query: AddressQuery, limit: number): Promise<AddressSearchResult>;
+  /**
+   * The places this search can find, each with an address to try: for the synthetic dataset,
+   * which covers a few municipalities only; null for the live registers (the whole country).
+   * Asked only when a search found nothing.
+   */
+  coverage(): Promise<CoveredPlace[] | null>;
 }
 
 export function createAddressSearch(
@@ -157,6 +169,34 @@ export class D1AddressSearch implements AddressSearch {
     ];
   }
 
+  /**
+   * Every municipality with districts, and one synthetic address in it without letter or
+   * addition. Index searches only: the districts' municipality index, then per municipality its
+   * first district, buurt and address through their indexes.
+   */
+  async coverage(): Promise<CoveredPlace[]> {
+    const { results } = await this.db
+      .prepare(
+        `SELECT m.name AS municipality, a.street, a.house_number, a.postcode, a.place
+         FROM (SELECT DISTINCT municipality_code AS code FROM districts) d
+         JOIN municipalities m ON m.code = d.code
+         JOIN addresses a ON a.id = (
+           SELECT x.id FROM districts w
+           JOIN neighbourhoods n ON n.district_code = w.code
+           JOIN addresses x ON x.neighbourhood_code = n.code
+           WHERE w.municipality_code = d.code AND x.is_synthetic = 1 AND x.postcode IS NOT NULL
+             AND x.house_letter IS NULL AND x.house_number_addition IS NULL
+           LIMIT 1)`,
+      )
+      .all<{ municipality: string; street: string; house_number: number; postcode: string; place: string }>();
+    return results
+      .map((r) => ({
+        municipality: r.municipality,
+        example: { street: r.street, houseNumber: Number(r.house_number), postcode: r.postcode, place: r.place },
+      }))
+      .sort((x, y) => x.municipality.localeCompare(y.municipality));
+  }
+
   async search(query: AddressQuery, limit: number): Promise<AddressSearchResult> {
     const withNumber = ftsExpression(query, true);
     if (withNumber === null) return { total: 0, candidates: [], withoutNumber: false };
@@ -184,6 +224,11 @@ export class D1AddressSearch implements AddressSearch {
 /** The live search: PDOK Locatieserver `free`, its score plus the exact-number boost. */
 export class LocatieserverSearch implements AddressSearch {
   constructor(private readonly http: HttpOptions = {}) {}
+
+  /** The registers cover the whole country. */
+  async coverage(): Promise<null> {
+    return null;
+  }
 
   async search(query: AddressQuery, limit: number): Promise<AddressSearchResult> {
     // Ask for a few more than shown, so an exact number further down the register's order still comes first.

@@ -55,7 +55,7 @@ export type Risk = z.infer<typeof RiskSchema>;
 export const AssessmentResultSchema = z.object({
   engineVersion: z.string(),
   assessedAt: z.string(),
-  address: z.object({ id: z.string(), label: z.string() }),
+  address: z.object({ addressId: z.string().describe("BAG address (nummeraanduiding) id."), label: z.string() }),
   registerChecks: z.array(RiskSchema),
   value: z
     .object({
@@ -611,7 +611,7 @@ function assemble(
   return {
     engineVersion: ENGINE_VERSION,
     assessedAt: inputs.now.toISOString(),
-    address: { id: inputs.address.id, label: inputs.addressLabel },
+    address: { addressId: inputs.address.id, label: inputs.addressLabel },
     registerChecks: parts.checks.checks,
     value: parts.value.value,
     valueUnavailableReason: parts.value.reason,

@@ -63,6 +63,26 @@ export interface JobRow {
   last_label: string | null;
   /** Repeats dropped when the job was created (each address is assessed once). */
   duplicates: number;
+  /** The owner's name and e-mail as signed in when the job was created (null for jobs created before they were kept). */
+  owner_name: string | null;
+  owner_email: string | null;
+}
+
+/** Who started a job: the identity's key and tenant, and its name and e-mail as signed in (kept with every assessment). */
+export interface JobOwner {
+  userKey: string;
+  tenantId: string;
+  displayName?: string | undefined;
+  email?: string | undefined;
+}
+
+/** One processed item of a job, in the order the job processes them (a waiting tool call reports each). */
+export interface ItemProgress {
+  seq: number;
+  status: "done" | "failed" | "duplicate";
+  /** The address as found (done, duplicate), or the input as given (failed). */
+  what: string;
+  error: string | null;
 }
 
 interface ItemRow {
@@ -107,6 +127,8 @@ export interface JobSummary {
   createdAt: string;
   finishedAt: string | null;
   durationMs: number | null;
+  /** Addresses assessed and saved (processed minus failed minus duplicates found while running). */
+  assessed: number;
   labelCounts: Record<string, number>;
   valueBands: Record<string, number>;
   riskCounts: Record<string, number>;
@@ -114,7 +136,8 @@ export interface JobSummary {
   assessmentIds: string[];
 }
 
-const VALUE_BANDS: Array<[number, string]> = [
+/** Value bands of the midpoints, low to high; the summary lists them in this order, then "no value". */
+export const VALUE_BANDS: Array<[number, string]> = [
   [200_000, "< €200k"],
   [300_000, "€200k–300k"],
   [400_000, "€300k–400k"],
@@ -165,6 +188,11 @@ export class PortfolioJobs {
     if (!columns.some((column) => column.name === "duplicates")) {
       host.sql`ALTER TABLE portfolio_jobs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0`;
     }
+    // Jobs stored before the owner's name and e-mail were kept: add the columns once (null for those jobs).
+    if (!columns.some((column) => column.name === "owner_name")) {
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN owner_name TEXT`;
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN owner_email TEXT`;
+    }
   }
 
   running(ownerKey: string): number {
@@ -174,12 +202,7 @@ export class PortfolioJobs {
   }
 
   /** Records a job and its items and schedules its first batch. */
-  async create(
-    owner: { userKey: string; tenantId: string },
-    inputs: JobItemInput[],
-    rpcId: string | number | null,
-    duplicates = 0,
-  ): Promise<JobRow> {
+  async create(owner: JobOwner, inputs: JobItemInput[], rpcId: string | number | null, duplicates = 0): Promise<JobRow> {
     if (inputs.length === 0) throw new UserError("The portfolio is empty: give at least one address or postcode with addresses.");
     if (inputs.length > MAX_ADDRESSES_PER_JOB) {
       throw new UserError(
@@ -194,8 +217,11 @@ export class PortfolioJobs {
     }
     const id = crypto.randomUUID();
     const now = new Date().toISOString();
-    this.host.sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates)
-      VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)}, ${duplicates})`;
+    // An identity without a name or e-mail claim is kept as "" (known to be absent), not null (not recorded).
+    this.host
+      .sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates, owner_name, owner_email)
+      VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)}, ${duplicates},
+        ${owner.displayName ?? ""}, ${owner.email ?? ""})`;
     // Every item in one statement: item `seq` is the input's place in the list.
     const items = JSON.stringify(inputs.map((input) => JSON.stringify(input)));
     this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) SELECT ${id}, key, value, 'pending' FROM json_each(${items})`;
@@ -235,6 +261,32 @@ export class PortfolioJobs {
   /** The user's jobs, newest first. */
   list(ownerKey: string, limit = 100): JobRow[] {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
+  }
+
+  /**
+   * The items of a job processed from item `fromSeq` on, in order, up to the first one still
+   * pending. Batches take pending items in item order and write a batch's outcomes at once, so
+   * the processed items are always the first ones: a caller that has reported the first k asks
+   * for `fromSeq = k` and gets each later item exactly once (the job row's `done` bounds the read,
+   * so pass a row read just before). Only for a job the caller holds (found through `owned`).
+   */
+  processedSince(job: JobRow, fromSeq: number): ItemProgress[] {
+    const rows = this.host.sql<Pick<ItemRow, "seq" | "status" | "label" | "input" | "error">>`SELECT seq, status, label, input, error
+      FROM portfolio_items WHERE job_id = ${job.id} AND seq >= ${fromSeq} AND seq < ${job.done} ORDER BY seq`;
+    const out: ItemProgress[] = [];
+    for (const row of rows) {
+      if (row.status === "pending") break;
+      out.push({
+        seq: row.seq,
+        status: row.status,
+        what:
+          row.status === "failed"
+            ? describeInput(JSON.parse(row.input) as JobItemInput)
+            : (row.label ?? describeInput(JSON.parse(row.input) as JobItemInput)),
+        error: row.error,
+      });
+    }
+    return out;
   }
 
   /** Jobs whose batches this instance is running now: a second run of the same job returns at once. */
@@ -382,6 +434,8 @@ export class PortfolioJobs {
             id: assessmentId,
             ownerKey: job.owner_key,
             tenantId: job.tenant_id,
+            ownerName: job.owner_name,
+            ownerEmail: job.owner_email,
             addressId: address.id,
             addressLabel: label,
             engineVersion: ENGINE_VERSION,
@@ -438,7 +492,8 @@ export class PortfolioJobs {
   summary(job: JobRow): JobSummary {
     const items = this.host.sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${job.id} AND status != 'pending' ORDER BY seq`;
     const labelCounts: Record<string, number> = {};
-    const valueBands: Record<string, number> = {};
+    // Every band low to high, then "no value"; empty bands are left out below.
+    const valueBands: Record<string, number> = Object.fromEntries([...VALUE_BANDS.map(([, band]) => [band, 0]), ["no value", 0]]);
     const riskCounts: Record<string, number> = {};
     const failures: JobSummary["failures"] = [];
     const assessmentIds: string[] = [];
@@ -466,9 +521,10 @@ export class PortfolioJobs {
       createdAt: job.created_at,
       finishedAt: job.finished_at,
       durationMs: job.finished_at ? new Date(job.finished_at).getTime() - new Date(job.created_at).getTime() : null,
+      assessed: assessmentIds.length,
       // Best class first (A+++++ … G), then "none".
       labelCounts: Object.fromEntries(Object.entries(labelCounts).sort(([a], [b]) => compareLabelClasses(a, b))),
-      valueBands,
+      valueBands: Object.fromEntries(Object.entries(valueBands).filter(([, n]) => n > 0)),
       riskCounts,
       failures,
       assessmentIds,

@@ -76,13 +76,13 @@ const BAG_ADDRESS_ID = /^\d{16}$/;
 
 /**
  * The one tool argument the audit trail keeps: the BAG address id, from the `addressId` argument
- * when it is one, else from the result's `address.id`. Postcodes, house numbers and every other
+ * when it is one, else from the result's `address.addressId`. Postcodes, house numbers and every other
  * argument are personal or free-form and never leave the call.
  */
 export function addressIdOf(args: unknown, result?: unknown): string | undefined {
   const argument = fieldOf(args, "addressId");
   if (typeof argument === "string" && BAG_ADDRESS_ID.test(argument.trim())) return argument.trim();
-  const found = fieldOf(fieldOf(result, "address"), "id");
+  const found = fieldOf(fieldOf(result, "address"), "addressId");
   return typeof found === "string" && BAG_ADDRESS_ID.test(found) ? found : undefined;
 }
 

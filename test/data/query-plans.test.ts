@@ -132,12 +132,22 @@ describe("query plans of the D1 stores", () => {
     }
   });
 
+  it("D1AddressSearch.coverage (asked when a search finds nothing): index searches only", async () => {
+    const statements = await sentBy(async (db) => {
+      const covered = await new D1AddressSearch(db).coverage();
+      expect(covered.map((p) => p.municipality)).toEqual(["Amersfoort", "Amsterdam", "Rotterdam", "Utrecht"]);
+    });
+    await expectIndexed(statements, 1);
+  });
+
   it("AssessmentStore: saving, listing, reading and deleting", async () => {
     const statements = await sentBy(async (db) => {
       const store = new AssessmentStore(db);
       const base = {
         ownerKey: "plan-owner",
         tenantId: "plan-tenant",
+        ownerName: "Plan Owner",
+        ownerEmail: "plan@example.com",
         addressId: seeded.id,
         addressLabel: "label",
         engineVersion: ENGINE_VERSION,
@@ -238,6 +248,7 @@ describe("query plans of the agent's job tables (its own SQLite)", () => {
       jobs.list(owner.userKey);
       await jobs.runBatch(job.id, createServices(config, env));
       jobs.summary(jobs.owned(owner.userKey, job.id) ?? job);
+      jobs.processedSince(jobs.owned(owner.userKey, job.id) ?? job, 3);
       const other = await jobs.create(owner, [{ addressId: results[1]?.id ?? "" }], 8);
       jobs.cancel(owner.userKey, other.id);
       jobs.cancelByRequest(7);

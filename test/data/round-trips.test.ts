@@ -87,6 +87,8 @@ const CASES: Array<[string, () => Record<string, unknown>, number, number]> = [
   // Both searches (with the number, and without it for when the number matches nothing) go in one batch.
   ["Search_Addresses", () => ({ query: `${plain.postcode} ${plain.house_number}` }), 1, 2],
   ["Search_Addresses", () => ({ query: `${plain.postcode.slice(0, 4)} ${plain.postcode.slice(4)} 99998` }), 1, 2],
+  // Nothing found: one more read, for the places the synthetic dataset covers.
+  ["Search_Addresses", () => ({ query: "Qwxzyvstraat 1 Nergenshuizen" }), 2, 2],
   ["Quick_Assess_Property", () => ({ addressId: plain.id }), 2, 3],
   ["Quick_Assess_Property", () => ({ postcode: plain.postcode, houseNumber: plain.house_number }), 2, 3],
 ];

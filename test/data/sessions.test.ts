@@ -113,6 +113,8 @@ describe("the agent's bookmark", () => {
           id: crypto.randomUUID(),
           ownerKey: identity.userKey,
           tenantId: identity.tenantId,
+          ownerName: null,
+          ownerEmail: null,
           addressId,
           addressLabel: "label",
           engineVersion: "test",
@@ -125,6 +127,8 @@ describe("the agent's bookmark", () => {
       const saved = await services.assessments.save({
         ownerKey: identity.userKey,
         tenantId: identity.tenantId,
+        ownerName: null,
+        ownerEmail: null,
         addressId,
         addressLabel: "label",
         engineVersion: "test",

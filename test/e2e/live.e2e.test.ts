@@ -68,7 +68,7 @@ describe("live registers through a stand-in", () => {
     }
     const list = await call("Get_Addresses_for_Postcode", key);
     expect(list.isError, list.text).toBe(false);
-    const ids = (list.out.addresses as Array<{ id: string }>).map((a) => a.id);
+    const ids = (list.out.addresses as Array<{ addressId: string }>).map((a) => a.addressId);
     expect(ids).toContain(addressId);
     return addressId;
   };
@@ -112,7 +112,7 @@ describe("live registers through a stand-in", () => {
     const id = await find("Schenkeldijk 37 Klaaswaal", outside, outside.addressId);
     const data = await call("Get_Property_Data", { addressId: id });
     expect(data.isError, data.text).toBe(false);
-    expect(data.out.address.id).toBe(outside.addressId);
+    expect(data.out.address.addressId).toBe(outside.addressId);
     expect(data.out.unit).toMatchObject({
       id: outside.unitId,
       kind: "verblijfsobject",

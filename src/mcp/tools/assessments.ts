@@ -76,7 +76,7 @@ function renderResult(r: AssessmentResult): string {
   const risks = [...r.registerChecks, ...r.risks, ...r.locationFlags].map((x) => `- ${x.severity}: ${x.evidence} (source: ${x.source})`);
   const gaps = r.dataGaps.map((g) => `- ${g}`);
   return [
-    `${r.address.label} (BAG address id ${r.address.id})`,
+    `${r.address.label} (BAG address id ${r.address.addressId})`,
     `Assessed ${r.assessedAt.slice(0, 10)} ${r.assessedAt.slice(11, 16)} UTC with ${r.engineVersion}`,
     ...renderValue(r),
     energy,
@@ -89,6 +89,8 @@ function renderResult(r: AssessmentResult): string {
 }
 
 const assessInput = z.object(AddressSelector);
+/** The address an assessment is about: its BAG id under the name every input uses, and its label. */
+const AddressRef = z.object({ addressId: z.string().describe("BAG address (nummeraanduiding) id."), label: z.string() });
 const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), registerGaps: RegisterGapsOut, sources: SourcesOut });
 
 export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutput> = {
@@ -116,6 +118,9 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
     const saved = await services.assessments.save({
       ownerKey: caller.identity.userKey,
       tenantId: caller.identity.tenantId,
+      // As signed in now ("" when the identity has no such claim), for the tenant view.
+      ownerName: caller.identity.displayName ?? "",
+      ownerEmail: caller.identity.email ?? "",
       addressId: address.id,
       addressLabel: label,
       engineVersion: ENGINE_VERSION,
@@ -133,7 +138,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
 
 const SummaryOut = z.object({
   assessmentId: z.string(),
-  address: z.object({ id: z.string(), label: z.string() }),
+  address: AddressRef,
   assessedAt: z.string(),
   engineVersion: z.string(),
   valueMid: z.number().nullable().describe("The midpoint of the indicative value range: an indication, not a valuation."),
@@ -144,7 +149,7 @@ const SummaryOut = z.object({
 function summary(a: SavedAssessment): z.infer<typeof SummaryOut> {
   return {
     assessmentId: a.id,
-    address: { id: a.addressId, label: a.addressLabel },
+    address: { addressId: a.addressId, label: a.addressLabel },
     assessedAt: a.createdAt,
     engineVersion: a.engineVersion,
     valueMid: a.result.value?.mid ?? null,
@@ -174,7 +179,7 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
     return `${r.total} assessed propert${r.total === 1 ? "y" : "ies"} (values are the ${MIDPOINT_NOTE}):\n${r.properties
       .map(
         (p) =>
-          `- ${p.address.label} (BAG address id ${p.address.id}): ${p.valueMid !== null ? `midpoint ${eur(p.valueMid)}` : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, ${p.engineVersion}, id ${p.assessmentId})`,
+          `- ${p.address.label} (BAG address id ${p.address.addressId}): ${p.valueMid !== null ? `midpoint ${eur(p.valueMid)}` : "no value"}, label ${p.energyLabel ?? "none"}, ${p.riskCount} flag(s) (${p.assessedAt.slice(0, 10)}, ${p.engineVersion}, id ${p.assessmentId})`,
       )
       .join("\n")}`;
   },
@@ -185,7 +190,7 @@ const forPropertyInput = z.object({
   ...AddressSelector,
 });
 const forPropertyOutput = z.object({
-  address: z.object({ id: z.string(), label: z.string() }),
+  address: AddressRef,
   assessments: z.array(
     z.object({ assessmentId: z.string(), createdAt: z.string(), engineVersion: z.string(), result: AssessmentResultSchema }),
   ),
@@ -206,16 +211,16 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
     if (args.assessmentId !== undefined && args.assessmentId.trim() !== "") {
       const found = await services.assessments.byId(owner, assessmentId(args.assessmentId));
       if (!found) throw new UserError(`You have no assessment with id ${args.assessmentId.trim()}.`);
-      return { address: { id: found.addressId, label: found.addressLabel }, assessments: [full(found)] };
+      return { address: { addressId: found.addressId, label: found.addressLabel }, assessments: [full(found)] };
     }
     const address = await resolveAddress(services, args);
     const list = await services.assessments.forAddress(owner, address.id);
-    return { address: { id: address.id, label: addressOut(address).label }, assessments: list.map(full) };
+    return { address: { addressId: address.id, label: addressOut(address).label }, assessments: list.map(full) };
   },
   render(r) {
     if (r.assessments.length === 0) return `You have no assessments of ${r.address.label}.`;
     // Each assessment in full, as Quick_Assess_Property gave it: reasons, risks and data gaps included.
-    return `${r.assessments.length} assessment(s) of ${r.address.label} (BAG address id ${r.address.id}; indicative ranges: an indication, not a valuation):\n${r.assessments
+    return `${r.assessments.length} assessment(s) of ${r.address.label} (BAG address id ${r.address.addressId}; indicative ranges: an indication, not a valuation):\n${r.assessments
       .map((a) => `\n## ${a.createdAt.slice(0, 16)} (${a.assessmentId}, ${a.engineVersion})\n${renderResult(a.result)}`)
       .join("\n")}`;
   },
@@ -225,7 +230,7 @@ const deleteInput = z.object({ assessmentId: z.string().max(64).describe("The id
 const deleteOutput = z.object({
   deleted: z.literal(true),
   assessmentId: z.string(),
-  address: z.object({ id: z.string(), label: z.string() }),
+  address: AddressRef,
 });
 
 export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof deleteOutput> = {
@@ -241,26 +246,53 @@ export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof delet
     const owner = caller.identity.userKey;
     const deleted = await services.assessments.delete(owner, id);
     if (!deleted) throw new UserError(`You have no assessment with id ${id}; nothing was deleted.`);
-    return { deleted: true as const, assessmentId: id, address: { id: deleted.addressId, label: deleted.addressLabel } };
+    return { deleted: true as const, assessmentId: id, address: { addressId: deleted.addressId, label: deleted.addressLabel } };
   },
   render(r) {
-    return `Deleted assessment ${r.assessmentId} of ${r.address.label} (BAG address id ${r.address.id}).`;
+    return `Deleted assessment ${r.assessmentId} of ${r.address.label} (BAG address id ${r.address.addressId}).`;
   },
 };
+
+/** Who saved an assessment, as they were signed in then. */
+const OwnerOut = z
+  .object({
+    userKey: z.string().describe("The stable user key (what Get_Audit_Log filters by)."),
+    name: z.string().nullable().describe("Display name as signed in when the assessment was saved; null when not recorded or not given."),
+    email: z.string().nullable().describe("E-mail as signed in when the assessment was saved; null when not recorded or not given."),
+    recorded: z.boolean().describe("False for assessments saved before names and e-mail were recorded."),
+  })
+  .describe("The user who saved the assessment, as signed in at the time.");
+
+function ownerOf(a: SavedAssessment): z.infer<typeof OwnerOut> {
+  return {
+    userKey: a.ownerKey,
+    name: a.ownerName || null,
+    email: a.ownerEmail || null,
+    recorded: a.ownerName !== null || a.ownerEmail !== null,
+  };
+}
+
+/** "Anna de Vries <anna@contoso.example>", or what is known when names were not recorded or not given. */
+export function ownerLabel(o: z.infer<typeof OwnerOut>): string {
+  if (!o.recorded) return `unknown (saved before names were recorded; user key ${o.userKey})`;
+  if (o.name && o.email) return `${o.name} <${o.email}>`;
+  if (o.name || o.email) return `${o.name ?? o.email} (no ${o.name ? "e-mail" : "name"} given at sign-in)`;
+  return `user key ${o.userKey} (no name or e-mail given at sign-in)`;
+}
 
 const tenantOutput = z.object({
   tenantId: z.string(),
   total: z.number(),
   page: z.number(),
   pageSize: z.number(),
-  assessments: z.array(SummaryOut.extend({ ownerKey: z.string() })),
+  assessments: z.array(SummaryOut.extend({ owner: OwnerOut })),
 });
 
 export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutput> = {
   name: "Get_Tenant_Assessments",
   title: "Assessments in my organisation (Admin)",
   description:
-    "For administrators (app role Admin): every assessment made by users of your own organisation (tenant), newest first. Paged.",
+    "For administrators (app role Admin): every assessment made by users of your own organisation (tenant), newest first, each with who saved it (name and e-mail as signed in at the time). Paged.",
   input: listInput,
   output: tenantOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -269,14 +301,16 @@ export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutpu
   async run({ page, pageSize }, { services, caller }) {
     const tenantId = caller.identity.tenantId;
     const { items, total } = await services.assessments.forTenant(tenantId, pageSize, (page - 1) * pageSize);
-    return { tenantId, total, page, pageSize, assessments: items.map((a) => ({ ...summary(a), ownerKey: a.ownerKey })) };
+    return { tenantId, total, page, pageSize, assessments: items.map((a) => ({ ...summary(a), owner: ownerOf(a) })) };
   },
   render(r) {
-    return `${r.total} assessment(s) in tenant ${r.tenantId}:\n${r.assessments
+    if (r.total === 0) return `No assessments in tenant ${r.tenantId} yet.`;
+    const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
+    return `${r.total} assessment(s) in tenant ${r.tenantId} (values are the ${MIDPOINT_NOTE}):\n${r.assessments
       .map(
         (a) =>
-          `- ${a.address.label} (BAG address id ${a.address.id}) by ${a.ownerKey} (${a.assessedAt.slice(0, 10)}, ${a.engineVersion}, id ${a.assessmentId}): ${a.valueMid !== null ? eur(a.valueMid) : "no value"}, label ${a.energyLabel ?? "none"}, ${a.riskCount} flag(s)`,
+          `- ${a.address.label} (BAG address id ${a.address.addressId}) by ${ownerLabel(a.owner)} (${a.assessedAt.slice(0, 10)}, ${a.engineVersion}, id ${a.assessmentId}): ${a.valueMid !== null ? `midpoint ${eur(a.valueMid)}` : "no value"}, label ${a.energyLabel ?? "none"}, ${a.riskCount} flag(s)`,
       )
-      .join("\n")}`;
+      .join("\n")}${more}`;
   },
 };

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { SCOPE_READ, SCOPE_WRITE } from "../../auth/scopes";
-import { type AddressSelectorInput, selectorKey } from "../../data/resolve-address";
+import { type AddressSelectorInput, lookupOf, selectorKey } from "../../data/resolve-address";
 import { parseAddressId, parsePostcode } from "../../domain/address-input";
 import { UserError } from "../../errors";
 import {
+  BATCH_SIZE,
+  type ItemProgress,
   type JobItemInput,
   type JobRow,
   type JobSummary,
@@ -37,7 +39,10 @@ const SummaryOut = JobFacts.extend({
   labelCounts: z
     .record(z.string(), z.number())
     .describe('Assessments per energy label class, best first (A+++++, A++++ … G), then "none" for no registered label.'),
-  valueBands: z.record(z.string(), z.number()),
+  assessed: z.number().describe("Addresses assessed and saved: processed minus failed minus duplicates found while running."),
+  valueBands: z
+    .record(z.string(), z.number())
+    .describe('Assessments per band of the value midpoint, low to high ("< €200k" … "≥ €750k"), then "no value"; empty bands left out.'),
   riskCounts: z.record(z.string(), z.number()),
   assessmentIds: z.array(z.string()),
 });
@@ -70,16 +75,44 @@ function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
   };
 }
 
+/** Addresses processed but neither assessed nor failed: repeats found while the job ran. */
+function duplicatesFound(s: Pick<JobSummary, "done" | "failed" | "assessed">): number {
+  return Math.max(0, s.done - s.failed - s.assessed);
+}
+
+/**
+ * What a job came to, counting failures: "31 of 31 assessed", "27 of 27 failed",
+ * "25 assessed, 2 failed (27 addresses)"; for a job still running or cancelled, how far it got.
+ */
+export function outcomeSentence(s: Pick<JobSummary, "state" | "total" | "done" | "failed" | "assessed">): string {
+  const dup = duplicatesFound(s);
+  const counts = [
+    `${s.assessed} assessed`,
+    ...(s.failed > 0 ? [`${s.failed} failed`] : []),
+    ...(dup > 0 ? [`${dup} skipped as duplicate${dup === 1 ? "" : "s"}`] : []),
+  ].join(", ");
+  if (s.state === "running") return `running: ${s.done} of ${s.total} processed so far (${counts})`;
+  if (s.state === "cancelled") {
+    const left = s.total - s.done;
+    return `cancelled after ${s.done} of ${s.total} (${counts})${left > 0 ? `; the other ${left} were not started` : ""}`;
+  }
+  if (s.failed === s.total) return `completed: ${s.total} of ${s.total} failed`;
+  if (s.assessed === s.total) return `completed: ${s.total} of ${s.total} assessed`;
+  return `completed: ${counts} (${s.total} addresses)`;
+}
+
+const FAILURES_SHOWN = 20;
+
 export function renderSummary(s: JobSummary): string {
   const counts = (r: Record<string, number>) =>
     Object.entries(r)
       .map(([k, v]) => `${k}: ${v}`)
       .join(", ") || "none";
   return [
-    `Portfolio job ${s.jobId}: ${s.state}, ${s.done} of ${s.total} processed (${s.failed} failed)${s.durationMs !== null ? ` in ${(s.durationMs / 1000).toFixed(1)} s` : ""}`,
+    `Portfolio job ${s.jobId} ${outcomeSentence(s)}${s.durationMs !== null ? ` in ${(s.durationMs / 1000).toFixed(1)} s` : ""}.`,
     ...(s.duplicatesDropped > 0 ? [`Duplicates dropped: ${s.duplicatesDropped} (each address is assessed once)`] : []),
     `Energy labels: ${counts(s.labelCounts)}`,
-    `Value midpoints (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
+    `Value midpoints, low to high (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
     timesLine(s),
     ...failureLines(s.failures),
@@ -98,7 +131,10 @@ function timesLine(s: { createdAt: string; finishedAt: string | null }): string 
 }
 
 function failureLines(failures: ReadonlyArray<{ input: string; reason: string }>): string[] {
-  return failures.map((f) => `- failed ${f.input}: ${f.reason}`);
+  return [
+    ...failures.slice(0, FAILURES_SHOWN).map((f) => `- failed ${f.input}: ${f.reason}`),
+    ...(failures.length > FAILURES_SHOWN ? [`- … and ${failures.length - FAILURES_SHOWN} more failures (all are in failures)`] : []),
+  ];
 }
 
 /** A job's status in words: state, counts, timing and every failure with its reason. */
@@ -151,6 +187,44 @@ function placeKey(a: { postcode: string; houseNumber: number; houseLetter: strin
 }
 
 /**
+ * What is wrong with an address entry before anything is read, or null when it names an
+ * address (which may still not exist: that is found when the job runs).
+ */
+function entryProblem(input: AddressSelectorInput): string | null {
+  const given = (v: unknown) => v !== undefined && !(typeof v === "string" && v.trim() === "");
+  if (!given(input.addressId)) {
+    if (!given(input.postcode) && !given(input.houseNumber)) return "names no address: give addressId, or postcode and houseNumber";
+    if (!given(input.postcode)) return "postcode is missing (houseNumber alone does not name an address)";
+    if (!given(input.houseNumber))
+      return "houseNumber is missing (a postcode alone names no address; list whole postcodes under postcodes)";
+  }
+  try {
+    lookupOf(input);
+    return null;
+  } catch (error) {
+    if (error instanceof UserError) return error.message;
+    throw error;
+  }
+}
+
+/** Refuses the whole request, before any job exists, when an address entry names no address; lists each by its index. */
+function refuseBadEntries(addresses: readonly AddressSelectorInput[]): void {
+  const bad = addresses.flatMap((input, i) => {
+    const problem = entryProblem(input);
+    return problem === null ? [] : [`- addresses[${i}]: ${problem}`];
+  });
+  if (bad.length === 0) return;
+  const shown = bad.slice(0, FAILURES_SHOWN);
+  throw new UserError(
+    [
+      `No job was started: ${bad.length} of the ${addresses.length} address entries ${bad.length === 1 ? "does" : "do"} not name an address (index from 0). Fix or remove ${bad.length === 1 ? "it" : "them"} and call again:`,
+      ...shown,
+      ...(bad.length > shown.length ? [`- … and ${bad.length - shown.length} more`] : []),
+    ].join("\n"),
+  );
+}
+
+/**
  * Validates the request, expands postcodes, drops every address named more than once (after
  * normalising: "1234 ab" and "1234AB" are one postcode, an address listed and also inside a listed
  * postcode is one address) and starts the job. Shared with the MCP tasks path.
@@ -159,6 +233,7 @@ export async function startPortfolio(
   { addresses, postcodes }: z.output<typeof assessInput>,
   ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">,
 ): Promise<JobRow> {
+  refuseBadEntries(addresses ?? []);
   const items: JobItemInput[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
@@ -195,24 +270,32 @@ function finalResult(job: JobRow, jobs: PortfolioJobs): { structured: z.output<t
       state: job.state,
       total: job.total,
       duplicatesDropped: summary.duplicatesDropped,
-      message: `Portfolio job ${job.id} ${job.state}.`,
+      message: `Portfolio job ${job.id} ${outcomeSentence(summary)}.`,
       summary,
     },
     text: renderSummary(summary),
   };
 }
 
+/** One address's progress line: "Assessed Polluxstraat 1, 3817 AC Amersfoort (3 of 31)", or why it failed. */
+function progressMessage(item: ItemProgress, k: number, total: number, failedSoFar: number): string {
+  const at = `(${k} of ${total}${failedSoFar > 0 ? `, ${failedSoFar} failed so far` : ""})`;
+  if (item.status === "failed") return `Could not assess ${item.what}: ${item.error ?? "failed"} ${at}`;
+  if (item.status === "duplicate") return `Skipped ${item.what}: already assessed in this job ${at}`;
+  return `Assessed ${item.what} ${at}`;
+}
+
 /** "Started … for N addresses", saying how many repeats were dropped. */
 export function startedMessage(job: JobRow): string {
   const dropped =
     job.duplicates > 0 ? ` (${job.duplicates} duplicate${job.duplicates === 1 ? "" : "s"} dropped: each address is assessed once)` : "";
-  return `Started portfolio job ${job.id} for ${job.total} addresses${dropped}.`;
+  return `Started portfolio job ${job.id} for ${job.total} address${job.total === 1 ? "" : "es"}${dropped}.`;
 }
 
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
-  description: `Runs quick assessments for many addresses as a background job in your agent: a list of up to ${MAX_ADDRESSES_PER_JOB} addresses, or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it streams progress per address and returns the summary when the job ends. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
+  description: `Runs quick assessments for many addresses as a background job in your agent: a list of up to ${MAX_ADDRESSES_PER_JOB} addresses, or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of up to ${BATCH_SIZE} is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -224,7 +307,6 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
     if (!ctx.progress.enabled) {
       return { jobId: job.id, state: job.state, total: job.total, duplicatesDropped: job.duplicates, message: started, summary: null };
     }
-    await ctx.progress.report(0, job.total, started);
     const goneOn = {
       jobId: job.id,
       state: "running" as const,
@@ -233,22 +315,28 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
       message: "The connection closed; the job goes on.",
       summary: null,
     };
+    // The job runs in the agent's alarm, batch by batch; this call waits beside it and, while the
+    // client keeps the stream open, sends one notification per address as each batch is written.
+    // A notification that cannot be sent means the client went away: the job goes on.
+    const sent = (progress: number, message: string) =>
+      ctx.progress.report(progress, job.total, message).then(
+        () => true,
+        () => false,
+      );
+    if (!(await sent(0, `${started} Progress follows for every address, as each batch of up to ${BATCH_SIZE} is assessed.`))) return goneOn;
+    let reported = 0;
+    let failed = 0;
     let current: JobRow = job;
-    while (current.state === "running") {
-      // The client went away (or its stream closed): the job goes on in the background.
+    for (;;) {
       if (ctx.signal.aborted) return goneOn;
-      await untilNextPoll();
       current = ctx.jobs.owned(ctx.caller.identity.userKey, job.id) ?? current;
-      if (current.done === 0) continue;
-      try {
-        await ctx.progress.report(
-          current.done,
-          current.total,
-          `Assessed ${current.last_label ?? "an address"} (${current.done} of ${current.total})`,
-        );
-      } catch {
-        return goneOn;
+      for (const item of ctx.jobs.processedSince(current, reported)) {
+        if (item.status === "failed") failed += 1;
+        reported = item.seq + 1;
+        if (!(await sent(reported, progressMessage(item, reported, job.total, failed)))) return goneOn;
       }
+      if (current.state !== "running") break;
+      await untilNextPoll();
     }
     return finalResult(current, ctx.jobs).structured;
   },

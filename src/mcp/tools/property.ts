@@ -60,7 +60,7 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
     };
   },
   render(r) {
-    const lines = r.addresses.map((a) => `- ${a.label} (id ${a.id})${addressNotes(a)}`);
+    const lines = r.addresses.map((a) => `- ${a.label} (addressId ${a.addressId})${addressNotes(a)}`);
     const more = r.total > r.page * r.pageSize ? `\n… page ${r.page} of ${Math.ceil(r.total / r.pageSize)}` : "";
     const gaps = gapLines(r.registerGaps);
     return `${r.total} address(es) at ${r.postcode}:\n${lines.join("\n")}${more}${gaps.length ? `\n${gaps.join("\n")}` : ""}${sourcesNote(r.sources)}`;
@@ -81,7 +81,7 @@ function addressNotes(a: z.infer<typeof AddressOut>): string {
 
 /** The address heading of a one-address answer: its label, BAG id and what the label leaves out. */
 function addressHeading(a: z.infer<typeof AddressOut>): string {
-  return `${a.label} (BAG address id ${a.id})${addressNotes(a)}`;
+  return `${a.label} (BAG address id ${a.addressId})${addressNotes(a)}`;
 }
 
 const propertyOutput = z.object({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
-import type { AddressCandidate } from "../../data/search";
-import { formatHouseNumber, MAX_ADDRESS_QUERY, parseAddressQuery } from "../../domain/address-input";
+import type { AddressCandidate, AddressSearch } from "../../data/search";
+import { type AddressQuery, formatHouseNumber, MAX_ADDRESS_QUERY, parseAddressQuery } from "../../domain/address-input";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { SourcesOut, sourcesNote, sourcesOf } from "./shared";
@@ -20,7 +20,7 @@ const searchInput = z.object({
 
 const CandidateOut = z.object({
   rank: z.number().describe("1 = best match."),
-  id: z.string().describe("BAG address (nummeraanduiding) id: pass it as addressId to any property tool."),
+  addressId: z.string().describe("BAG address (nummeraanduiding) id: pass it as addressId to any property tool."),
   label: z.string(),
   street: z.string(),
   houseNumber: z.number(),
@@ -37,7 +37,17 @@ const searchOutput = z.object({
   query: z.string(),
   total: z.number().describe("How many addresses match in all."),
   candidates: z.array(CandidateOut),
-  note: z.string().nullable().describe("Advice when the number matched nothing or there are many more matches."),
+  note: z
+    .string()
+    .nullable()
+    .describe(
+      "Advice when nothing matched, when the best match is not exactly what was searched for, or when several match equally well; null when the first candidate is exactly the address given.",
+    ),
+  suggestions: z
+    .array(z.string())
+    .describe(
+      "When nothing matched: what to try instead (with the synthetic dataset, the places it covers and an address in each). Empty otherwise.",
+    ),
   sources: SourcesOut,
 });
 
@@ -46,11 +56,49 @@ function label(c: AddressCandidate): string {
   return `${c.street} ${formatHouseNumber(c)}, ${pc}${c.place}`;
 }
 
+/** Lower case without diacritics, for comparing what was typed with a register's spelling. */
+function fold(text: string): string {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+/**
+ * Whether a candidate is exactly the address given: its house number, letter and addition as
+ * searched (a search without a number is never exact), the postcode if one was given, and every
+ * word the start of a word of its street, place or municipality.
+ */
+export function isExactHit(c: AddressCandidate, q: AddressQuery): boolean {
+  if (!q.houseNumber || !c.exactNumber) return false;
+  if (q.postcode !== null && c.postcode !== q.postcode) return false;
+  const words = fold(`${c.street} ${c.place} ${c.municipality ?? ""}`).split(/[^\p{L}\p{N}]+/u);
+  return q.words.every((w) => words.some((word) => word.startsWith(fold(w))));
+}
+
+/** What to try when a search found nothing; with the synthetic dataset, the places it covers and an address in each. */
+async function noMatchSuggestions(q: AddressQuery, search: AddressSearch): Promise<string[]> {
+  const out = [
+    q.postcode
+      ? `Check the postcode, or list the addresses at ${q.postcode} with Get_Addresses_for_Postcode.`
+      : "Check the spelling, and give the street and place in full.",
+    'Try the postcode and house number, e.g. "3817AC 1".',
+  ];
+  const covered = await search.coverage();
+  if (covered !== null && covered.length > 0) {
+    const tries = covered.map(
+      (p) => `"${p.example.street} ${p.example.houseNumber} ${p.example.place}" or "${p.example.postcode} ${p.example.houseNumber}"`,
+    );
+    out[1] = `Try the postcode and house number, e.g. "${covered[0]?.example.postcode} ${covered[0]?.example.houseNumber}".`;
+    out.push(
+      `This server answers from its synthetic demonstration dataset, which covers only ${covered.map((p) => p.municipality).join(", ")}, with fictional streets and postcodes: real addresses are not in it. Try ${tries.join("; ")}.`,
+    );
+  }
+  return out;
+}
+
 export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> = {
   name: "Search_Addresses",
   title: "Search addresses",
   description:
-    'Finds Dutch addresses from free text — "Keizersgracht 123 Amsterdam", "3817AC 1", partial "Polluxstr 1 Amersf" — and returns ranked candidates with their BAG address ids. Pass a candidate\'s id as addressId to Get_Property_Data, Get_Property_Energy_Label, Analyze_Property_Location, Quick_Assess_Property or Assess_Portfolio.',
+    'Finds Dutch addresses from free text — "Keizersgracht 123 Amsterdam", "3817AC 1", partial "Polluxstr 1 Amersf" — and returns ranked candidates with their BAG address ids. Pass a candidate\'s addressId to Get_Property_Data, Get_Property_Energy_Label, Analyze_Property_Location, Quick_Assess_Property or Assess_Portfolio. When nothing matches, the answer (not an error) says what to try, and with the synthetic dataset which places it covers.',
   input: searchInput,
   output: searchOutput,
   annotations: READ_ONLY,
@@ -67,18 +115,29 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
     }
     const found = await services.search.search(q, limit);
     if (found.total === 0 || found.candidates.length === 0) {
-      const hint = q.postcode
-        ? "check the postcode, or list the addresses at it with Get_Addresses_for_Postcode"
-        : "check the spelling, give the street and place in full or the postcode and house number (e.g. 3817AC 1)";
-      throw new UserError(`No address matches "${q.text.slice(0, 80)}"; try again: ${hint}.`);
+      const suggestions = await noMatchSuggestions(q, services.search);
+      return {
+        query: q.text,
+        total: 0,
+        candidates: [],
+        note: `No address matches "${q.text.slice(0, 80)}".`,
+        suggestions,
+        sources: [],
+      };
     }
     const notes: string[] = [];
+    const exact = found.candidates.filter((c) => isExactHit(c, q));
+    const best = found.candidates[0] as AddressCandidate;
     if (found.withoutNumber && q.houseNumber) {
       notes.push(
         `No address with house number ${formatHouseNumber(q.houseNumber)} matches; these ${found.total} match without it. Check the number.`,
       );
+    } else if (q.houseNumber && !best.exactNumber) {
+      notes.push(`None of these has exactly house number ${formatHouseNumber(q.houseNumber)}; check the number, letter or addition.`);
     }
-    if (found.total > found.candidates.length) {
+    if (exact.length > 1) {
+      notes.push(`${exact.length} of these match exactly what was given; add the place or the postcode to choose.`);
+    } else if (found.total > found.candidates.length && !isExactHit(best, q)) {
       const add = [q.houseNumber || found.withoutNumber ? null : "the house number", q.words.length > 1 || q.postcode ? null : "the place"]
         .filter((x) => x !== null)
         .join(" and ");
@@ -91,7 +150,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
       total: found.total,
       candidates: found.candidates.map((c, i) => ({
         rank: i + 1,
-        id: c.id,
+        addressId: c.id,
         label: label(c),
         street: c.street,
         houseNumber: c.houseNumber,
@@ -104,17 +163,20 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
         exactNumber: c.exactNumber,
       })),
       note: notes.length > 0 ? notes.join(" ") : null,
+      suggestions: [],
       sources: sourcesOf(...found.candidates),
     };
   },
   render(r) {
+    if (r.candidates.length === 0)
+      return [r.note ?? `No address matches "${r.query}".`, ...r.suggestions.map((x) => `- ${x}`)].join("\n") + sourcesNote(r.sources);
     const lines = r.candidates.map((c) => {
       const notes = [
         c.postcode === null ? "no postcode in BAG" : null,
         c.municipality === null ? "municipality unknown" : c.municipality !== c.place ? `gemeente ${c.municipality}` : null,
         c.exactNumber ? null : "not the number searched for",
       ].filter((x) => x !== null);
-      return `${c.rank}. ${c.label} (id ${c.id})${notes.length > 0 ? ` — ${notes.join("; ")}` : ""}`;
+      return `${c.rank}. ${c.label} (addressId ${c.addressId})${notes.length > 0 ? ` — ${notes.join("; ")}` : ""}`;
     });
     return `${r.total} address(es) match "${r.query}":\n${lines.join("\n")}${r.note ? `\n${r.note}` : ""}${sourcesNote(r.sources)}`;
   },

@@ -29,7 +29,7 @@ export const Paging = {
 };
 
 export const AddressOut = z.object({
-  id: z.string(),
+  addressId: z.string().describe("BAG address (nummeraanduiding) id, 16 digits: what every tool takes as addressId."),
   label: z.string(),
   street: z.string(),
   houseNumber: z.number(),
@@ -47,7 +47,7 @@ export const SourcesOut = z.array(SourceSchema).describe("Where the facts came f
 
 export function addressOut(a: Address): AddressOutT {
   return {
-    id: a.id,
+    addressId: a.id,
     label: formatAddress(a),
     street: a.street,
     houseNumber: a.houseNumber,

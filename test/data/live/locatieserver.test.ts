@@ -14,6 +14,8 @@ import {
 import { LocatieserverSearch } from "../../../src/data/search";
 import { RegisterError } from "../../../src/data/types";
 import { parseAddressQuery } from "../../../src/domain/address-input";
+import type { ToolContext } from "../../../src/mcp/catalog";
+import { searchAddresses } from "../../../src/mcp/tools/search";
 import error400 from "../../fixtures/registers/locatieserver-error-400.json";
 import page1 from "../../fixtures/registers/locatieserver-free-3286LT-page1.json";
 import noPostcodeById from "../../fixtures/registers/locatieserver-free-nopostcode-by-id.json";
@@ -210,6 +212,41 @@ describe("Locatieserver free-text search (Search_Addresses, live)", () => {
     }
     const b = await search.search(query("Keizersgracht 123B"), 1);
     expect(b.candidates[0]).toMatchObject({ id: "0363200000112237", postcode: null, exactNumber: true });
+  });
+
+  it("adds no narrowing note when the first hit is exactly the postcode, number and addition given (1082GB 43-2)", async () => {
+    // Locatieserver counts every loose match: the other additions at 43 and the neighbouring numbers.
+    // Built from the fixture's document shape; the street and ids are illustrative.
+    const template = amsterdam.response.docs[0] as Record<string, unknown>;
+    const doc = (n: number, addition: string | null, i: number) => {
+      const { huisnummertoevoeging: _h, ...rest } = template;
+      return {
+        ...rest,
+        weergavenaam: `Parnassusweg ${n}${addition ? `-${addition}` : ""}, 1082GB Amsterdam`,
+        nummeraanduiding_id: `03632000009900${String(i).padStart(2, "0")}`,
+        adresseerbaarobject_id: `03630100009900${String(i).padStart(2, "0")}`,
+        straatnaam: "Parnassusweg",
+        huisnummer: n,
+        ...(addition && { huisnummertoevoeging: addition }),
+        postcode: "1082GB",
+        score: 20 - i,
+      };
+    };
+    const docs = [doc(43, "1", 1), doc(43, "2", 2), doc(43, "3", 3), doc(43, null, 4), doc(41, "2", 5), doc(45, "2", 6)];
+    mockServer.use(
+      http.get(LOCATIESERVER_FREE_URL, () => HttpResponse.json({ response: { ...amsterdam.response, numFound: docs.length, docs } })),
+    );
+    const ctx = { services: { search: new LocatieserverSearch({ retryDelayMs: 1 }) } } as unknown as ToolContext;
+    const exact = await searchAddresses.run({ query: "1082GB 43-2", limit: 5 }, ctx);
+    expect(exact.total).toBe(6);
+    expect(exact.candidates[0]).toMatchObject({ addressId: "0363200000990002", exactNumber: true });
+    expect(exact.note).toBeNull();
+    expect(searchAddresses.render(exact)).not.toMatch(/narrow it down/);
+    // 43-9 is not there: the first hit is not what was given, and the answer says so.
+    const loose = await searchAddresses.run({ query: "1082GB 43-9", limit: 5 }, ctx);
+    expect(loose.candidates[0]?.exactNumber).toBe(false);
+    expect(loose.note).toMatch(/None of these has exactly house number 43-9/);
+    expect(loose.note).toMatch(/6 addresses match; showing the best 5/);
   });
 
   it("matches a lone letter as letter or addition against the register's addresses", () => {
