@@ -287,8 +287,8 @@ function expectRegisterFacts(register: RegisterKey, tool: ToolName, a: Answer, s
   switch (register) {
     case "locatieserver":
       if (tool === "Get_Addresses_for_Postcode") expect(field<number>(a, "total")).toBe(5);
-      else if (assessment) expect(field<string>(a, "address.id")).toBe(ADDRESS_37);
-      else expect(field<string>(a, "address.id")).toBe(ADDRESS_37);
+      else if (assessment) expect(field<string>(a, "address.addressId")).toBe(ADDRESS_37);
+      else expect(field<string>(a, "address.addressId")).toBe(ADDRESS_37);
       return;
     case "bag":
       if (tool === "Get_Property_Data") {

@@ -622,9 +622,10 @@ describe("live source: an address without a postcode", () => {
   it("is never among a postcode's addresses, and does not block a synthetic address's key", async () => {
     noPostcodeRegisters();
     const { source } = liveSource();
+    const [before] = await rows("SELECT count(*) AS n FROM addresses WHERE postcode IS NULL");
     await source.addressById(NO_POSTCODE_ADDRESS);
     expect((await source.addressesForPostcode("3286LT")).some((a) => a.id === NO_POSTCODE_ADDRESS)).toBe(false);
-    expect(await rows("SELECT count(*) AS n FROM addresses WHERE postcode IS NULL")).toEqual([{ n: 1 }]);
+    expect(await rows("SELECT count(*) AS n FROM addresses WHERE postcode IS NULL")).toEqual([{ n: Number(before?.n) + 1 }]);
   });
 });
 
