@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { writeBenchSection } from "./bench/report.mjs";
 
 /** Public origin the Worker is configured with in tests (https, so `__Host-` cookies work). */
 export const TEST_PUBLIC_URL = "https://mcp.example.com";
@@ -100,9 +101,27 @@ const E2E = ["test/e2e/**"];
  * service binding to bench/bare-worker.js). It has no test files, so `vitest run` never starts it.
  */
 const NO_BENCHMARKS = { include: [] };
+/**
+ * BENCH_REPORT: `POST http://bench-report/<section>` with a Markdown part adds it to that section
+ * of docs/benchmarks.md, which is rewritten with every part this run has sent so far
+ * (bench/report.mjs). It runs here in Node, because code in workerd cannot write files.
+ */
+const benchParts = new Map<string, string[]>();
+async function benchReport(request: Request): Promise<Response> {
+  const section = new URL(request.url).pathname.slice(1);
+  const parts = benchParts.get(section) ?? [];
+  parts.push(await request.text());
+  benchParts.set(section, parts);
+  try {
+    writeBenchSection(section, parts.join("\n\n"));
+    return new Response(null, { status: 204 });
+  } catch (error) {
+    return new Response(String(error), { status: 400 });
+  }
+}
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
-  serviceBindings: { BENCH_BARE: "bench-bare" },
+  serviceBindings: { BENCH_BARE: "bench-bare", BENCH_REPORT: benchReport },
 };
 
 /**

@@ -45,6 +45,9 @@ const LEGACY = { "mcp-protocol-version": "2025-11-25" } as const;
 const MODERN_VERSION = "2026-07-28";
 const HOST = new URL(config.mcpResource).host;
 const BARE = (env as unknown as { BENCH_BARE: Fetcher }).BENCH_BARE;
+/** Writes this bench's tables into docs/benchmarks.md (vitest.config.ts, bench/report.mjs). */
+const REPORT = (env as unknown as { BENCH_REPORT: Fetcher }).BENCH_REPORT;
+const REPORT_SECTION = "mcp";
 const ONCE = { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 };
 
 interface User {
@@ -149,8 +152,19 @@ async function runTool(user: User, name: string, args: Record<string, unknown>):
   });
 }
 
-function print(text: string): void {
+/**
+ * Prints a table and adds it to this bench's section of docs/benchmarks.md (through the
+ * BENCH_REPORT service binding, which runs bench/report.mjs's writeBenchSection in Node).
+ */
+async function print(text: string): Promise<void> {
   console.log(text);
+  await reportPart(`\`\`\`text\n${text.replace(/^\n+|\n+$/g, "")}\n\`\`\``);
+}
+
+/** Adds a Markdown part to this file's section of docs/benchmarks.md ("mcp"). */
+async function reportPart(markdown: string): Promise<void> {
+  const answer = await REPORT.fetch(`http://bench-report/${REPORT_SECTION}`, { method: "POST", body: markdown });
+  if (!answer.ok) console.warn(`docs/benchmarks.md was not written: ${answer.status} ${await answer.text()}`);
 }
 
 const { results: sample } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 500").all<{
@@ -278,6 +292,16 @@ function breakdown(result: Result, path: Path): string[][] {
   return [...stages.map(([label, values, part]) => row(label, values, part)), row("whole path (exports.default)", whole)];
 }
 
+await reportPart(
+  [
+    "## Per call, in workerd (`npm run bench`: `bench/mcp.bench.ts`)",
+    "",
+    "The real Worker, its Durable Object, D1, KV, the queue and the synthetic dataset in workerd, each comparison",
+    "interleaved within this run (`bench/harness.ts`): per-call medians, and ratios to the table's baseline as the",
+    "median of the per-round ratios with their interquartile range and min–max. The tables as the bench prints them:",
+  ].join("\n"),
+);
+
 const KV_PROBE = "bench:probe";
 let probes = 0;
 
@@ -317,7 +341,7 @@ describe("a. per-request overhead: an authenticated tool call vs a bare Worker",
         ],
         { rounds: 20, warmupRounds: 2, batchMs: 80 },
       );
-      print(ratioTable("a. One request, stage by stage (× the bare Worker answering the same bytes)", result));
+      await print(ratioTable("a. One request, stage by stage (× the bare Worker answering the same bytes)", result));
       const throughput = (label: string, base: string, whole: string) => {
         const perRound = ratios(result, base, whole);
         return [
@@ -327,7 +351,7 @@ describe("a. per-request overhead: an authenticated tool call vs a bare Worker",
           `${formatRatio(Math.min(...perRound))}–${formatRatio(Math.max(...perRound))}`,
         ];
       };
-      print(
+      await print(
         table(
           "a. Throughput of an authenticated tool call as a fraction of a bare Worker's (target ≥ 0.4×)",
           ["", "median", "IQR", "min–max"],
@@ -362,7 +386,7 @@ describe("a. per-request overhead: an authenticated tool call vs a bare Worker",
         ],
       ];
       for (const [tool, path] of paths) {
-        print(
+        await print(
           table(
             `a. Where a tools/call ${tool} spends its time (per-round differences of the rows above)`,
             header,
@@ -418,7 +442,7 @@ describe("b. tools/list vs a read tool call", () => {
         ],
         { rounds: 25, warmupRounds: 2, batchMs: 120 },
       );
-      print(
+      await print(
         ratioTable("b. tools/list against a read tool call (× tools/call Get_Server_Info)", result, [
           "tools/list must cost no more than a read call. The in-isolate rows compare with each other: planned vs from scratch.",
           `in this isolate, tools/list planned ÷ from scratch, per round: ${describeRatios(ratios(result, PLANNED, FROM_SCRATCH))}`,
@@ -503,7 +527,7 @@ describe("c. D1 round trips per tool", () => {
       });
       rows.push(["Assess_Portfolio (the agent's batches)", `${addresses.length} addresses`, String(batchTrips.count), batchTrips.kinds]);
       rows.push(["Get_Portfolio_Status, _Result, Cancel_Portfolio", "", "0", "the agent's own SQLite storage only"]);
-      print(
+      await print(
         table(
           "c. D1 round trips per tool call (counted around the D1 binding; a batch is one trip)",
           ["tool", "arguments", "trips", "what"],
@@ -573,7 +597,7 @@ describe("d. Quick_Assess_Property vs a 500-address Assess_Portfolio job", () =>
         `${formatMs(Math.min(...values))}–${formatMs(Math.max(...values))}`,
         formatRatio(median(values.map((v, r) => v / (quickMs[r] as number)))),
       ];
-      print(
+      await print(
         table(
           "d. A 500-address portfolio job against one Quick_Assess_Property (target: job ≤ 1 s locally)",
           ["", "ms (median)", "min–max", "× one quick assessment"],
@@ -600,7 +624,7 @@ describe("e. reaching the user's agent: getByName vs getAgentByName", () => {
     "e. getByName vs getAgentByName (interleaved; table above)",
     async () => {
       if (!(PandgateAgent.prototype instanceof Agent)) {
-        print(
+        await print(
           table(
             "e. getByName vs agents' getAgentByName",
             [""],
@@ -629,7 +653,7 @@ describe("e. reaching the user's agent: getByName vs getAgentByName", () => {
         ],
         { rounds: 20, warmupRounds: 2, batchMs: 40 },
       );
-      print(ratioTable("e. Reaching the user's agent (tools/list, called from here; × getByName)", result));
+      await print(ratioTable("e. Reaching the user's agent (tools/list, called from here; × getByName)", result));
     },
     ONCE,
   );

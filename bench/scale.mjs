@@ -40,6 +40,7 @@ import { fileURLToPath } from "node:url";
 import { readD1Migrations } from "@cloudflare/vitest-plugin";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { writeBenchSection } from "./report.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CACHE = path.join(ROOT, ".scale");
@@ -448,25 +449,33 @@ const TABLE_NAMES = {
   buildings: "buildings",
 };
 
+/**
+ * Prints the report and writes it, as Markdown, into the "scale" section of docs/benchmarks.md
+ * (bench/report.mjs).
+ */
 function printReport({ loads, rows, largeScale, totalMs }) {
-  console.log("");
-  console.log("Databases (local D1 in Miniflare; load = the migrations, then every statement of the SQL file in 4 MB batches):");
-  console.log("| Dataset | Addresses | SQL file | Load | D1 size | Per address |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  const lines = [];
+  const out = (line) => lines.push(line);
+  out("");
+  out("Databases (local D1 in Miniflare; load = the migrations, then every statement of the SQL file in 4 MB batches):");
+  out("");
+  out("| Dataset | Addresses | SQL file | Load | D1 size | Per address |");
+  out("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const load of loads) {
     const addresses = load.meta.counts.addresses;
-    console.log(
+    out(
       `| ${load.label} | ${addresses.toLocaleString("en")} | ${megabytes(load.sqlBytes)} | ${seconds(load.loadMs)}${load.reused ? " (cached)" : ""} | ` +
         `${megabytes(load.meta.sizeBytes)} | ${Math.round(load.meta.sizeBytes / addresses)} B |`,
     );
   }
+  out("");
   const largest = loads.at(-1);
   const storage = largest.storage;
   if (storage) {
     const parts = Object.entries(TABLE_NAMES)
       .filter(([table]) => storage.tables[table])
       .map(([table, name]) => `${name} ${megabytes(storage.tables[table])}`);
-    console.log(
+    out(
       `Where the ${largest.label} database's pages go (tables with their indexes): ${parts.join(", ")}; ` +
         `indexes ${Math.round((100 * storage.indexes) / storage.total)} %, of which SQLite's own indexes for the TEXT primary keys ` +
         `${Math.round((100 * storage.primaryKeys) / storage.total)} % of the whole.`,
@@ -474,32 +483,44 @@ function printReport({ loads, rows, largeScale, totalMs }) {
   }
   const perAddress = largest.meta.sizeBytes / largest.meta.counts.addresses;
   const atBag = perAddress * BAG_ADDRESSES;
-  console.log(
+  out(
     `At ${(BAG_ADDRESSES / 1e6).toFixed(0)} M addresses (about the BAG) the same rows per address take about ${(atBag / 1e9).toFixed(1)} GB: ` +
       `${Math.round((100 * atBag) / D1_LIMIT_BYTES)} % of D1's 10 GB limit.`,
   );
-  console.log("");
-  console.log(
+  out("");
+  out(
     `Per tool call, in workerd, median over ${ROUNDS} rounds (${rows.map((r) => r.callsPerRequest).join("/")} calls per request, after ${WARMUP_ROUNDS} warm-up rounds):`,
   );
+  out("");
   if (rows[0]?.ratio !== undefined) {
     const label = `${(largest.meta.counts.addresses / 1e6).toFixed(2)} M`;
-    console.log(`| Lookup | 22 k: ms | ${label}: ms | Ratio ${label} / 22 k: median | IQR | min–max | Wall clock: median (IQR) |`);
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    out(`| Lookup | 22 k: ms | ${label}: ms | Ratio ${label} / 22 k: median | IQR | min–max | Wall clock: median (IQR) |`);
+    out("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
-      console.log(
+      out(
         `| ${r.lookup} | ${fmt(r.small.median)} | ${fmt(r.large.median)} | ${fmt(r.ratio.median)} | ${fmt(r.ratio.p25)}–${fmt(r.ratio.p75)} | ` +
           `${fmt(r.ratio.min)}–${fmt(r.ratio.max)} | ${fmt(r.wallRatio.median)} (${fmt(r.wallRatio.p25)}–${fmt(r.wallRatio.p75)}) |`,
       );
     }
   } else {
-    console.log("| Lookup | 22 k: ms | IQR | Wall clock: ms |");
-    console.log("| --- | ---: | ---: | ---: |");
+    out("| Lookup | 22 k: ms | IQR | Wall clock: ms |");
+    out("| --- | ---: | ---: | ---: |");
     for (const r of rows)
-      console.log(`| ${r.lookup} | ${fmt(r.small.median)} | ${fmt(r.small.p25)}–${fmt(r.small.p75)} | ${fmt(r.smallWall.median)} |`);
-    console.log(`(PANDGATE_BENCH_SCALE=${largeScale}: the large database was skipped.)`);
+      out(`| ${r.lookup} | ${fmt(r.small.median)} | ${fmt(r.small.p25)}–${fmt(r.small.p75)} | ${fmt(r.smallWall.median)} |`);
+    out(`(PANDGATE_BENCH_SCALE=${largeScale}: the large database was skipped.)`);
   }
-  console.log(`\n[scale] done in ${seconds(totalMs)}; figures in ${path.relative(ROOT, RESULTS)}`);
+  for (const line of lines) console.log(line);
+  const heading = [
+    "## Lookups at 22 k and 1 M addresses (`npm run bench:scale`: `bench/scale.mjs`)",
+    "",
+    "The synthetic dataset at scale 1 and at a large scale, each in its own local D1 in Miniflare, and the tools' own",
+    "`run` called against both, interleaved. What it does is described in [testing.md](testing.md#benchmarks).",
+    `Whole run, generation and loading included: ${seconds(totalMs)}.`,
+  ];
+  const written = writeBenchSection("scale", [...heading, ...lines].join("\n"));
+  console.log(
+    `\n[scale] done in ${seconds(totalMs)}; figures in ${path.relative(ROOT, RESULTS)}${written ? ` and ${path.relative(ROOT, written)}` : ""}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

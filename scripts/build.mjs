@@ -1,12 +1,14 @@
 // Bundles the Worker exactly as a deploy would (wrangler deploy --dry-run) and reports its size:
 // raw and gzip, the budget, and the largest contributors by package (from esbuild's metafile of
 // this same build). `npm run build -- --startup [runs]` also measures the start-up CPU time
-// (wrangler check startup, several runs, median).
+// (wrangler check startup, several runs, median). Both are written into their own sections of
+// docs/benchmarks.md ("build", "startup"; bench/report.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { writeBenchSection } from "../bench/report.mjs";
 
 const outdir = "dist";
 const metafile = path.join(outdir, "bundle-meta.json");
@@ -45,13 +47,29 @@ for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
   byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
 }
 const total = [...byOwner.values()].reduce((a, b) => a + b, 0);
+const largest = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+const share = (bytes) => `${((100 * bytes) / total).toFixed(1)}%`;
 console.log(`\nLargest contributors (minified bytes in the bundle, from ${metafile}):`);
-for (const [owner, bytes] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
-  console.log(`  ${kib(bytes).padStart(10)}  ${`${((100 * bytes) / total).toFixed(1)}%`.padStart(6)}  ${owner}`);
-}
+for (const [owner, bytes] of largest) console.log(`  ${kib(bytes).padStart(10)}  ${share(bytes).padStart(6)}  ${owner}`);
 
-console.log(
-  `\nBundle: ${kib(raw)} raw, ${kib(gzip)} gzip (budget ${BUDGET_GZIP_KIB} KiB gzip; Workers limit: 3 MiB gzip on Free, 10 MiB on Paid)`,
+const summary = `${kib(raw)} raw, ${kib(gzip)} gzip (budget ${BUDGET_GZIP_KIB} KiB gzip; Workers limit: 3 MiB gzip on Free, 10 MiB on Paid)`;
+console.log(`\nBundle: ${summary}`);
+writeBenchSection(
+  "build",
+  [
+    "## Bundle size (`npm run build`: `scripts/build.mjs`)",
+    "",
+    "The Worker bundled as a deploy would (`wrangler deploy --dry-run`, minified; the source map is uploaded beside it",
+    "and not counted).",
+    "",
+    `**Bundle: ${summary}.**`,
+    "",
+    "Largest contributors (minified bytes in the bundle, before gzip, from esbuild's metafile of the same build):",
+    "",
+    "| Package or folder | Size | Share |",
+    "| --- | ---: | ---: |",
+    ...largest.map(([owner, bytes]) => `| \`${owner}\` | ${kib(bytes)} | ${share(bytes)} |`),
+  ].join("\n"),
 );
 if (startupRuns > 0) measureStartup(startupRuns);
 if (gzip > BUDGET_GZIP_KIB * 1024) {
@@ -120,5 +138,16 @@ function measureStartup(runs) {
   rmSync(dir, { recursive: true, force: true });
   const sorted = [...times].sort((a, b) => a - b);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  console.log(`Start-up CPU (wrangler check startup, ${times.length} runs): median ${median} ms; runs ${times.join(", ")} ms`);
+  const line = `Start-up CPU (wrangler check startup, ${times.length} runs): median ${median} ms; runs ${times.join(", ")} ms`;
+  console.log(line);
+  writeBenchSection(
+    "startup",
+    [
+      "## Start-up CPU (`npm run build -- --startup <runs>`: `scripts/build.mjs`)",
+      "",
+      'The "Active" CPU time `wrangler check startup` reports for the bundle above, once per run.',
+      "",
+      `**${line}.**`,
+    ].join("\n"),
+  );
 }
