@@ -1,5 +1,6 @@
 import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { consumeAuditBatch } from "./audit/consumer";
+import { withAuditScope } from "./audit/record";
 import { sweepAuditEvents } from "./audit/retention";
 import { createExternalTokenResolver } from "./auth/external-token";
 import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
@@ -73,7 +74,22 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
     register: registerPath,
   });
   return {
-    async fetch(request, env, ctx) {
+    /** Every audit event recorded while answering is stored before the answer leaves (./audit/record.ts). */
+    fetch(request, env, ctx) {
+      return withAuditScope(() => serve(request, env, ctx));
+    },
+    /** The audit trail's queue consumer (./audit/consumer.ts). */
+    async queue(batch, env) {
+      await consumeAuditBatch(batch, env.DB);
+    },
+    /** The daily cron: the audit trail's retention sweep. */
+    async scheduled(_controller, env) {
+      await sweepAuditEvents(env.DB, config.auditRetentionDays);
+    },
+  };
+
+  async function serve(request: Request<unknown, IncomingRequestCfProperties>, env: Env, ctx: ExecutionContext): Promise<Response> {
+    {
       const url = new URL(request.url);
       if (url.pathname === ROOT_RESOURCE_METADATA || url.pathname === `${insertedPath}/`) url.pathname = insertedPath;
       if (url.pathname === `${resourcePath}/`) url.pathname = resourcePath;
@@ -92,14 +108,6 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
       }
       if (url.pathname === registerPath) return auditRegistration(routed, env, (request) => provider.fetch(request, env, ctx));
       return provider.fetch(routed, env, ctx);
-    },
-    /** The audit trail's queue consumer (./audit/consumer.ts). */
-    async queue(batch, env) {
-      await consumeAuditBatch(batch, env.DB);
-    },
-    /** The daily cron: the audit trail's retention sweep. */
-    async scheduled(_controller, env) {
-      await sweepAuditEvents(env.DB, config.auditRetentionDays);
-    },
-  };
+    }
+  }
 }
