@@ -53,6 +53,7 @@ export const TEST_SETTINGS = {
  */
 const NO_SEED = [
   "test/audit-trail.test.ts",
+  "test/audit-outbox.test.ts",
   "test/audit-mcp.test.ts",
   "test/audit-oauth.test.ts",
   "test/audit-operator.test.ts",
