@@ -87,8 +87,17 @@ export async function prepareD1Template(dir) {
  * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder); a fresh
  * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead.
  */
-export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = false, inspectorPort, seed = true } = {}) {
-  const persist = persistTo ? ["--persist-to", persistTo] : [];
+export async function startWorker({
+  port = 8787,
+  vars = {},
+  persistTo,
+  quiet = false,
+  inspectorPort,
+  seed = true,
+  config,
+  processGroup = false,
+} = {}) {
+  const persist = [...(persistTo ? ["--persist-to", persistTo] : []), ...(config ? ["--config", config] : [])];
   const template = process.env[D1_TEMPLATE_ENV];
   if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
     await cp(path.join(template, D1_DIR), path.join(persistTo, D1_DIR), { recursive: true });
@@ -108,10 +117,13 @@ export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = f
     "--show-interactive-dev-session=false",
   ];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // `processGroup`: wrangler and the workerd it starts get a process group of their own, which
+  // `crash()` kills at once with SIGKILL (the end-to-end test of a crash right after answers).
   const child = spawn(wrangler, args, {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: processGroup,
   });
   let log = "";
   const ready = new Promise((resolve, reject) => {
@@ -145,10 +157,19 @@ export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = f
   return {
     url,
     child,
+    pid: child.pid,
     logs: () => log,
+    /** SIGKILL to the whole process group (only with `processGroup`); resolves once wrangler is gone. */
+    crash: () =>
+      new Promise((resolve, reject) => {
+        if (!processGroup || child.pid === undefined) return reject(new Error("crash() needs startWorker({ processGroup: true })"));
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        process.kill(-child.pid, "SIGKILL");
+      }),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 5_000).unref();

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { waitUntil } from "cloudflare:workers";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { describeError, log } from "../log";
 import { type AuditEvent, type AuditInput, completeEvent } from "./events";
 import { AuditStore } from "./store";
