@@ -98,6 +98,8 @@ const E2E = ["test/e2e/**"];
  * service binding to bench/bare-worker.js). It has no test files, so `vitest run` never starts it.
  */
 const NO_BENCHMARKS = { include: [] };
+/** Benchmarks that start `wrangler dev` themselves and talk HTTP on loopback: project "bench-http", in Node. */
+const HTTP_BENCHMARKS = ["bench/overhead.bench.ts"];
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
   serviceBindings: { BENCH_BARE: "bench-bare" },
@@ -146,7 +148,16 @@ export default defineConfig(async () => {
         },
         {
           plugins: [workerd({ TEST_SEED: seedStatements() }, BENCH_WORKERS)],
-          test: { name: "bench", include: [], setupFiles: ["./test/setup-seed.ts"], benchmark: { include: ["bench/**/*.bench.ts"] } },
+          test: {
+            name: "bench",
+            include: [],
+            setupFiles: ["./test/setup-seed.ts"],
+            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS] },
+          },
+        },
+        {
+          // The HTTP benchmark (pandgate and a bare Worker under wrangler dev, driven from Node).
+          test: { name: "bench-http", include: [], environment: "node", benchmark: { include: [...HTTP_BENCHMARKS] } },
         },
         {
           plugins: [workerd({})],

@@ -85,7 +85,9 @@ export async function prepareD1Template(dir) {
  * database does not hold it yet (`seed: false` skips that), then runs `wrangler dev` on
  * 127.0.0.1:`port` with `vars` (`--var NAME:value`), waits until it serves, and returns how to stop it.
  * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder); a fresh
- * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead.
+ * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead. `config`
+ * is another wrangler configuration than wrangler.toml; `d1: false` skips the D1 steps (a Worker
+ * without D1); `processGroup` starts wrangler in a process group of its own, for `crash()`.
  */
 export async function startWorker({
   port = 8787,
@@ -96,10 +98,13 @@ export async function startWorker({
   seed = true,
   config,
   processGroup = false,
+  d1 = true,
 } = {}) {
   const persist = [...(persistTo ? ["--persist-to", persistTo] : []), ...(config ? ["--config", config] : [])];
   const template = process.env[D1_TEMPLATE_ENV];
-  if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
+  if (!d1) {
+    // A Worker without D1 (the bench's bare Worker): nothing to migrate or load.
+  } else if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
     await cp(path.join(template, D1_DIR), path.join(persistTo, D1_DIR), { recursive: true });
   } else {
     await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
