@@ -54,6 +54,7 @@ export const TEST_SETTINGS = {
  */
 const NO_SEED = [
   "test/audit-trail.test.ts",
+  "test/audit-outbox.test.ts",
   "test/audit-mcp.test.ts",
   "test/audit-oauth.test.ts",
   "test/audit-operator.test.ts",
@@ -119,6 +120,8 @@ async function benchReport(request: Request): Promise<Response> {
     return new Response(String(error), { status: 400 });
   }
 }
+/** Benchmarks that start `wrangler dev` themselves and talk HTTP on loopback: project "bench-http", in Node. */
+const HTTP_BENCHMARKS = ["bench/overhead.bench.ts"];
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
   serviceBindings: { BENCH_BARE: "bench-bare", BENCH_REPORT: benchReport },
@@ -189,8 +192,12 @@ export default defineConfig(async () => {
             ...WAITS,
             include: [],
             setupFiles: ["./test/setup-seed.ts"],
-            benchmark: { include: ["bench/**/*.bench.ts"] },
+            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS] },
           },
+        },
+        {
+          // The HTTP benchmark (pandgate and a bare Worker under wrangler dev, driven from Node).
+          test: { name: "bench-http", include: [], environment: "node", benchmark: { include: [...HTTP_BENCHMARKS] } },
         },
         {
           plugins: [workerd({})],

@@ -1,9 +1,11 @@
 /**
- * The "bare Worker" of `npm run bench`: the least a Worker can do to answer an MCP tools/call,
- * reached from the bench over a service binding (BENCH_BARE, see vitest.config.ts) the way the
- * real Worker is reached over its own. The bench first posts the real Worker's answer to a request
- * to `/prime/<name>`; every request to `/<name>` is then read and parsed as JSON-RPC and answered
- * with those same bytes, so both sides move the same request and the same response.
+ * The "bare Worker" of `npm run bench`: the least a Worker can do to answer an MCP tools/call.
+ * In workerd (bench/mcp.bench.ts) it is reached over a service binding (BENCH_BARE, see
+ * vitest.config.ts); over HTTP (bench/overhead.bench.ts) `wrangler dev` runs it on a loopback
+ * port (bench/bare-wrangler.toml), where it answers `/mcp`, pandgate's path. The bench first posts
+ * the real Worker's answer to a request to `/prime/<path>`; every request to `/<path>` is then
+ * read and parsed as JSON-RPC and answered with those same bytes, so both sides move the same
+ * request and the same response.
  */
 const primed = new Map();
 

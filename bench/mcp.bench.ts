@@ -4,6 +4,7 @@ import { Agent, getAgentByName } from "agents";
 import { createMcpHandler } from "agents/mcp/server";
 import { bench, describe } from "vitest";
 import { completeEvent } from "../src/audit/events";
+import { AuditOutbox } from "../src/audit/outbox";
 import { createServices } from "../src/data/services";
 import worker from "../src/index";
 import { PortfolioJobs } from "../src/jobs/portfolio";
@@ -125,9 +126,8 @@ const NO_JOBS = undefined as unknown as ToolContext["jobs"];
 async function inProcess(user: User, body: string, headers: Record<string, string> = LEGACY, fromScratch = false): Promise<Response> {
   const caller = { ...user.caller, requestId: crypto.randomUUID() };
   const services = createServices(config, env);
-  // The audit event is built and checked as the agent does, but not sent: the agent sends it after
-  // the answer (waitUntil), and hundreds of extra events a second would load the queue's consumer
-  // while other rows are measured.
+  // The audit event is built and checked as the agent does, but not stored: the agent writes it to
+  // its own storage (section g measures that), which this isolate has not got.
   const record = (call: ToolCallRecord) => {
     completeEvent(toolCallEvent(caller, call));
   };
@@ -654,6 +654,53 @@ describe("e. reaching the user's agent: getByName vs getAgentByName", () => {
         { rounds: 20, warmupRounds: 2, batchMs: 40 },
       );
       await print(ratioTable("e. Reaching the user's agent (tools/list, called from here; × getByName)", result));
+    },
+    ONCE,
+  );
+});
+
+/* ─── g. recording a tool call's audit event: before (queue.send) and now (the agent's outbox) ─ */
+
+describe("g. recording a tool call's audit event", () => {
+  bench(
+    "g. audit recording (interleaved; table above)",
+    async () => {
+      const user = firstReader;
+      const input = toolCallEvent(user.caller, { tool: "Get_Property_Data", outcome: "success", durationMs: 3, addressId });
+      const stub = env.MCP_AGENT.getByName(`bench-audit-${crypto.randomUUID()}`);
+      // Inside one agent, so no row pays for a Durable Object hop: only the recording is timed.
+      const rows = await runInDurableObject(stub, async (_agent, state) => {
+        const outbox = new AuditOutbox(state.storage.sql);
+        const result = await interleaved(
+          [
+            {
+              name: "before: AUDIT_QUEUE.send of the event (it ran under waitUntil, after the answer)",
+              run: async () => {
+                const made = completeEvent(input);
+                if ("event" in made) await env.AUDIT_QUEUE.send(made.event, { contentType: "json" });
+              },
+            },
+            {
+              name: "now: the event written to the agent's SQLite outbox, committed (storage.sync)",
+              run: async () => {
+                outbox.add(input);
+                await state.storage.sync();
+              },
+            },
+            { name: "for scale: storage.sync with nothing written", run: () => state.storage.sync() },
+          ],
+          { rounds: 15, warmupRounds: 2, batchMs: 60, maxBatch: 100 },
+        );
+        // The outbox is left for this agent's alarm to forward, as it would be.
+        return result;
+      });
+      print(
+        ratioTable("g. Recording one tools/call's audit event, inside the agent (× the queue send it replaced)", rows, [
+          "The outbox is what the answer now waits for (its output gate holds the answer until the write is committed);",
+          "the queue send did not delay the answer but cost a send per call, and lost the event if the process died first.",
+          "The outbox is forwarded to D1 by the alarm in batches of up to 100, about a second after the first event.",
+        ]),
+      );
     },
     ONCE,
   );

@@ -85,12 +85,26 @@ export async function prepareD1Template(dir) {
  * database does not hold it yet (`seed: false` skips that), then runs `wrangler dev` on
  * 127.0.0.1:`port` with `vars` (`--var NAME:value`), waits until it serves, and returns how to stop it.
  * `persistTo` keeps local KV/D1/Durable Object state apart (the tests use a fresh folder); a fresh
- * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead.
+ * one gets a copy of the D1 template named by PANDGATE_D1_TEMPLATE, when set, instead. `config`
+ * is another wrangler configuration than wrangler.toml; `d1: false` skips the D1 steps (a Worker
+ * without D1); `processGroup` starts wrangler in a process group of its own, for `crash()`.
  */
-export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = false, inspectorPort, seed = true } = {}) {
-  const persist = persistTo ? ["--persist-to", persistTo] : [];
+export async function startWorker({
+  port = 8787,
+  vars = {},
+  persistTo,
+  quiet = false,
+  inspectorPort,
+  seed = true,
+  config,
+  processGroup = false,
+  d1 = true,
+} = {}) {
+  const persist = [...(persistTo ? ["--persist-to", persistTo] : []), ...(config ? ["--config", config] : [])];
   const template = process.env[D1_TEMPLATE_ENV];
-  if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
+  if (!d1) {
+    // A Worker without D1 (the bench's bare Worker): nothing to migrate or load.
+  } else if (template && persistTo && seed && !existsSync(path.join(persistTo, D1_DIR))) {
     await cp(path.join(template, D1_DIR), path.join(persistTo, D1_DIR), { recursive: true });
   } else {
     await run(["d1", "migrations", "apply", "DB", "--local", ...persist], { quiet: true, env: { CI: "true" } });
@@ -108,10 +122,13 @@ export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = f
     "--show-interactive-dev-session=false",
   ];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  // `processGroup`: wrangler and the workerd it starts get a process group of their own, which
+  // `crash()` kills at once with SIGKILL (the end-to-end test of a crash right after answers).
   const child = spawn(wrangler, args, {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: processGroup,
   });
   let log = "";
   const ready = new Promise((resolve, reject) => {
@@ -158,10 +175,19 @@ export async function startWorker({ port = 8787, vars = {}, persistTo, quiet = f
   return {
     url,
     child,
+    pid: child.pid,
     logs: () => log,
+    /** SIGKILL to the whole process group (only with `processGroup`); resolves once wrangler is gone. */
+    crash: () =>
+      new Promise((resolve, reject) => {
+        if (!processGroup || child.pid === undefined) return reject(new Error("crash() needs startWorker({ processGroup: true })"));
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        process.kill(-child.pid, "SIGKILL");
+      }),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 5_000).unref();

@@ -1,5 +1,6 @@
 import { getOAuthApi, OAuthProvider, type OAuthProviderOptions } from "@cloudflare/workers-oauth-provider";
 import { consumeAuditBatch } from "./audit/consumer";
+import { withAuditScope } from "./audit/record";
 import { sweepAuditEvents } from "./audit/retention";
 import { createExternalTokenResolver } from "./auth/external-token";
 import { RESOURCE_SCOPES, SUPPORTED_SCOPES } from "./auth/scopes";
@@ -75,7 +76,22 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
     register: registerPath,
   });
   return {
-    async fetch(request, env, ctx) {
+    /** Every audit event recorded while answering is stored before the answer leaves (./audit/record.ts). */
+    fetch(request, env, ctx) {
+      return withAuditScope(() => serve(request, env, ctx));
+    },
+    /** The audit trail's queue consumer (./audit/consumer.ts). */
+    async queue(batch, env) {
+      await consumeAuditBatch(batch, env.DB);
+    },
+    /** The daily cron: the audit trail's retention sweep. */
+    async scheduled(_controller, env) {
+      await sweepAuditEvents(env.DB, config.auditRetentionDays);
+    },
+  };
+
+  async function serve(request: Request<unknown, IncomingRequestCfProperties>, env: Env, ctx: ExecutionContext): Promise<Response> {
+    {
       const url = new URL(request.url);
       if (url.pathname === ROOT_RESOURCE_METADATA || url.pathname === `${insertedPath}/`) url.pathname = insertedPath;
       if (url.pathname === `${resourcePath}/`) url.pathname = resourcePath;
@@ -98,14 +114,6 @@ export function createWorker(config: Config): ExportedHandler<Env> & {
         return auditRegistration(routed, env, async (request) => (await boundRegistration(request)) ?? provider.fetch(request, env, ctx));
       }
       return provider.fetch(routed, env, ctx);
-    },
-    /** The audit trail's queue consumer (./audit/consumer.ts). */
-    async queue(batch, env) {
-      await consumeAuditBatch(batch, env.DB);
-    },
-    /** The daily cron: the audit trail's retention sweep. */
-    async scheduled(_controller, env) {
-      await sweepAuditEvents(env.DB, config.auditRetentionDays);
-    },
-  };
+    }
+  }
 }

@@ -3,7 +3,9 @@ import { AuditEventSchema } from "./events";
 import { AuditStore } from "./store";
 
 /**
- * The AUDIT_QUEUE consumer: each batch of events is written to D1 in one transaction. When D1
+ * The AUDIT_QUEUE consumer: each batch of events is written to D1 in one transaction. The Worker
+ * sends an event here only when its direct D1 write failed (./record.ts), so the queue is the
+ * retry path for the Worker's events. When D1
  * fails, every message of the batch is retried later with a growing delay (1 s, 2 s, 4 s … up to
  * five minutes; `max_retries` in wrangler.toml bounds the attempts, about an hour in all), and
  * since an event's id is its primary key, a retried or redelivered event is stored once. A

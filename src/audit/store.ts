@@ -2,9 +2,11 @@ import { base64url } from "../encoding";
 import { type AuditDetails, type AuditEvent, AuditEventSchema } from "./events";
 
 /**
- * The audit trail in D1 (`audit_events`, migrations/0003). Written only by the queue consumer,
- * in batches; read newest first with a keyset cursor, so a page stays right while new events
- * arrive; swept by the retention job.
+ * The audit trail in D1 (`audit_events`, migrations/0003). Written with one idempotent insert by
+ * the Worker before it answers (./record.ts), by each agent's alarm forwarding its outbox in
+ * batches (./outbox.ts), and by the queue consumer (the Worker's fallback when D1 refused);
+ * read newest first with a keyset cursor, so a page stays right while new events arrive; swept
+ * by the retention job.
  */
 
 /** What a reader may narrow the trail to. `tenantId` is always set for a tenant's reader. */

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { isLegacyRequest, preloadSchemas } from "@modelcontextprotocol/server";
 import { createMcpHandler } from "agents/mcp/server";
-import { recordAudit } from "../audit/record";
+import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS, outboxRetryDelay } from "../audit/outbox";
+import { AuditStore } from "../audit/store";
 import { type Config, parseConfig } from "../config";
 import { agentServices } from "../data/services";
 import { PortfolioJobs } from "../jobs/portfolio";
@@ -24,7 +25,10 @@ const MAX_RETRY_MS = 5 * 60_000;
  * package's `createMcpHandler`). Nothing about the caller is kept between requests, so a
  * refreshed, narrowed or revoked grant is seen on the very next call. Every tools/call that
  * reaches the agent is recorded once in the audit trail: by the tool's own run (./server.ts), by a
- * task start (./tasks.ts), or here when the SDK will refuse it.
+ * task start (./tasks.ts), or here when the SDK will refuse it. The event is written to this
+ * object's SQLite storage (the audit outbox, ../audit/outbox.ts) before the answer leaves, and the
+ * alarm forwards the outbox to D1 in batches about a second later, retrying with backoff while D1
+ * refuses; nothing is sent per call.
  *
  * Long work (portfolio jobs) lives here too: each job and its items are in this object's SQLite
  * storage (../jobs/portfolio.ts), and `portfolio_batches` lists the jobs whose next batch is due.
@@ -41,13 +45,22 @@ export class PandgateAgent extends DurableObject<Env> {
   #config?: Config;
   #jobs?: PortfolioJobs;
   #batchesRunning = false;
+  /** Tool-call audit events waiting in this object's storage for the alarm to forward them to D1. */
+  readonly #outbox: AuditOutbox;
+  /** Whether an alarm is known to be due for the outbox (so recording a call sets none). */
+  #outboxAlarmSet = false;
+  /** Failed forwards in a row, and when the next may be tried (backoff while D1 refuses). */
+  #outboxFailures = 0;
+  #outboxRetryAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // The MCP SDK's wire schemas, built once per isolate before this agent's first request; the
     // Worker does not build them at start-up (shims/mcp-server-workerd.mjs).
     preloadSchemas();
-    if (this.#openBatchList()) void ctx.blockConcurrencyWhile(() => this.#wake());
+    this.#outbox = new AuditOutbox(ctx.storage.sql);
+    // Batches listed, or audit events not yet forwarded (a restart, a lost alarm): make sure the alarm runs.
+    if (this.#openBatchList() || this.#outbox.size() > 0) void ctx.blockConcurrencyWhile(() => this.#wake());
   }
 
   /** The name this object was addressed by: the user key (`getByName`). */
@@ -81,7 +94,7 @@ export class PandgateAgent extends DurableObject<Env> {
     const { config, jobs } = this;
     // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
     const services = await agentServices(config, this.env, this.ctx.storage);
-    const record: ToolCallRecorder = (call) => recordAudit(this.env, toolCallEvent(caller, call));
+    const record: ToolCallRecorder = (call) => this.#recordCall(toolCallEvent(caller, call));
     if (await isLegacyRequest(request, message)) {
       const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
       if (answer) return answer;
@@ -111,8 +124,14 @@ export class PandgateAgent extends DurableObject<Env> {
    * bug) is logged and tried again later, waiting longer each time.
    */
   override async alarm(): Promise<void> {
+    this.#outboxAlarmSet = false;
+    await this.#forwardAudit();
     // The platform may fire again while a round is still running here; that round sets the next alarm.
-    if (this.#batchesRunning) return;
+    if (this.#batchesRunning) {
+      const audit = this.#outboxDueAt();
+      if (audit !== undefined) await this.#alarmBy(audit);
+      return;
+    }
     this.#batchesRunning = true;
     try {
       const { jobs } = this;
@@ -133,7 +152,55 @@ export class PandgateAgent extends DurableObject<Env> {
       this.#batchesRunning = false;
     }
     const [next] = this.sql<{ at: number | null }>`SELECT min(not_before) AS at FROM portfolio_batches`;
-    if (next?.at != null) await this.ctx.storage.setAlarm(Math.max(next.at, Date.now()));
+    const due = [next?.at ?? undefined, this.#outboxDueAt()].filter((at): at is number => at !== undefined);
+    if (due.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...due), Date.now()));
+  }
+
+  /**
+   * Records one tools/call's audit event: written to this object's storage now (durable before
+   * the answer leaves, by the output gate), forwarded to D1 by the alarm shortly after.
+   */
+  #recordCall(input: Parameters<AuditOutbox["add"]>[0]): void {
+    if (!this.#outbox.add(input) || this.#outboxAlarmSet) return;
+    this.#outboxAlarmSet = true;
+    const at = this.#outboxRetryAt ?? Date.now() + OUTBOX_FLUSH_DELAY_MS;
+    this.#alarmBy(at).catch((error: unknown) => {
+      this.#outboxAlarmSet = false;
+      log("error", "audit_alarm_failed", { error: describeError(error) });
+    });
+  }
+
+  /** Forwards the outbox to D1, unless a failed try asked to wait longer; on failure, waits longer next time. */
+  async #forwardAudit(): Promise<void> {
+    if (this.#outboxRetryAt !== undefined && this.#outboxRetryAt > Date.now()) return;
+    try {
+      await this.#outbox.forward((events) => new AuditStore(this.env.DB).insert(events));
+      this.#outboxFailures = 0;
+      this.#outboxRetryAt = undefined;
+    } catch (error) {
+      this.#outboxFailures += 1;
+      const retryMs = outboxRetryDelay(this.#outboxFailures);
+      this.#outboxRetryAt = Date.now() + retryMs;
+      log("error", "audit_forward_failed", {
+        events: this.#outbox.size(),
+        attempts: this.#outboxFailures,
+        retryMs,
+        error: describeError(error),
+      });
+    }
+  }
+
+  /** When the alarm must next run for the outbox, if anything waits in it. */
+  #outboxDueAt(): number | undefined {
+    if (this.#outbox.size() === 0) return undefined;
+    this.#outboxAlarmSet = true;
+    return this.#outboxRetryAt ?? Date.now() + OUTBOX_FLUSH_DELAY_MS;
+  }
+
+  /** Sets the alarm to `at`, unless it is already set sooner. */
+  async #alarmBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** Lists a job's next batch as due and makes sure the alarm will run it. */
@@ -145,9 +212,7 @@ export class PandgateAgent extends DurableObject<Env> {
 
   /** Sets the alarm to now, unless it is already set sooner. */
   async #wake(): Promise<void> {
-    const now = Date.now();
-    const at = await this.ctx.storage.getAlarm();
-    if (at === null || at > now) await this.ctx.storage.setAlarm(now);
+    await this.#alarmBy(Date.now());
   }
 
   /**

@@ -24,11 +24,20 @@ export const CHRIS = { username: "chris@fabrikam.example", password: "demo" };
 // scripts/local-stack.mjs has no type declarations; this is the part of it used here.
 interface RunningWorker {
   url: string;
+  pid: number | undefined;
   logs(): string;
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 interface LocalStack {
-  startWorker(options: { port: number; vars: Record<string, string>; persistTo?: string; quiet?: boolean }): Promise<RunningWorker>;
+  startWorker(options: {
+    port: number;
+    vars: Record<string, string>;
+    persistTo?: string;
+    quiet?: boolean;
+    config?: string;
+    processGroup?: boolean;
+  }): Promise<RunningWorker>;
   randomSecret(bytes?: number): string;
 }
 
@@ -72,6 +81,13 @@ export interface Stack {
   operatorSecret: string;
   /** What wrangler dev printed so far. */
   logs(): string;
+  /**
+   * `kill -9` of wrangler dev's whole process group (wrangler and its workerd), by the pid it was
+   * started with; needs `processGroup: true`. The local state stays, for `restart`.
+   */
+  crash(): Promise<void>;
+  /** Starts the Worker again on the same port, settings and local state. */
+  restart(): Promise<void>;
   /** Stops the Worker and the IdP and removes the Worker's local state. */
   stop(): Promise<void>;
 }
@@ -84,7 +100,17 @@ export interface Stack {
  * by default it is the Worker's own http://localhost:PORT. `vars` are further settings (e.g. live mode's).
  */
 export async function startStack(
-  options: { issuerTenant?: string; allowedTenantIds?: string[]; port?: number; publicUrl?: string; vars?: Record<string, string> } = {},
+  options: {
+    issuerTenant?: string;
+    allowedTenantIds?: string[];
+    port?: number;
+    publicUrl?: string;
+    vars?: Record<string, string>;
+    /** A wrangler configuration other than wrangler.toml (the bench's, with a higher /mcp limit). */
+    config?: string;
+    /** wrangler dev in a process group of its own, for `crash()`. */
+    processGroup?: boolean;
+  } = {},
 ): Promise<Stack> {
   const { issuerTenant = CONTOSO, allowedTenantIds = [CONTOSO] } = options;
   const { startWorker, randomSecret } = await localStack();
@@ -104,10 +130,12 @@ export async function startStack(
     idp = await startDevIdp({ port: 0, clients: [upstreamClient] });
     const tenant = idp.tenants.find((t) => t.id === issuerTenant);
     if (!tenant) throw new Error(`the dev IdP has no tenant ${issuerTenant}`);
-    worker = await startWorker({
+    const workerOptions = {
       port,
       persistTo,
       quiet: true,
+      ...(options.config !== undefined && { config: options.config }),
+      processGroup: options.processGroup ?? false,
       vars: {
         PUBLIC_URL: url,
         IDP_KIND: "oidc",
@@ -119,9 +147,22 @@ export async function startStack(
         OPERATOR_SECRET: operatorSecret,
         ...options.vars,
       },
-    });
-    const running = worker;
-    return { url, mcpUrl: `${url}/mcp`, idp, operatorSecret, logs: () => running.logs(), stop };
+    };
+    worker = await startWorker(workerOptions);
+    return {
+      url,
+      mcpUrl: `${url}/mcp`,
+      idp,
+      operatorSecret,
+      logs: () => worker?.logs() ?? "",
+      crash: async () => {
+        await worker?.crash();
+      },
+      restart: async () => {
+        worker = await startWorker(workerOptions);
+      },
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -385,4 +426,33 @@ export async function registerPublicClient(
   const body = await res.text();
   if (res.status !== 201) throw new Error(`registration answered ${res.status}: ${body}`);
   return JSON.parse(body) as { client_id: string; client_name?: string; redirect_uris: string[] };
+}
+
+/**
+ * What an OAuth client does to get an access token for `/mcp`: discovery, registration of a
+ * public client, PKCE authorization as `user` through consent and the dev IdP, code redemption.
+ */
+export async function signInForToken(
+  stack: Pick<Stack, "url" | "mcpUrl">,
+  user: { username: string; password: string },
+  scope = "mcp:read",
+): Promise<{ accessToken: string; clientId: string; scope: string }> {
+  const as = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as {
+    authorization_endpoint: string;
+    token_endpoint: string;
+  };
+  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+  const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e", redirect_uris: [redirectUri] });
+  const request = authorizationRequest(as.authorization_endpoint, {
+    clientId: client.client_id,
+    redirectUri,
+    scope,
+    resource: stack.mcpUrl,
+  });
+  const { clientRedirect } = await signIn(request.url, user, { scopes: scope.split(" ").filter((s) => s !== "mcp:read") });
+  const code = clientRedirect.searchParams.get("code");
+  if (!code || clientRedirect.searchParams.get("state") !== request.state) throw new Error(`no code for this request in ${clientRedirect}`);
+  const { status, body } = await redeemCode(as.token_endpoint, request, code);
+  if (status !== 200 || !body.access_token) throw new Error(`the token endpoint answered ${status}: ${JSON.stringify(body)}`);
+  return { accessToken: body.access_token, clientId: client.client_id, scope: body.scope ?? "" };
 }
