@@ -222,33 +222,19 @@ function energySection(
   const expected = buildYear !== null && isDwelling(unit) ? expectedLabelForBuildYear(buildYear) : null;
   const gaps: string[] = [];
   const risks: Risk[] = [];
-  if (!current && labelsUnknown) {
-    // The register's own gap (added by the caller) says why; nothing is claimed absent.
-    return {
-      energy: {
-        label: null,
-        status: "unknown",
-        method: null,
-        ep2KwhM2: null,
-        energyIndex: null,
-        validUntil: null,
-        ageYears: null,
-        substituteLabelForBuildYear: expected,
-      },
-      gaps,
-      risks,
-    };
-  }
   if (!current) {
-    gaps.push(
-      expected
-        ? `No registered energy label. The WWS substitute label for its build year is ${expected} (what the rent points system counts when a dwelling has no label; not a prediction of this dwelling's label).`
-        : "No registered energy label.",
-    );
+    // Unknown (the register could not be asked): the register's own gap, added by the caller, says
+    // why, and nothing is claimed absent. None: no label is registered.
+    if (!labelsUnknown)
+      gaps.push(
+        expected
+          ? `No registered energy label. The WWS substitute label for its build year is ${expected} (what the rent points system counts when a dwelling has no label; not a prediction of this dwelling's label).`
+          : "No registered energy label.",
+      );
     return {
       energy: {
         label: null,
-        status: "none",
+        status: labelsUnknown ? "unknown" : "none",
         method: null,
         ep2KwhM2: null,
         energyIndex: null,
