@@ -1,6 +1,6 @@
 /**
  * The Worker `bench/scale.mjs` runs in Miniflare (workerd) against one local D1 database: the
- * synthetic dataset at scale 1 (22,638 addresses) or at scale 45 (1,033,146). It calls pandgate's
+ * synthetic dataset at scale 1 (22,641 addresses) or at scale 45 (1,033,149). It calls pandgate's
  * own tools, exactly as the MCP server does after the SDK has checked the arguments (catalog
  * entry, `tool.input` parsing, `tool.run` with the real services from `createServices`, the
  * result checked against `tool.output`), so it sends whatever SQL the data layer sends today.

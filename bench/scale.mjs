@@ -1,5 +1,5 @@
 // Does pandgate's cost per lookup depend on how many addresses D1 holds? Loads the synthetic
-// dataset at scale 1 (seed/seed.sql, 22,638 addresses) and at scale 45 (1,033,146 addresses,
+// dataset at scale 1 (seed/seed.sql, 22,641 addresses) and at scale 45 (1,033,149 addresses,
 // generated into .scale/) into two local D1 databases, then calls the same tools against both,
 // interleaved, and prints per-lookup ratios (1M / 22k) with their spread, the load times and the
 // database sizes. `npm run bench` runs it after the vitest benchmarks.

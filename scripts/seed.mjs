@@ -12,8 +12,8 @@
 //
 // --scale: 1 is the committed seed (22,641 addresses: 22,638 in 24 buurten, 3 edge cases added last); below 1 the buurten shrink;
 // above 1 extra wijken of ordinary buurten are added, about 22,600 addresses per step, up to
-// MAX_SCALE. --scale 45 gives 1,033,146 addresses (the four cities at about their real size),
-// written as it is generated (some 12 s and 440 MB; keep such files out of git, e.g. in .scale/).
+// MAX_SCALE. --scale 45 gives 1,033,149 addresses (the four cities at about their real size),
+// written as it is generated (about 520 MB of SQL; keep such files out of git, e.g. in .scale/).
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";

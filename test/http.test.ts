@@ -94,7 +94,7 @@ describe("landing page", () => {
     const { html } = await landing();
     const blocks = codeBlocks(html);
     const json = blocks.filter((b) => b.startsWith("{")).map((b) => JSON.parse(b) as unknown);
-    // Claude Desktop through mcp-remote, VS Code, Cursor: as the README's "Connecting clients" has them.
+    // Claude Desktop through mcp-remote, VS Code, Cursor: as docs/connecting-clients.md has them.
     expect(json).toEqual([
       { mcpServers: { pandgate: { command: "npx", args: ["-y", "mcp-remote@0.15.1", MCP_URL] } } },
       { servers: { pandgate: { type: "http", url: MCP_URL } } },
@@ -298,7 +298,10 @@ describe("pages and health", () => {
     for (const path of ["/authorize?response_type=code&client_id=x", "/oauth/callback?code=x&state=y"]) {
       const res = await app.fetch(new Request(`${BASE}${path}`), env, createExecutionContext());
       expect(res.status, path).toBe(503);
-      expect(await res.text()).toContain("Sign-in is not configured");
+      const html = await res.text();
+      expect(html).toContain("Sign-in is not configured");
+      // Points the operator at the section of the docs that holds the sign-in settings.
+      expect(html).toContain("see “Registering pandgate with Microsoft” in docs/operating.md");
     }
   });
 

@@ -89,7 +89,7 @@ describe("sign-in settings: every rule names its setting and its fix", () => {
     [
       { IDP_KIND: "okta" },
       [
-        "- IDP_KIND must be one of entra, b2c, external-id, oidc: set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see the README's sign-in section",
+        '- IDP_KIND must be one of entra, b2c, external-id, oidc: set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see "Registering pandgate with Microsoft" in docs/operating.md',
       ],
     ],
     [

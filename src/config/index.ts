@@ -363,7 +363,7 @@ function rateLimitRules(s: Settings, ctx: z.RefinementCtx<Settings>): void {
       ctx,
       "RATE_LIMITS",
       `names ${surface}, but there is no ${binding} rate limiting binding`,
-      `add [[ratelimits]] with name = "${binding}" to wrangler.toml (see the README), or leave ${surface} out of RATE_LIMITS`,
+      `add [[ratelimits]] with name = "${binding}" to wrangler.toml (see "Rate limits" in docs/operating.md), or leave ${surface} out of RATE_LIMITS`,
     );
   }
 }

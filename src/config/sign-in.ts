@@ -52,7 +52,7 @@ const SignInSettings = z.object({
         error: problem(
           "IDP_KIND",
           "must be one of entra, b2c, external-id, oidc",
-          "set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see the README's sign-in section",
+          'set IDP_KIND (and the other IDP_* settings) under [vars] in wrangler.toml; see "Registering pandgate with Microsoft" in docs/operating.md',
         ),
       })
       .optional(),

@@ -6,7 +6,7 @@ import type { ToolSpec } from "../mcp/catalog";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { Page } from "./layout";
 
-/** The versions the README's "Connecting clients" names and the e2e tests run. */
+/** The versions docs/connecting-clients.md ("Versions tested") names and the e2e tests run. */
 export const MCP_REMOTE_VERSION = "0.15.1";
 export const INSPECTOR_VERSION = "2.12.0";
 

@@ -98,7 +98,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
         <MessagePage
           title="Sign-in is not configured"
           message="This pandgate server has no identity provider configured yet, so nobody can sign in."
-          detail="An operator sets the Microsoft Entra ID, Azure AD B2C or Entra External ID settings; see the README."
+          detail="An operator sets the Microsoft Entra ID, Azure AD B2C or Entra External ID settings; see “Registering pandgate with Microsoft” in docs/operating.md."
         />,
         503,
       );
