@@ -93,7 +93,7 @@ export const AssessmentResultSchema = z.object({
       neighbourhoodCheck: z
         .object({
           ratio: z.number().nullable(),
-          band: z.tuple([z.number(), z.number()]),
+          band: z.array(z.number()).length(2).describe("The expected band [low, high] of the ratio."),
           withinBand: z.boolean().nullable(),
           reason: z.string().nullable(),
         })
