@@ -18,8 +18,8 @@ interface Event {
 /** A seeded address's BAG id (the one test/e2e/clients.ts's SEED_ADDRESS names), from a first call. */
 async function seededAddressId(stack: Stack, token: string): Promise<string> {
   const found = await call(stack, token, 0, "Get_Property_Data", { postcode: "3817AC", houseNumber: 1 });
-  const structured = (found.message.result as { structuredContent?: { address?: { id?: string } } } | undefined)?.structuredContent;
-  const id = structured?.address?.id;
+  const structured = (found.message.result as { structuredContent?: { address?: { addressId?: string } } } | undefined)?.structuredContent;
+  const id = structured?.address?.addressId;
   if (!id) throw new Error(`no seeded address at 3817AC 1: ${JSON.stringify(found.message).slice(0, 400)}`);
   return id;
 }
