@@ -2,10 +2,10 @@
 // its module-scope preloadSchemas(). wrangler.toml's [alias] points the SDK's own import here.
 //
 // The SDK builds its wire schemas (both protocol revisions, zod) eagerly on Workers so that no
-// request pays for them. In pandgate only the user's agent (a Durable Object) speaks MCP through
-// the SDK; the Worker itself (OAuth, pages, the gateway) never validates an MCP message. So the
-// Worker no longer builds them at start-up, and the agent calls preloadSchemas() when it is
-// constructed (src/mcp/agent.ts): still once per isolate, still before its first MCP request.
+// request pays for them. In pandgate most isolates never speak MCP (OAuth, pages, sign-in), so
+// the Worker no longer builds them at start-up: the agent calls preloadSchemas() when it is
+// constructed (src/mcp/agent.ts), and the gateway before the first request the Worker answers
+// itself (src/mcp/gateway.ts, `servedInWorker`): still once per isolate, before its first MCP answer.
 // Same exports as the SDK's shim; scripts/build.mjs checks that they still agree.
 export { CfWorkerJsonSchemaValidator as DefaultJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker";
 

@@ -111,7 +111,8 @@ describe("a tool call's audit event", () => {
         for (let i = 0; i < 3; i++) {
           const res = await postMcp(
             accessToken,
-            { jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "Get_Server_Info", arguments: {} } },
+            // A tool the agent serves (it reads the user's own assessments); the Worker serves stateless ones itself.
+            { jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "Get_Assessed_Properties", arguments: {} } },
             LEGACY_HEADERS,
           );
           expect(res.status).toBe(200);
@@ -138,7 +139,7 @@ describe("a tool call's audit event", () => {
         TIMEOUT - 20_000,
       );
       expect(events.map((e) => e.details.requestId).sort()).toEqual([...requestIds].sort());
-      expect(events.every((e) => e.outcome === "success" && e.details.tool === "Get_Server_Info")).toBe(true);
+      expect(events.every((e) => e.outcome === "success" && e.details.tool === "Get_Assessed_Properties")).toBe(true);
       expect(await outboxSize(stub)).toBe(0);
       // Sent again (a forward cut off after D1 took it, before the outbox row was deleted): stored once.
       await new AuditStore(env.DB).insert(events);

@@ -16,7 +16,9 @@ import { AuditStore } from "./store";
  * (with its id and kind only). A failing audit trail never fails the request.
  *
  * Tool calls that reach the user's agent are not recorded here: the agent keeps them in its own
- * storage and forwards them in batches (./outbox.ts, src/mcp/agent.ts).
+ * storage and forwards them in batches (./outbox.ts, src/mcp/agent.ts). Tool calls the Worker
+ * serves itself (src/mcp/gateway.ts, `servedInWorker`) are: each call waits for its write before
+ * it hands its result to the SDK.
  */
 export interface AuditBindings {
   DB?: D1Database;
@@ -26,16 +28,21 @@ export interface AuditBindings {
 /** The writes recorded during the current request, awaited before its answer leaves. */
 const scope = new AsyncLocalStorage<Promise<void>[]>();
 
-export function recordAudit(env: AuditBindings, input: AuditInput): void {
+/**
+ * Records `input`; the write is also returned (it never rejects), for a caller that must wait for
+ * it sooner than the end of the request (a tools/call the Worker serves, src/mcp/answer.ts).
+ */
+export function recordAudit(env: AuditBindings, input: AuditInput): Promise<void> {
   const completed = completeEvent(input);
   if ("problem" in completed) {
     log("error", "audit_event_invalid", { kind: input.kind, problem: completed.problem.slice(0, 300) });
-    return;
+    return Promise.resolve();
   }
   const write = storeAuditEvent(env, completed.event);
   const pending = scope.getStore();
   if (pending) pending.push(write);
   else waitUntil(write);
+  return write;
 }
 
 /** D1 first; the queue when D1 refuses; a log line when both do. Never rejects. */

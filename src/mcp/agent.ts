@@ -1,17 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { isLegacyRequest, preloadSchemas } from "@modelcontextprotocol/server";
-import { createMcpHandler } from "agents/mcp/server";
+import { preloadSchemas } from "@modelcontextprotocol/server";
 import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS, outboxRetryDelay } from "../audit/outbox";
 import { AuditStore } from "../audit/store";
 import { type Config, parseConfig } from "../config";
 import { agentServices } from "../data/services";
 import { PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
-import { addressIdOf, type Caller, CallerSchema, type ToolCallRecord, type ToolCallRecorder, toolCallEvent } from "./caller";
-import { checkAccess, type ToolCatalog } from "./catalog";
-import { buildMcpServer } from "./server";
-import { handleTaskMessage } from "./tasks";
-import { catalog } from "./tools";
+import { answerMcp } from "./answer";
+import { type Caller, CallerSchema, type ToolCallRecorder, toolCallEvent } from "./caller";
 
 type SqlValue = string | number | boolean | null;
 
@@ -20,9 +16,10 @@ const MAX_RETRY_MS = 5 * 60_000;
 
 /**
  * One Durable Object per signed-in user, named by the user key. The gateway calls `serveMcp` with
- * each authenticated request, the JSON-RPC message it already parsed, and the caller's identity
+ * each authenticated request it does not answer itself (`tools/list` and stateless read-only
+ * tools it does, ./gateway.ts), the JSON-RPC message it already parsed, and the caller's identity
  * and scopes for that request; the agent answers it with the MCP SDK v2 handler (the `agents`
- * package's `createMcpHandler`). Nothing about the caller is kept between requests, so a
+ * package's `createMcpHandler`, through ./answer.ts, the code the Worker answers with too). Nothing about the caller is kept between requests, so a
  * refreshed, narrowed or revoked grant is seen on the very next call. Every tools/call that
  * reaches the agent is recorded once in the audit trail: by the tool's own run (./server.ts), by a
  * task start (./tasks.ts), or here when the SDK will refuse it. The event is written to this
@@ -95,22 +92,7 @@ export class PandgateAgent extends DurableObject<Env> {
     // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
     const services = await agentServices(config, this.env, this.ctx.storage);
     const record: ToolCallRecorder = (call) => this.#recordCall(toolCallEvent(caller, call));
-    if (await isLegacyRequest(request, message)) {
-      const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
-      if (answer) return answer;
-    }
-    // The SDK answers these itself, before any tool runs; only the record is ours.
-    const refused = refusedBeforeTool(message, catalog, caller);
-    if (refused) record(refused);
-    const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era }), {
-      route: "/mcp",
-      // The gateway addresses every request to the configured public URL, and the Worker has
-      // already applied the Origin policy; see src/mcp/gateway.ts and src/mcp/origin.ts.
-      allowedHostnames: [new URL(request.url).hostname],
-      allowedOriginHostnames: "*",
-      corsOptions: false,
-    });
-    return handler.fetch(request, { parsedBody: message });
+    return answerMcp(request, message, { caller, services, jobs, record });
   }
 
   /** A client cancelled the tools/call that started a job: stop that job. */
@@ -231,25 +213,4 @@ export class PandgateAgent extends DurableObject<Env> {
     }
     return this.sql`SELECT 1 FROM portfolio_batches LIMIT 1`.length > 0;
   }
-}
-
-/**
- * A tools/call the SDK refuses before any tool runs, as its audit record: an unknown tool (or one
- * not registered for this caller's roles), or arguments that fail the tool's input schema, which
- * is the schema the SDK validates with. `undefined` for every other message, which is recorded
- * where it ends, if it is a tools/call at all.
- */
-export function refusedBeforeTool(message: unknown, tools: ToolCatalog, caller: Caller): ToolCallRecord | undefined {
-  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
-  const { method, params } = message as { method?: unknown; params?: unknown };
-  if (method !== "tools/call") return undefined;
-  const { name, arguments: args } = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
-  const tool = typeof name === "string" ? tools.get(name) : undefined;
-  if (!tool) return { ...(typeof name === "string" && { tool: name }), outcome: "error", reason: "unknown_tool" };
-  const access = checkAccess(tool, caller);
-  if (!access.ok && access.reason === "role") return { tool: tool.name, outcome: "denied", reason: "missing_role" };
-  if (!tool.input.safeParse(args ?? {}).success) {
-    return { tool: tool.name, outcome: "error", reason: "invalid_arguments", addressId: addressIdOf(args) };
-  }
-  return undefined;
 }

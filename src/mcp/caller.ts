@@ -69,8 +69,12 @@ export interface ToolCallRecord {
   addressId?: string;
 }
 
-/** Records one tools/call of the caller it was made for (the agent and the gateway make one). */
-export type ToolCallRecorder = (record: ToolCallRecord) => void;
+/**
+ * Records one tools/call of the caller it was made for (the agent and the gateway make one). The
+ * agent's returns nothing: its write to the object's storage is held by the output gate. The
+ * Worker's returns the D1 write, which the call awaits before it answers (./answer.ts).
+ */
+export type ToolCallRecorder = (record: ToolCallRecord) => void | Promise<void>;
 
 const BAG_ADDRESS_ID = /^\d{16}$/;
 

@@ -37,6 +37,13 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
    * the synthetic dataset).
    */
   readsRegisters?: boolean;
+  /**
+   * Reads nothing of the user's own (no assessments, no jobs, no audit trail), writes nothing,
+   * and is no task: property facts and the caller's own token are the same whichever D1 replica
+   * or isolate answers. The Worker serves such a call itself, without the hop to the user's agent
+   * (./gateway.ts); every other call goes to the agent. Only for tools whose `readOnlyHint` is true.
+   */
+  stateless?: boolean;
   /** Every scope a call needs, the baseline included. */
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */

@@ -1,12 +1,22 @@
 import { insufficientScope, type OAuthResourceContext } from "@cloudflare/workers-oauth-provider";
-import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, isJsonContentType, PARSE_ERROR } from "@modelcontextprotocol/server";
+import {
+  INTERNAL_ERROR,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  isJsonContentType,
+  PARSE_ERROR,
+  preloadSchemas,
+} from "@modelcontextprotocol/server";
 import { recordAudit } from "../audit/record";
 import { type Identity, IdentitySchema } from "../auth/identity";
 import { BASELINE_SCOPES, missingScopes, scopesForChallenge } from "../auth/scopes";
 import type { Config } from "../config";
+import { createServices } from "../data/services";
+import type { PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
 import { createRateLimiter } from "../rate-limit";
 import { readJsonBody } from "../request-body";
+import { answerMcp } from "./answer";
 import {
   type Caller,
   type Correlation,
@@ -24,6 +34,31 @@ import { catalog } from "./tools";
 const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
 
 type McpContext = OAuthResourceContext<unknown>;
+
+/**
+ * The portfolio jobs of a request the Worker serves: none. Only stateless tools are served there
+ * (`servedInWorker`), and none of them touches a job; one that did would fail loudly here rather
+ * than start a job outside the user's agent.
+ */
+const NO_JOBS = new Proxy({} as PortfolioJobs, {
+  get() {
+    throw new Error("portfolio jobs live in the user's agent; the Worker served this request");
+  },
+});
+
+/**
+ * Whether the Worker answers this message itself rather than the user's agent: `tools/list` (what
+ * it lists depends on the caller's token only), and a `tools/call` of a stateless read-only tool
+ * (`ToolSpec.stateless`: property facts, address search, the server and sign-in information),
+ * which reads nothing the user wrote and starts nothing that outlives the request. Everything
+ * else (initialize, every other tool, tasks, cancellation, notifications) goes to the agent.
+ */
+export function servedInWorker(message: { method: string | undefined; params: Record<string, unknown> }): boolean {
+  if (message.method === "tools/list") return true;
+  if (message.method !== "tools/call" || typeof message.params.name !== "string") return false;
+  const spec = catalog.get(message.params.name);
+  return spec?.stateless === true && spec.annotations.readOnlyHint === true && spec.task === undefined;
+}
 
 /** What the checks have established about a request so far. */
 interface Checked {
@@ -52,15 +87,19 @@ interface Envelope {
  * what it can cheaply, in one direction: route and method, identity and baseline scope, the
  * user's rate limit, then the body (content type, size, nesting depth, JSON, one JSON-RPC message, parsed
  * once), then the tool's own scope and role. Only then does it hand the request, the parsed
- * message and the caller to the caller's own agent Durable Object, and stream its answer back.
+ * message and the caller to the caller's own agent Durable Object, and stream its answer back;
+ * or, for `tools/list` and a stateless read-only tool (`servedInWorker`), answer it here with the
+ * agent's own code (./answer.ts) and a D1 session of its own, saving the hop to the agent.
  * A tools/call it refuses is recorded in the audit trail here (`denied`), except over the rate
  * limit, which the limiter records once per user and window; every other tools/call is recorded
- * by the agent.
+ * by whichever side answered it: the agent in its outbox, the Worker straight into D1, awaited
+ * before the answer's first byte.
  */
 export function createMcpGateway(config: Config) {
   const publicHost = new URL(config.publicOrigin).host;
   const resourcePath = new URL(config.mcpResource).pathname;
   const limiter = config.rateLimits?.mcp && createRateLimiter(config.rateLimits.mcp);
+  let schemasBuilt = false;
 
   /**
    * The user's rate limit (MCP_LIMITER, keyed by the user key), counted before the body is read
@@ -193,16 +232,9 @@ export function createMcpGateway(config: Config) {
       if (value !== null) headers.set(name, value);
     }
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
-    // One RPC: `getByName` and call; agents' getAgentByName adds an initialisation round trip per
-    // request that serveMcp does not need.
-    const agent = env.MCP_AGENT.getByName(who.identity.userKey);
-    const cancelled = checked.message.method === "notifications/cancelled" ? checked.message.params.requestId : undefined;
-    if (typeof cancelled === "string" || typeof cancelled === "number") {
-      // The stateless handler cannot link this notification to the request it names; the agent
-      // can, for the portfolio job that request started.
-      await agent.cancelJobsForRequest(cancelled);
-    }
-    const answer = await agent.serveMcp(forwarded, checked.json, who);
+    const answer = servedInWorker(checked.message)
+      ? await serveInWorker(forwarded, env, checked, who)
+      : await serveInAgent(forwarded, env, checked, who);
     // No line for an answered request: each tools/call is in the audit trail with this request id,
     // and Workers observability keeps every invocation; a line per call cost ~2 ms under wrangler
     // dev (npm run bench). What did not succeed is always logged.
@@ -215,6 +247,37 @@ export function createMcpGateway(config: Config) {
       status: answer.status,
     });
     return answer;
+  }
+
+  /** The user's agent answers (the request as the Worker will forward it, its parsed message, the caller). */
+  async function serveInAgent(forwarded: Request, env: Env, checked: Checked, who: Caller): Promise<Response> {
+    // One RPC: `getByName` and call; agents' getAgentByName adds an initialisation round trip per
+    // request that serveMcp does not need.
+    const agent = env.MCP_AGENT.getByName(who.identity.userKey);
+    const cancelled = checked.message.method === "notifications/cancelled" ? checked.message.params.requestId : undefined;
+    if (typeof cancelled === "string" || typeof cancelled === "number") {
+      // The stateless handler cannot link this notification to the request it names; the agent
+      // can, for the portfolio job that request started.
+      await agent.cancelJobsForRequest(cancelled);
+    }
+    return agent.serveMcp(forwarded, checked.json, who);
+  }
+
+  /**
+   * The Worker answers, with the agent's code and the same forwarded request, so the bytes are the
+   * agent's. Its D1 session starts anywhere ("first-unconstrained"): a stateless tool reads
+   * nothing the user wrote, so no bookmark of theirs is needed, and none is kept. The tools/call's
+   * audit event is written to D1 (the queue if D1 refuses) and awaited before the tool's result
+   * is handed to the SDK.
+   */
+  async function serveInWorker(forwarded: Request, env: Env, checked: Checked, who: Caller): Promise<Response> {
+    if (!schemasBuilt) {
+      // What the agent does when constructed: the SDK's wire schemas, once per isolate.
+      preloadSchemas();
+      schemasBuilt = true;
+    }
+    const record: ToolCallRecorder = (call) => recordAudit(env, toolCallEvent(who, call));
+    return answerMcp(forwarded, checked.json, { caller: who, services: createServices(config, env), jobs: NO_JOBS, record });
   }
 
   async function serve(request: Request, env: Env, ctx: McpContext, requestId: string): Promise<Response> {
@@ -245,7 +308,11 @@ export function createMcpGateway(config: Config) {
         log("error", "mcp_gateway_failed", { requestId, error: describeError(error) });
         response = jsonRpcError(500, INTERNAL_ERROR, `Internal error; it was logged with request id ${requestId}`);
       }
-      const headers = new Headers(response.headers);
+      // Copied entry by entry: `new Headers(response.headers)` drops the content type of an
+      // answer the SDK built in this isolate (a Worker-served call), as ./origin.ts notes for
+      // answers that crossed the Durable Object RPC boundary.
+      const headers = new Headers();
+      for (const [name, value] of response.headers) headers.append(name, value);
       headers.set("x-request-id", requestId);
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     },

@@ -195,7 +195,7 @@ async function invokeTool(
   const { caller } = on;
   const access = checkAccess(tool, caller);
   if (!access.ok) {
-    record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
+    await record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
     return toolError(`${tool.name} is not available to this connection.`);
   }
   const started = performance.now();
@@ -208,7 +208,8 @@ async function invokeTool(
       protocolVersion: requestProtocolVersion(ctx),
       rpcId: ctx.mcpReq.id,
     });
-    record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
+    // Recorded before the result is handed to the SDK: no byte of the answer leaves before its event is stored.
+    await record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
     return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
   } catch (error) {
     const { message, expected } = userFacingMessage(error, tool.name, {
@@ -216,7 +217,7 @@ async function invokeTool(
       reference: `request id ${caller.requestId}`,
       fields: { tool: tool.name },
     });
-    record({
+    await record({
       ...ended(),
       outcome: expected ? "error" : "failure",
       reason: expected ? "tool_error" : "unexpected_error",

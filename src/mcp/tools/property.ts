@@ -35,6 +35,7 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
   output: postcodeOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run({ postcode, houseNumber, page, pageSize }, { services }) {
     const pc = parsePostcode(postcode);
@@ -141,6 +142,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   output: propertyOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     // One round trip in D1: the address, its unit and panden, the addresses at its postcode, its parcel and monument.
@@ -253,6 +255,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   output: labelOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     const { address, labels, unit, gaps } = await resolveProperty(services, args, ["labels", "unit"]);
@@ -343,6 +346,7 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
   output: locationOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
     const { address, neighbourhood: n, gaps } = await resolveProperty(services, args, ["neighbourhood"]);

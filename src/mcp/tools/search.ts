@@ -103,6 +103,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
   output: searchOutput,
   annotations: READ_ONLY,
   readsRegisters: true,
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run({ query, limit }, { services }) {
     const parsed = parseAddressQuery(query);

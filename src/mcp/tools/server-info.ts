@@ -39,6 +39,7 @@ export const getServerInfo: ToolSpec<typeof input, typeof output> = {
   input,
   output,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
+  stateless: true,
   requiredScopes: [SCOPE_READ],
   async run(_args, { caller, protocolVersion, services }) {
     const { identity } = caller;

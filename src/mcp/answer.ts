@@ -1,0 +1,65 @@
+import { isLegacyRequest } from "@modelcontextprotocol/server";
+import { createMcpHandler } from "agents/mcp/server";
+import type { Services } from "../data/services";
+import type { PortfolioJobs } from "../jobs/portfolio";
+import { addressIdOf, type Caller, type ToolCallRecord, type ToolCallRecorder } from "./caller";
+import { checkAccess, type ToolCatalog } from "./catalog";
+import { buildMcpServer } from "./server";
+import { handleTaskMessage } from "./tasks";
+import { catalog } from "./tools";
+
+/** What answering one MCP request needs besides the request and its parsed message. */
+export interface AnswerContext {
+  caller: Caller;
+  services: Services;
+  jobs: PortfolioJobs;
+  /** Records how a tools/call ended; when it returns a promise, the answer waits for it. */
+  record: ToolCallRecorder;
+}
+
+/**
+ * Answers one MCP request: a 2025-era task message itself (./tasks.ts), everything else with the
+ * MCP SDK v2 stateless handler (the `agents` package's `createMcpHandler`) over a server built
+ * for this caller (./server.ts). The user's agent answers every request with it, and the Worker
+ * answers with it the requests it serves itself (./gateway.ts, `servedInWorker`): one code path,
+ * so the answer bytes and the audit record are the same whichever side serves.
+ */
+export async function answerMcp(request: Request, message: unknown, { caller, services, jobs, record }: AnswerContext): Promise<Response> {
+  if (await isLegacyRequest(request, message)) {
+    const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
+    if (answer) return answer;
+  }
+  // The SDK answers these itself, before any tool runs; only the record is ours.
+  const refused = refusedBeforeTool(message, catalog, caller);
+  if (refused) await record(refused);
+  const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era }), {
+    route: "/mcp",
+    // The gateway addresses every request to the configured public URL, and the Worker has
+    // already applied the Origin policy; see src/mcp/gateway.ts and src/mcp/origin.ts.
+    allowedHostnames: [new URL(request.url).hostname],
+    allowedOriginHostnames: "*",
+    corsOptions: false,
+  });
+  return handler.fetch(request, { parsedBody: message });
+}
+
+/**
+ * A tools/call the SDK refuses before any tool runs, as its audit record: an unknown tool (or one
+ * not registered for this caller's roles), or arguments that fail the tool's input schema, which
+ * is the schema the SDK validates with. `undefined` for every other message, which is recorded
+ * where it ends, if it is a tools/call at all.
+ */
+export function refusedBeforeTool(message: unknown, tools: ToolCatalog, caller: Caller): ToolCallRecord | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== "tools/call") return undefined;
+  const { name, arguments: args } = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
+  const tool = typeof name === "string" ? tools.get(name) : undefined;
+  if (!tool) return { ...(typeof name === "string" && { tool: name }), outcome: "error", reason: "unknown_tool" };
+  const access = checkAccess(tool, caller);
+  if (!access.ok && access.reason === "role") return { tool: tool.name, outcome: "denied", reason: "missing_role" };
+  if (!tool.input.safeParse(args ?? {}).success) {
+    return { tool: tool.name, outcome: "error", reason: "invalid_arguments", addressId: addressIdOf(args) };
+  }
+  return undefined;
+}
