@@ -45,7 +45,8 @@ function checkOne(result: AssessmentResult): { ratio: number | null; within: boo
     expect(risk?.evidence).toBe(check.reason);
     expect(text).toContain(check.reason as string);
   }
-  expect(text).toContain(`midpoint of an indicative range: an indication, not a valuation €${value.mid.toLocaleString("en-GB")}`);
+  expect(text).toContain(`(midpoint €${value.mid.toLocaleString("en-GB")};`);
+  expect(text).toContain("an indication, not a valuation");
   return { ratio: check.ratio, within: inside };
 }
 
@@ -53,7 +54,8 @@ describe("neighbourhood band (quick-assess/3)", () => {
   it("every seeded dwelling: within 0.5–2.0 of its buurt's average WOZ, or the answer says why", async () => {
     const { results } = await env.DB.prepare(
       `SELECT a.id FROM addresses a JOIN units u ON u.id = a.unit_id
-       WHERE a.is_synthetic = 1 AND a.is_main = 1 AND u.surface_m2 > 0 AND u.use_purposes LIKE '%woonfunctie%' ORDER BY a.id`,
+       WHERE a.is_synthetic = 1 AND a.is_main = 1 AND u.surface_m2 > 0 AND u.use_purposes LIKE '%woonfunctie%'
+         AND a.neighbourhood_code IS NOT NULL ORDER BY a.id`,
     ).all<{ id: string }>();
     expect(results.length).toBeGreaterThan(15_000);
     const store = new D1PropertyStore(env.DB);
@@ -67,7 +69,9 @@ describe("neighbourhood band (quick-assess/3)", () => {
         if (!s.ok || !s.value) throw new Error("a seeded address did not read back");
         const { result } = assessProperty(s.value, NOW);
         expect(result.value, `${result.address.label}: ${result.valueUnavailableReason}`).not.toBeNull();
-        // Every seeded buurt has its municipality's average from the same (synthetic) table.
+        // Every seeded buurt has its municipality's average from the same (synthetic) table. (The few
+        // new-build addresses CBS has no buurt for are left out: no buurt, no check; the golden
+        // case outside-buurt pins what they say.)
         expect(result.value?.factors?.[0]?.applied).toBe(true);
         const { ratio, within } = checkOne(result);
         if (ratio === null) throw new Error(`${result.address.label}: no neighbourhood check`);

@@ -264,6 +264,30 @@ function assessmentRules(prefix: string): ParityRule[] {
           ? true // a registered label is what counts; the stand-in is not used
           : defaultEvidence(v, text),
     },
+    {
+      path: `${prefix}value.basis.assumedLabel.basis`,
+      exempt: "the kind of assumption, a key for programs; the assumed label's note beside it says the same in words",
+    },
+    // The value's factors (quick-assess/3): each is one line "- <name> ×<value>[ (not applied)]: <note> Source: <source>, <period>."
+    { path: `${prefix}value.factors[].name`, shows: (v, text) => findString(text, `${String(v).replace("-", " ")} ×`) },
+    { path: `${prefix}value.factors[].applied`, shows: (v, text) => (v === true ? true : (/\(not applied\)/i.exec(text)?.[0] ?? null)) },
+    { path: `${prefix}value.factors[].period`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    {
+      path: `${prefix}value.neighbourhoodCheck.withinBand`,
+      shows: (v, text) =>
+        v === true
+          ? (/within the expected/i.exec(text)?.[0] ?? null)
+          : v === false
+            ? (/outside [\d.]+–[\d.]+/i.exec(text)?.[0] ?? null)
+            : true, // no comparison made: its reason says why
+    },
+    { path: `${prefix}value.neighbourhoodCheck.reason`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    { path: `${prefix}value.neighbourhoodCheck.ratio`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    {
+      path: `${prefix}value.neighbourhoodCheck.band[]`,
+      // The band matters only where a ratio was compared with it; without a buurt average its reason says so.
+      shows: (v, text, root, path) => (at(root, path.replace(/band\[\d+\]$/, "ratio")) === null ? true : defaultEvidence(v, text)),
+    },
     { path: `${prefix}buildYear`, shows: nullAs(/no build year/i) },
     { path: `${prefix}neighbourhoodContext`, shows: nullAs(/no neighbourhood/i) },
     { path: `${prefix}neighbourhoodContext.avgWozEur`, shows: nullAs(/average WOZ unknown/i) },
@@ -277,6 +301,8 @@ const PAGING: ParityRule[] = [
 
 const JOB_RULES: ParityRule[] = [
   { path: "duplicatesDropped", shows: zeroSilent },
+  // "1 of 1 assessed" says no failure; a failure is always counted ("2 failed", "27 of 27 failed").
+  { path: "failed", shows: zeroSilent },
   { path: "finishedAt", shows: nullAs(/not finished|running|stopping/i) },
   { path: "cancelRequested", shows: flag(/stopping|cancel/i) },
   { path: "elapsedMs", shows: (v, text) => findString(text, `${((v as number) / 1000).toFixed(1)} s`) },
@@ -358,6 +384,7 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     { path: "validity.validUntil", shows: nullAs(/no registered energy label/i) },
     { path: "validity.ageYears", shows: nullAs(/no registered energy label/i) },
     { path: "substituteLabelForBuildYear", shows: nullAs(/no WWS substitute label/i) },
+    { path: "noSubstituteLabelReason", shows: ifPresent },
     ...SOURCE_RULES,
   ],
   Analyze_Property_Location: [
@@ -380,6 +407,12 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     ...PAGING,
     { path: "assessments[].valueMid", shows: nullAs(/no value/i) },
     { path: "assessments[].energyLabel", shows: nullAs(/label none/i) },
+    {
+      path: "assessments[].owner.recorded",
+      shows: (v, text) => (v === true ? true : (/saved before names were recorded/i.exec(text)?.[0] ?? null)),
+    },
+    { path: "assessments[].owner.name", shows: nullAs(/no (name|name or e-mail) given|saved before names were recorded/i) },
+    { path: "assessments[].owner.email", shows: nullAs(/no (e-mail|name or e-mail) given|saved before names were recorded/i) },
   ],
   Assess_Portfolio: [
     { path: "duplicatesDropped", shows: zeroSilent },

@@ -240,6 +240,10 @@ const labelOutput = z.object({
     .describe(
       "The WWS substitute label for the build year: the label the rent points system (Woningwaarderingsstelsel) counts when a dwelling has no registered label. A statutory stand-in, not a prediction of the label the property would get.",
     ),
+  noSubstituteLabelReason: z
+    .string()
+    .nullable()
+    .describe("Why there is no WWS substitute label (not a dwelling, no build year, or the unit's facts unknown); null when there is one."),
   registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
@@ -261,6 +265,13 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
     const strip = ({ source: _s, unitId: _u, ...rest }: (typeof labels)[number]) => rest;
     const current = labels[0] ?? null;
     const buildYear = buildYearOf(unit);
+    const noSubstituteLabelReason = !unit
+      ? "the unit and its use are not known"
+      : !isDwelling(unit)
+        ? `not a dwelling (use: ${unit.usePurposes.join(", ") || "none registered"}); WWS covers dwellings only`
+        : buildYear === null
+          ? "no build year is registered"
+          : null;
     return {
       address: addressOut(address),
       current: current ? strip(current) : null,
@@ -282,6 +293,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
               basis:
                 "WWS substitute label by build year (rent points system, used when a dwelling has no registered label: ≥2002 A … ≤1976 G); not a registration and not a prediction",
             },
+      noSubstituteLabelReason,
       registerGaps: gaps,
       sources: sourcesOf(address, ...labels),
     };
@@ -299,7 +311,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
         : "";
     const expected = r.substituteLabelForBuildYear
       ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (${r.substituteLabelForBuildYear.basis}).`
-      : "\nNo WWS substitute label: not a dwelling, or no build year is registered.";
+      : `\nNo WWS substitute label: ${r.noSubstituteLabelReason ?? "unknown why"}.`;
     const gaps = gapLines(r.registerGaps);
     return `${addressHeading(r.address)}\n${head}${history}${expected}${gaps.length ? `\n${gaps.join("\n")}` : ""}${sourcesNote(r.sources)}`;
   },
