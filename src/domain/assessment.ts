@@ -414,12 +414,13 @@ function valueRange(
   energy: AssessmentResult["energy"],
   labels: EnergyLabel[],
 ): { value: AssessmentResult["value"]; reason: string | null; risks: Risk[] } {
-  if (!municipality || !(municipality.wozPerM2 > 0))
-    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
+  // What the unit is comes first: a non-dwelling has no value here whatever the municipality's basis.
   if (!unit || unit.surfaceM2 === null || unit.surfaceM2 <= 0)
     return { value: null, reason: "The usable area is unknown, so no value range can be given.", risks: [] };
   if (!isDwelling(unit))
     return { value: null, reason: "The unit is not a dwelling; the per-m² basis applies to dwellings only.", risks: [] };
+  if (!municipality || !(municipality.wozPerM2 > 0))
+    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
   const basis = valueBasisOf(municipality);
   const reference = referenceAreaOf(basis);
   const assumed = assumedLabel(energy);

@@ -21,6 +21,8 @@
  * that evidence removed from the text, the leaf must be reported.
  */
 
+import { describeGap, type RegisterGap } from "../../src/data/types";
+
 export type Shows = (value: unknown, text: string, root: unknown, path: string) => string | true | null;
 
 export interface ParityRule {
@@ -194,6 +196,22 @@ function addressRules(prefix: string): ParityRule[] {
   ];
 }
 
+/** No label to show: none registered, or EP-Online could not be asked. */
+const NO_LABEL = /no registered energy label|energy label: unknown/i;
+
+/** A register gap's leaves are shown by its one sentence, as every tool's text gives it (describeGap). */
+const gapSentence: Shows = (_v, text, root, path) => {
+  const gapPath = /^(.*?registerGaps\[\d+\])/.exec(path)?.[1];
+  const gap = gapPath === undefined ? undefined : (at(root, gapPath) as RegisterGap | undefined);
+  return gap ? findString(text, describeGap(gap)) : null;
+};
+
+/** Every register-reading tool's `registerGaps` (empty in synthetic mode). */
+const GAP_RULES: ParityRule[] = ["register", "name", "fields[]", "reason", "stale", "stale.retrievedAt"].map((key) => ({
+  path: `registerGaps[].${key}`,
+  shows: gapSentence,
+}));
+
 const UNIT_OF_ADDRESS: ParityRule = {
   path: "address.unitId",
   exempt: "the address's link to its unit; Get_Property_Data shows the unit with its id",
@@ -252,7 +270,7 @@ function assessmentRules(prefix: string): ParityRule[] {
         shows: (v, text, root, path) => {
           if (v !== null) return defaultEvidence(v, text);
           // No label at all: the text says so; with a label, only EP2 or the index applies.
-          if (labelBeside(root, path) === null) return /no registered energy label/i.exec(text)?.[0] ?? null;
+          if (labelBeside(root, path) === null) return NO_LABEL.exec(text)?.[0] ?? null;
           return key === "ep2KwhM2" || key === "energyIndex" ? true : null;
         },
       }),
@@ -364,7 +382,7 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
   Get_Property_Energy_Label: [
     ...addressRules("address."),
     UNIT_OF_ADDRESS,
-    { path: "current", shows: nullAs(/no registered energy label/i) },
+    { path: "current", shows: nullAs(NO_LABEL) },
     { path: "current.id", exempt: "the EP-Online registration's record id; class, dates and method identify the label" },
     { path: "history[].id", exempt: "the EP-Online registration's record id; class, dates and method identify the label" },
     { path: "current.ep2KwhM2", shows: ifPresent },
@@ -381,8 +399,8 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
       path: "validity.status",
       shows: (v, text) => (v === "none" ? (/no registered energy label/i.exec(text)?.[0] ?? null) : defaultEvidence(v, text)),
     },
-    { path: "validity.validUntil", shows: nullAs(/no registered energy label/i) },
-    { path: "validity.ageYears", shows: nullAs(/no registered energy label/i) },
+    { path: "validity.validUntil", shows: nullAs(NO_LABEL) },
+    { path: "validity.ageYears", shows: nullAs(NO_LABEL) },
     { path: "substituteLabelForBuildYear", shows: nullAs(/no WWS substitute label/i) },
     { path: "noSubstituteLabelReason", shows: ifPresent },
     ...SOURCE_RULES,
@@ -391,7 +409,7 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     ...addressRules("address."),
     UNIT_OF_ADDRESS,
     ...RISK("flags"),
-    { path: "neighbourhood", shows: nullAs(/no neighbourhood statistics/i) },
+    { path: "neighbourhood", shows: nullAs(/no neighbourhood statistics|neighbourhood statistics are unknown/i) },
     { path: "neighbourhood.foundationRiskArea", shows: flag(/foundation risk area: yes/i, /foundation risk area: unknown/i) },
     ...SOURCE_RULES,
   ],
@@ -436,5 +454,5 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
 
 /** The rules of `tool`; a tool with none listed is checked by the defaults alone. */
 export function rulesFor(tool: string): ParityRule[] {
-  return PARITY_RULES[tool] ?? [];
+  return [...(PARITY_RULES[tool] ?? []), ...GAP_RULES];
 }

@@ -65,7 +65,7 @@ function renderValue(r: AssessmentResult): string[] {
   if (check?.ratio != null)
     lines.push(
       check.withinBand
-        ? `Neighbourhood check: the midpoint is ${check.ratio} × the buurt's average WOZ, within the expected ${check.band[0]}–${check.band[1]}`
+        ? `Neighbourhood check: the midpoint is ${check.ratio} × the buurt's average WOZ${v.basis.valueBasis.priceIndex ? ` indexed ×${v.basis.valueBasis.priceIndex.factor}` : ""}, within the expected ${check.band[0]}–${check.band[1]}`
         : `Neighbourhood check: ${check.reason ?? `the midpoint is ${check.ratio} × the buurt's average WOZ, outside the expected ${check.band[0]}–${check.band[1]}`}`,
     );
   else if (check?.reason) lines.push(`Neighbourhood check: ${check.reason}`);

@@ -386,13 +386,16 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
     const where = `${addressHeading(r.address)}\nCoordinates ${r.coordinates.lat}, ${r.coordinates.lon} (WGS 84)`;
     if (!n) return [where, r.note, ...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
     const yesNo = (b: boolean | null) => (b === null ? "unknown" : b ? "yes" : "no");
+    // A figure the table does not give is "unknown", with its unit only when there is a figure.
+    const fig = (v: number | null, unit = "") => (v === null ? "unknown" : `${v}${unit}`);
+    const euro = (v: number | null) => (v === null ? "unknown" : `€${v.toLocaleString("en-GB")}`);
     return (
       [
         where,
         `Buurt ${n.name} (${n.code}) in wijk ${n.districtName ?? "unknown"} (${n.districtCode}), ${n.municipalityName ?? "municipality unknown"} (${n.municipalityCode}); CBS figures for ${n.datasetYear}`,
-        `Inhabitants ${n.inhabitants ?? "?"}, households ${n.households ?? "?"} (average size ${n.avgHouseholdSize ?? "?"}), dwellings ${n.dwellings ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`} (municipality ${n.municipalityAvgWozEur === null ? "?" : `€${n.municipalityAvgWozEur.toLocaleString("en-GB")}`}), owner-occupied ${n.pctOwnerOccupied ?? "?"} %, built before 1945 ${n.pctBuiltBefore1945 ?? "?"} %`,
-        `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
-        `Liveability class ${n.liveabilityClass ?? "?"} (deviation ${n.liveabilityDeviation ?? "?"}), crime ${n.crimePer1000 ?? "?"} per 1,000 inhabitants`,
+        `Inhabitants ${fig(n.inhabitants)}, households ${fig(n.households)} (average size ${fig(n.avgHouseholdSize)}), dwellings ${fig(n.dwellings)}, average WOZ ${euro(n.avgWozEur)} (municipality ${euro(n.municipalityAvgWozEur)}), owner-occupied ${fig(n.pctOwnerOccupied, " %")}, built before 1945 ${fig(n.pctBuiltBefore1945, " %")}`,
+        `Distances (km): GP ${fig(n.distancesKm.gp)}, supermarket ${fig(n.distancesKm.supermarket)}, school ${fig(n.distancesKm.school)}, station ${fig(n.distancesKm.station)}`,
+        `Liveability class ${fig(n.liveabilityClass)} (deviation ${fig(n.liveabilityDeviation)}), crime ${n.crimePer1000 === null ? "unknown" : `${n.crimePer1000} per 1,000 inhabitants`}`,
         `Flood depth class ${n.floodDepthClass ?? "unknown"}, soil ${n.soilType ?? "unknown"}, foundation risk area: ${yesNo(n.foundationRiskArea)}`,
         ...r.flags.map((f) => `! ${f.severity}: ${f.evidence} (source: ${f.source})`),
         r.note,
