@@ -427,7 +427,9 @@ describe("portfolio jobs", () => {
       expect(bands.length).toBeGreaterThan(1);
       expect(bands).toEqual(order.filter((band) => bands.includes(band)));
       const line = mixed.text.split("\n").find((l) => l.startsWith("Value midpoints")) ?? "";
-      expect(line).toBe(`Value midpoints (low to high): ${bands.map((b) => `${b}: ${mixed.out.summary.valueBands[b]}`).join(", ")}`);
+      expect(line).toBe(
+        `Value midpoints, low to high (midpoints of indicative ranges: indications, not valuations): ${bands.map((b) => `${b}: ${mixed.out.summary.valueBands[b]}`).join(", ")}`,
+      );
     },
     TIMEOUT,
   );
