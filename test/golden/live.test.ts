@@ -4,6 +4,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE } from "../../src/data/live/cbs";
 import { clearResolvedColumns } from "../../src/data/live/cbs-properties";
 import { EP_ONLINE_BASE } from "../../src/data/live/ep-online";
+import { LiveSource } from "../../src/data/live/live-source";
 import { mockServer } from "../helpers/msw";
 import {
   ADDRESS_37,
@@ -20,7 +21,7 @@ import {
   noPostcodeStandIn,
   rceStandIn,
 } from "../helpers/registers";
-import { deterministicIds } from "./harness";
+import { deterministicIds, FROZEN_AT } from "./harness";
 import { type GoldenCase, pinCase } from "./run-case";
 
 /**
@@ -37,6 +38,18 @@ import { type GoldenCase, pinCase } from "./run-case";
 interface LiveCase extends GoldenCase {
   /** The registers as this case meets them (each case adds its handlers on a clean MSW server). */
   registers: () => void;
+  /** When set, the address's facts were cached then (every register answering), before the case runs. */
+  cachedAt?: Date;
+}
+
+/** Past every cache TTL (the longest is 90 days) at FROZEN_AT, so a cached answer is stale. */
+const LONG_AGO = new Date(FROZEN_AT.getTime() - 400 * 24 * 60 * 60 * 1000);
+
+/** Caches every fact of `addressId` as the registers answered at `at` (all healthy). */
+async function warmCache(addressId: string, at: Date): Promise<void> {
+  healthyRegisters();
+  const source = new LiveSource({ db: env.DB, epOnlineApiKey: EP_ONLINE_KEY, now: () => at, retryDelayMs: 1 });
+  await source.property({ addressId }, ["unit", "labels", "neighbourhood", "municipality", "atPostcode", "parcel", "monument"]);
 }
 
 /** Every register answering from its fixtures, as a live deployment meets them on a good day. */
@@ -100,6 +113,16 @@ const CASES: LiveCase[] = [
     postcode: { postcode: "3286LT", houseNumber: 37 },
     registers: cbsDownEpOnlineThrottled,
   },
+  {
+    slug: "stale-cbs-down-ep-online-throttled",
+    title: "live: CBS down and EP-Online throttled, older answers cached",
+    why: "Schenkeldijk 37 in live mode while every CBS table answers 503 and EP-Online answers 429, with every register's answer cached 400 days earlier (past every TTL): the older label, neighbourhood figures and value basis are used, each named as stale with its retrieval date in the data gaps; the registers that answer are asked again.",
+    addressId: ADDRESS_37,
+    query: "Schenkeldijk 37 Klaaswaal",
+    postcode: { postcode: "3286LT", houseNumber: 37 },
+    registers: cbsDownEpOnlineThrottled,
+    cachedAt: LONG_AGO,
+  },
 ];
 
 /**
@@ -142,6 +165,10 @@ beforeEach(async () => {
 describe("golden answers, live registers (stand-ins)", () => {
   for (const c of CASES) {
     it(c.title, { timeout: 180_000 }, async () => {
+      if (c.cachedAt) {
+        await warmCache(c.addressId, c.cachedAt);
+        mockServer.resetHandlers();
+      }
       c.registers();
       const calls = await pinCase("live", c, ids);
       // Live mode never shows a synthetic number: no synthetic source or note in any answer.
