@@ -93,7 +93,9 @@ export const AssessmentResultSchema = z.object({
       neighbourhoodCheck: z
         .object({
           ratio: z.number().nullable(),
-          band: z.tuple([z.number(), z.number()]),
+          // [low, high] as a plain array: a tuple becomes prefixItems/items:false in JSON Schema,
+          // which draft-07 validators (the MCP TypeScript SDK v1 client's Ajv) read as "no items".
+          band: z.array(z.number()).length(2).describe("[low, high]: the band the ratio is expected in."),
           withinBand: z.boolean().nullable(),
           reason: z.string().nullable(),
         })
