@@ -161,7 +161,10 @@ describe("golden answers, synthetic dataset", () => {
     const { tools } = await s.client.listTools();
     const tuples: string[] = [];
     const walk = (node: unknown, where: string): void => {
-      if (Array.isArray(node)) return node.forEach((child, i) => walk(child, `${where}[${i}]`));
+      if (Array.isArray(node)) {
+        for (const [i, child] of node.entries()) walk(child, `${where}[${i}]`);
+        return;
+      }
       if (node === null || typeof node !== "object") return;
       for (const [key, child] of Object.entries(node)) {
         if (key === "prefixItems" || (key === "items" && child === false)) tuples.push(`${where}.${key}`);
