@@ -27,7 +27,7 @@ export const TEST_SETTINGS = {
 };
 
 /*
- * WHICH PROJECT A TEST FILE RUNS IN. `vitest run` (and so `npm test`) runs all four projects;
+ * WHICH PROJECT A TEST FILE RUNS IN. `vitest run` (and so `npm test`) runs all five projects;
  * `vitest run --project <name>` runs one. The lists below are the only place that decides.
  *
  * Every workerd test file gets a fresh workerd with its own storage, and a file that imports
@@ -47,6 +47,10 @@ export const TEST_SETTINGS = {
  *   `cloudflare:test` nor `cloudflare:workers`, testing modules directly (the register adapters).
  * - "node" (NODE): plain Node with MSW (test/setup-bare.ts). Only for pure modules: the file and
  *   everything it imports must need no `cloudflare:*` module, binding or Workers-only API.
+ * - "workerd-live" (LIVE): the Worker in live mode (LIVE_SETTINGS: DATA_SOURCE=live and the
+ *   EP-Online key the stand-ins in test/helpers/registers.ts accept) with the migrations and no
+ *   seed (test/setup.ts). For files that go through the Worker against the register stand-ins,
+ *   as a deployment in live mode does. Only the files listed run here; it is never a default.
  *
  * When in doubt, list a new file nowhere. A file in too light a project usually fails (no such
  * table, `cloudflare:` modules not found, no rows where the test expects some), but a test that
@@ -93,6 +97,10 @@ const NODE = [
   "test/upstream.test.ts",
   "test/entra-manifest.test.ts",
 ];
+/** The Worker in live mode: its data source is read from its bindings, so it needs its own project. */
+const LIVE = ["test/golden/live.test.ts"];
+/** The live-mode settings of "workerd-live"; the key is the one test/helpers/registers.ts's EP-Online stand-in accepts. */
+export const LIVE_SETTINGS = { DATA_SOURCE: "live", EP_ONLINE_API_KEY: "test-ep-online-key-3e8a1f60" };
 const ALL_TESTS = ["test/**/*.test.ts", "test/**/*.test.tsx"];
 /** The end-to-end tests, run by their own config (vitest.e2e.config.ts). */
 const E2E = ["test/e2e/**"];
@@ -180,7 +188,7 @@ export default defineConfig(async () => {
             name: "workerd",
             ...WAITS,
             include: ALL_TESTS,
-            exclude: [...E2E, ...NO_SEED, ...WORKERD_MODULES, ...NODE],
+            exclude: [...E2E, ...NO_SEED, ...WORKERD_MODULES, ...NODE, ...LIVE],
             setupFiles: ["./test/setup-seed.ts"],
             benchmark: NO_BENCHMARKS,
           },
@@ -202,6 +210,10 @@ export default defineConfig(async () => {
         {
           plugins: [workerd({})],
           test: { name: "workerd-no-seed", ...WAITS, include: NO_SEED, setupFiles: ["./test/setup.ts"], benchmark: NO_BENCHMARKS },
+        },
+        {
+          plugins: [workerd(LIVE_SETTINGS)],
+          test: { name: "workerd-live", ...WAITS, include: LIVE, setupFiles: ["./test/setup.ts"], benchmark: NO_BENCHMARKS },
         },
         {
           plugins: [workerd({})],

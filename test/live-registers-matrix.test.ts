@@ -19,14 +19,20 @@ import type { PortfolioJobs } from "../src/jobs/portfolio";
 import type { Caller } from "../src/mcp/caller";
 import { buildMcpServer } from "../src/mcp/server";
 import { catalog } from "../src/mcp/tools";
-import brkEmpty from "./fixtures/registers/brk-perceel-empty.json";
-import perceel from "./fixtures/registers/brk-perceel-VLO00-E-600.json";
-import linked from "./fixtures/registers/locatieserver-gekoppeld-perceel.json";
-import monuments from "./fixtures/registers/rce-monuments-0611010000508342.json";
-import rceEmpty from "./fixtures/registers/rce-monuments-empty.json";
 import { mockServer } from "./helpers/msw";
 import { newIdentity } from "./helpers/oauth";
-import { bagStandIn, cbsStandIn, EP_ONLINE_KEY, epOnlineStandIn, locatieserverStandIn } from "./helpers/registers";
+import {
+  ADDRESS_37,
+  bagStandIn,
+  brkStandIn,
+  cbsStandIn,
+  EP_ONLINE_KEY,
+  epOnlineStandIn,
+  linkedParcelStandIn,
+  locatieserverStandIn,
+  rceStandIn,
+  UNIT_37,
+} from "./helpers/registers";
 
 /*
  * The failure matrix of live mode (issue 17): every register × every fault (429, 503, 500, a
@@ -49,8 +55,6 @@ import { bagStandIn, cbsStandIn, EP_ONLINE_KEY, epOnlineStandIn, locatieserverSt
 const T0 = new Date("2026-03-02T10:00:00.000Z");
 /** Past every TTL (the longest is 90 days). */
 const LATER = new Date(T0.getTime() + 400 * 24 * 60 * 60 * 1000);
-const ADDRESS_37 = "0611200000608342";
-const UNIT_37 = "0611010000508342";
 const SYNTHETIC_EUR_PER_M2 = 3537;
 /** Short enough to keep the timeout cases quick, long enough for a stand-in's answer on a busy machine. */
 const TIMEOUT_MS = 500;
@@ -132,17 +136,9 @@ function healthyRegisters() {
   bagStandIn();
   epOnlineStandIn();
   cbsStandIn();
-  mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) =>
-      new URL(request.url).searchParams.get("fl")?.includes("gekoppeld_perceel") ? HttpResponse.json(linked) : undefined,
-    ),
-    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, ({ request }) =>
-      HttpResponse.json(new URL(request.url).searchParams.get("perceelnummer") === "600" ? perceel : brkEmpty),
-    ),
-    http.post(RCE_SPARQL_URL, async ({ request }) =>
-      HttpResponse.json(String((await request.formData()).get("query")).includes(UNIT_37) ? monuments : rceEmpty),
-    ),
-  );
+  linkedParcelStandIn();
+  brkStandIn();
+  rceStandIn();
 }
 
 function breakRegister(register: RegisterKey, fault: Fault) {
@@ -283,11 +279,9 @@ function expectNothingSynthetic(a: Answer) {
 
 /** The facts the failing register supplies, as each tool shows them: unknown (cold) or its older answer (stale). */
 function expectRegisterFacts(register: RegisterKey, tool: ToolName, a: Answer, stale: boolean) {
-  const assessment = tool === "Quick_Assess_Property" || tool === "portfolio item";
   switch (register) {
     case "locatieserver":
       if (tool === "Get_Addresses_for_Postcode") expect(field<number>(a, "total")).toBe(5);
-      else if (assessment) expect(field<string>(a, "address.addressId")).toBe(ADDRESS_37);
       else expect(field<string>(a, "address.addressId")).toBe(ADDRESS_37);
       return;
     case "bag":

@@ -13,7 +13,13 @@ export const ASSESSMENT_FACTS: readonly Fact[] = ["unit", "labels", "neighbourho
 const ABSENT_SENTENCES: Partial<Record<GapField, RegExp>> = {
   unit: /^No BAG unit\b/,
   labels: /^No registered energy label\b/,
+  neighbourhood: /^No neighbourhood statistics are available\b/,
+  valueBasis: /^No average value per m² is known\b/,
 };
+
+/** Why there is no value when the municipality's value basis is unknown (CBS could not be asked), not absent. */
+const VALUE_BASIS_UNKNOWN =
+  "The value basis (average WOZ per m² of the municipality, CBS) is unknown: CBS could not be asked, so no value range can be given.";
 
 /**
  * Computes the assessment of one address from its facts (read with `ASSESSMENT_FACTS`) with the
@@ -35,11 +41,14 @@ export function assessProperty(
   const labelsUnknown = unknown.has("labels") && labels.length === 0;
   const assessed = assess({ address, addressLabel: label, unit, labels, neighbourhood, municipality, now, labelsUnknown });
   const absent = [...unknown].flatMap((field) => ABSENT_SENTENCES[field] ?? []);
+  const reason = assessed.valueUnavailableReason;
   const result: AssessmentResult =
     gaps.length === 0
       ? assessed
       : {
           ...assessed,
+          valueUnavailableReason:
+            reason !== null && unknown.has("valueBasis") && ABSENT_SENTENCES.valueBasis?.test(reason) ? VALUE_BASIS_UNKNOWN : reason,
           dataGaps: [...assessed.dataGaps.filter((sentence) => !absent.some((re) => re.test(sentence))), ...gaps.map(describeGap)],
         };
   return { label, result, sources: sourcesOf(address, unit, ...labels, neighbourhood, municipality), registerGaps: gaps };

@@ -93,7 +93,9 @@ export const AssessmentResultSchema = z.object({
       neighbourhoodCheck: z
         .object({
           ratio: z.number().nullable(),
-          band: z.array(z.number()).length(2).describe("The expected band [low, high] of the ratio."),
+          // [low, high] as a plain array: a tuple becomes prefixItems/items:false in JSON Schema,
+          // which draft-07 validators (the MCP TypeScript SDK v1 client's Ajv) read as "no items".
+          band: z.array(z.number()).length(2).describe("[low, high]: the band the ratio is expected in."),
           withinBand: z.boolean().nullable(),
           reason: z.string().nullable(),
         })
@@ -400,12 +402,13 @@ function valueRange(
   energy: AssessmentResult["energy"],
   labels: EnergyLabel[],
 ): { value: AssessmentResult["value"]; reason: string | null; risks: Risk[] } {
-  if (!municipality || !(municipality.wozPerM2 > 0))
-    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
+  // What the unit is comes first: a non-dwelling has no value here whatever the municipality's basis.
   if (!unit || unit.surfaceM2 === null || unit.surfaceM2 <= 0)
     return { value: null, reason: "The usable area is unknown, so no value range can be given.", risks: [] };
   if (!isDwelling(unit))
     return { value: null, reason: "The unit is not a dwelling; the per-m² basis applies to dwellings only.", risks: [] };
+  if (!municipality || !(municipality.wozPerM2 > 0))
+    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
   const basis = valueBasisOf(municipality);
   const reference = referenceAreaOf(basis);
   const assumed = assumedLabel(energy);

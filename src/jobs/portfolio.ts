@@ -450,7 +450,8 @@ export class PortfolioJobs {
             label,
             assessmentId,
             valueMid: result.value?.mid ?? null,
-            energyLabel: result.energy.label,
+            // "unknown" when EP-Online could not be asked, so the summary does not count it as no label.
+            energyLabel: result.energy.label ?? (result.energy.status === "unknown" ? "unknown" : null),
             riskRules: JSON.stringify(risks),
           },
         });
@@ -522,8 +523,8 @@ export class PortfolioJobs {
       finishedAt: job.finished_at,
       durationMs: job.finished_at ? new Date(job.finished_at).getTime() - new Date(job.created_at).getTime() : null,
       assessed: assessmentIds.length,
-      // Best class first (A+++++ … G), then "none".
-      labelCounts: Object.fromEntries(Object.entries(labelCounts).sort(([a], [b]) => compareLabelClasses(a, b))),
+      // Best class first (A+++++ … G), then "none" and "unknown".
+      labelCounts: Object.fromEntries(Object.entries(labelCounts).sort(([a], [b]) => compareLabelClasses(a, b) || a.localeCompare(b))),
       valueBands: Object.fromEntries(Object.entries(valueBands).filter(([, n]) => n > 0)),
       riskCounts,
       failures,

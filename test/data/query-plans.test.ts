@@ -175,6 +175,7 @@ describe("query plans of the D1 stores", () => {
       [REGISTER.bag, SUBJECT.unit(seeded.unitId)],
       [REGISTER.epOnline, SUBJECT.labels(seeded.unitId)],
       [REGISTER.cbs, SUBJECT.neighbourhood("85984NED", seeded.neighbourhoodCode ?? "")],
+      [REGISTER.cbs, SUBJECT.valueBasis(seeded.municipalityCode)],
     ];
     // Fresh answers for every question, so the source reads its cache and asks no register.
     await env.DB.batch(

@@ -202,12 +202,10 @@ describe("live registers through a stand-in", () => {
     const assessment = await call("Quick_Assess_Property", { addressId: id });
     expect(assessment.isError, assessment.text).toBe(false);
     expect(assessment.out.value.basis.surfaceM2).toBe(132);
-    // No registered label: the value assumes the WWS substitute label for the build year (quick-assess/3), said so.
-    const assumed = assessment.out.value.basis.assumedLabel;
-    expect(assumed.basis).toBe("wws-substitute");
-    expect(assumed.label).toBe(assessment.out.energy.substituteLabelForBuildYear);
-    expect(assessment.out.value.rangePct).toBe(20);
-    expect(assessment.text).toContain(assumed.note);
+    // quick-assess/3: no label is valued with the WWS substitute label for its build year (1965: G, −8 %), and says so.
+    expect(assessment.out.value.basis.assumedLabel).toMatchObject({ label: "G", basis: "wws-substitute" });
+    expect(assessment.out.value.basis.labelAdjustmentPct).toBe(-8);
+    expect(assessment.text).toContain("the value assumes the WWS substitute label for its build year, G");
   });
 
   it("walks a houseboat (ligplaats)", async () => {

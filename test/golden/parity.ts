@@ -21,6 +21,8 @@
  * that evidence removed from the text, the leaf must be reported.
  */
 
+import { describeGap, type RegisterGap } from "../../src/data/types";
+
 export type Shows = (value: unknown, text: string, root: unknown, path: string) => string | true | null;
 
 export interface ParityRule {
@@ -194,6 +196,22 @@ function addressRules(prefix: string): ParityRule[] {
   ];
 }
 
+/** No label to show: none registered, or EP-Online could not be asked. */
+const NO_LABEL = /no registered energy label|energy label: unknown/i;
+
+/** A register gap's leaves are shown by its one sentence, as every tool's text gives it (describeGap). */
+const gapSentence: Shows = (_v, text, root, path) => {
+  const gapPath = /^(.*?registerGaps\[\d+\])/.exec(path)?.[1];
+  const gap = gapPath === undefined ? undefined : (at(root, gapPath) as RegisterGap | undefined);
+  return gap ? findString(text, describeGap(gap)) : null;
+};
+
+/** Every register-reading tool's `registerGaps` (empty in synthetic mode). */
+const GAP_RULES: ParityRule[] = ["register", "name", "fields[]", "reason", "stale", "stale.retrievedAt"].map((key) => ({
+  path: `registerGaps[].${key}`,
+  shows: gapSentence,
+}));
+
 const UNIT_OF_ADDRESS: ParityRule = {
   path: "address.unitId",
   exempt: "the address's link to its unit; Get_Property_Data shows the unit with its id",
@@ -252,7 +270,7 @@ function assessmentRules(prefix: string): ParityRule[] {
         shows: (v, text, root, path) => {
           if (v !== null) return defaultEvidence(v, text);
           // No label at all: the text says so; with a label, only EP2 or the index applies.
-          if (labelBeside(root, path) === null) return /no registered energy label/i.exec(text)?.[0] ?? null;
+          if (labelBeside(root, path) === null) return NO_LABEL.exec(text)?.[0] ?? null;
           return key === "ep2KwhM2" || key === "energyIndex" ? true : null;
         },
       }),
@@ -263,6 +281,30 @@ function assessmentRules(prefix: string): ParityRule[] {
         v === null || labelBeside(root, path) !== null
           ? true // a registered label is what counts; the stand-in is not used
           : defaultEvidence(v, text),
+    },
+    {
+      path: `${prefix}value.basis.assumedLabel.basis`,
+      exempt: "the kind of assumption, a key for programs; the assumed label's note beside it says the same in words",
+    },
+    // The value's factors (quick-assess/3): each is one line "- <name> ×<value>[ (not applied)]: <note> Source: <source>, <period>."
+    { path: `${prefix}value.factors[].name`, shows: (v, text) => findString(text, `${String(v).replace("-", " ")} ×`) },
+    { path: `${prefix}value.factors[].applied`, shows: (v, text) => (v === true ? true : (/\(not applied\)/i.exec(text)?.[0] ?? null)) },
+    { path: `${prefix}value.factors[].period`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    {
+      path: `${prefix}value.neighbourhoodCheck.withinBand`,
+      shows: (v, text) =>
+        v === true
+          ? (/within the expected/i.exec(text)?.[0] ?? null)
+          : v === false
+            ? (/outside [\d.]+–[\d.]+/i.exec(text)?.[0] ?? null)
+            : true, // no comparison made: its reason says why
+    },
+    { path: `${prefix}value.neighbourhoodCheck.reason`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    { path: `${prefix}value.neighbourhoodCheck.ratio`, shows: (v, text) => (v === null ? true : defaultEvidence(v, text)) },
+    {
+      path: `${prefix}value.neighbourhoodCheck.band[]`,
+      // The band matters only where a ratio was compared with it; without a buurt average its reason says so.
+      shows: (v, text, root, path) => (at(root, path.replace(/band\[\d+\]$/, "ratio")) === null ? true : defaultEvidence(v, text)),
     },
     { path: `${prefix}buildYear`, shows: nullAs(/no build year/i) },
     { path: `${prefix}neighbourhoodContext`, shows: nullAs(/no neighbourhood/i) },
@@ -277,6 +319,8 @@ const PAGING: ParityRule[] = [
 
 const JOB_RULES: ParityRule[] = [
   { path: "duplicatesDropped", shows: zeroSilent },
+  // "1 of 1 assessed" says no failure; a failure is always counted ("2 failed", "27 of 27 failed").
+  { path: "failed", shows: zeroSilent },
   { path: "finishedAt", shows: nullAs(/not finished|running|stopping/i) },
   { path: "cancelRequested", shows: flag(/stopping|cancel/i) },
   { path: "elapsedMs", shows: (v, text) => findString(text, `${((v as number) / 1000).toFixed(1)} s`) },
@@ -338,7 +382,7 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
   Get_Property_Energy_Label: [
     ...addressRules("address."),
     UNIT_OF_ADDRESS,
-    { path: "current", shows: nullAs(/no registered energy label/i) },
+    { path: "current", shows: nullAs(NO_LABEL) },
     { path: "current.id", exempt: "the EP-Online registration's record id; class, dates and method identify the label" },
     { path: "history[].id", exempt: "the EP-Online registration's record id; class, dates and method identify the label" },
     { path: "current.ep2KwhM2", shows: ifPresent },
@@ -355,16 +399,17 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
       path: "validity.status",
       shows: (v, text) => (v === "none" ? (/no registered energy label/i.exec(text)?.[0] ?? null) : defaultEvidence(v, text)),
     },
-    { path: "validity.validUntil", shows: nullAs(/no registered energy label/i) },
-    { path: "validity.ageYears", shows: nullAs(/no registered energy label/i) },
+    { path: "validity.validUntil", shows: nullAs(NO_LABEL) },
+    { path: "validity.ageYears", shows: nullAs(NO_LABEL) },
     { path: "substituteLabelForBuildYear", shows: nullAs(/no WWS substitute label/i) },
+    { path: "noSubstituteLabelReason", shows: ifPresent },
     ...SOURCE_RULES,
   ],
   Analyze_Property_Location: [
     ...addressRules("address."),
     UNIT_OF_ADDRESS,
     ...RISK("flags"),
-    { path: "neighbourhood", shows: nullAs(/no neighbourhood statistics/i) },
+    { path: "neighbourhood", shows: nullAs(/no neighbourhood statistics|neighbourhood statistics are unknown/i) },
     { path: "neighbourhood.foundationRiskArea", shows: flag(/foundation risk area: yes/i, /foundation risk area: unknown/i) },
     ...SOURCE_RULES,
   ],
@@ -380,6 +425,12 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     ...PAGING,
     { path: "assessments[].valueMid", shows: nullAs(/no value/i) },
     { path: "assessments[].energyLabel", shows: nullAs(/label none/i) },
+    {
+      path: "assessments[].owner.recorded",
+      shows: (v, text) => (v === true ? true : (/saved before names were recorded/i.exec(text)?.[0] ?? null)),
+    },
+    { path: "assessments[].owner.name", shows: nullAs(/no (name|name or e-mail) given|saved before names were recorded/i) },
+    { path: "assessments[].owner.email", shows: nullAs(/no (e-mail|name or e-mail) given|saved before names were recorded/i) },
   ],
   Assess_Portfolio: [
     { path: "duplicatesDropped", shows: zeroSilent },
@@ -403,5 +454,5 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
 
 /** The rules of `tool`; a tool with none listed is checked by the defaults alone. */
 export function rulesFor(tool: string): ParityRule[] {
-  return PARITY_RULES[tool] ?? [];
+  return [...(PARITY_RULES[tool] ?? []), ...GAP_RULES];
 }

@@ -122,7 +122,7 @@ export async function runCase(c: GoldenCase, ids: Ids): Promise<{ calls: GoldenC
  * Pins every call of a case as `answers/<set>/<case>/<NN>-<tool>.md` and checks text parity; soft
  * assertions, so one run shows every difference.
  */
-export async function pinCase(set: string, c: GoldenCase, ids: Ids): Promise<void> {
+export async function pinCase(set: string, c: GoldenCase, ids: Ids): Promise<GoldenCall[]> {
   const { calls, sessions } = await runCase(c, ids);
   // Every tool, each once (the postcode listing only where there is a postcode), none failing.
   expect(calls.map((x) => x.tool)).toEqual(TOOL_ORDER.filter((t) => c.postcode || t !== "Get_Addresses_for_Postcode"));
@@ -137,4 +137,5 @@ export async function pinCase(set: string, c: GoldenCase, ids: Ids): Promise<voi
     await expect.soft(answerMarkdown(c.title, c.why, fixed)).toMatchFileSnapshot(file);
     expectParity(done);
   }
+  return calls;
 }

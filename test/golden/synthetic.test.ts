@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatAddress } from "../../src/domain/address-input";
 import { catalog } from "../../src/mcp/tools";
-import { deterministicIds, FROZEN_AT } from "./harness";
+import { caseTenant, deterministicIds, FROZEN_AT, session } from "./harness";
 import { type GoldenCase, pinCase, TOOL_ORDER } from "./run-case";
 
 /**
@@ -143,6 +143,37 @@ describe("golden answers, synthetic dataset", () => {
         .map((t) => t.name)
         .sort(),
     ).toEqual([...TOOL_ORDER].sort());
+  });
+
+  it("publishes output schemas that draft-07 validators read as meant (no tuples)", async () => {
+    // MCP TypeScript SDK v1 clients check structuredContent with Ajv in draft-07 mode, where a
+    // tuple's `prefixItems` is unknown and its `items: false` forbids every element: a tuple in an
+    // output schema makes every answer with that field fail in those clients.
+    ids.scope("schemas/sign-in");
+    const s = await session({
+      userKey: "golden-schemas",
+      tenantId: caseTenant("schemas"),
+      displayName: "Golden Schemas",
+      email: "golden-schemas@golden.example",
+      roles: ["Admin"],
+      idp: "entra",
+    });
+    const { tools } = await s.client.listTools();
+    const tuples: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) {
+        for (const [i, child] of node.entries()) walk(child, `${where}[${i}]`);
+        return;
+      }
+      if (node === null || typeof node !== "object") return;
+      for (const [key, child] of Object.entries(node)) {
+        if (key === "prefixItems" || (key === "items" && child === false)) tuples.push(`${where}.${key}`);
+        walk(child, `${where}.${key}`);
+      }
+    };
+    for (const tool of tools) walk(tool.outputSchema, tool.name);
+    expect(tools.length).toBe(TOOL_ORDER.length);
+    expect(tuples).toEqual([]);
   });
 
   it("picks eleven different addresses", () => {

@@ -2,13 +2,17 @@ import { HttpResponse, http } from "msw";
 import { CBS_ODATA_BASE } from "../../src/data/live/cbs";
 import { EP_ONLINE_BASE } from "../../src/data/live/ep-online";
 import { BAG_OGC_BASE } from "../../src/data/live/pdok-bag";
+import { BRK_OGC_BASE } from "../../src/data/live/pdok-brk";
 import { LOCATIESERVER_FREE_URL } from "../../src/data/live/pdok-locatieserver";
+import { RCE_SPARQL_URL } from "../../src/data/live/rce-monuments";
 import pand1920 from "../fixtures/registers/bag-pand-0611100000408245.json";
 import pand1965 from "../fixtures/registers/bag-pand-0611100000408301.json";
 import pand1998 from "../fixtures/registers/bag-pand-0611100000408302.json";
 import vbo37 from "../fixtures/registers/bag-verblijfsobject-0611010000508342.json";
 import vbo41 from "../fixtures/registers/bag-verblijfsobject-0611010000508404.json";
 import vboEmpty from "../fixtures/registers/bag-verblijfsobject-empty.json";
+import brkEmpty from "../fixtures/registers/brk-perceel-empty.json";
+import perceel from "../fixtures/registers/brk-perceel-VLO00-E-600.json";
 import stockProps from "../fixtures/registers/cbs-85035NED-dataproperties.json";
 import stockGm1963 from "../fixtures/registers/cbs-85035NED-typeddataset-GM1963.json";
 import wozProps from "../fixtures/registers/cbs-85036NED-dataproperties.json";
@@ -29,6 +33,11 @@ import lsError400 from "../fixtures/registers/locatieserver-error-400.json";
 import page1 from "../fixtures/registers/locatieserver-free-3286LT-page1.json";
 import page2 from "../fixtures/registers/locatieserver-free-3286LT-page2.json";
 import lsEmpty from "../fixtures/registers/locatieserver-free-empty.json";
+import noPostcodeById from "../fixtures/registers/locatieserver-free-nopostcode-by-id.json";
+import amsterdam from "../fixtures/registers/locatieserver-free-search-amsterdam.json";
+import linked from "../fixtures/registers/locatieserver-gekoppeld-perceel.json";
+import monuments from "../fixtures/registers/rce-monuments-0611010000508342.json";
+import rceEmpty from "../fixtures/registers/rce-monuments-empty.json";
 import { mockServer } from "./msw";
 
 /**
@@ -191,4 +200,127 @@ export function cbsStandIn(): RegisterStandIn<CbsRequest> {
     }),
   );
   return standIn;
+}
+
+/** Schenkeldijk 37, 3286LT Klaaswaal: the fixtures' complete dwelling (label, parcel, rijksmonument). */
+export const ADDRESS_37 = "0611200000608342";
+export const UNIT_37 = EP_ONLINE_UNIT;
+/** Schenkeldijk 41B-2: a dwelling EP-Online has no label for. */
+export const ADDRESS_41 = "0611200000608404";
+export const UNIT_41 = "0611010000508404";
+/** Keizersgracht 123B, Amsterdam: a BAG address without a postcode (locatieserver-free-nopostcode-by-id.json). */
+export const NO_POSTCODE_ADDRESS = "0363200000112237";
+export const NO_POSTCODE_UNIT = "0363010000112238";
+
+/**
+ * The Locatieserver's `gekoppeld_perceel` lookup (`q=nummeraanduiding_id:…` with that field in
+ * `fl`): Schenkeldijk 37 is linked to parcel VLO00-E-600 (the fixture); no other address is known
+ * (an empty answer). Registered after {@link locatieserverStandIn}, so it is asked first.
+ */
+export function linkedParcelStandIn(): RegisterStandIn<URLSearchParams> {
+  const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      if (!params.get("fl")?.includes("gekoppeld_perceel")) return undefined;
+      standIn.requests.push(params);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(params.get("q") === `nummeraanduiding_id:${ADDRESS_37}` ? linked : lsEmpty);
+    }),
+  );
+  return standIn;
+}
+
+/** PDOK BRK Kadastrale Kaart (OGC API Features): parcel number 600 (VLO00-E-600) from the fixture, an empty collection for any other. */
+export function brkStandIn(): RegisterStandIn<URL> {
+  const standIn: RegisterStandIn<URL> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, ({ request }) => {
+      const url = new URL(request.url);
+      standIn.requests.push(url);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(url.searchParams.get("perceelnummer") === "600" ? perceel : brkEmpty);
+    }),
+  );
+  return standIn;
+}
+
+/** The RCE SPARQL endpoint (form-posted `query`): rijksmonument 524327 for a query naming unit 37, no rows for any other. Records each query. */
+export function rceStandIn(): RegisterStandIn<string> {
+  const standIn: RegisterStandIn<string> = { requests: [], fail: false };
+  mockServer.use(
+    http.post(RCE_SPARQL_URL, async ({ request }) => {
+      const query = String((await request.formData()).get("query"));
+      standIn.requests.push(query);
+      if (standIn.fail) return unavailable();
+      return HttpResponse.json(query.includes(UNIT_37) ? monuments : rceEmpty);
+    }),
+  );
+  return standIn;
+}
+
+/** Every address the search stand-in knows: the five at 3286LT and the three Keizersgracht 123 ones. */
+const SEARCH_DOCS = [...LOCATIESERVER_DOCS, ...amsterdam.response.docs];
+
+/**
+ * The Locatieserver's free-text search (Search_Addresses asks with `weergavenaam score` in `fl`):
+ * like the real one it matches loosely, so every fixture address on a street named in `q` is an
+ * answer, counted in `numFound`, in fixture order (the tool ranks exact numbers first). Other
+ * requests pass through to the stand-ins registered before it.
+ */
+export function addressSearchStandIn(): RegisterStandIn<URLSearchParams> {
+  const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      if (!params.get("fl")?.includes("weergavenaam")) return undefined;
+      standIn.requests.push(params);
+      if (standIn.fail) return unavailable();
+      const words = new Set((params.get("q") ?? "").toLowerCase().split(/\s+/));
+      const docs = SEARCH_DOCS.filter((d) => words.has(d.straatnaam.toLowerCase()));
+      const rows = Number(params.get("rows") ?? "10");
+      return HttpResponse.json({ response: { ...lsEmpty.response, numFound: docs.length, docs: docs.slice(0, rows) } });
+    }),
+  );
+  return standIn;
+}
+
+/**
+ * Keizersgracht 123B, Amsterdam, an address without a postcode: the Locatieserver finds it by its
+ * id (the fixture), and BAG has its unit, an illustrative 14 m² shed (overige gebruiksfunctie)
+ * made from Schenkeldijk 37's verblijfsobject (so on that pand). Registered after the other
+ * stand-ins, so asked first; returns the Locatieserver requests by id.
+ */
+export function noPostcodeStandIn(): { byId: URLSearchParams[] } {
+  const byId: URLSearchParams[] = [];
+  const [feature] = vbo37.features;
+  if (!feature) throw new Error("no verblijfsobject in the fixture");
+  const shed = {
+    ...vbo37,
+    features: [
+      {
+        ...feature,
+        properties: {
+          ...feature.properties,
+          identificatie: NO_POSTCODE_UNIT,
+          hoofdadres_identificatie: NO_POSTCODE_ADDRESS,
+          gebruiksdoel: "overige gebruiksfunctie",
+          oppervlakte: 14,
+        },
+      },
+    ],
+  };
+  mockServer.use(
+    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+      const params = new URL(request.url).searchParams;
+      if (params.get("q") !== `nummeraanduiding_id:${NO_POSTCODE_ADDRESS}` || params.get("fl")?.includes("gekoppeld_perceel"))
+        return undefined;
+      byId.push(params);
+      return HttpResponse.json(noPostcodeById);
+    }),
+    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) =>
+      new URL(request.url).searchParams.get("identificatie") === NO_POSTCODE_UNIT ? HttpResponse.json(shed) : undefined,
+    ),
+  );
+  return { byId };
 }

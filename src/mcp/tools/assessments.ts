@@ -19,13 +19,21 @@ function eur(n: number): string {
 
 type AssessmentResult = z.infer<typeof AssessmentResultSchema>;
 
-function factorLine(f: ValueFactor): string {
-  const name = f.name === "energy-label" ? "energy label" : f.name;
-  return `  - ${name} ×${f.value}${f.applied ? "" : " (not applied)"}: ${f.note} Source: ${f.source}${f.period ? `, ${f.period}` : ""}.`;
+/** A factor's name in words ("energy-label" is "energy label"). */
+export function factorName(name: ValueFactor["name"]): string {
+  return name.replace("-", " ");
 }
 
-/** Where the value per m² came from: source, level and region, the WOZ table and period, and the corrections applied. */
-function renderBasis(basis: NonNullable<AssessmentResult["value"]>["basis"]): string[] {
+function factorLine(f: ValueFactor): string {
+  return `  - ${factorName(f.name)} ×${f.value}${f.applied ? "" : " (not applied)"}: ${f.note} Source: ${f.source}${f.period ? `, ${f.period}` : ""}.`;
+}
+
+/**
+ * Where the value per m² came from: source, level and region, the WOZ table and period, and the
+ * corrections applied. The label effect is its own line only without factors (older results);
+ * with factors the energy-label factor says it.
+ */
+function renderBasis(basis: NonNullable<AssessmentResult["value"]>["basis"], withFactors: boolean): string[] {
   const b = basis.valueBasis;
   const parts = [
     `${b.source}${b.synthetic ? " (synthetic)" : ""}, ${b.level} ${b.regionCode}: ${b.eurPerM2} €/m²`,
@@ -38,7 +46,7 @@ function renderBasis(basis: NonNullable<AssessmentResult["value"]>["basis"]): st
   return [
     `Method: ${basis.method}`,
     `Value per m²: ${basis.eurPerM2Source}; ${parts.join("; ")}`,
-    `Label effect: ${basis.labelAdjustmentBasis}`,
+    ...(withFactors ? [] : [`Label effect: ${basis.labelAdjustmentBasis}`]),
   ];
 }
 
@@ -46,23 +54,27 @@ function renderValue(r: AssessmentResult): string[] {
   if (!r.value) return [`No value range: ${r.valueUnavailableReason}`];
   const v = r.value;
   const lines = [
-    `Indicative value ${eur(v.low)} – ${eur(v.high)} (${MIDPOINT_NOTE} ${eur(v.mid)}; ±${v.rangePct} %, confidence ${v.confidence})`,
+    `Indicative value ${eur(v.low)} – ${eur(v.high)} (midpoint ${eur(v.mid)}; ±${v.rangePct} %, confidence ${v.confidence}): an indication, not a valuation`,
     `Basis: ${v.basis.eurPerM2} €/m² × ${v.basis.surfaceM2} m²`,
-    ...renderBasis(v.basis),
+    ...renderBasis(v.basis, Boolean(v.factors)),
   ];
   if (v.factors) lines.push("Factors:", ...v.factors.map(factorLine));
   else lines.push(`Label effect ${v.basis.labelAdjustmentPct >= 0 ? "+" : ""}${v.basis.labelAdjustmentPct} %`);
   const check = v.neighbourhoodCheck;
+  // Out of the band, the reason (which gives the ratio and the band) is also a risk below; said once here.
   if (check?.ratio != null)
     lines.push(
-      `Neighbourhood check: the midpoint is ${check.ratio} × the buurt's average WOZ (expected ${check.band[0]}–${check.band[1]})${check.withinBand ? "" : `: ${check.reason}`}`,
+      check.withinBand
+        ? `Neighbourhood check: the midpoint is ${check.ratio} × the buurt's average WOZ${v.basis.valueBasis.priceIndex ? ` indexed ×${v.basis.valueBasis.priceIndex.factor}` : ""}, within the expected ${check.band[0]}–${check.band[1]}`
+        : `Neighbourhood check: ${check.reason ?? `the midpoint is ${check.ratio} × the buurt's average WOZ, outside the expected ${check.band[0]}–${check.band[1]}`}`,
     );
   else if (check?.reason) lines.push(`Neighbourhood check: ${check.reason}`);
   return lines;
 }
 
 function renderResult(r: AssessmentResult): string {
-  const assumed = r.value?.basis.assumedLabel;
+  // The label the value assumed is said by the energy-label factor; only a result without factors says it here.
+  const assumed = r.value?.factors ? undefined : r.value?.basis.assumedLabel;
   const e = r.energy;
   const energy = e.label
     ? `Energy label ${e.label} (${e.status}; ${e.method}${e.ep2KwhM2 !== null ? `, EP2 ${e.ep2KwhM2} kWh/m²·yr` : ""}${e.energyIndex !== null ? `, EI ${e.energyIndex}` : ""}; valid until ${e.validUntil?.slice(0, 10)}, ${e.ageYears} year(s) since registration)${assumed && assumed.basis !== "registered" ? `; ${assumed.note}` : ""}`

@@ -38,7 +38,9 @@ const SummaryOut = JobFacts.extend({
   durationMs: z.number().nullable(),
   labelCounts: z
     .record(z.string(), z.number())
-    .describe('Assessments per energy label class, best first (A+++++, A++++ … G), then "none" for no registered label.'),
+    .describe(
+      'Assessments per energy label class, best first (A+++++, A++++ … G), then "none" for no registered label and "unknown" where EP-Online could not be asked.',
+    ),
   assessed: z.number().describe("Addresses assessed and saved: processed minus failed minus duplicates found while running."),
   valueBands: z
     .record(z.string(), z.number())

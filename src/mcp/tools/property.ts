@@ -242,6 +242,10 @@ const labelOutput = z.object({
     .describe(
       "The WWS substitute label for the build year: the label the rent points system (Woningwaarderingsstelsel) counts when a dwelling has no registered label. A statutory stand-in, not a prediction of the label the property would get.",
     ),
+  noSubstituteLabelReason: z
+    .string()
+    .nullable()
+    .describe("Why there is no WWS substitute label (not a dwelling, no build year, or the unit's facts unknown); null when there is one."),
   registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
@@ -264,6 +268,13 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
     const strip = ({ source: _s, unitId: _u, ...rest }: (typeof labels)[number]) => rest;
     const current = labels[0] ?? null;
     const buildYear = buildYearOf(unit);
+    const noSubstituteLabelReason = !unit
+      ? "the unit and its use are not known"
+      : !isDwelling(unit)
+        ? `not a dwelling (use: ${unit.usePurposes.join(", ") || "none registered"}); WWS covers dwellings only`
+        : buildYear === null
+          ? "no build year is registered"
+          : null;
     return {
       address: addressOut(address),
       current: current ? strip(current) : null,
@@ -285,6 +296,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
               basis:
                 "WWS substitute label by build year (rent points system, used when a dwelling has no registered label: ≥2002 A … ≤1976 G); not a registration and not a prediction",
             },
+      noSubstituteLabelReason,
       registerGaps: gaps,
       sources: sourcesOf(address, ...labels),
     };
@@ -302,7 +314,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
         : "";
     const expected = r.substituteLabelForBuildYear
       ? `\nWWS substitute label for build year ${r.substituteLabelForBuildYear.buildYear}: ${r.substituteLabelForBuildYear.label} (${r.substituteLabelForBuildYear.basis}).`
-      : "\nNo WWS substitute label: not a dwelling, or no build year is registered.";
+      : `\nNo WWS substitute label: ${r.noSubstituteLabelReason ?? "unknown why"}.`;
     const gaps = gapLines(r.registerGaps);
     return `${addressHeading(r.address)}\n${head}${history}${expected}${gaps.length ? `\n${gaps.join("\n")}` : ""}${sourcesNote(r.sources)}`;
   },
@@ -378,13 +390,16 @@ export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locat
     const where = `${addressHeading(r.address)}\nCoordinates ${r.coordinates.lat}, ${r.coordinates.lon} (WGS 84)`;
     if (!n) return [where, r.note, ...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
     const yesNo = (b: boolean | null) => (b === null ? "unknown" : b ? "yes" : "no");
+    // A figure the table does not give is "unknown", with its unit only when there is a figure.
+    const fig = (v: number | null, unit = "") => (v === null ? "unknown" : `${v}${unit}`);
+    const euro = (v: number | null) => (v === null ? "unknown" : `€${v.toLocaleString("en-GB")}`);
     return (
       [
         where,
         `Buurt ${n.name} (${n.code}) in wijk ${n.districtName ?? "unknown"} (${n.districtCode}), ${n.municipalityName ?? "municipality unknown"} (${n.municipalityCode}); CBS figures for ${n.datasetYear}`,
-        `Inhabitants ${n.inhabitants ?? "?"}, households ${n.households ?? "?"} (average size ${n.avgHouseholdSize ?? "?"}), dwellings ${n.dwellings ?? "?"}, average WOZ ${n.avgWozEur === null ? "?" : `€${n.avgWozEur.toLocaleString("en-GB")}`} (municipality ${n.municipalityAvgWozEur === null ? "?" : `€${n.municipalityAvgWozEur.toLocaleString("en-GB")}`}), owner-occupied ${n.pctOwnerOccupied ?? "?"} %, built before 1945 ${n.pctBuiltBefore1945 ?? "?"} %`,
-        `Distances (km): GP ${n.distancesKm.gp ?? "?"}, supermarket ${n.distancesKm.supermarket ?? "?"}, school ${n.distancesKm.school ?? "?"}, station ${n.distancesKm.station ?? "?"}`,
-        `Liveability class ${n.liveabilityClass ?? "?"} (deviation ${n.liveabilityDeviation ?? "?"}), crime ${n.crimePer1000 ?? "?"} per 1,000 inhabitants`,
+        `Inhabitants ${fig(n.inhabitants)}, households ${fig(n.households)} (average size ${fig(n.avgHouseholdSize)}), dwellings ${fig(n.dwellings)}, average WOZ ${euro(n.avgWozEur)} (municipality ${euro(n.municipalityAvgWozEur)}), owner-occupied ${fig(n.pctOwnerOccupied, " %")}, built before 1945 ${fig(n.pctBuiltBefore1945, " %")}`,
+        `Distances (km): GP ${fig(n.distancesKm.gp)}, supermarket ${fig(n.distancesKm.supermarket)}, school ${fig(n.distancesKm.school)}, station ${fig(n.distancesKm.station)}`,
+        `Liveability class ${fig(n.liveabilityClass)} (deviation ${fig(n.liveabilityDeviation)}), crime ${n.crimePer1000 === null ? "unknown" : `${n.crimePer1000} per 1,000 inhabitants`}`,
         `Flood depth class ${n.floodDepthClass ?? "unknown"}, soil ${n.soilType ?? "unknown"}, foundation risk area: ${yesNo(n.foundationRiskArea)}`,
         ...r.flags.map((f) => `! ${f.severity}: ${f.evidence} (source: ${f.source})`),
         r.note,

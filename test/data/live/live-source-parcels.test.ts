@@ -2,17 +2,19 @@ import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeEach, describe, expect, it } from "vitest";
 import { LiveSource } from "../../../src/data/live/live-source";
-import { BRK_OGC_BASE } from "../../../src/data/live/pdok-brk";
-import { LOCATIESERVER_FREE_URL } from "../../../src/data/live/pdok-locatieserver";
 import { RCE_SPARQL_URL } from "../../../src/data/live/rce-monuments";
 import type { Fact } from "../../../src/data/types";
-import brkEmpty from "../../fixtures/registers/brk-perceel-empty.json";
-import perceel from "../../fixtures/registers/brk-perceel-VLO00-E-600.json";
-import linked from "../../fixtures/registers/locatieserver-gekoppeld-perceel.json";
-import monuments from "../../fixtures/registers/rce-monuments-0611010000508342.json";
 import rceEmpty from "../../fixtures/registers/rce-monuments-empty.json";
 import { mockServer } from "../../helpers/msw";
-import { bagStandIn, locatieserverStandIn } from "../../helpers/registers";
+import {
+  ADDRESS_37,
+  bagStandIn,
+  brkStandIn,
+  linkedParcelStandIn,
+  locatieserverStandIn,
+  rceStandIn,
+  UNIT_37,
+} from "../../helpers/registers";
 
 /**
  * LiveSource.factsFor with "parcel" and "monument": the Locatieserver's gekoppeld_perceel, PDOK
@@ -21,34 +23,20 @@ import { bagStandIn, locatieserverStandIn } from "../../helpers/registers";
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = new Date("2026-03-02T10:00:00.000Z");
-const ADDRESS_37 = "0611200000608342";
-const UNIT_37 = "0611010000508342";
 const BOTH: Fact[] = ["parcel", "monument"];
 
 function standIns() {
-  const asked = { linked: 0, brk: 0, rce: 0, brkDown: false, rceDown: false };
   locatieserverStandIn();
   bagStandIn();
-  mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
-      const params = new URL(request.url).searchParams;
-      if (!params.get("fl")?.includes("gekoppeld_perceel")) return undefined;
-      asked.linked++;
-      return HttpResponse.json(linked);
-    }),
-    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, ({ request }) => {
-      asked.brk++;
-      if (asked.brkDown) return new HttpResponse("down", { status: 503 });
-      return HttpResponse.json(new URL(request.url).searchParams.get("perceelnummer") === "600" ? perceel : brkEmpty);
-    }),
-    http.post(RCE_SPARQL_URL, async ({ request }) => {
-      asked.rce++;
-      if (asked.rceDown) return new HttpResponse("down", { status: 503 });
-      return HttpResponse.json(String((await request.formData()).get("query")).includes(UNIT_37) ? monuments : rceEmpty);
-    }),
-  );
-  return asked;
+  return { linked: linkedParcelStandIn(), brk: brkStandIn(), rce: rceStandIn() };
 }
+
+/** How often each was asked. */
+const askedOf = (s: ReturnType<typeof standIns>) => ({
+  linked: s.linked.requests.length,
+  brk: s.brk.requests.length,
+  rce: s.rce.requests.length,
+});
 
 function liveSource() {
   const clock = { now: T0 };
@@ -70,13 +58,13 @@ beforeEach(async () => {
 
 describe("live source: parcel and monument", () => {
   it("asks BRK and RCE only when asked, caches the answers and answers again from D1", async () => {
-    const asked = standIns();
+    const registers = standIns();
     const { source, clock } = liveSource();
     const address = await source.addressById(ADDRESS_37);
     if (!address) throw new Error("stand-in address missing");
 
     await source.factsFor([address], ["unit"]);
-    expect(asked).toMatchObject({ linked: 0, brk: 0, rce: 0 });
+    expect(askedOf(registers)).toEqual({ linked: 0, brk: 0, rce: 0 });
 
     const [first] = await source.factsFor([address], BOTH);
     if (!first?.ok) throw new Error("factsFor failed");
@@ -96,7 +84,7 @@ describe("live source: parcel and monument", () => {
       source: { register: "rce-monuments", retrievedAt: T0.toISOString(), synthetic: false },
     });
     expect(first.value.gaps).toEqual([]);
-    expect(asked).toMatchObject({ linked: 1, brk: 1, rce: 1 });
+    expect(askedOf(registers)).toEqual({ linked: 1, brk: 1, rce: 1 });
 
     const fetches = await env.DB.prepare("SELECT register, subject, found FROM register_fetches WHERE subject IN (?1, ?2) ORDER BY subject")
       .bind(`monument:${UNIT_37}`, `parcel:${UNIT_37}`)
@@ -113,14 +101,15 @@ describe("live source: parcel and monument", () => {
     const [again] = await source.factsFor([address], BOTH);
     expect(again?.ok && again.value.parcel?.id).toBe("VLO00-E-600");
     expect(again?.ok && again.value.monument?.number).toBe(524327);
-    expect(asked).toMatchObject({ linked: 1, brk: 1, rce: 1 });
+    expect(askedOf(registers)).toEqual({ linked: 1, brk: 1, rce: 1 });
   });
 
   it("remembers a miss: a unit that is no monument is not asked again within the TTL", async () => {
-    const asked = standIns();
+    standIns();
+    let rceAsked = 0;
     mockServer.use(
       http.post(RCE_SPARQL_URL, () => {
-        asked.rce++;
+        rceAsked++;
         return HttpResponse.json(rceEmpty);
       }),
     );
@@ -131,12 +120,12 @@ describe("live source: parcel and monument", () => {
     const [second] = await source.factsFor([address], ["monument"]);
     expect(first?.ok && first.value.monument).toBeNull();
     expect(second?.ok && second.value.monument).toBeNull();
-    expect(asked.rce).toBe(1);
+    expect(rceAsked).toBe(1);
   });
 
   it("a failing register leaves its field null, says so, and does not fail the address", async () => {
-    const asked = standIns();
-    asked.brkDown = true;
+    const { brk } = standIns();
+    brk.fail = true;
     const { source } = liveSource();
     const address = await source.addressById(ADDRESS_37);
     if (!address) throw new Error("stand-in address missing");
@@ -157,7 +146,7 @@ describe("live source: parcel and monument", () => {
     // Not remembered as a miss: asked again next time.
     const none = await env.DB.prepare("SELECT 1 FROM register_fetches WHERE subject = ?1").bind(`parcel:${UNIT_37}`).first();
     expect(none).toBeNull();
-    asked.brkDown = false;
+    brk.fail = false;
     const [later] = await source.factsFor([address], BOTH);
     expect(later?.ok && later.value.parcel?.id).toBe("VLO00-E-600");
   });
