@@ -2,7 +2,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { expect, vi } from "vitest";
 import type { Identity } from "../../src/auth/identity";
 import { catalog } from "../../src/mcp/tools";
-import { connectClient } from "../helpers/mcp";
+import { connectClient, type Traffic } from "../helpers/mcp";
 import { mintToken } from "../helpers/oauth";
 import { missingFromText, rulesFor, vacuousLeaves } from "./parity";
 
@@ -82,11 +82,24 @@ export interface Session {
 export async function session(identity: Identity): Promise<Session> {
   thawClock();
   const minted = await mintToken(identity, ["mcp:read", "mcp:write"]);
-  const client = await connectClient(minted.accessToken);
-  // The client sends notifications/initialized without waiting for it; a ping after it lets the
-  // gateway take its request id before the first pinned call (whose ids would shift otherwise).
+  const traffic: Traffic = { started: 0, inFlight: 0 };
+  const client = await connectClient(minted.accessToken, "2025-11-25", {}, traffic);
+  // The client sends notifications/initialized without waiting for it, and after its 202 opens
+  // its GET stream on its own: each request takes ids in the Worker. Wait until the session is
+  // quiet, so none of them lands in the first pinned call's scope (whose ids would shift).
   await client.ping();
+  await quiet(traffic);
   return { client, clientId: minted.clientId, identity };
+}
+
+/** Waits (real time) until no request is in flight and none started for a few event-loop rounds. */
+async function quiet(traffic: Traffic): Promise<void> {
+  for (let round = 0; round < 2_400; round++) {
+    const started = traffic.started;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (traffic.inFlight === 0 && traffic.started === started) return;
+  }
+  throw new Error(`the MCP session did not settle: ${traffic.inFlight} request(s) in flight`);
 }
 
 export interface GoldenCall {

@@ -21,14 +21,39 @@ export function postMcp(token: string | null, body: unknown, headers: Record<str
   });
 }
 
-/** The official MCP SDK client, speaking to the Worker in this isolate over its fetch entry. */
-export async function connectClient(token: string, era: Era = "2025-11-25", headers: Record<string, string> = {}): Promise<Client> {
+/** A client's HTTP traffic: requests started, and those whose response has not arrived yet. */
+export interface Traffic {
+  started: number;
+  inFlight: number;
+}
+
+/**
+ * The official MCP SDK client, speaking to the Worker in this isolate over its fetch entry.
+ * `traffic`, when given, counts its requests (the client sends some on its own, e.g. the GET
+ * stream it opens after `notifications/initialized`).
+ */
+export async function connectClient(
+  token: string,
+  era: Era = "2025-11-25",
+  headers: Record<string, string> = {},
+  traffic?: Traffic,
+): Promise<Client> {
   const client = new Client(
     { name: "pandgate-tests", version: "1.0.0" },
     era === "2026-07-28" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
   );
   const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
-    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+    fetch: async (url, init) => {
+      if (traffic) {
+        traffic.started++;
+        traffic.inFlight++;
+      }
+      try {
+        return await exports.default.fetch(new Request(url, init));
+      } finally {
+        if (traffic) traffic.inFlight--;
+      }
+    },
     requestInit: { headers: { ...headers, authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
