@@ -74,6 +74,30 @@ function form(values: Record<string, string>): { method: "POST"; headers: Record
   };
 }
 
+/**
+ * Chris (Fabrikam) signs in through a fresh public client: the dev IdP lets him in and sends a
+ * code back, and pandgate answers the callback with its own 403 page, never a code for the client.
+ */
+async function chrisRefusedAtCallback(stack: { url: string; mcpUrl: string }, clientName: string) {
+  const redirectUri = await unusedLoopbackRedirect();
+  const client = await registerPublicClient(stack.url, { client_name: clientName, redirect_uris: [redirectUri] });
+  const { url: authorizeUrl } = authorizationRequest(`${stack.url}/authorize`, {
+    clientId: client.client_id,
+    redirectUri,
+    scope: "mcp:read",
+    resource: stack.mcpUrl,
+  });
+  const leg = await browserLeg(authorizeUrl, CHRIS);
+  expect(leg.callbackUrl.searchParams.get("code")).toBeTruthy(); // the IdP did sign Chris in
+  expect(leg.callback.status).toBe(403);
+  expect(leg.callback.location).toBeNull();
+  expect(leg.callback.body).toContain("Sign-in refused");
+  expect(leg.callback.body).toContain(`tenant ${FABRIKAM}) is not allowed`);
+  // The page may link back to the client, but only with an error, never with a code.
+  expect(leg.callback.body).not.toMatch(/[?&;]code=/);
+  return { leg, clientId: client.client_id };
+}
+
 describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
   let stack: Stack;
 
@@ -300,28 +324,12 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
 
   // As `npm run dev` configures it: sign-in at Contoso's endpoint, only Contoso allowed.
   it("Chris (Fabrikam) at the Contoso sign-in: the dev IdP signs him in; pandgate's ALLOWED_TENANT_IDS refuses him with its own page and a signin.failed event", async () => {
-    const redirectUri = await unusedLoopbackRedirect();
-    const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e (dev tenant check)", redirect_uris: [redirectUri] });
-    const { url: authorizeUrl } = authorizationRequest(`${stack.url}/authorize`, {
-      clientId: client.client_id,
-      redirectUri,
-      scope: "mcp:read",
-      resource: stack.mcpUrl,
-    });
-
-    const leg = await browserLeg(authorizeUrl, CHRIS);
-    // The sign-in went to Contoso's endpoint, and the IdP let Chris in and sent a code back.
+    const { leg, clientId } = await chrisRefusedAtCallback(stack, "pandgate e2e (dev tenant check)");
+    // The sign-in went to Contoso's endpoint, as `npm run dev` configures it.
     expect(leg.upstreamUrl.href.startsWith(`${stack.idp.origin}/${CONTOSO}/`)).toBe(true);
     expect(leg.callbackUrl.origin).toBe(stack.url);
-    expect(leg.callbackUrl.searchParams.get("code")).toBeTruthy();
-    // pandgate refused: its own 403 page naming Chris's tenant, no code for the client.
-    expect(leg.callback.status).toBe(403);
-    expect(leg.callback.location).toBeNull();
-    expect(leg.callback.body).toContain("Sign-in refused");
-    expect(leg.callback.body).toContain(`tenant ${FABRIKAM}) is not allowed`);
-    expect(leg.callback.body).not.toMatch(/[?&;]code=/);
 
-    // The audit trail records the refusal with its reason and Chris's tenant (the queue delivers in batches).
+    // The audit trail records the refusal with its reason and Chris's tenant (written before the answer).
     type AuditEvents = { events: Array<{ kind: string; outcome: string; reason?: string; tenantId?: string; clientId?: string }> };
     const refusal = await vi.waitFor(
       async () => {
@@ -329,7 +337,7 @@ describe("sign-in through the dev IdP (tenant Contoso allowed)", () => {
           headers: { authorization: `Bearer ${stack.operatorSecret}` },
         });
         expect(res.status).toBe(200);
-        const found = ((await res.json()) as AuditEvents).events.find((e) => e.clientId === client.client_id);
+        const found = ((await res.json()) as AuditEvents).events.find((e) => e.clientId === clientId);
         expect(found).toBeDefined();
         return found;
       },
@@ -352,23 +360,7 @@ describe("sign-in by a user of a tenant that is not allowed", () => {
   });
 
   it("refuses Chris (Fabrikam) with a 403 page, and no code reaches the client", async () => {
-    const redirectUri = await unusedLoopbackRedirect();
-    const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e (tenant check)", redirect_uris: [redirectUri] });
-    const { url: authorizeUrl } = authorizationRequest(`${stack.url}/authorize`, {
-      clientId: client.client_id,
-      redirectUri,
-      scope: "mcp:read",
-      resource: stack.mcpUrl,
-    });
-
-    const leg = await browserLeg(authorizeUrl, CHRIS);
+    const { leg } = await chrisRefusedAtCallback(stack, "pandgate e2e (tenant check)");
     expect(leg.upstreamUrl.href.startsWith(`${stack.idp.origin}/${FABRIKAM}/`)).toBe(true);
-    expect(leg.callbackUrl.searchParams.get("code")).toBeTruthy(); // the IdP did sign Chris in
-    expect(leg.callback.status).toBe(403);
-    expect(leg.callback.location).toBeNull();
-    expect(leg.callback.body).toContain("Sign-in refused");
-    expect(leg.callback.body).toContain(`tenant ${FABRIKAM}) is not allowed`);
-    // The page may link back to the client, but only with an error, never with a code.
-    expect(leg.callback.body).not.toMatch(/[?&;]code=/);
   });
 });
