@@ -55,7 +55,10 @@ export const ValueFactorSchema = z.object({
 export type ValueFactor = z.infer<typeof ValueFactorSchema>;
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+/** A factor kept within its rule's bounds: the value (rounded) and whether the bounds cut it. */
+function bounded(raw: number, rule: { min: number; max: number }): { value: number; capped: boolean } {
+  return { value: round3(Math.min(rule.max, Math.max(rule.min, raw))), capped: raw < rule.min || raw > rule.max };
+}
 const thousands = (eur: number) => `€${Math.round(eur / 1000).toLocaleString("en-GB")}k`;
 
 export function neighbourhoodSource(n: Neighbourhood): string {
@@ -95,8 +98,7 @@ export function neighbourhoodFactor(n: Neighbourhood | null): ValueFactor & { ra
   const raw = n.avgWozThousands / n.municipalityAvgWozThousands;
   const weight = count / (count + NEIGHBOURHOOD_RULES.shrinkDwellings);
   const shrunk = raw ** weight;
-  const value = round3(clamp(shrunk, NEIGHBOURHOOD_RULES.min, NEIGHBOURHOOD_RULES.max));
-  const capped = shrunk < NEIGHBOURHOOD_RULES.min || shrunk > NEIGHBOURHOOD_RULES.max;
+  const { value, capped } = bounded(shrunk, NEIGHBOURHOOD_RULES);
   return {
     name: "neighbourhood",
     value,
@@ -130,8 +132,7 @@ export const NATIONAL_REFERENCE_AREA: ReferenceArea = {
 export function sizeFactor(areaM2: number, reference: ReferenceArea): ValueFactor & { areaRatio: number; capped: boolean } {
   const areaRatio = areaM2 / reference.m2;
   const raw = areaRatio ** (SIZE_RULES.elasticity - 1);
-  const value = round3(clamp(raw, SIZE_RULES.min, SIZE_RULES.max));
-  const capped = raw < SIZE_RULES.min || raw > SIZE_RULES.max;
+  const { value, capped } = bounded(raw, SIZE_RULES);
   return {
     name: "size",
     value,
