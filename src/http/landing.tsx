@@ -84,6 +84,16 @@ const CLIENTS = [
   ["blockbrain", "Blockbrain"],
 ] as const;
 
+/** A hosted client's note that it cannot reach this server's URL: it connects from its maker's cloud. */
+function HostedClientNotice(props: { client: string; cloud: string }) {
+  return (
+    <p class="notice">
+      {props.client} connects from {props.cloud} cloud, so it needs this server at a public https URL first (see{" "}
+      <a href="#public-url-needed">above</a>).
+    </p>
+  );
+}
+
 function ClientHeading(props: { id: (typeof CLIENTS)[number][0] }) {
   const title = CLIENTS.find(([id]) => id === props.id)?.[1] ?? props.id;
   return <h3 id={props.id}>{title}</h3>;
@@ -312,12 +322,7 @@ export function LandingPage(props: LandingProps) {
 
         <section aria-labelledby="claude">
           <ClientHeading id="claude" />
-          {hostedReachable ? null : (
-            <p class="notice">
-              Claude connects from Anthropic's cloud, so it needs this server at a public https URL first (see{" "}
-              <a href="#public-url-needed">above</a>).
-            </p>
-          )}
+          {hostedReachable ? null : <HostedClientNotice client="Claude" cloud="Anthropic's" />}
           <p>
             <strong>Claude Team and Enterprise:</strong> only an Owner (or Primary Owner) of your organisation can add a custom connector.
             The Owner adds it once for everyone in the organisation's admin settings (Connectors) with the name and URL below; then each
@@ -350,12 +355,7 @@ export function LandingPage(props: LandingProps) {
 
         <section aria-labelledby="chatgpt">
           <ClientHeading id="chatgpt" />
-          {hostedReachable ? null : (
-            <p class="notice">
-              ChatGPT connects from OpenAI's cloud, so it needs this server at a public https URL first (see{" "}
-              <a href="#public-url-needed">above</a>).
-            </p>
-          )}
+          {hostedReachable ? null : <HostedClientNotice client="ChatGPT" cloud="OpenAI's" />}
           <p>
             Custom apps (connectors) need ChatGPT's developer mode, and whether you have it depends on your plan and workspace. In a
             Business, Enterprise or Edu workspace an admin or owner must first allow developer mode (custom MCP connectors) in the workspace
