@@ -138,9 +138,18 @@ export interface AssessmentInputs {
   neighbourhood: Neighbourhood | null;
   municipality: Municipality | null;
   now: Date;
-  /** True when the energy label register could not be asked: no label is then "unknown", not "none". */
-  labelsUnknown?: boolean;
+  /**
+   * The facts whose register could not be asked (live data): "unit", "labels", "neighbourhood",
+   * "valueBasis". A missing fact named here is unknown, not absent: the domain then says nothing
+   * about its absence (the caller adds the register's own gap), an unknown label has the status
+   * "unknown", and an unknown value basis gets its own reason.
+   */
+  unknown?: ReadonlySet<string>;
 }
+
+/** Why there is no value when the municipality's value basis is unknown (CBS could not be asked), not absent. */
+export const VALUE_BASIS_UNKNOWN =
+  "The value basis (average WOZ per m² of the municipality, CBS) is unknown: CBS could not be asked, so no value range can be given.";
 
 /** Rounds to whole thousands of euros. */
 const k = (value: number) => Math.round(value / 1000) * 1000;
@@ -151,11 +160,11 @@ export function buildYearOf(unit: Unit | null): number | null {
 }
 
 /** Step 1: is this a dwelling in use, as the register says? */
-function registerChecks(unit: Unit | null): { checks: Risk[]; gaps: string[] } {
+function registerChecks(unit: Unit | null, unitUnknown: boolean): { checks: Risk[]; gaps: string[] } {
   const checks: Risk[] = [];
   const gaps: string[] = [];
   if (!unit) {
-    gaps.push("No BAG unit (verblijfsobject) is registered for this address.");
+    if (!unitUnknown) gaps.push("No BAG unit (verblijfsobject) is registered for this address.");
     return { checks, gaps };
   }
   const src = `BAG (${unit.source.register})`;
@@ -401,6 +410,7 @@ function valueRange(
   neighbourhood: Neighbourhood | null,
   energy: AssessmentResult["energy"],
   labels: EnergyLabel[],
+  basisUnknown: boolean,
 ): { value: AssessmentResult["value"]; reason: string | null; risks: Risk[] } {
   // What the unit is comes first: a non-dwelling has no value here whatever the municipality's basis.
   if (!unit || unit.surfaceM2 === null || unit.surfaceM2 <= 0)
@@ -408,7 +418,11 @@ function valueRange(
   if (!isDwelling(unit))
     return { value: null, reason: "The unit is not a dwelling; the per-m² basis applies to dwellings only.", risks: [] };
   if (!municipality || !(municipality.wozPerM2 > 0))
-    return { value: null, reason: "No average value per m² is known for this municipality.", risks: [] };
+    return {
+      value: null,
+      reason: basisUnknown ? VALUE_BASIS_UNKNOWN : "No average value per m² is known for this municipality.",
+      risks: [],
+    };
   const basis = valueBasisOf(municipality);
   const reference = referenceAreaOf(basis);
   const assumed = assumedLabel(energy);
@@ -568,10 +582,17 @@ export function locationFlags(neighbourhood: Neighbourhood | null): Risk[] {
  * applied (data/assess-address.ts gathers the inputs for the tool and for portfolio jobs).
  */
 export function assess(inputs: AssessmentInputs): AssessmentResult {
-  const checks = registerChecks(inputs.unit);
+  const checks = registerChecks(inputs.unit, inputs.unknown?.has("unit") ?? false);
   const buildYear = buildYearOf(inputs.unit);
-  const energy = energySection(inputs.labels, buildYear, inputs.unit, inputs.now, inputs.labelsUnknown);
-  const value = valueRange(inputs.unit, inputs.municipality, inputs.neighbourhood, energy.energy, inputs.labels);
+  const energy = energySection(inputs.labels, buildYear, inputs.unit, inputs.now, inputs.unknown?.has("labels") ?? false);
+  const value = valueRange(
+    inputs.unit,
+    inputs.municipality,
+    inputs.neighbourhood,
+    energy.energy,
+    inputs.labels,
+    inputs.unknown?.has("valueBasis") ?? false,
+  );
   return assemble(inputs, {
     checks,
     buildYear,
@@ -595,8 +616,9 @@ function assemble(
 ): AssessmentResult {
   const n = inputs.neighbourhood;
   const gaps = [...parts.checks.gaps, ...parts.energy.gaps];
-  if (!n) gaps.push("No neighbourhood statistics are available for this address.");
-  if (parts.value.reason) gaps.push(parts.value.reason);
+  if (!n && !inputs.unknown?.has("neighbourhood")) gaps.push("No neighbourhood statistics are available for this address.");
+  // An unknown value basis is the register's gap (added by the caller), not a gap of its own.
+  if (parts.value.reason && parts.value.reason !== VALUE_BASIS_UNKNOWN) gaps.push(parts.value.reason);
   return {
     engineVersion: ENGINE_VERSION,
     assessedAt: inputs.now.toISOString(),
