@@ -36,6 +36,9 @@ export const AUDIT_KINDS = [
   "rate_limit.exceeded",
   // Every MCP tools/call.
   "mcp.tool_call",
+  // Portfolio result files fetched through their signed links, or refused.
+  "portfolio.download",
+  "portfolio.download_refused",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -94,6 +97,12 @@ export const AuditDetails = z.strictObject({
   route: text(128).optional(),
   /** How many things an operator action touched, or an audit read returned. */
   count: count.optional(),
+  /** A portfolio job, and the format of a file of it (a download). */
+  jobId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .optional(),
+  format: z.enum(["csv", "xlsx"]).optional(),
   /** The filter of an audit read (tenant, user, kind), without anything else. */
   filter: text(400).optional(),
 });

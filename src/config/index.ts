@@ -57,6 +57,13 @@ export interface Config {
   upstream?: UpstreamConfig;
   /** Signs the "remember this app" cookie. Required with sign-in. */
   cookieSecret?: string;
+  /**
+   * The secret download links are signed with (an HMAC key is derived from it with HKDF under its
+   * own label): DOWNLOAD_LINK_SECRET, else COOKIE_SECRET; absent = no download links.
+   */
+  downloadLinkSecret?: string;
+  /** How long a download link works, in seconds (DOWNLOAD_LINK_TTL_MINUTES, default 60). */
+  downloadLinkTtlS: number;
   /** Protects the operator API (`/admin/clients`); absent = that API is off. */
   operatorSecret?: string;
   /** Delegated user tokens from another issuer (Blockbrain "User Token" mode); off unless set. */
@@ -285,6 +292,16 @@ const Settings = z.object({
   ),
   ...signInSettings,
   COOKIE_SECRET: secret("COOKIE_SECRET", COOKIE_SECRET_FIX),
+  DOWNLOAD_LINK_SECRET: secret(
+    "DOWNLOAD_LINK_SECRET",
+    "set it with `wrangler secret put DOWNLOAD_LINK_SECRET` to 32 or more random characters, or leave it unset to sign download links with a key derived from COOKIE_SECRET",
+  ),
+  DOWNLOAD_LINK_TTL_MINUTES: wholeNumber(
+    "DOWNLOAD_LINK_TTL_MINUTES",
+    60,
+    1440,
+    "set DOWNLOAD_LINK_TTL_MINUTES under [vars] in wrangler.toml (minutes a portfolio download link works), or leave it out for the default 60",
+  ),
   OPERATOR_SECRET: secret(
     "OPERATOR_SECRET",
     "set it with `wrangler secret put OPERATOR_SECRET` to 32 or more random characters, or leave it unset to turn the operator API off",
@@ -409,6 +426,8 @@ function toConfig(s: Settings): Config {
     ...(upstream !== undefined && { upstream }),
     ...(s.COOKIE_SECRET !== undefined && { cookieSecret: s.COOKIE_SECRET }),
     ...(s.OPERATOR_SECRET !== undefined && { operatorSecret: s.OPERATOR_SECRET }),
+    ...((s.DOWNLOAD_LINK_SECRET ?? s.COOKIE_SECRET) !== undefined && { downloadLinkSecret: s.DOWNLOAD_LINK_SECRET ?? s.COOKIE_SECRET }),
+    downloadLinkTtlS: s.DOWNLOAD_LINK_TTL_MINUTES * 60,
     ...(externalToken !== undefined && { externalToken }),
     ...(rateLimits !== undefined && { rateLimits }),
     ...(s.ORG_NAME !== undefined && { orgName: s.ORG_NAME }),

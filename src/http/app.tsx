@@ -8,6 +8,7 @@ import { describeError, log } from "../log";
 import { catalog } from "../mcp/tools";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { mountAdmin } from "./admin";
+import { mountFiles } from "./files";
 import { COPY_SCRIPT, LandingPage } from "./landing";
 import { provideBranding, STYLE } from "./layout";
 import { mountSignIn } from "./signin";
@@ -80,6 +81,7 @@ export function createApp(config: Config) {
 
   mountSignIn(app, config);
   mountAdmin(app, config);
+  mountFiles(app, config);
 
   app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
