@@ -131,6 +131,8 @@ async function benchReport(request: Request): Promise<Response> {
 }
 /** Benchmarks that start `wrangler dev` themselves and talk HTTP on loopback: project "bench-http", in Node. */
 const HTTP_BENCHMARKS = ["bench/overhead.bench.ts"];
+/** Benchmarks of pure modules in plain Node, where the heap can be read (peak memory): project "bench-node". */
+const NODE_BENCHMARKS = ["bench/files.bench.ts"];
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
   serviceBindings: { BENCH_BARE: "bench-bare", BENCH_REPORT: benchReport },
@@ -201,12 +203,22 @@ export default defineConfig(async () => {
             ...WAITS,
             include: [],
             setupFiles: ["./test/setup-seed.ts"],
-            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS] },
+            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS, ...NODE_BENCHMARKS] },
           },
         },
         {
           // The HTTP benchmark (pandgate and a bare Worker under wrangler dev, driven from Node).
           test: { name: "bench-http", include: [], environment: "node", benchmark: { include: [...HTTP_BENCHMARKS] } },
+        },
+        {
+          // Builders of pure modules (portfolio result files), with the heap readable after a forced GC.
+          test: {
+            name: "bench-node",
+            include: [],
+            environment: "node",
+            execArgv: ["--expose-gc"],
+            benchmark: { include: [...NODE_BENCHMARKS] },
+          },
         },
         {
           plugins: [workerd({})],
