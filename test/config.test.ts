@@ -2,6 +2,20 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, parseConfig } from "../src/config";
 
 describe("configuration", () => {
+  it("signs download links with DOWNLOAD_LINK_SECRET, else COOKIE_SECRET, for DOWNLOAD_LINK_TTL_MINUTES", () => {
+    const base = { PUBLIC_URL: "https://pandgate.example.workers.dev" };
+    expect(parseConfig(base).downloadLinkSecret).toBeUndefined();
+    expect(parseConfig({ ...base, COOKIE_SECRET: "c".repeat(32) }).downloadLinkSecret).toBe("c".repeat(32));
+    expect(parseConfig({ ...base, COOKIE_SECRET: "c".repeat(32), DOWNLOAD_LINK_SECRET: "d".repeat(32) }).downloadLinkSecret).toBe(
+      "d".repeat(32),
+    );
+    expect(() => parseConfig({ ...base, DOWNLOAD_LINK_SECRET: "short" })).toThrow(/DOWNLOAD_LINK_SECRET must be at least 32 characters/);
+    expect(() => parseConfig({ ...base, DOWNLOAD_LINK_TTL_MINUTES: "0" })).toThrow(
+      /DOWNLOAD_LINK_TTL_MINUTES must be a whole number from 1 to 1440/,
+    );
+    expect(parseConfig({ ...base, DOWNLOAD_LINK_TTL_MINUTES: "1440" }).downloadLinkTtlS).toBe(86_400);
+  });
+
   it("derives the MCP resource from PUBLIC_URL and applies defaults", () => {
     expect(parseConfig({ PUBLIC_URL: "https://pandgate.example.workers.dev" })).toEqual({
       publicOrigin: "https://pandgate.example.workers.dev",
@@ -10,6 +24,7 @@ describe("configuration", () => {
       auditRetentionDays: 365,
       dataSource: "synthetic",
       maxConcurrentJobs: 2,
+      downloadLinkTtlS: 3600,
       allowedOrigins: [
         "https://claude.ai",
         "https://claude.com",
@@ -186,6 +201,8 @@ describe("configuration", () => {
         ALLOWED_TENANT_IDS: "3F1C2A6E-8B4D-4E21-9A57-0C6D2E8F4B11, 7a9e4b20-5c3f-4d8a-b1e6-2f0d9c7a3e55",
         COOKIE_SECRET: "c".repeat(32),
         OPERATOR_SECRET: "o".repeat(40),
+        DOWNLOAD_LINK_SECRET: "d".repeat(32),
+        DOWNLOAD_LINK_TTL_MINUTES: "15",
         EXTERNAL_TOKEN_ISSUER: "https://auth.blockbrain.test",
         EXTERNAL_TOKEN_JWKS_URL: "https://auth.blockbrain.test/oauth/v2/keys",
         EXTERNAL_TOKEN_AUDIENCE: "pandgate-project",
@@ -216,6 +233,8 @@ describe("configuration", () => {
       },
       cookieSecret: "c".repeat(32),
       operatorSecret: "o".repeat(40),
+      downloadLinkSecret: "d".repeat(32),
+      downloadLinkTtlS: 900,
       externalToken: {
         issuer: "https://auth.blockbrain.test",
         jwksUrl: "https://auth.blockbrain.test/oauth/v2/keys",
