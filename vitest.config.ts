@@ -96,6 +96,7 @@ const NODE = [
   "test/encoding.test.ts",
   "test/upstream.test.ts",
   "test/entra-manifest.test.ts",
+  "test/uploads/parse.test.ts",
 ];
 /** The Worker in live mode: its data source is read from its bindings, so it needs its own project. */
 const LIVE = ["test/golden/live.test.ts"];
