@@ -210,8 +210,8 @@ function decoderFor(bytes: Uint8Array): TextDecoder {
   // UTF-8 (with or without BOM) is what Excel's "CSV UTF-8" and every other program write; Excel's
   // plain "CSV" on Windows writes Windows-1252, which is read as such when the bytes are not UTF-8.
   try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), { stream: true });
-    return new TextDecoder("utf-8", { ignoreBOM: false });
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), { stream: true });
+    return new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
   } catch {
     return new TextDecoder("windows-1252");
   }
