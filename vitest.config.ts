@@ -80,6 +80,7 @@ const NO_SEED = [
   "test/upstream-refresh.test.ts",
   "test/bad-input.test.ts",
   "test/fuzz.test.ts",
+  "test/uploads/upload.test.ts",
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",

@@ -1,6 +1,6 @@
 import { AuditStore } from "../audit/store";
-import { createUploads, type Uploads } from "../uploads/store";
 import type { Config } from "../config";
+import { createUploads, type Uploads } from "../uploads/store";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
 import { DEFAULT_KWB_TABLE } from "./live/cbs";

@@ -171,7 +171,11 @@ class RowSink {
 
   finish(): ParsedUpload {
     if (this.#map === undefined) {
-      throw new UploadRefused(422, "no_header", "The file has no rows: the first row must name the address columns (e.g. postcode, huisnummer).");
+      throw new UploadRefused(
+        422,
+        "no_header",
+        "The file has no rows: the first row must name the address columns (e.g. postcode, huisnummer).",
+      );
     }
     if (this.#dataRows === 0) throw new UploadRefused(422, "no_rows", "The file has a header row but no address rows.");
     return this.#out;
@@ -210,7 +214,9 @@ function decoderFor(bytes: Uint8Array): TextDecoder {
   // UTF-8 (with or without BOM) is what Excel's "CSV UTF-8" and every other program write; Excel's
   // plain "CSV" on Windows writes Windows-1252, which is read as such when the bytes are not UTF-8.
   try {
-    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), { stream: true });
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), {
+      stream: true,
+    });
     return new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
   } catch {
     return new TextDecoder("windows-1252");
@@ -342,7 +348,11 @@ function streamParts(bytes: Uint8Array, wanted: Map<string, (text: string) => vo
         inflated += chunk.length;
         budget.left -= chunk.length;
         // A part that unpacks beyond its claim, the limit, or the ratio is stopped where it is.
-        if (budget.left < 0 || (claimed !== undefined && claimed > 0 && inflated > claimed) || inflated > MAX_COMPRESSION_RATIO * Math.max(file.size ?? 0, 1024)) {
+        if (
+          budget.left < 0 ||
+          (claimed !== undefined && claimed > 0 && inflated > claimed) ||
+          inflated > MAX_COMPRESSION_RATIO * Math.max(file.size ?? 0, 1024)
+        ) {
           throw bomb(file.name, budget.limit);
         }
         const text = decoder.decode(chunk, { stream: !final });

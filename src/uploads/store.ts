@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/record";
 import type { Config } from "../config";
 import { base64url, sha256Base64Url } from "../encoding";
 import { UserError } from "../errors";
-import { UPLOAD_FIELDS, type UploadInput } from "./columns";
+import type { UPLOAD_FIELDS, UploadInput } from "./columns";
 import { type ParsedUpload, parseUpload, type RowError, UploadRefused } from "./parse";
 
 /**
@@ -138,7 +138,11 @@ export async function openLink(db: D1Database, id: string, secret: string, now =
   const row = await findUpload(db, id);
   // A wrong secret answers as an unknown id: the link tells nothing about uploads it does not name.
   if (!row || !/^[A-Za-z0-9_-]{43}$/.test(secret) || !sameText(row.secret_hash, await sha256Base64Url(secret))) {
-    return { status: 404, reason: "unknown", message: `There is no upload at this link. Check that the whole link was copied. ${NEW_LINK}` };
+    return {
+      status: 404,
+      reason: "unknown",
+      message: `There is no upload at this link. Check that the whole link was copied. ${NEW_LINK}`,
+    };
   }
   if (row.state === "used") {
     return { status: 409, reason: "used", message: `This upload link was already used for a portfolio job. ${NEW_LINK}` };
@@ -151,7 +155,11 @@ export async function openLink(db: D1Database, id: string, secret: string, now =
     };
   }
   if (row.expires_at <= now) {
-    return { status: 410, reason: "expired", message: `This upload link expired at ${new Date(row.expires_at).toISOString()}. ${NEW_LINK}` };
+    return {
+      status: 410,
+      reason: "expired",
+      message: `This upload link expired at ${new Date(row.expires_at).toISOString()}. ${NEW_LINK}`,
+    };
   }
   return { row };
 }
@@ -197,7 +205,11 @@ export async function receiveFile(env: Bindings, config: Config, row: UploadRow,
     });
     return {
       status: error.status,
-      body: { uploadId: row.id, accepted: false, message: `${error.message} Nothing was kept; the link takes a corrected file until it expires.` },
+      body: {
+        uploadId: row.id,
+        accepted: false,
+        message: `${error.message} Nothing was kept; the link takes a corrected file until it expires.`,
+      },
     };
   }
   const facts = {
@@ -315,9 +327,12 @@ export async function takeUpload(
   const id = uploadId.trim().toLowerCase();
   const row = await findUpload(env.DB, id);
   if (!row || row.owner_key !== ownerKey) {
-    throw new UserError(`You have no upload with id ${uploadId.trim().slice(0, 64)}. Create_Portfolio_Upload gives an upload link and its id.`);
+    throw new UserError(
+      `You have no upload with id ${uploadId.trim().slice(0, 64)}. Create_Portfolio_Upload gives an upload link and its id.`,
+    );
   }
-  if (row.state === "used") throw new UserError(`Upload ${id} was already used for a portfolio job; upload the file again to start another.`);
+  if (row.state === "used")
+    throw new UserError(`Upload ${id} was already used for a portfolio job; upload the file again to start another.`);
   if (row.state === "waiting") {
     if ((row.error_count ?? 0) > 0) {
       const errors = JSON.parse(row.row_errors ?? "[]") as RowError[];
@@ -337,10 +352,13 @@ export async function takeUpload(
   const object = row.object_key ? await env.FILES.get(row.object_key) : null;
   if (!object) throw new UserError(`The addresses of upload ${id} are no longer kept. Upload the file again.`);
   const stored = (await object.json()) as { inputs: UploadInput[]; rows: number[] };
-  const marked = await env.DB.prepare("UPDATE portfolio_uploads SET state = 'used', used_at = ? WHERE id = ? AND owner_key = ? AND state = 'received'")
+  const marked = await env.DB.prepare(
+    "UPDATE portfolio_uploads SET state = 'used', used_at = ? WHERE id = ? AND owner_key = ? AND state = 'received'",
+  )
     .bind(now, id, ownerKey)
     .run();
-  if (marked.meta.changes !== 1) throw new UserError(`Upload ${id} was already used for a portfolio job; upload the file again to start another.`);
+  if (marked.meta.changes !== 1)
+    throw new UserError(`Upload ${id} was already used for a portfolio job; upload the file again to start another.`);
   return { inputs: stored.inputs, rows: stored.rows, duplicatesDropped: row.duplicate_count ?? 0 };
 }
 

@@ -44,12 +44,17 @@ export function sheetXml(rows: readonly (readonly XCell[])[], shared: Map<string
 }
 
 export function sharedStringsXml(shared: Map<string, number>): string {
-  const items = [...shared.keys()].map((s, i) => (i % 7 === 3 ? `<si><r><t>${esc(s.slice(0, 1))}</t></r><r><t>${esc(s.slice(1))}</t></r></si>` : `<si><t>${esc(s)}</t></si>`));
+  const items = [...shared.keys()].map((s, i) =>
+    i % 7 === 3 ? `<si><r><t>${esc(s.slice(0, 1))}</t></r><r><t>${esc(s.slice(1))}</t></r></si>` : `<si><t>${esc(s)}</t></si>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${shared.size}" uniqueCount="${shared.size}">${items.join("")}</sst>`;
 }
 
 /** An .xlsx whose first sheet (by the workbook's order) holds `rows`; `extraSheetFirstInZip` puts another sheet before it in the archive. */
-export function buildXlsx(rows: readonly (readonly XCell[])[], options: { refs?: boolean; otherSheet?: readonly (readonly XCell[])[] } = {}): Uint8Array {
+export function buildXlsx(
+  rows: readonly (readonly XCell[])[],
+  options: { refs?: boolean; otherSheet?: readonly (readonly XCell[])[] } = {},
+): Uint8Array {
   const shared = new Map<string, number>();
   const first = sheetXml(rows, shared, options);
   const other = sheetXml(options.otherSheet ?? [["ignored"]], shared);

@@ -18,7 +18,10 @@ function refusal(run: () => unknown): UploadRefused {
 
 describe("CSV", () => {
   it("reads , and ; and tab, a BOM, quoted fields, Dutch headers, and says which columns were ignored", () => {
-    const comma = parseUpload(csv('\uFEFFPostcode,Huisnr.,Huis letter,"Toevoeging",Eigenaar\r\n3817 ac,1,,,"Jansen, P."\r\n"3815DT","20","A","2",x\n'), LIMITS);
+    const comma = parseUpload(
+      csv('\uFEFFPostcode,Huisnr.,Huis letter,"Toevoeging",Eigenaar\r\n3817 ac,1,,,"Jansen, P."\r\n"3815DT","20","A","2",x\n'),
+      LIMITS,
+    );
     expect(comma.inputs).toEqual([
       { postcode: "3817AC", houseNumber: 1 },
       { postcode: "3815DT", houseNumber: 20, houseLetter: "A", houseNumberAddition: "2" },
@@ -26,7 +29,10 @@ describe("CSV", () => {
     expect(comma.rows).toEqual([2, 3]);
     expect(comma.columns).toEqual({ postcode: "Postcode", houseNumber: "Huisnr.", letter: "Huis letter", addition: "Toevoeging" });
     expect(comma.ignoredColumns).toEqual(["Eigenaar"]);
-    const semi = parseUpload(csv('PC;HUISNUMMER;huisnummertoevoeging;Notitie\n3817AC;"1";;"regel 1\nregel 2; met ;"\n3815 DT;20A-2;;\n'), LIMITS);
+    const semi = parseUpload(
+      csv('PC;HUISNUMMER;huisnummertoevoeging;Notitie\n3817AC;"1";;"regel 1\nregel 2; met ;"\n3815 DT;20A-2;;\n'),
+      LIMITS,
+    );
     expect(semi.inputs).toEqual([
       { postcode: "3817AC", houseNumber: 1 },
       { postcode: "3815DT", houseNumber: 20, houseLetter: "A", houseNumberAddition: "2" },
@@ -47,7 +53,7 @@ describe("CSV", () => {
           ";3817AC;;c", // 5 no number
           ";0123AB;4;d", // 6 bad postcode
           "12345;;;e", // 7 bad id
-          ";=HYPERLINK(\"x\");1;f", // 8 formula
+          ';=HYPERLINK("x");1;f', // 8 formula
           ";3817 ac;1;g", // 9 repeat of 3
           "0307200000463989;;;h", // 10 repeat of 2
           ";;;", // 11 empty
@@ -105,11 +111,16 @@ describe("XLSX", () => {
         ["3817 AC", { n: 1 }, null, null, "eerste"],
         [{ inline: "3815DT" }, { inline: "20" }, "A", null, null],
         [null, null, null, { n: "307200000463989" }, null],
-        [{ f: "CONCAT(\"38\",\"17AC\")", v: "3817AC" }, { n: 2 }, null, null, null],
+        [{ f: 'CONCAT("38","17AC")', v: "3817AC" }, { n: 2 }, null, null, null],
         [null, null, null, null, "alleen een opmerking"],
         ["3817AC", { n: 1 }, null, null, "nogmaals"],
       ],
-      { otherSheet: [["postcode", "huisnummer"], ["9999ZZ", "1"]] },
+      {
+        otherSheet: [
+          ["postcode", "huisnummer"],
+          ["9999ZZ", "1"],
+        ],
+      },
     );
     expect(detectKind(bytes)).toBe("xlsx");
     const parsed = parseUpload(bytes, LIMITS);
@@ -129,7 +140,16 @@ describe("XLSX", () => {
   });
 
   it("reads cells without references", () => {
-    const parsed = parseUpload(buildXlsx([["pc", "nr"], ["3817AC", "1"]], { refs: false }), LIMITS);
+    const parsed = parseUpload(
+      buildXlsx(
+        [
+          ["pc", "nr"],
+          ["3817AC", "1"],
+        ],
+        { refs: false },
+      ),
+      LIMITS,
+    );
     expect(parsed.inputs).toEqual([{ postcode: "3817AC", houseNumber: 1 }]);
   });
 
@@ -149,9 +169,15 @@ describe("XLSX", () => {
 
   it("refuses other zips, damaged archives, .xls, PDF, images and binary by content", () => {
     expect(refusal(() => parseUpload(strToU8("PK\u0003\u0004garbage"), LIMITS))).toMatchObject({ status: 415, reason: "not_xlsx" });
-    expect(refusal(() => parseUpload(new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), LIMITS))).toMatchObject({ status: 415, reason: "xls" });
+    expect(refusal(() => parseUpload(new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), LIMITS))).toMatchObject({
+      status: 415,
+      reason: "xls",
+    });
     expect(refusal(() => parseUpload(strToU8("%PDF-1.7\n"), LIMITS))).toMatchObject({ status: 415, reason: "pdf" });
-    expect(refusal(() => parseUpload(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10]), LIMITS))).toMatchObject({ status: 415, reason: "image" });
+    expect(refusal(() => parseUpload(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 13, 10]), LIMITS))).toMatchObject({
+      status: 415,
+      reason: "image",
+    });
     expect(refusal(() => parseUpload(new Uint8Array([1, 2, 0, 4]), LIMITS))).toMatchObject({ status: 415, reason: "binary" });
     expect(refusal(() => parseUpload(new Uint8Array(), LIMITS))).toMatchObject({ status: 422, reason: "empty_file" });
   });
