@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
-import { strToU8 } from "fflate";
+import fc from "fast-check";
+import { strToU8, zipSync } from "fflate";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createUpload, takeUpload } from "../../src/uploads/store";
 import { Browser } from "../helpers/browser";
@@ -341,5 +342,41 @@ describe("takeUpload", () => {
     const taken = await takeUpload(env, who.userKey, xlsxLink.uploadId);
     expect(taken.inputs).toHaveLength(50_000);
     expect(taken.rows[49_999]).toBe(50_001);
+  });
+});
+
+describe("never a 5xx", () => {
+  it("answers arbitrary bytes, text, CSV-like text and damaged workbooks with 200 or a 4xx", { timeout: 180_000 }, async () => {
+    const link = await newLink();
+    const csvish = fc
+      .array(
+        fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("3817AC", "1", "=1+1", '"a;b"', "0307200000463989", "\uFEFF")), {
+          maxLength: 6,
+        }),
+        { maxLength: 8 },
+      )
+      .map((rows) => strToU8([["postcode", "huisnummer"].join(";"), ...rows.map((r) => r.join(";"))].join("\n")));
+    const workbook = fc
+      .record({ sheet: fc.string({ maxLength: 200 }), shared: fc.string({ maxLength: 100 }) })
+      .map(({ sheet, shared }) =>
+        zipSync({
+          "xl/workbook.xml": strToU8("<workbook/>"),
+          "xl/worksheets/sheet1.xml": strToU8(sheet),
+          "xl/sharedStrings.xml": strToU8(shared),
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 512 }), csvish, workbook), async (bytes) => {
+        const res = await put(link.uploadUrl, bytes);
+        expect(res.status, `status ${res.status}`).toBeLessThan(500);
+        const body = (await res.json()) as Answer;
+        expect(typeof body.message).toBe("string");
+        if (res.status === 200) {
+          // An accepted file closes the link; open a new one for the next case.
+          Object.assign(link, await newLink());
+        }
+      }),
+      { numRuns: 120 },
+    );
   });
 });
