@@ -81,6 +81,7 @@ const NO_SEED = [
   "test/bad-input.test.ts",
   "test/fuzz.test.ts",
   "test/portfolio-files.test.ts",
+  "test/uploads/upload.test.ts",
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",
@@ -97,6 +98,7 @@ const NODE = [
   "test/encoding.test.ts",
   "test/upstream.test.ts",
   "test/entra-manifest.test.ts",
+  "test/uploads/parse.test.ts",
 ];
 /** The Worker in live mode: its data source is read from its bindings, so it needs its own project. */
 const LIVE = ["test/golden/live.test.ts"];

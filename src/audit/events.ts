@@ -39,6 +39,10 @@ export const AUDIT_KINDS = [
   // Portfolio result files fetched through their signed links, or refused.
   "portfolio.download",
   "portfolio.download_refused",
+  // Portfolio spreadsheet uploads (src/uploads/): a link handed out, a file read, a file refused.
+  "portfolio.upload_created",
+  "portfolio.upload_received",
+  "portfolio.upload_refused",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -105,6 +109,13 @@ export const AuditDetails = z.strictObject({
   format: z.enum(["csv", "xlsx"]).optional(),
   /** The filter of an audit read (tenant, user, kind), without anything else. */
   filter: text(400).optional(),
+  /** A portfolio upload: its id, the file's type and size, and what its rows came to (never its contents). */
+  uploadId: z.uuid().optional(),
+  fileKind: z.enum(["csv", "xlsx"]).optional(),
+  bytes: count.optional(),
+  rows: count.optional(),
+  rowErrors: count.optional(),
+  duplicates: count.optional(),
 });
 export type AuditDetails = z.infer<typeof AuditDetails>;
 

@@ -83,6 +83,8 @@ export interface Config {
   registerTimeoutMs: number;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
+  /** Spreadsheet uploads (src/uploads/): how long an upload link lasts, and the file limits. */
+  uploads: UploadSettings;
   /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
   allowedOrigins: string[];
   /** Whether loopback origins may call `/mcp`: only when the server itself runs on loopback. */
@@ -110,6 +112,14 @@ export const REGISTER_URL_SETTINGS = {
   "rce-monuments": { setting: "RCE_SPARQL_URL", publicEndpoint: "https://api.linkeddata.cultureelerfgoed.nl/datasets/rce/cho" },
 } as const;
 export type RegisterUrlSettings = Partial<Record<keyof typeof REGISTER_URL_SETTINGS, string>>;
+
+/** `UPLOAD_TTL_MINUTES`, `UPLOAD_MAX_BYTES`, `UPLOAD_MAX_ROWS`, `UPLOAD_MAX_UNPACKED_BYTES`. */
+export interface UploadSettings {
+  ttlMinutes: number;
+  maxBytes: number;
+  maxRows: number;
+  maxUnpackedBytes: number;
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -284,6 +294,30 @@ const Settings = z.object({
     20,
     "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
   ),
+  UPLOAD_TTL_MINUTES: wholeNumber(
+    "UPLOAD_TTL_MINUTES",
+    15,
+    24 * 60,
+    "set UPLOAD_TTL_MINUTES under [vars] in wrangler.toml (minutes an upload link lasts), or leave it out for 15",
+  ),
+  UPLOAD_MAX_BYTES: wholeNumber(
+    "UPLOAD_MAX_BYTES",
+    10 * 1024 * 1024,
+    50 * 1024 * 1024,
+    "set UPLOAD_MAX_BYTES under [vars] in wrangler.toml (largest spreadsheet accepted, in bytes), or leave it out for 10485760 (10 MiB)",
+  ),
+  UPLOAD_MAX_ROWS: wholeNumber(
+    "UPLOAD_MAX_ROWS",
+    50_000,
+    100_000,
+    "set UPLOAD_MAX_ROWS under [vars] in wrangler.toml, or leave it out for 50000",
+  ),
+  UPLOAD_MAX_UNPACKED_BYTES: wholeNumber(
+    "UPLOAD_MAX_UNPACKED_BYTES",
+    64 * 1024 * 1024,
+    256 * 1024 * 1024,
+    "set UPLOAD_MAX_UNPACKED_BYTES under [vars] in wrangler.toml (bytes an .xlsx's sheet and shared strings may unpack to), or leave it out for 67108864 (64 MiB)",
+  ),
   REGISTER_TIMEOUT_MS: wholeNumber(
     "REGISTER_TIMEOUT_MS",
     6_000,
@@ -416,6 +450,12 @@ function toConfig(s: Settings): Config {
     dataSource: s.DATA_SOURCE,
     ...(s.CBS_KWB_TABLE !== undefined && { cbsKwbTable: s.CBS_KWB_TABLE }),
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
+    uploads: {
+      ttlMinutes: s.UPLOAD_TTL_MINUTES,
+      maxBytes: s.UPLOAD_MAX_BYTES,
+      maxRows: s.UPLOAD_MAX_ROWS,
+      maxUnpackedBytes: s.UPLOAD_MAX_UNPACKED_BYTES,
+    },
     allowedOrigins: s.ALLOWED_ORIGINS,
     allowLoopbackOrigins: isLoopbackHostname(new URL(s.PUBLIC_URL).hostname),
     ...(s.EP_ONLINE_API_KEY !== undefined && { epOnlineApiKey: s.EP_ONLINE_API_KEY }),

@@ -1,5 +1,6 @@
 import { AuditStore } from "../audit/store";
 import type { Config } from "../config";
+import { createUploads, type Uploads } from "../uploads/store";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
 import { DEFAULT_KWB_TABLE } from "./live/cbs";
@@ -60,6 +61,11 @@ export interface Services {
   assessments: AssessmentStore;
   /** The audit trail, for the tenant administrator's Get_Audit_Log (read only; the queue consumer writes it). */
   audit: AuditStore;
+  /**
+   * Portfolio spreadsheet uploads (src/uploads/store.ts), on the D1 binding itself rather than the
+   * session: the file arrives through the Worker, and the agent must see it at once.
+   */
+  uploads: Uploads;
   now: () => Date;
   /**
    * The newest D1 bookmark this request's session has seen (after its reads and writes), or null
@@ -100,6 +106,7 @@ export function createServices(config: Config, env: Env, options: ServicesOption
     provenance: dataProvenance(config),
     assessments: new AssessmentStore(session, afterWrite),
     audit: new AuditStore(env.DB),
+    uploads: createUploads(env, config),
     now: () => new Date(),
     bookmark: () => session.getBookmark(),
   };

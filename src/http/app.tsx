@@ -12,6 +12,7 @@ import { mountFiles } from "./files";
 import { COPY_SCRIPT, LandingPage } from "./landing";
 import { provideBranding, STYLE } from "./layout";
 import { mountSignIn } from "./signin";
+import { mountUploads } from "./upload";
 
 /** A CSP source allowing exactly `text` as an inline `<script>` or `<style>` (CSP3 hash source). */
 async function hashSource(text: string): Promise<string> {
@@ -79,6 +80,8 @@ export function createApp(config: Config) {
     );
   });
 
+  // Before the sign-in: the upload sign-in finishes on the shared callback by its state.
+  mountUploads(app, config);
   mountSignIn(app, config);
   mountAdmin(app, config);
   mountFiles(app, config);

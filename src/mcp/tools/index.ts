@@ -11,6 +11,7 @@ import { assessPortfolio, cancelPortfolio, getPortfolioResult, getPortfolioStatu
 import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
 import { searchAddresses } from "./search";
 import { getServerInfo } from "./server-info";
+import { createPortfolioUpload } from "./upload";
 
 /** The one catalog of pandgate's tools. */
 export const catalog = new ToolCatalog()
@@ -29,4 +30,5 @@ export const catalog = new ToolCatalog()
   .add(getPortfolioStatus)
   .add(getPortfolioResult)
   .add(cancelPortfolio)
-  .add(getAuditLog);
+  .add(getAuditLog)
+  .add(createPortfolioUpload);
