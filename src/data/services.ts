@@ -2,6 +2,7 @@ import { AuditStore } from "../audit/store";
 import type { Config } from "../config";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
+import { configureSharedBudgets } from "./live/budget";
 import { DEFAULT_KWB_TABLE } from "./live/cbs";
 import { LiveSource } from "./live/live-source";
 import { DEFAULT_REGISTER_URLS, REGISTER, REGISTER_NAMES, REGISTER_VERSIONS, type RegisterId } from "./live/registers";
@@ -108,6 +109,8 @@ export function createServices(config: Config, env: Env, options: ServicesOption
 /** The synthetic dataset in D1 by default; with DATA_SOURCE=live, the public registers cached in D1. */
 export function createPropertySource(config: Config, db: D1Queryable): PropertySource {
   if (config.dataSource === "live") {
+    // The isolate's register budgets take this configuration's limits (the same on every request).
+    configureSharedBudgets(config.registerBudgets);
     return new LiveSource({
       db,
       registerUrls: config.registerUrls,
