@@ -69,6 +69,7 @@ const NO_SEED = [
   "test/external-token.test.ts",
   "test/http.test.ts",
   "test/live-registers-matrix.test.ts",
+  "test/live-rounds.test.ts",
   "test/mcp-input.test.ts",
   "test/mcp.test.ts",
   "test/origin.test.ts",
