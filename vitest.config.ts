@@ -84,6 +84,7 @@ const NO_SEED = [
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",
+  "test/data/live/budget.test.ts",
   "test/data/live/brk.test.ts",
   "test/data/live/rce-monuments.test.ts",
   "test/data/live/cbs.test.ts",
