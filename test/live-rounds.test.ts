@@ -163,8 +163,9 @@ describe("many addresses at once (portfolio batches)", () => {
       true,
     );
     expect(answers[30]).toEqual({ ok: true, value: null });
-    // 31 lookups, 16 addresses under way at once (ADDRESS_CONCURRENCY): one after another they would take 31 × 3 rounds.
-    expect(pacing.rounds).toBeLessThanOrEqual(8);
+    // 31 lookups, 16 addresses under way at once (ADDRESS_CONCURRENCY), the Locatieserver 10 at once (its budget): 6 to 9
+    // rounds, as the rounds happen to settle; one after another they would take 31 × 3 = 93.
+    expect(pacing.rounds).toBeLessThanOrEqual(12);
     // The buurt's and the gemeente's CBS figures were asked once for all of them (10 requests).
     expect(pacing.log.filter((e) => e.register === "cbs")).toHaveLength(10);
   });
