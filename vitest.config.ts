@@ -69,6 +69,7 @@ const NO_SEED = [
   "test/external-token.test.ts",
   "test/http.test.ts",
   "test/live-registers-matrix.test.ts",
+  "test/live-rounds.test.ts",
   "test/mcp-input.test.ts",
   "test/mcp.test.ts",
   "test/origin.test.ts",
@@ -85,6 +86,7 @@ const NO_SEED = [
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",
+  "test/data/live/budget.test.ts",
   "test/data/live/brk.test.ts",
   "test/data/live/rce-monuments.test.ts",
   "test/data/live/cbs.test.ts",

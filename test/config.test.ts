@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, parseConfig } from "../src/config";
+import { DEFAULT_BUDGET_SETTINGS } from "../src/config/register-budgets";
 
 describe("configuration", () => {
   it("signs download links with DOWNLOAD_LINK_SECRET, else COOKIE_SECRET, for DOWNLOAD_LINK_TTL_MINUTES", () => {
@@ -35,6 +36,7 @@ describe("configuration", () => {
       allowLoopbackOrigins: false,
       registerUrls: {},
       registerTimeoutMs: 6000,
+      registerBudgets: DEFAULT_BUDGET_SETTINGS,
     });
     expect(parseConfig({ PUBLIC_URL: "http://localhost:8787/", MAX_REQUEST_BYTES: "1024" })).toMatchObject({
       mcpResource: "http://localhost:8787/mcp",
@@ -116,6 +118,17 @@ describe("configuration", () => {
     const message = (error as Error).message;
     expect(message).toContain(expected);
     expect(message).toContain("wrangler.toml");
+  });
+
+  it("refuses register budgets that are not register=concurrency/perSecond within bounds, naming the fix", () => {
+    for (const bad of ["pdok-bag=0/5", "kadaster=2/5", "pdok-bag=2", "pdok-bag=2/5000"]) {
+      expect(() => parseConfig({ PUBLIC_URL: "https://pandgate.example.workers.dev", REGISTER_BUDGETS: bad })).toThrow(
+        /REGISTER_BUDGETS[\s\S]*register=concurrency\/perSecond/,
+      );
+    }
+    expect(() => parseConfig({ PUBLIC_URL: "https://pandgate.example.workers.dev", REGISTER_CONCURRENCY: "0" })).toThrow(
+      /REGISTER_CONCURRENCY/,
+    );
   });
 
   it("names every bad setting at once", () => {
@@ -212,6 +225,10 @@ describe("configuration", () => {
         PDOK_BAG_URL: "https://bag-cache.example/v2/",
         AUDIT_RETENTION_DAYS: "90",
         REGISTER_TIMEOUT_MS: "2500",
+        REGISTER_CONCURRENCY: "4",
+        REGISTER_REQUESTS_PER_SECOND: "12",
+        REGISTER_BUDGETS: "ep-online=2/5, pdok-bag=6/40",
+        REGISTER_MAX_PAUSE_SECONDS: "30",
         UNRELATED_BINDING: { something: true },
       }),
     ).toEqual({
@@ -244,6 +261,11 @@ describe("configuration", () => {
       epOnlineApiKey: "key",
       registerUrls: { "pdok-bag": "https://bag-cache.example/v2" },
       registerTimeoutMs: 2500,
+      registerBudgets: {
+        defaults: { concurrency: 4, perSecond: 12 },
+        overrides: { "ep-online": { concurrency: 2, perSecond: 5 }, "pdok-bag": { concurrency: 6, perSecond: 40 } },
+        maxPauseMs: 30_000,
+      },
       allowedOrigins: [],
       allowLoopbackOrigins: false,
     });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isLoopbackHostname } from "../encoding";
+import { type BudgetSettings, budgetSettings, budgetSettingsFrom } from "./register-budgets";
 import { isSecureUrl, list, optionalText, problem, registerUrl, report, wholeNumber } from "./settings";
 import { signInRules, signInSettings, signInSettingsSound, type UpstreamConfig, upstreamFrom } from "./sign-in";
 
@@ -81,6 +82,8 @@ export interface Config {
   registerUrls: RegisterUrlSettings;
   /** Per-request timeout of a live register, in ms (REGISTER_TIMEOUT_MS, default 6000); a register that takes longer is a data gap. */
   registerTimeoutMs: number;
+  /** Per-register budgets of the live source (REGISTER_CONCURRENCY, REGISTER_REQUESTS_PER_SECOND, REGISTER_BUDGETS, REGISTER_MAX_PAUSE_SECONDS). */
+  registerBudgets: BudgetSettings;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
   /** Spreadsheet uploads (src/uploads/): how long an upload link lasts, and the file limits. */
@@ -324,6 +327,7 @@ const Settings = z.object({
     30_000,
     "set REGISTER_TIMEOUT_MS under [vars] in wrangler.toml (milliseconds per register request), or leave it out for the default 6000",
   ),
+  ...budgetSettings,
   ...signInSettings,
   COOKIE_SECRET: secret("COOKIE_SECRET", COOKIE_SECRET_FIX),
   DOWNLOAD_LINK_SECRET: secret(
@@ -447,6 +451,7 @@ function toConfig(s: Settings): Config {
   return {
     registerUrls,
     registerTimeoutMs: s.REGISTER_TIMEOUT_MS,
+    registerBudgets: budgetSettingsFrom(s),
     dataSource: s.DATA_SOURCE,
     ...(s.CBS_KWB_TABLE !== undefined && { cbsKwbTable: s.CBS_KWB_TABLE }),
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,

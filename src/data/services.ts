@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { createUploads, type Uploads } from "../uploads/store";
 import { AssessmentStore } from "./assessments";
 import { D1PropertyStore } from "./d1-store";
+import { configureSharedBudgets } from "./live/budget";
 import { DEFAULT_KWB_TABLE } from "./live/cbs";
 import { LiveSource } from "./live/live-source";
 import { DEFAULT_REGISTER_URLS, REGISTER, REGISTER_NAMES, REGISTER_VERSIONS, type RegisterId } from "./live/registers";
@@ -115,6 +116,8 @@ export function createServices(config: Config, env: Env, options: ServicesOption
 /** The synthetic dataset in D1 by default; with DATA_SOURCE=live, the public registers cached in D1. */
 export function createPropertySource(config: Config, db: D1Queryable): PropertySource {
   if (config.dataSource === "live") {
+    // The isolate's register budgets take this configuration's limits (the same on every request).
+    configureSharedBudgets(config.registerBudgets);
     return new LiveSource({
       db,
       registerUrls: config.registerUrls,

@@ -39,6 +39,7 @@ import linked from "../fixtures/registers/locatieserver-gekoppeld-perceel.json";
 import monuments from "../fixtures/registers/rce-monuments-0611010000508342.json";
 import rceEmpty from "../fixtures/registers/rce-monuments-empty.json";
 import { mockServer } from "./msw";
+import { paced } from "./register-pacing";
 
 /**
  * Stand-ins for the four live registers, answering from test/fixtures/registers in the registers'
@@ -65,9 +66,10 @@ const LOCATIESERVER_PARAMS = new Set(["q", "fq", "fl", "rows", "start"]);
 export function locatieserverStandIn(): RegisterStandIn<URLSearchParams> {
   const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
   mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+    http.get(LOCATIESERVER_FREE_URL, async ({ request }) => {
       const params = new URL(request.url).searchParams;
       standIn.requests.push(params);
+      await paced("locatieserver");
       if (standIn.fail) return unavailable();
       if ([...params.keys()].some((k) => !LOCATIESERVER_PARAMS.has(k))) return HttpResponse.json(lsError400, { status: 400 });
       const id = /^nummeraanduiding_id:(\d+)$/.exec(params.get("q") ?? "")?.[1];
@@ -100,14 +102,16 @@ const BAG_PANDEN: Record<string, unknown> = { [pand1920.id]: pand1920, [pand1965
 export function bagStandIn(): RegisterStandIn<URL> {
   const standIn: RegisterStandIn<URL> = { requests: [], fail: false };
   mockServer.use(
-    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, ({ request }) => {
+    http.get(`${BAG_OGC_BASE}/collections/verblijfsobject/items`, async ({ request }) => {
       const url = new URL(request.url);
       standIn.requests.push(url);
+      await paced("bag");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(BAG_UNITS[url.searchParams.get("identificatie") ?? ""] ?? vboEmpty);
     }),
-    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, ({ request, params }) => {
+    http.get(`${BAG_OGC_BASE}/collections/pand/items/:id`, async ({ request, params }) => {
       standIn.requests.push(new URL(request.url));
+      await paced("bag");
       if (standIn.fail) return unavailable();
       const pand = BAG_PANDEN[String(params.id)];
       return pand ? HttpResponse.json(pand) : HttpResponse.json({ code: "NotFound" }, { status: 404 });
@@ -132,9 +136,10 @@ export function epOnlineStandIn(
 ): RegisterStandIn<{ url: string; authorization: string | null }> {
   const standIn: RegisterStandIn<{ url: string; authorization: string | null }> = { requests: [], fail: false };
   mockServer.use(
-    http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/:id`, ({ request, params }) => {
+    http.get(`${EP_ONLINE_BASE}/PandEnergielabel/AdresseerbaarObject/:id`, async ({ request, params }) => {
       const authorization = request.headers.get("authorization");
       standIn.requests.push({ url: request.url, authorization });
+      await paced("ep-online");
       if (standIn.fail) return unavailable();
       if (authorization !== EP_ONLINE_KEY) return HttpResponse.json(epUnauthorised, { status: 401 });
       return answer(String(params.id));
@@ -165,36 +170,53 @@ export function cbsStandIn(): RegisterStandIn<CbsRequest> {
   };
   mockServer.use(
     // Column keys are resolved from DataProperties (once per isolate); not recorded as requests.
-    http.get(`${CBS_ODATA_BASE}/85984NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(kwbProps))),
-    http.get(`${CBS_ODATA_BASE}/85036NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(wozProps))),
-    http.get(`${CBS_ODATA_BASE}/85035NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(stockProps))),
-    http.get(`${CBS_ODATA_BASE}/85773NED/DataProperties`, () => (standIn.fail ? unavailable() : HttpResponse.json(indexProps))),
+    http.get(`${CBS_ODATA_BASE}/85984NED/DataProperties`, async () => {
+      await paced("cbs");
+      return standIn.fail ? unavailable() : HttpResponse.json(kwbProps);
+    }),
+    http.get(`${CBS_ODATA_BASE}/85036NED/DataProperties`, async () => {
+      await paced("cbs");
+      return standIn.fail ? unavailable() : HttpResponse.json(wozProps);
+    }),
+    http.get(`${CBS_ODATA_BASE}/85035NED/DataProperties`, async () => {
+      await paced("cbs");
+      return standIn.fail ? unavailable() : HttpResponse.json(stockProps);
+    }),
+    http.get(`${CBS_ODATA_BASE}/85773NED/DataProperties`, async () => {
+      await paced("cbs");
+      return standIn.fail ? unavailable() : HttpResponse.json(indexProps);
+    }),
     // The value basis (cbs-value.ts): gemeente GM1963 only.
-    http.get(`${CBS_ODATA_BASE}/85036NED/TypedDataSet`, ({ request }) => {
+    http.get(`${CBS_ODATA_BASE}/85036NED/TypedDataSet`, async ({ request }) => {
       const filter = record("TypedDataSet", request.url);
+      await paced("cbs");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(filter?.includes("'GM1963'") ? wozGm1963 : wozEmpty);
     }),
-    http.get(`${CBS_ODATA_BASE}/85035NED/TypedDataSet`, ({ request }) => {
+    http.get(`${CBS_ODATA_BASE}/85035NED/TypedDataSet`, async ({ request }) => {
       const filter = record("TypedDataSet", request.url);
+      await paced("cbs");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(filter?.includes("'GM1963'") ? stockGm1963 : { ...stockGm1963, value: [] });
     }),
-    http.get(`${CBS_ODATA_BASE}/85773NED/TypedDataSet`, ({ request }) => {
+    http.get(`${CBS_ODATA_BASE}/85773NED/TypedDataSet`, async ({ request }) => {
       record("TypedDataSet", request.url);
+      await paced("cbs");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(indexMonthly);
     }),
-    http.get(`${CBS_ODATA_BASE}/85984NED/TypedDataSet`, ({ request }) => {
+    http.get(`${CBS_ODATA_BASE}/85984NED/TypedDataSet`, async ({ request }) => {
       const filter = record("TypedDataSet", request.url);
+      await paced("cbs");
       if (standIn.fail) return unavailable();
       if (filter === "WijkenEnBuurten eq 'BU19630601'") return HttpResponse.json(buurt01);
       if (filter === "WijkenEnBuurten eq 'BU19630602'") return HttpResponse.json(buurt02);
       if (filter === "startswith(WijkenEnBuurten,'GM1963')") return HttpResponse.json(kwbGm1963);
       return HttpResponse.json(cbsEmpty);
     }),
-    http.get(`${CBS_ODATA_BASE}/85984NED/WijkenEnBuurten`, ({ request }) => {
+    http.get(`${CBS_ODATA_BASE}/85984NED/WijkenEnBuurten`, async ({ request }) => {
       record("WijkenEnBuurten", request.url);
+      await paced("cbs");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(cbsNames);
     }),
@@ -220,10 +242,11 @@ export const NO_POSTCODE_UNIT = "0363010000112238";
 export function linkedParcelStandIn(): RegisterStandIn<URLSearchParams> {
   const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
   mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+    http.get(LOCATIESERVER_FREE_URL, async ({ request }) => {
       const params = new URL(request.url).searchParams;
       if (!params.get("fl")?.includes("gekoppeld_perceel")) return undefined;
       standIn.requests.push(params);
+      await paced("locatieserver");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(params.get("q") === `nummeraanduiding_id:${ADDRESS_37}` ? linked : lsEmpty);
     }),
@@ -235,9 +258,10 @@ export function linkedParcelStandIn(): RegisterStandIn<URLSearchParams> {
 export function brkStandIn(): RegisterStandIn<URL> {
   const standIn: RegisterStandIn<URL> = { requests: [], fail: false };
   mockServer.use(
-    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, ({ request }) => {
+    http.get(`${BRK_OGC_BASE}/collections/perceel/items`, async ({ request }) => {
       const url = new URL(request.url);
       standIn.requests.push(url);
+      await paced("brk");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(url.searchParams.get("perceelnummer") === "600" ? perceel : brkEmpty);
     }),
@@ -252,6 +276,7 @@ export function rceStandIn(): RegisterStandIn<string> {
     http.post(RCE_SPARQL_URL, async ({ request }) => {
       const query = String((await request.formData()).get("query"));
       standIn.requests.push(query);
+      await paced("rce");
       if (standIn.fail) return unavailable();
       return HttpResponse.json(query.includes(UNIT_37) ? monuments : rceEmpty);
     }),
@@ -271,10 +296,11 @@ const SEARCH_DOCS = [...LOCATIESERVER_DOCS, ...amsterdam.response.docs];
 export function addressSearchStandIn(): RegisterStandIn<URLSearchParams> {
   const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
   mockServer.use(
-    http.get(LOCATIESERVER_FREE_URL, ({ request }) => {
+    http.get(LOCATIESERVER_FREE_URL, async ({ request }) => {
       const params = new URL(request.url).searchParams;
       if (!params.get("fl")?.includes("weergavenaam")) return undefined;
       standIn.requests.push(params);
+      await paced("locatieserver");
       if (standIn.fail) return unavailable();
       const words = new Set((params.get("q") ?? "").toLowerCase().split(/\s+/));
       const docs = SEARCH_DOCS.filter((d) => words.has(d.straatnaam.toLowerCase()));

@@ -94,18 +94,22 @@ export async function fetchValueBasis(
   tables: ValueTables = DEFAULT_VALUE_TABLES,
 ): Promise<ValueBasis | null> {
   if (!MUNICIPALITY_RE.test(municipalityCode)) return null;
-  const [wozCols, surfaceCols, indexCols] = await Promise.all([
+  // startswith, because region keys may be space-padded; a full GM code is a prefix of no other key.
+  const region = `startswith(RegioS,'${municipalityCode}')`;
+  // The rows' filters need no column key, so the six requests go out together (one round trip),
+  // and settle together: a failure is reported once none is still under way, the first in this order.
+  const settled = await Promise.allSettled([
     resolveColumns(tables.woz, { avgWoz: "GemiddeldeWOZWaardeVanWoningen" }, options),
     resolveColumns(tables.surface, { avgSurface: "GemiddeldeOppervlakte" }, options),
     resolveColumns(tables.priceIndex, { index: "PrijsindexVerkoopprijzen" }, options),
-  ]);
-  // startswith, because region keys may be space-padded; a full GM code is a prefix of no other key.
-  const region = `startswith(RegioS,'${municipalityCode}')`;
-  const [wozRows, surfaceRows, indexRows] = await Promise.all([
     rows(tables.woz, `${region} and Eigendom eq '${WOZ_ALL_DWELLINGS}'`, options),
     rows(tables.surface, `${region} and Woningkenmerk eq '${STOCK_ALL_DWELLINGS}'`, options),
     rows(tables.priceIndex, "substringof('MM',Perioden)", options),
-  ]);
+  ] as const);
+  for (const result of settled) if (result.status === "rejected") throw result.reason;
+  const value = <T>(result: PromiseSettledResult<T>): T => (result as PromiseFulfilledResult<T>).value;
+  const [wozCols, surfaceCols, indexCols] = [value(settled[0]), value(settled[1]), value(settled[2])];
+  const [wozRows, surfaceRows, indexRows] = [value(settled[3]), value(settled[4]), value(settled[5])];
   const woz = newestYear(wozRows, municipalityCode, wozCols.avgWoz, (r) => text(r.Eigendom) === WOZ_ALL_DWELLINGS);
   const surface = newestYear(surfaceRows, municipalityCode, surfaceCols.avgSurface, (r) => text(r.Woningtype).startsWith("T00"));
   if (!woz || !surface) return null;

@@ -131,7 +131,8 @@ export async function fetchNeighbourhood(
 ): Promise<CbsNeighbourhoodFacts | null> {
   if (!BUURT_CODE_RE.test(code)) return null;
   const table = KWB_TABLES[tableId];
-  const columns: KwbColumns = await resolveColumns(tableId, KWB_COLUMNS, options);
+  // The rows' filters need no column key: the columns and the three requests go out together.
+  const columnsRequest: Promise<KwbColumns> = resolveColumns(tableId, KWB_COLUMNS, options);
   const districtCode = `WK${code.slice(2, 8)}`;
   const municipalityCode = `GM${code.slice(2, 6)}`;
   const dataRequest = getJson(
@@ -160,8 +161,9 @@ export async function fetchNeighbourhood(
   );
   // Settled together, so a failure is reported only once every request has finished (none still
   // retrying behind it); the first failure in this order is the one thrown.
-  for (const result of await Promise.allSettled([dataRequest, namesRequest, gemeenteRequest]))
+  for (const result of await Promise.allSettled([columnsRequest, dataRequest, namesRequest, gemeenteRequest]))
     if (result.status === "rejected") throw result.reason;
+  const columns = await columnsRequest;
   const data = await dataRequest;
   const names = await namesRequest;
   const gemeente = await gemeenteRequest;

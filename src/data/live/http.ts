@@ -1,18 +1,24 @@
 import type { z } from "zod";
 import { describeError, log } from "../../log";
 import { RegisterError } from "../types";
+import { BudgetExhausted, parseRetryAfter, type RegisterBudgets, sharedBudgets } from "./budget";
 import { REGISTER_NAMES, type RegisterId, type RegisterUrls, rebase } from "./registers";
 
 /**
  * GET a register's JSON answer: one timeout per attempt, one retry on a transient failure, and
- * a zod check of the answer's shape. Every failure becomes a `RegisterError` whose message is
+ * a zod check of the answer's shape. Every attempt first takes a slot of the register's budget
+ * (./budget.ts: concurrency and requests per second, shared by the isolate); a 429 with
+ * `Retry-After` pauses the register for every caller. Every failure becomes a `RegisterError` whose message is
  * meant for the user: it names the register and what to do, and never carries a URL, a header
  * (API keys travel in headers), an upstream body or a stack.
  */
 
 export const DEFAULT_TIMEOUT_MS = 6_000;
 export const DEFAULT_RETRY_DELAY_MS = 300;
-/** A `Retry-After` longer than this is not waited for; the request fails instead. */
+/**
+ * A `Retry-After` longer than this is not waited for by the request that got it; the request
+ * fails instead (the register stays paused for everyone until then, see ./budget.ts).
+ */
 const MAX_RETRY_AFTER_MS = 2_000;
 /** Statuses worth one more try: rate limited, or a gateway between us and the register failed. */
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
@@ -30,6 +36,8 @@ export interface HttpOptions {
   retryDelayMs?: number;
   /** Base URLs that replace the registers' public endpoints (a caching proxy or mirror). */
   registerUrls?: RegisterUrls;
+  /** The budgets requests wait for; default the isolate's shared ones (tests pass their own). */
+  budgets?: RegisterBudgets;
 }
 
 export interface RegisterRequest<T> {
@@ -77,13 +85,14 @@ function deadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * How long to wait before the one retry of a transient status: `Retry-After` (seconds or an
+ * HTTP-date), at least `fallback`; null when it asks for longer than `MAX_RETRY_AFTER_MS`.
+ */
 function retryAfterMs(res: Response, fallback: number): number | null {
-  const header = res.headers.get("retry-after");
-  if (header === null) return fallback;
-  const seconds = Number(header);
-  if (!Number.isFinite(seconds) || seconds < 0) return fallback;
-  const ms = seconds * 1000;
-  return ms <= MAX_RETRY_AFTER_MS ? Math.max(ms, fallback) : null;
+  const asked = parseRetryAfter(res.headers.get("retry-after"));
+  if (asked === null) return fallback;
+  return asked <= MAX_RETRY_AFTER_MS ? Math.max(asked, fallback) : null;
 }
 
 async function discard(res: Response): Promise<void> {
@@ -116,8 +125,35 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
     return new RegisterError(req.register, message);
   };
 
+  const budgets = options.budgets ?? sharedBudgets;
+  const budget = budgets.of(req.register);
+
   for (let attempt = 1; ; attempt++) {
     const canRetry = attempt === 1;
+    let release: () => void;
+    try {
+      // A request that cannot start within its own timeout gives up: the register is unavailable to it.
+      release = await budget.acquire(Date.now() + timeoutMs);
+    } catch (error) {
+      if (!(error instanceof BudgetExhausted)) throw error;
+      throw error.reason === "paused"
+        ? fail(statusMessage(name, 429), { reason: "paused" })
+        : fail(`${name} could not be asked in time: this server's requests to it are at their limit; try again later.`, {
+            reason: "budget",
+          });
+    }
+    let answer: Awaited<ReturnType<typeof attemptOnce>>;
+    try {
+      answer = await attemptOnce(canRetry);
+    } finally {
+      release();
+    }
+    if (!answer.retry) return answer.value;
+    await sleep(answer.waitMs);
+  }
+
+  /** One request: its answer, or that it is worth one more try after `waitMs`. */
+  async function attemptOnce(canRetry: boolean): Promise<{ retry: true; waitMs: number } | { retry: false; value: T | NotFound }> {
     const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
@@ -134,24 +170,23 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
     } catch (error) {
       // A timeout is not retried: the caller's time budget is already spent.
       if (isTimeout(error)) throw fail(`${name} did not answer in time; try again later.`, { reason: "timeout" });
-      if (canRetry) {
-        await sleep(retryDelayMs);
-        continue;
-      }
+      if (canRetry) return { retry: true, waitMs: retryDelayMs };
       throw fail(`${name} could not be reached; try again later.`, { reason: "network", error: describeError(error) });
     }
 
     if (req.notFoundStatuses?.includes(res.status)) {
       await discard(res);
-      return NOT_FOUND;
+      return { retry: false, value: NOT_FOUND };
+    }
+    if (res.status === 429) {
+      // The register asked everyone to wait: pause it for every caller of this isolate.
+      const asked = parseRetryAfter(res.headers.get("retry-after"));
+      if (asked !== null && asked > 0) budget.pause(Date.now() + Math.min(asked, budgets.maxPauseMs));
     }
     if (TRANSIENT_STATUSES.has(res.status)) {
       const wait = canRetry ? retryAfterMs(res, retryDelayMs) : null;
       await discard(res);
-      if (wait !== null) {
-        await sleep(wait);
-        continue;
-      }
+      if (wait !== null) return { retry: true, waitMs: wait };
     }
     if (!res.ok) {
       await discard(res);
@@ -173,6 +208,6 @@ export async function getJson<T>(req: RegisterRequest<T>, options: HttpOptions =
         .join(", ");
       throw fail(`${name} answered in an unexpected format; try again later.`, { reason: "shape", paths: where });
     }
-    return parsed.data;
+    return { retry: false, value: parsed.data };
   }
 }

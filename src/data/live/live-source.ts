@@ -467,30 +467,26 @@ export class LiveSource implements PropertySource {
   }
 
   /**
-   * One lookup after another, each as `addressById` or `findAddress` answers it (asking the
-   * Locatieserver when the cache has nothing fresh), then the facts of all found in `factsFor`.
+   * Many lookups at once: up to `ADDRESS_CONCURRENCY` addresses are under way together, each
+   * found as `addressById` or `findAddress` finds it (asking the Locatieserver when the cache has
+   * nothing fresh) and then given its facts as `factsFor` gives them, without waiting for the
+   * others. How fast the registers are asked is up to their budgets (./budget.ts). A gemeente's
+   * value basis and a buurt's figures are asked once for all the lookups in it. One lookup
+   * failing fails only its own answer.
    */
   async properties(lookups: readonly AddressLookup[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts | null>>> {
-    const addresses: Array<Settled<Address | null>> = [];
-    const lookupGaps: RegisterGap[][] = [];
-    for (const lookup of lookups) {
+    const shared = sharedReads();
+    return mapConcurrently(lookups, ADDRESS_CONCURRENCY, async (lookup): Promise<Settled<PropertyFacts | null>> => {
       const gaps: RegisterGap[] = [];
+      let address: Address | null;
       try {
-        const address = "addressId" in lookup ? await this.addressById(lookup.addressId, gaps) : await this.findAddress(lookup.key, gaps);
-        addresses.push({ ok: true, value: address });
-        if (address) lookupGaps.push(gaps);
+        address = "addressId" in lookup ? await this.addressById(lookup.addressId, gaps) : await this.findAddress(lookup.key, gaps);
       } catch (error) {
-        addresses.push({ ok: false, error });
+        return { ok: false, error };
       }
-    }
-    const found = addresses.flatMap((a) => (a.ok && a.value ? [a.value] : []));
-    const facts = found.length > 0 ? await this.factsFor(found, want) : [];
-    let next = 0;
-    return addresses.map((a): Settled<PropertyFacts | null> => {
-      if (!a.ok) return a;
-      if (!a.value) return { ok: true, value: null };
-      const gaps = lookupGaps[next] ?? [];
-      const settled = facts[next++] as Settled<PropertyFacts>;
+      if (!address) return { ok: true, value: null };
+      const [settled] = await this.factsFor([address], want, shared);
+      if (!settled) return { ok: false, error: new Error("no facts for the address") };
       return settled.ok ? { ok: true, value: { ...settled.value, gaps: [...gaps, ...settled.value.gaps] } } : settled;
     });
   }
@@ -499,9 +495,16 @@ export class LiveSource implements PropertySource {
    * The facts about many addresses. One round trip reads what each register was last asked about
    * them together with what D1 holds; what is fresh there is the answer, exactly as the single
    * methods would give it. Only a stale or never-asked question goes through the single method,
-   * which asks its register. A register failing fails that address only.
+   * which asks its register. The registers an address needs are asked side by side (its unit,
+   * labels, buurt, gemeente, neighbours, parcel and monument need only the address), and the
+   * addresses are under way together (up to `ADDRESS_CONCURRENCY`). A register failing fails
+   * that address only; its gaps are listed in one fixed order whatever answered first.
    */
-  async factsFor(addresses: readonly Address[], want: readonly Fact[]): Promise<Array<Settled<PropertyFacts>>> {
+  async factsFor(
+    addresses: readonly Address[],
+    want: readonly Fact[],
+    shared: SharedReads = sharedReads(),
+  ): Promise<Array<Settled<PropertyFacts>>> {
     const questions: Array<readonly [RegisterId, string]> = [];
     for (const a of addresses) {
       if (want.includes("unit") && isUnitSubject(a.unitId)) questions.push([REGISTER.bag, SUBJECT.unit(a.unitId)]);
@@ -532,96 +535,157 @@ export class LiveSource implements PropertySource {
       const record = records.get(recordKey(register, subject));
       return record && this.isFresh(record, ttlMs) ? record : null;
     };
-    const settled: Array<Settled<PropertyFacts>> = [];
-    // One value-basis read per gemeente, however many of its addresses are asked about.
-    const municipalities = new Map<string, Promise<{ value: Municipality | null; gaps: RegisterGap[] }>>();
-    for (const address of addresses) {
+    return mapConcurrently(addresses, ADDRESS_CONCURRENCY, async (address): Promise<Settled<PropertyFacts>> => {
       try {
-        const d1 = factsOf(address, rows);
-        const gaps: RegisterGap[] = [];
-        const facts: PropertyFacts = {
-          address,
-          unit: null,
-          labels: [],
-          neighbourhood: null,
-          municipality: null,
-          atPostcode: [],
-          parcel: null,
-          monument: null,
-          gaps,
-        };
-        if (want.includes("unit") && isUnitSubject(address.unitId)) {
-          const record = fresh(REGISTER.bag, SUBJECT.unit(address.unitId), TTL_MS.unit);
-          facts.unit = record
-            ? record.found
-              ? liveUnit(d1.unit)
-              : null
-            : await this.fact(REGISTER.bag, "unit", null, gaps, () => this.unit(address.unitId, gaps));
-        }
-        if (want.includes("labels") && isLabelSubject(address.unitId)) {
-          const record = fresh(REGISTER.epOnline, SUBJECT.labels(address.unitId), TTL_MS.label);
-          facts.labels = record
-            ? onlyLive(d1.labels)
-            : await this.fact(REGISTER.epOnline, "labels", [], gaps, () => this.energyLabels(address.unitId, gaps));
-        }
-        const code = address.neighbourhoodCode;
-        if (want.includes("neighbourhood") && code && BUURT_CODE_RE.test(code)) {
-          const record = fresh(REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, code), TTL_MS.neighbourhood);
-          facts.neighbourhood = record
-            ? record.found
-              ? liveNeighbourhood(d1.neighbourhood)
-              : null
-            : await this.fact(REGISTER.cbs, "neighbourhood", null, gaps, () => this.neighbourhood(code, gaps));
-        }
-        if (want.includes("municipality") && isMunicipalityCode(address.municipalityCode)) {
-          const code = address.municipalityCode;
-          let pending = municipalities.get(code);
-          if (!pending) {
-            const cached = bases.get(code) ?? null;
-            const record = fresh(REGISTER.cbs, SUBJECT.valueBasis(code), TTL_MS.valueBasis);
-            // The gaps of a gemeente's one read are shared by every address in it.
-            const own: RegisterGap[] = [];
-            const read = record
-              ? Promise.resolve(this.basisAnswer(code, d1.municipality, record.found ? cached : null, cached, own))
-              : this.municipality(code, own);
-            pending = read.then(
-              (value) => ({ value, gaps: own }),
-              (error: unknown) => {
-                if (!(error instanceof RegisterError)) throw error;
-                log("warn", "register_fact_unavailable", { register: REGISTER.cbs });
-                return { value: null, gaps: [...own, this.gap(REGISTER.cbs, ["valueBasis"], error)] };
-              },
-            );
-            municipalities.set(code, pending);
-          }
-          const answer = await pending;
-          facts.municipality = answer.value;
-          gaps.push(...answer.gaps);
-        }
-        // An address without a postcode has no neighbours by postcode.
-        if (want.includes("atPostcode") && address.postcode !== null) {
-          const postcode = address.postcode;
-          facts.atPostcode = await this.fact(REGISTER.locatieserver, "atPostcode", [], gaps, () =>
-            this.addressesForPostcode(postcode, undefined, gaps),
-          );
-        }
-        if (want.includes("parcel") && isUnitSubject(address.unitId)) {
-          const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
-          const cached = liveRow(d1.parcel);
-          if (record) facts.parcel = record.found ? cached : null;
-          else facts.parcel = await this.optional(REGISTER.brk, "parcel", cached, gaps, () => this.askParcel(address));
-        }
-        if (want.includes("monument") && isUnitSubject(address.unitId)) {
-          const record = fresh(REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(address.unitId), PARCEL_MONUMENT_TTL_MS.monument);
-          const cached = liveRow(d1.monument);
-          if (record) facts.monument = record.found ? cached : null;
-          else facts.monument = await this.optional(REGISTER.rce, "monument", cached, gaps, () => this.askMonument(address.unitId));
-        }
-        settled.push({ ok: true, value: facts });
+        return { ok: true, value: await this.factsOf(address, want, factsOf(address, rows), fresh, bases, shared) };
       } catch (error) {
-        settled.push({ ok: false, error });
+        return { ok: false, error };
       }
-    }
-    return settled;
+    });
   }
+
+  /** One address's facts (see `factsFor`): every fact asked at once, gaps in the order of `PropertyFacts`. */
+  private async factsOf(
+    address: Address,
+    want: readonly Fact[],
+    d1: ReturnType<typeof factsOf>,
+    fresh: (register: RegisterId, subject: string, ttlMs: number) => FetchRecord | null,
+    bases: Map<string, { basis: ValueBasis; retrievedAt: string }>,
+    shared: SharedReads,
+  ): Promise<PropertyFacts> {
+    /** A fact with the gaps its reading noted, kept apart so they can be listed in a fixed order. */
+    const noted = async <T>(work: (gaps: RegisterGap[]) => Promise<T>): Promise<{ value: T; gaps: RegisterGap[] }> => {
+      const gaps: RegisterGap[] = [];
+      return { value: await work(gaps), gaps };
+    };
+    const none = <T>(value: T) => Promise.resolve({ value, gaps: [] as RegisterGap[] });
+
+    const unit: Promise<{ value: Unit | null; gaps: RegisterGap[] }> =
+      want.includes("unit") && isUnitSubject(address.unitId)
+        ? noted(async (gaps) => {
+            const record = fresh(REGISTER.bag, SUBJECT.unit(address.unitId), TTL_MS.unit);
+            if (record) return record.found ? liveUnit(d1.unit) : null;
+            return this.fact(REGISTER.bag, "unit", null, gaps, () => this.unit(address.unitId, gaps));
+          })
+        : none(null);
+    const labels: Promise<{ value: EnergyLabel[]; gaps: RegisterGap[] }> =
+      want.includes("labels") && isLabelSubject(address.unitId)
+        ? noted(async (gaps) => {
+            const record = fresh(REGISTER.epOnline, SUBJECT.labels(address.unitId), TTL_MS.label);
+            if (record) return onlyLive(d1.labels);
+            return this.fact(REGISTER.epOnline, "labels", [], gaps, () => this.energyLabels(address.unitId, gaps));
+          })
+        : none([]);
+    const code = address.neighbourhoodCode;
+    const neighbourhood: Promise<{ value: Neighbourhood | null; gaps: RegisterGap[] }> =
+      want.includes("neighbourhood") && code && BUURT_CODE_RE.test(code)
+        ? (() => {
+            const record = fresh(REGISTER.cbs, SUBJECT.neighbourhood(this.cbsTable, code), TTL_MS.neighbourhood);
+            if (record) return none(record.found ? liveNeighbourhood(d1.neighbourhood) : null);
+            // One read per buurt, however many of its addresses are asked about at once; its gaps are shared.
+            let pending = shared.neighbourhoods.get(code);
+            if (!pending) {
+              pending = noted((gaps) => this.fact(REGISTER.cbs, "neighbourhood", null, gaps, () => this.neighbourhood(code, gaps)));
+              shared.neighbourhoods.set(code, pending);
+            }
+            return pending;
+          })()
+        : none(null);
+    const municipality: Promise<{ value: Municipality | null; gaps: RegisterGap[] }> =
+      want.includes("municipality") && isMunicipalityCode(address.municipalityCode)
+        ? (() => {
+            const gm = address.municipalityCode;
+            // One value-basis read per gemeente, however many of its addresses are asked about.
+            let pending = shared.municipalities.get(gm);
+            if (!pending) {
+              const cached = bases.get(gm) ?? null;
+              const record = fresh(REGISTER.cbs, SUBJECT.valueBasis(gm), TTL_MS.valueBasis);
+              // The gaps of a gemeente's one read are shared by every address in it.
+              const own: RegisterGap[] = [];
+              const read = record
+                ? Promise.resolve(this.basisAnswer(gm, d1.municipality, record.found ? cached : null, cached, own))
+                : this.municipality(gm, own);
+              pending = read.then(
+                (value) => ({ value, gaps: own }),
+                (error: unknown) => {
+                  if (!(error instanceof RegisterError)) throw error;
+                  log("warn", "register_fact_unavailable", { register: REGISTER.cbs });
+                  return { value: null, gaps: [...own, this.gap(REGISTER.cbs, ["valueBasis"], error)] };
+                },
+              );
+              shared.municipalities.set(gm, pending);
+            }
+            return pending;
+          })()
+        : none(null);
+    // An address without a postcode has no neighbours by postcode.
+    const postcode = address.postcode;
+    const atPostcode: Promise<{ value: Address[]; gaps: RegisterGap[] }> =
+      want.includes("atPostcode") && postcode !== null
+        ? noted((gaps) =>
+            this.fact(REGISTER.locatieserver, "atPostcode", [], gaps, () => this.addressesForPostcode(postcode, undefined, gaps)),
+          )
+        : none([]);
+    const parcel: Promise<{ value: Parcel | null; gaps: RegisterGap[] }> =
+      want.includes("parcel") && isUnitSubject(address.unitId)
+        ? noted(async (gaps) => {
+            const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
+            const cached = liveRow(d1.parcel);
+            if (record) return record.found ? cached : null;
+            return this.optional(REGISTER.brk, "parcel", cached, gaps, () => this.askParcel(address));
+          })
+        : none(null);
+    const monument: Promise<{ value: Monument | null; gaps: RegisterGap[] }> =
+      want.includes("monument") && isUnitSubject(address.unitId)
+        ? noted(async (gaps) => {
+            const record = fresh(REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(address.unitId), PARCEL_MONUMENT_TTL_MS.monument);
+            const cached = liveRow(d1.monument);
+            if (record) return record.found ? cached : null;
+            return this.optional(REGISTER.rce, "monument", cached, gaps, () => this.askMonument(address.unitId));
+          })
+        : none(null);
+
+    // Every fact settles before the address is answered (or fails), so nothing is left running.
+    const all = [unit, labels, neighbourhood, municipality, atPostcode, parcel, monument] as const;
+    for (const result of await Promise.allSettled(all)) if (result.status === "rejected") throw result.reason;
+    const [u, l, n, m, p, pa, mo] = await Promise.all(all);
+    return {
+      address,
+      unit: u.value,
+      labels: l.value,
+      neighbourhood: n.value,
+      municipality: m.value,
+      atPostcode: p.value,
+      parcel: pa.value,
+      monument: mo.value,
+      gaps: [...u.gaps, ...l.gaps, ...n.gaps, ...m.gaps, ...p.gaps, ...pa.gaps, ...mo.gaps],
+    };
+  }
+}
+
+/** How many addresses `properties` and `factsFor` have under way at once (the registers' budgets pace them further). */
+export const ADDRESS_CONCURRENCY = 16;
+
+/** Reads shared by the addresses of one `properties` or `factsFor` call: one per gemeente and per buurt. */
+interface SharedReads {
+  municipalities: Map<string, Promise<{ value: Municipality | null; gaps: RegisterGap[] }>>;
+  neighbourhoods: Map<string, Promise<{ value: Neighbourhood | null; gaps: RegisterGap[] }>>;
+}
+
+function sharedReads(): SharedReads {
+  return { municipalities: new Map(), neighbourhoods: new Map() };
+}
+
+/** `work` over `items` with at most `limit` under way at once; the answers in the order of `items`. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

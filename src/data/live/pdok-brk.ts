@@ -148,9 +148,12 @@ export async function fetchParcelsOfAddress(addressId: string, options: HttpOpti
   const ids = await linkedParcelIds(addressId, options);
   if (ids === null) return null;
   const valid = ids.filter((id) => parseParcelId(id) !== null).slice(0, MAX_PARCELS);
+  // Asked side by side; once all have settled, the first failure in the Locatieserver's order is thrown.
+  const settled = await Promise.allSettled(valid.map((id) => fetchParcel(id, options)));
   const parcels: BrkParcelFacts[] = [];
-  for (const id of valid) {
-    const parcel = await fetchParcel(id, options);
+  for (const result of settled) {
+    if (result.status === "rejected") throw result.reason;
+    const parcel = result.value;
     if (parcel && !parcels.some((p) => p.id === parcel.id)) parcels.push(parcel);
   }
   return parcels;
