@@ -35,6 +35,7 @@ describe("configuration", () => {
       ],
       allowLoopbackOrigins: false,
       registerUrls: {},
+      uploads: { maxBytes: 10 * 1024 * 1024, maxRows: 50_000, maxUnpackedBytes: 64 * 1024 * 1024, ttlMinutes: 15 },
       registerTimeoutMs: 6000,
       registerBudgets: DEFAULT_BUDGET_SETTINGS,
     });
@@ -260,6 +261,7 @@ describe("configuration", () => {
       },
       epOnlineApiKey: "key",
       registerUrls: { "pdok-bag": "https://bag-cache.example/v2" },
+      uploads: { maxBytes: 10 * 1024 * 1024, maxRows: 50_000, maxUnpackedBytes: 64 * 1024 * 1024, ttlMinutes: 15 },
       registerTimeoutMs: 2500,
       registerBudgets: {
         defaults: { concurrency: 4, perSecond: 12 },
