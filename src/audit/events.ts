@@ -36,6 +36,8 @@ export const AUDIT_KINDS = [
   "rate_limit.exceeded",
   // Every MCP tools/call.
   "mcp.tool_call",
+  // A portfolio job started (its id and how many addresses it holds).
+  "portfolio.job_started",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -94,6 +96,8 @@ export const AuditDetails = z.strictObject({
   route: text(128).optional(),
   /** How many things an operator action touched, or an audit read returned. */
   count: count.optional(),
+  /** The portfolio job an event is about (a UUID). */
+  jobId: z.uuid().optional(),
   /** The filter of an audit read (tenant, user, kind), without anything else. */
   filter: text(400).optional(),
 });

@@ -76,6 +76,10 @@ export interface Config {
   registerTimeoutMs: number;
   /** Portfolio jobs one user may have running at once. */
   maxConcurrentJobs: number;
+  /** Portfolio jobs one tenant (all its users together) may have running at once (MAX_RUNNING_JOBS_PER_TENANT). */
+  maxRunningJobsPerTenant: number;
+  /** Addresses one portfolio job may hold (MAX_ADDRESSES_PER_JOB, default 50 000). */
+  maxAddressesPerJob: number;
   /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
   allowedOrigins: string[];
   /** Whether loopback origins may call `/mcp`: only when the server itself runs on loopback. */
@@ -277,6 +281,18 @@ const Settings = z.object({
     20,
     "set MAX_CONCURRENT_JOBS under [vars] in wrangler.toml, or leave it out for the default 2",
   ),
+  MAX_RUNNING_JOBS_PER_TENANT: wholeNumber(
+    "MAX_RUNNING_JOBS_PER_TENANT",
+    10,
+    1000,
+    "set MAX_RUNNING_JOBS_PER_TENANT under [vars] in wrangler.toml, or leave it out for the default 10",
+  ),
+  MAX_ADDRESSES_PER_JOB: wholeNumber(
+    "MAX_ADDRESSES_PER_JOB",
+    50_000,
+    50_000,
+    "set MAX_ADDRESSES_PER_JOB under [vars] in wrangler.toml (at most 50000), or leave it out for the default 50000",
+  ),
   REGISTER_TIMEOUT_MS: wholeNumber(
     "REGISTER_TIMEOUT_MS",
     6_000,
@@ -399,6 +415,8 @@ function toConfig(s: Settings): Config {
     dataSource: s.DATA_SOURCE,
     ...(s.CBS_KWB_TABLE !== undefined && { cbsKwbTable: s.CBS_KWB_TABLE }),
     maxConcurrentJobs: s.MAX_CONCURRENT_JOBS,
+    maxRunningJobsPerTenant: s.MAX_RUNNING_JOBS_PER_TENANT,
+    maxAddressesPerJob: s.MAX_ADDRESSES_PER_JOB,
     allowedOrigins: s.ALLOWED_ORIGINS,
     allowLoopbackOrigins: isLoopbackHostname(new URL(s.PUBLIC_URL).hostname),
     ...(s.EP_ONLINE_API_KEY !== undefined && { epOnlineApiKey: s.EP_ONLINE_API_KEY }),
