@@ -129,7 +129,7 @@ async function benchReport(request: Request): Promise<Response> {
   }
 }
 /** Benchmarks that start `wrangler dev` themselves and talk HTTP on loopback: project "bench-http", in Node. */
-const HTTP_BENCHMARKS = ["bench/overhead.bench.ts"];
+const HTTP_BENCHMARKS = ["bench/overhead.bench.ts", "bench/portfolio.bench.ts"];
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
   serviceBindings: { BENCH_BARE: "bench-bare", BENCH_REPORT: benchReport },

@@ -1,0 +1,73 @@
+/// <reference types="node" />
+// Exactly once per address through `kill -9`: a portfolio job over every address of the seed
+// under `wrangler dev`, killed (wrangler dev's whole process group, by its recorded pid) while the
+// job is mid-way, restarted on the same local state; the job then completes (its workflow instance
+// resumes, or the agent's alarm starts a new one for the stalled job), and D1 holds one
+// assessment per address, each item processed once, done = total.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { d1Query, jobStatus, LARGE_JOB_VARS, mcpCall, seedAddresses, waitForJob } from "./portfolio-job";
+import { ANNA, type Stack, signInForToken, startStack } from "./stack";
+
+describe("a portfolio job and a crash", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ processGroup: true, vars: LARGE_JOB_VARS });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("assesses every address exactly once through kill -9 mid-job and a restart", { timeout: 600_000 }, async () => {
+    const { accessToken } = await signInForToken(stack, ANNA);
+    const addresses = (await seedAddresses()).map((a) => ({ addressId: a.id }));
+    expect(addresses.length).toBeGreaterThan(20_000);
+    const started = await mcpCall(stack, accessToken, "Assess_Portfolio", { addresses });
+    const jobId = started.jobId as string;
+    expect(started.total).toBe(addresses.length);
+
+    // Mid-way: some batches written, many to go.
+    const before = await waitForJob(stack, accessToken, jobId, (s) => s.done > 0 || s.state !== "running", { everyMs: 50 });
+    expect(before.state).toBe("running");
+    expect(before.done).toBeLessThan(addresses.length);
+    await stack.crash();
+    const [atCrash] = await d1Query<{ done: number }>(
+      stack,
+      `SELECT count(*) AS done FROM portfolio_items WHERE job_id = '${jobId}' AND status != 'pending'`,
+    );
+    expect(atCrash?.done ?? 0).toBeLessThan(addresses.length);
+    await stack.restart();
+
+    const final = await waitForJob(stack, accessToken, jobId, (s) => s.state !== "running", { timeoutMs: 420_000, everyMs: 1000 });
+    expect(final).toMatchObject({ state: "completed", total: addresses.length, done: addresses.length, failed: 0 });
+
+    // D1: every item processed once, one assessment per address and none twice.
+    const [items] = await d1Query<{ n: number; done: number; pending: number }>(
+      stack,
+      `SELECT count(*) AS n, sum(status = 'done') AS done, sum(status = 'pending') AS pending FROM portfolio_items WHERE job_id = '${jobId}'`,
+    );
+    expect(items).toEqual({ n: addresses.length, done: addresses.length, pending: 0 });
+    const [saved] = await d1Query<{ n: number; addresses: number; ids: number }>(
+      stack,
+      `SELECT count(*) AS n, count(DISTINCT address_id) AS addresses, count(DISTINCT id) AS ids FROM assessments WHERE job_id = '${jobId}'`,
+    );
+    expect(saved).toEqual({ n: addresses.length, addresses: addresses.length, ids: addresses.length });
+    const twice = await d1Query<{ address_id: string }>(
+      stack,
+      `SELECT address_id FROM assessments WHERE job_id = '${jobId}' GROUP BY address_id HAVING count(*) > 1 LIMIT 5`,
+    );
+    expect(twice).toEqual([]);
+    const [job] = await d1Query<{ state: string; done: number; total: number }>(
+      stack,
+      `SELECT state, done, total FROM portfolio_jobs WHERE id = '${jobId}'`,
+    );
+    expect(job).toEqual({ state: "completed", done: addresses.length, total: addresses.length });
+    // Whether the instance resumed by itself or the agent started a new one, say which (the report reads it).
+    const resumed = /portfolio_stalled/.test(stack.logs());
+    console.log(
+      `portfolio crash: done ${before.done} of ${addresses.length} at the kill; resumed by ${resumed ? "the agent (new instance)" : "Workflows"}`,
+    );
+    expect((await jobStatus(stack, accessToken, jobId)).state).toBe("completed");
+  });
+});
