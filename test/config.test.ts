@@ -10,6 +10,8 @@ describe("configuration", () => {
       auditRetentionDays: 365,
       dataSource: "synthetic",
       maxConcurrentJobs: 2,
+      maxRunningJobsPerTenant: 10,
+      maxAddressesPerJob: 50_000,
       allowedOrigins: [
         "https://claude.ai",
         "https://claude.com",
@@ -195,6 +197,8 @@ describe("configuration", () => {
         PDOK_BAG_URL: "https://bag-cache.example/v2/",
         AUDIT_RETENTION_DAYS: "90",
         REGISTER_TIMEOUT_MS: "2500",
+        MAX_RUNNING_JOBS_PER_TENANT: "4",
+        MAX_ADDRESSES_PER_JOB: "20000",
         UNRELATED_BINDING: { something: true },
       }),
     ).toEqual({
@@ -204,6 +208,8 @@ describe("configuration", () => {
       auditRetentionDays: 90,
       dataSource: "live",
       maxConcurrentJobs: 5,
+      maxRunningJobsPerTenant: 4,
+      maxAddressesPerJob: 20_000,
       upstream: {
         kind: "entra",
         discoveryUrl: "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration",

@@ -169,6 +169,8 @@ export class PortfolioJobs {
     // list() reads a user's jobs newest first; cancelByRequest() finds a job by its starting request.
     host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_owner ON portfolio_jobs (owner_key, created_at DESC)`;
     host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_request ON portfolio_jobs (rpc_id)`;
+    // runningJobs(): the alarm's watch over the running jobs.
+    host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_state ON portfolio_jobs (state)`;
     // Columns added since the table was first created: each once (null or 0 for older jobs).
     const columns = new Set(host.sql<{ name: string }>`SELECT name FROM pragma_table_info('portfolio_jobs')`.map((c) => c.name));
     if (!columns.has("duplicates")) host.sql`ALTER TABLE portfolio_jobs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0`;

@@ -32,6 +32,28 @@ export async function seedAddresses(): Promise<SeedAddress[]> {
   return out;
 }
 
+/**
+ * A 50 000-item job from the seed: every address by its BAG id, the same addresses again by
+ * postcode and number (repeats the job finds when it runs), and BAG ids of no address (failures)
+ * to fill up to `total`.
+ */
+export async function largeJob(
+  total = 50_000,
+): Promise<{ addresses: Array<Record<string, unknown>>; byId: number; byPlace: number; missing: number }> {
+  const seed = await seedAddresses();
+  const byId = seed.map((a) => ({ addressId: a.id }));
+  const byPlace = seed.slice(0, Math.max(0, total - byId.length)).map((a) => ({
+    postcode: a.postcode,
+    houseNumber: a.houseNumber,
+    ...(a.houseLetter && { houseLetter: a.houseLetter }),
+    ...(a.addition && { houseNumberAddition: a.addition }),
+  }));
+  const missing = Array.from({ length: Math.max(0, total - byId.length - byPlace.length) }, (_, i) => ({
+    addressId: `9999${String(i).padStart(12, "0")}`,
+  }));
+  return { addresses: [...byId, ...byPlace, ...missing], byId: byId.length, byPlace: byPlace.length, missing: missing.length };
+}
+
 export async function mcpCall(stack: Stack, token: string, name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
   const res = await fetch(stack.mcpUrl, {
     method: "POST",
