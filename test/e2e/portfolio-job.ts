@@ -49,7 +49,7 @@ export async function largeJob(
     ...(a.addition && { houseNumberAddition: a.addition }),
   }));
   const missing = Array.from({ length: Math.max(0, total - byId.length - byPlace.length) }, (_, i) => ({
-    addressId: `9999${String(i).padStart(12, "0")}`,
+    addressId: `03072099${String(i).padStart(8, "0")}`,
   }));
   return { addresses: [...byId, ...byPlace, ...missing], byId: byId.length, byPlace: byPlace.length, missing: missing.length };
 }
