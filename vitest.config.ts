@@ -134,7 +134,7 @@ async function benchReport(request: Request): Promise<Response> {
   }
 }
 /** Benchmarks that start `wrangler dev` themselves and talk HTTP on loopback: project "bench-http", in Node. */
-const HTTP_BENCHMARKS = ["bench/overhead.bench.ts"];
+const HTTP_BENCHMARKS = ["bench/overhead.bench.ts", "bench/portfolio.bench.ts"];
 /** Benchmarks of pure modules in plain Node, where the heap can be read (peak memory): project "bench-node". */
 const NODE_BENCHMARKS = ["bench/files.bench.ts"];
 const BENCH_WORKERS = {

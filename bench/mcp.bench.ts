@@ -5,8 +5,9 @@ import { createMcpHandler } from "agents/mcp/server";
 import { bench, describe } from "vitest";
 import { completeEvent } from "../src/audit/events";
 import { AuditOutbox } from "../src/audit/outbox";
-import { createServices } from "../src/data/services";
+import { createPropertySource, createServices } from "../src/data/services";
 import worker from "../src/index";
+import { runJobBatch } from "../src/jobs/engine";
 import { PortfolioJobs } from "../src/jobs/portfolio";
 import { PandgateAgent } from "../src/mcp/agent";
 import { type Caller, type ToolCallRecord, toolCallEvent } from "../src/mcp/caller";
@@ -511,22 +512,23 @@ describe("c. D1 round trips per tool", () => {
       await count("Get_Tenant_Assessments", {}, "Admin, first page", admin);
       await count("Get_Audit_Log", {}, "Admin, first page", admin);
 
-      // A portfolio job's batches, run by the agent from its alarm: count one run of a 50-address job.
+      // A portfolio job's batches, as its workflow's steps run them: count a 50-address job in batches of 25.
       const counted = countRoundTrips(env.DB);
-      const services = createServices(config, { ...env, DB: counted.db });
       const addresses = sample.slice(0, 50).map((r) => ({ addressId: r.id }));
       const stub = env.MCP_AGENT.getByName(`bench-trips-${crypto.randomUUID()}`);
       const batchTrips = await runInDurableObject(stub, async (_instance, state) => {
         const sql = (strings: TemplateStringsArray, ...values: SqlStorageValue[]) =>
           state.storage.sql.exec(strings.join("?"), ...values).toArray();
-        const jobs = new PortfolioJobs({ sql: sql as never, scheduleBatch: async () => {} }, 2);
+        const host = { sql: sql as never, db: env.DB, start: async () => {}, record: () => {}, watch: async () => {} };
+        const jobs = new PortfolioJobs(host, { maxConcurrent: 2, maxPerTenant: 10, maxAddresses: 50_000, batchSize: 25 });
         const job = await jobs.create(user.identity, addresses, null);
         counted.trips.reset();
-        for (let run = 0; run < 100 && (await jobs.runBatch(job.id, services)); run++) {}
+        const deps = { db: counted.db, data: createPropertySource(config, counted.db), now: () => new Date() };
+        for (let index = 0; index * 25 < addresses.length; index++) await runJobBatch(deps, job.id, index, 25);
         return { count: counted.trips.count, kinds: kinds(counted.trips) };
       });
-      rows.push(["Assess_Portfolio (the agent's batches)", `${addresses.length} addresses`, String(batchTrips.count), batchTrips.kinds]);
-      rows.push(["Get_Portfolio_Status, _Result, Cancel_Portfolio", "", "0", "the agent's own SQLite storage only"]);
+      rows.push(["Assess_Portfolio (the workflow's batches)", `${addresses.length} addresses`, String(batchTrips.count), batchTrips.kinds]);
+      rows.push(["Get_Portfolio_Status, Cancel_Portfolio", "", "1", "the agent's index, then D1 (failures; the cancel)"]);
       await print(
         table(
           "c. D1 round trips per tool call (counted around the D1 binding; a batch is one trip)",

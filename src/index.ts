@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { parseConfig } from "./config";
 import { createWorker } from "./oauth";
 
+export { PortfolioWorkflow } from "./jobs/workflow";
 export { PandgateAgent } from "./mcp/agent";
 
 /**

@@ -26,6 +26,8 @@ describe("configuration", () => {
       dataSource: "synthetic",
       maxConcurrentJobs: 2,
       downloadLinkTtlS: 3600,
+      maxRunningJobsPerTenant: 10,
+      maxAddressesPerJob: 50_000,
       allowedOrigins: [
         "https://claude.ai",
         "https://claude.com",
@@ -230,6 +232,8 @@ describe("configuration", () => {
         REGISTER_REQUESTS_PER_SECOND: "12",
         REGISTER_BUDGETS: "ep-online=2/5, pdok-bag=6/40",
         REGISTER_MAX_PAUSE_SECONDS: "30",
+        MAX_RUNNING_JOBS_PER_TENANT: "4",
+        MAX_ADDRESSES_PER_JOB: "20000",
         UNRELATED_BINDING: { something: true },
       }),
     ).toEqual({
@@ -239,6 +243,8 @@ describe("configuration", () => {
       auditRetentionDays: 90,
       dataSource: "live",
       maxConcurrentJobs: 5,
+      maxRunningJobsPerTenant: 4,
+      maxAddressesPerJob: 20_000,
       upstream: {
         kind: "entra",
         discoveryUrl: "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration",

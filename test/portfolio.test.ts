@@ -4,8 +4,10 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Identity } from "../src/auth/identity";
 import { D1PropertyStore } from "../src/data/d1-store";
-import { createServices } from "../src/data/services";
-import { PortfolioJobs, VALUE_BANDS } from "../src/jobs/portfolio";
+import { createPropertySource } from "../src/data/services";
+import { runJobBatch } from "../src/jobs/engine";
+import { type JobHost, PortfolioJobs, VALUE_BANDS } from "../src/jobs/portfolio";
+import { PandgateAgent } from "../src/mcp/agent";
 import { connectClient, LEGACY_HEADERS, postMcp, rpcMessages, structuredOf } from "./helpers/mcp";
 import { config, mintToken, newIdentity } from "./helpers/oauth";
 
@@ -40,45 +42,35 @@ function holdBatches(free = 0): { release: () => void } {
   };
   return held;
 }
-const RUN_BUDGET_MS = PortfolioJobs.runBudgetMs;
+// Batches of 25 addresses (the synthetic default is 500), so a few hundred addresses make several batches.
+PandgateAgent.batchSize = 25;
 afterEach(() => {
   held?.restore();
   held = undefined;
-  PortfolioJobs.runBudgetMs = RUN_BUDGET_MS;
 });
-
-/**
- * Lets the agent's first scheduled run do one batch, then makes every later run hand straight
- * back to the scheduler without doing anything (the job stays running, its next run stays
- * scheduled) until `resume()`. Between those runs the agent is idle, so it can be evicted with
- * the job half done. Restored after each test.
- */
-function pauseAfterFirstBatch(): { resume: () => void } {
-  const original = PortfolioJobs.prototype.runBatch;
-  let runs = 0;
-  let paused = true;
-  PortfolioJobs.runBudgetMs = 0; // one batch per run
-  const spy = vi.spyOn(PortfolioJobs.prototype, "runBatch").mockImplementation(async function (this: PortfolioJobs, ...args) {
-    runs += 1;
-    if (runs > 1 && paused) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return true;
-    }
-    return original.apply(this, args);
-  });
-  held = {
-    release: () => {
-      paused = false;
-    },
-    restore: () => spy.mockRestore(),
-  };
-  return { resume: held.release };
-}
 
 /** The DO's SQLite storage as the tagged template `JobHost.sql` expects. */
 function taggedSql(storage: DurableObjectStorage) {
   return <T>(strings: TemplateStringsArray, ...values: (string | number | boolean | null)[]) =>
     storage.sql.exec(strings.join("?"), ...values).toArray() as T[];
+}
+
+/** A job index on a Durable Object's storage and the real D1 whose workflow never starts (the test runs the batches). */
+function standaloneJobs(storage: DurableObjectStorage, limits: Partial<PortfolioJobs["limits"]> = {}): PortfolioJobs {
+  const host: JobHost = { sql: taggedSql(storage), db: env.DB, start: async () => {}, record: () => {}, watch: async () => {} };
+  return new PortfolioJobs(host, { maxConcurrent: 2, maxPerTenant: 10, maxAddresses: 50_000, batchSize: 25, ...limits });
+}
+
+/** Rows in D1 for a job: assessments in all, distinct addresses, and the items by status. */
+async function d1Counts(jobId: string): Promise<{ assessments: number; addresses: number; pending: number }> {
+  const row = await env.DB.prepare(
+    `SELECT (SELECT count(*) FROM assessments WHERE job_id = ?1) AS assessments,
+            (SELECT count(DISTINCT address_id) FROM assessments WHERE job_id = ?1) AS addresses,
+            (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'pending') AS pending`,
+  )
+    .bind(jobId)
+    .first<{ assessments: number; addresses: number; pending: number }>();
+  return row ?? { assessments: 0, addresses: 0, pending: -1 };
 }
 
 async function addressIds(count: number, offset = 0): Promise<string[]> {
@@ -234,22 +226,47 @@ describe("portfolio jobs", () => {
     async () => {
       const { client, identity } = await user();
       const ids = await addressIds(200, 300);
-      const paused = pauseAfterFirstBatch();
+      const hold = holdBatches(1);
       const jobId = await start(client, ids);
       const before = await waitFor(client, jobId, (s) => s.done > 0);
       expect(before).toMatchObject({ state: "running", done: 25 });
       const stub = env.MCP_AGENT.getByName(identity.userKey);
       await evictDurableObject(stub);
-      paused.resume();
+      hold.release();
       const final = await waitFor(client, jobId, (s) => s.state !== "running");
       expect(final).toMatchObject({ state: "completed", total: 200, done: 200 });
       expect(await savedForJob(jobId)).toEqual({ n: 200 - final.failed, distinct: 200 - final.failed });
-      const pending = await runInDurableObject(stub, (_agent, state) =>
-        state.storage.sql
-          .exec<{ n: number }>("SELECT count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'pending'", jobId)
-          .one(),
+      expect((await d1Counts(jobId)).pending).toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "is resumed by a new workflow instance when its instance stops reporting, assessing nothing twice",
+    async () => {
+      const { client, identity } = await user();
+      const ids = await addressIds(150, 11_000);
+      const hold = holdBatches(1);
+      const jobId = await start(client, ids);
+      await waitFor(client, jobId, (s) => s.done > 0);
+      const stub = env.MCP_AGENT.getByName(identity.userKey);
+      // The instance went quiet long ago and is unknown to Workflows (as after a crash that lost it).
+      await runInDurableObject(stub, (_agent, state) => {
+        state.storage.sql.exec("UPDATE portfolio_jobs SET instance_id = ?1, progress_at = 0 WHERE id = ?2", `${jobId}-lost`, jobId);
+      });
+      await runInDurableObject(stub, (agent) => (agent as PandgateAgent).alarm());
+      const instance = await runInDurableObject(
+        stub,
+        (_agent, state) =>
+          state.storage.sql.exec<{ instance_id: string }>("SELECT instance_id FROM portfolio_jobs WHERE id = ?1", jobId).one().instance_id,
       );
-      expect(pending.n).toBe(0);
+      expect(instance).toBe(`${jobId}-r1`);
+      hold.release();
+      const final = await waitFor(client, jobId, (s) => s.state !== "running");
+      expect(final).toMatchObject({ state: "completed", total: 150, done: 150 });
+      // The original instance and the new one both ran the held batch: each address is assessed once.
+      expect(await savedForJob(jobId)).toEqual({ n: 150 - final.failed, distinct: 150 - final.failed });
+      expect(await d1Counts(jobId)).toMatchObject({ assessments: 150 - final.failed, pending: 0 });
     },
     TIMEOUT,
   );
@@ -435,25 +452,59 @@ describe("portfolio jobs", () => {
   );
 
   it(
-    "tells the caller about the per-job and per-user limits",
+    "tells the caller about the per-user limit",
     async () => {
       const { client } = await user();
-      const tooMany = await client.callTool(assessPortfolio(await addressIds(501)));
-      expect(tooMany.isError).toBe(true);
-      expect(JSON.stringify(tooMany.content)).toContain("at most 500");
-
       const hold = holdBatches();
       const first = await start(client, await addressIds(300, 3000));
       const second = await start(client, await addressIds(300, 3300));
       const third = await client.callTool(assessPortfolio(await addressIds(1)));
       expect(third.isError).toBe(true);
-      expect(JSON.stringify(third.content)).toContain("the most allowed at once is 2");
+      expect(JSON.stringify(third.content)).toContain("the most allowed at once is 2 (MAX_CONCURRENT_JOBS, per user)");
       for (const jobId of [first, second]) await client.callTool({ name: "Cancel_Portfolio", arguments: { jobId } });
       hold.release();
       for (const jobId of [first, second]) await waitFor(client, jobId, (s) => s.state !== "running");
     },
     TIMEOUT,
   );
+
+  it("refuses a job over MAX_ADDRESSES_PER_JOB and one over the tenant's running jobs, naming the limit and storing nothing", async () => {
+    const ids = await addressIds(4, 12_000);
+    const tenantId = `tenant-${crypto.randomUUID()}`;
+    const stub = env.MCP_AGENT.getByName(`limits-${crypto.randomUUID()}`);
+    const outcome = await runInDurableObject(stub, async (_agent, state) => {
+      const jobs = standaloneJobs(state.storage, { maxAddresses: 3, maxPerTenant: 1, maxConcurrent: 5 });
+      const owner = (n: number) => ({ ...newIdentity(), tenantId, userKey: `user-${n}-${crypto.randomUUID()}` });
+      const tooMany = await jobs
+        .create(
+          owner(1),
+          ids.map((addressId) => ({ addressId })),
+          null,
+        )
+        .catch((e: Error) => e.message);
+      const first = await jobs.create(
+        owner(2),
+        ids.slice(0, 2).map((addressId) => ({ addressId })),
+        null,
+      );
+      const overTenant = await jobs
+        .create(
+          owner(3),
+          ids.slice(2, 3).map((addressId) => ({ addressId })),
+          null,
+        )
+        .catch((e: Error) => e.message);
+      return { tooMany, overTenant, first: first.id };
+    });
+    expect(outcome.tooMany).toBe(
+      "That is 4 addresses; one portfolio job takes at most 3 (MAX_ADDRESSES_PER_JOB). Split it into smaller jobs.",
+    );
+    expect(outcome.overTenant).toContain(
+      "already has 1 portfolio job(s) running, the most allowed at once for one tenant (MAX_RUNNING_JOBS_PER_TENANT)",
+    );
+    const jobs = await env.DB.prepare("SELECT id FROM portfolio_jobs WHERE tenant_id = ?1").bind(tenantId).all<{ id: string }>();
+    expect(jobs.results.map((r) => r.id)).toEqual([outcome.first]);
+  });
 });
 
 describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
@@ -516,54 +567,49 @@ describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
   });
 });
 
-describe("a batch interrupted between its D1 save and its items' update", () => {
-  it("is run again, and saves each assessment once", async () => {
-    const ids = await addressIds(30, 8000);
-    const stub = env.MCP_AGENT.getByName(`crash-${crypto.randomUUID()}`);
+describe("a batch run again (a retried step, or two instances of one job at once)", () => {
+  it("writes each assessment and each item once", async () => {
+    const ids = await addressIds(60, 8000);
+    const stub = env.MCP_AGENT.getByName(`again-${crypto.randomUUID()}`);
     const outcome = await runInDurableObject(stub, async (_agent, state) => {
-      const sql = taggedSql(state.storage);
-      let crash = true;
-      // The first run dies where an eviction would hurt most: the assessments are in D1, the items not yet marked done.
-      const crashing = <T>(strings: TemplateStringsArray, ...values: (string | number | boolean | null)[]) => {
-        if (crash && strings.join("?").includes("UPDATE portfolio_items")) {
-          crash = false;
-          throw new Error("evicted");
-        }
-        return sql<T>(strings, ...values);
-      };
-      const jobs = new PortfolioJobs({ sql: crashing, scheduleBatch: async () => {} }, 2);
-      const services = createServices(config, env);
+      const jobs = standaloneJobs(state.storage);
       const job = await jobs.create(
         newIdentity(),
         ids.map((addressId) => ({ addressId })),
         null,
       );
-      await expect(jobs.runBatch(job.id, services)).rejects.toThrow("evicted");
-      const afterCrash = { ...jobs.owned(job.owner_key, job.id), saved: await savedForJob(job.id) };
-      // What the scheduler does after the eviction: run it again, on a new instance.
-      const again = new PortfolioJobs({ sql, scheduleBatch: async () => {} }, 2);
-      while (await again.runBatch(job.id, services)) {}
-      return { jobId: job.id, afterCrash, final: again.owned(job.owner_key, job.id) };
+      const deps = () => {
+        const db = env.DB.withSession("first-primary");
+        return { db, data: createPropertySource(config, db), now: () => new Date() };
+      };
+      // Batch 0 twice at once (two instances), then again (a retry after its write), then batches 1 and 2.
+      const [a, b] = await Promise.all([runJobBatch(deps(), job.id, 0, 25), runJobBatch(deps(), job.id, 0, 25)]);
+      const retried = await runJobBatch(deps(), job.id, 0, 25);
+      await runJobBatch(deps(), job.id, 1, 25);
+      const last = await runJobBatch(deps(), job.id, 2, 25);
+      return { jobId: job.id, first: [a.done, b.done], retried: retried.done, last };
     });
-    expect(outcome.afterCrash).toMatchObject({ state: "running", done: 0, saved: { n: 25, distinct: 25 } });
-    expect(outcome.final).toMatchObject({ state: "completed", done: 30, failed: 0 });
-    expect(await savedForJob(outcome.jobId)).toEqual({ n: 30, distinct: 30 });
+    expect(outcome.first).toEqual([25, 25]);
+    expect(outcome.retried).toBe(25);
+    expect(outcome.last).toMatchObject({ state: "running", done: 60, failed: 0 });
+    expect(await savedForJob(outcome.jobId)).toEqual({ n: 60, distinct: 60 });
+    expect(await d1Counts(outcome.jobId)).toEqual({ assessments: 60, addresses: 60, pending: 0 });
   });
 });
 
 describe("job storage written before duplicates were counted", () => {
   it("gains the duplicates column once, keeping the jobs it has", async () => {
     const stub = env.MCP_AGENT.getByName(`legacy-storage-${crypto.randomUUID()}`);
-    const columns = await runInDurableObject(stub, (_agent, state) => {
+    const columns = await runInDurableObject(stub, async (_agent, state) => {
       const sql = taggedSql(state.storage);
       sql`CREATE TABLE portfolio_jobs (
         id TEXT PRIMARY KEY, owner_key TEXT NOT NULL, tenant_id TEXT NOT NULL, state TEXT NOT NULL,
         total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, rpc_id TEXT, last_label TEXT)`;
       sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at) VALUES ('old', 'u', 't', 'completed', 1, '2026-01-01')`;
-      const jobs = new PortfolioJobs({ sql, scheduleBatch: async () => {} }, 2);
+      const jobs = standaloneJobs(state.storage);
       const old = jobs.owned("u", "old");
-      return { duplicates: old?.duplicates, summary: old ? jobs.summary(old).duplicatesDropped : undefined };
+      return { duplicates: old?.duplicates, summary: old ? (await jobs.summary(old)).duplicatesDropped : undefined };
     });
     expect(columns).toEqual({ duplicates: 0, summary: 0 });
   });

@@ -43,6 +43,8 @@ export const AUDIT_KINDS = [
   "portfolio.upload_created",
   "portfolio.upload_received",
   "portfolio.upload_refused",
+  // A portfolio job started (its id and how many addresses it holds).
+  "portfolio.job_started",
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

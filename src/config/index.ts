@@ -88,6 +88,10 @@ export interface Config {
   maxConcurrentJobs: number;
   /** Spreadsheet uploads (src/uploads/): how long an upload link lasts, and the file limits. */
   uploads: UploadSettings;
+  /** Portfolio jobs one tenant (all its users together) may have running at once (MAX_RUNNING_JOBS_PER_TENANT). */
+  maxRunningJobsPerTenant: number;
+  /** Addresses one portfolio job may hold (MAX_ADDRESSES_PER_JOB, default 50 000). */
+  maxAddressesPerJob: number;
   /** Browser origins besides our own that may call `/mcp` (CORS and the Origin check). */
   allowedOrigins: string[];
   /** Whether loopback origins may call `/mcp`: only when the server itself runs on loopback. */
@@ -320,6 +324,17 @@ const Settings = z.object({
     64 * 1024 * 1024,
     256 * 1024 * 1024,
     "set UPLOAD_MAX_UNPACKED_BYTES under [vars] in wrangler.toml (bytes an .xlsx's sheet and shared strings may unpack to), or leave it out for 67108864 (64 MiB)",
+  MAX_RUNNING_JOBS_PER_TENANT: wholeNumber(
+    "MAX_RUNNING_JOBS_PER_TENANT",
+    10,
+    1000,
+    "set MAX_RUNNING_JOBS_PER_TENANT under [vars] in wrangler.toml, or leave it out for the default 10",
+  ),
+  MAX_ADDRESSES_PER_JOB: wholeNumber(
+    "MAX_ADDRESSES_PER_JOB",
+    50_000,
+    50_000,
+    "set MAX_ADDRESSES_PER_JOB under [vars] in wrangler.toml (at most 50000), or leave it out for the default 50000",
   ),
   REGISTER_TIMEOUT_MS: wholeNumber(
     "REGISTER_TIMEOUT_MS",
@@ -461,6 +476,8 @@ function toConfig(s: Settings): Config {
       maxRows: s.UPLOAD_MAX_ROWS,
       maxUnpackedBytes: s.UPLOAD_MAX_UNPACKED_BYTES,
     },
+    maxRunningJobsPerTenant: s.MAX_RUNNING_JOBS_PER_TENANT,
+    maxAddressesPerJob: s.MAX_ADDRESSES_PER_JOB,
     allowedOrigins: s.ALLOWED_ORIGINS,
     allowLoopbackOrigins: isLoopbackHostname(new URL(s.PUBLIC_URL).hostname),
     ...(s.EP_ONLINE_API_KEY !== undefined && { epOnlineApiKey: s.EP_ONLINE_API_KEY }),

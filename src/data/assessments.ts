@@ -109,6 +109,15 @@ export class AssessmentStore {
    * Saves assessments under fixed ids in one round trip (one batch, one transaction); an id that
    * is already saved is left as it is, so saving the same list again changes nothing.
    */
+  /**
+   * The statements that save assessments under fixed ids, keeping an id already saved, for a
+   * caller that sends them in its own batch (a portfolio batch writes them together with its
+   * items' outcomes, in one transaction).
+   */
+  insertOnceStatements(list: ReadonlyArray<SavedAssessment>): D1PreparedStatement[] {
+    return list.map((a) => this.insert(a, true));
+  }
+
   async saveAllOnce(list: ReadonlyArray<Omit<SavedAssessment, "createdAt">>): Promise<void> {
     if (list.length === 0) return;
     const createdAt = new Date().toISOString();

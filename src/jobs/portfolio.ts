@@ -1,31 +1,34 @@
-import { ASSESSMENT_FACTS, assessProperty } from "../data/assess-address";
-import type { SavedAssessment } from "../data/assessments";
-import { type AddressSelectorInput, lookupOf, notFound } from "../data/resolve-address";
-import type { Services } from "../data/services";
-import type { Address, AddressLookup, PropertyFacts } from "../data/types";
-import { ENGINE_VERSION } from "../domain/assessment";
+import type { AuditInput } from "../audit/events";
+import type { D1Queryable } from "../data/types";
 import { compareLabelClasses } from "../domain/energy-label";
-import { UserError, userFacingMessage } from "../errors";
+import { UserError } from "../errors";
 import { log } from "../log";
+import { type D1JobRow, describeInput, type ItemStatus, type JobCounts, type JobItemInput } from "./engine";
+
+export { BATCH_SIZE, type JobItemInput } from "./engine";
 
 /**
- * Portfolio jobs: many quick assessments, run by the user's agent in batches under its scheduler
- * (Durable Object alarms), with the job and every address's outcome in the agent's own SQLite
- * storage. A batch that is retried after an eviction or restart writes each assessment once: its
- * id is derived from the job and the item, and the D1 insert ignores an id it already has.
+ * Portfolio jobs as the user's agent sees them: the job index, progress and cancel.
  *
- * A batch of 25 addresses costs two D1 round trips (one batch resolving every address and reading
- * its facts, one batch saving every assessment; test/data/round-trips.test.ts counts them) and a
- * handful of statements on the agent's own storage, one of them writing every item's outcome.
- * One scheduled run goes through the batches back to back, so a 500-address job does not wait
- * for the scheduler between its batches.
+ * Where each fact lives:
+ * - the agent's SQLite storage (`portfolio_jobs` here): the user's jobs, their state, counts as
+ *   last reported, the starting request (for `notifications/cancelled`), the workflow instance
+ *   that runs each and when it last reported progress. Every tool reads a job here first, so
+ *   another user's job is "not found".
+ * - D1 (migration 0011): the job row the workflow reads (owner, state, counts; the tenant-wide
+ *   count of running jobs) and one row per item with its outcome, the source of summaries,
+ *   progress lines and result rows.
+ * - Cloudflare Workflows (`PORTFOLIO_WORKFLOW`, ./workflow.ts) runs the batches; the agent starts
+ *   an instance per job and, from its alarm, starts a new one for a job whose instance stopped
+ *   reporting (./engine.ts makes a batch run twice write nothing twice).
  */
-export const MAX_ADDRESSES_PER_JOB = 500;
-export const BATCH_SIZE = 25;
-/** How long one `runBatch` call goes on with further batches before it hands back to the scheduler. */
-export const RUN_BUDGET_MS = 10_000;
+
+/** The most addresses one job can ever hold (the input schema's bound; MAX_ADDRESSES_PER_JOB may set less). */
+export const MAX_ADDRESSES_CEILING = 50_000;
 /** How often a caller waiting on a job (a streamed tool call, `tasks/result`) looks at it again. */
 export const JOB_POLL_MS = 150;
+/** At most this many failures and assessment ids are listed in a summary; the rest are counted. */
+export const LISTED_MAX = 500;
 
 export function untilNextPoll(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
@@ -38,14 +41,36 @@ type Sql = <T = Record<string, string | number | boolean | null>>(
   ...values: (string | number | boolean | null)[]
 ) => T[];
 
+/** What a workflow instance of a job is given. */
+export interface PortfolioParams {
+  jobId: string;
+  ownerKey: string;
+  total: number;
+  batchSize: number;
+}
+
 export interface JobHost {
   /** The Durable Object's SQLite storage as a tagged template: the strings joined with `?`, the values bound. */
   sql: Sql;
-  /**
-   * Runs `runBatch(jobId)` soon, durably (survives eviction and restarts), and again while it
-   * returns true; a run interrupted by an eviction must run again.
-   */
-  scheduleBatch(jobId: string): Promise<void>;
+  /** D1 (the primary: what the workflow wrote is read back at once). */
+  db: D1Queryable;
+  /** Starts a workflow instance with this id for the job. */
+  start(instanceId: string, params: PortfolioParams): Promise<void>;
+  /** Records an audit event (the agent's outbox: durable before the answer leaves). */
+  record(event: AuditInput): void;
+  /** Makes sure the agent's alarm watches its running jobs. */
+  watch(): Promise<void>;
+}
+
+export interface JobLimits {
+  /** Running jobs per user (MAX_CONCURRENT_JOBS). */
+  maxConcurrent: number;
+  /** Running jobs per tenant (MAX_RUNNING_JOBS_PER_TENANT). */
+  maxPerTenant: number;
+  /** Addresses per job (MAX_ADDRESSES_PER_JOB). */
+  maxAddresses: number;
+  /** Addresses per workflow step. */
+  batchSize: number;
 }
 
 export interface JobRow {
@@ -66,6 +91,10 @@ export interface JobRow {
   /** The owner's name and e-mail as signed in when the job was created (null for jobs created before they were kept). */
   owner_name: string | null;
   owner_email: string | null;
+  /** The workflow instance running the job, its batch size, and when it last reported (ms since the epoch). */
+  instance_id: string | null;
+  batch_size: number | null;
+  progress_at: number | null;
 }
 
 /** Who started a job: the identity's key and tenant, and its name and e-mail as signed in (kept with every assessment). */
@@ -85,37 +114,6 @@ export interface ItemProgress {
   error: string | null;
 }
 
-interface ItemRow {
-  job_id: string;
-  seq: number;
-  input: string;
-  /** `duplicate`: the item named an address an earlier item of the job already assessed. */
-  status: "pending" | "done" | "failed" | "duplicate";
-  address_id: string | null;
-  label: string | null;
-  assessment_id: string | null;
-  value_mid: number | null;
-  energy_label: string | null;
-  risk_rules: string | null;
-  error: string | null;
-}
-
-export type JobItemInput = { addressId: string } | AddressSelectorInput;
-
-/** What a batch decided about one item, written back to its row in one statement. */
-interface ItemOutcome {
-  seq: number;
-  status: "done" | "failed" | "duplicate";
-  addressId?: string;
-  label?: string;
-  assessmentId?: string;
-  valueMid?: number | null;
-  energyLabel?: string | null;
-  /** JSON array of the rules flagged. */
-  riskRules?: string;
-  error?: string;
-}
-
 export interface JobSummary {
   jobId: string;
   state: JobState;
@@ -132,8 +130,12 @@ export interface JobSummary {
   labelCounts: Record<string, number>;
   valueBands: Record<string, number>;
   riskCounts: Record<string, number>;
+  /** The first LISTED_MAX failures in input order; `moreFailures` counts the rest. */
   failures: Array<{ input: string; reason: string }>;
+  moreFailures?: number;
+  /** The first LISTED_MAX saved assessments' ids in input order; `moreAssessmentIds` counts the rest. */
   assessmentIds: string[];
+  moreAssessmentIds?: number;
 }
 
 /** Value bands of the midpoints, low to high; the summary lists them in this order, then "no value". */
@@ -146,52 +148,40 @@ export const VALUE_BANDS: Array<[number, string]> = [
   [Number.POSITIVE_INFINITY, "≥ €750k"],
 ];
 
-async function itemAssessmentId(jobId: string, seq: number): Promise<string> {
-  const hex = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${jobId}:${seq}`)))]
-    .slice(0, 16)
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
+/** The band of a value midpoint in SQL, in VALUE_BANDS's words. */
+const BAND_SQL = `CASE WHEN value_mid IS NULL THEN 'no value' ${VALUE_BANDS.map(([upper, band]) =>
+  Number.isFinite(upper) ? `WHEN value_mid < ${upper} THEN '${band}'` : `ELSE '${band}'`,
+).join(" ")} END`;
 
-function describeInput(input: JobItemInput): string {
-  if ("addressId" in input && input.addressId) return input.addressId;
-  const s = input as AddressSelectorInput;
-  return [s.postcode, s.houseNumber, s.houseLetter, s.houseNumberAddition].filter((x) => x !== undefined && x !== "").join(" ");
-}
+/** Items per D1 statement when a job's items are stored (one JSON array each, one batch for all). */
+const ITEMS_PER_STATEMENT = 1000;
 
 export class PortfolioJobs {
-  /**
-   * How long one `runBatch` call goes on with further batches (`RUN_BUDGET_MS`). The tests set 0
-   * to make every batch a scheduled run of its own, so they can evict the agent between batches.
-   */
-  static runBudgetMs = RUN_BUDGET_MS;
-
   constructor(
     private readonly host: JobHost,
-    readonly maxConcurrent: number,
+    readonly limits: JobLimits,
   ) {
     host.sql`CREATE TABLE IF NOT EXISTS portfolio_jobs (
       id TEXT PRIMARY KEY, owner_key TEXT NOT NULL, tenant_id TEXT NOT NULL, state TEXT NOT NULL,
       total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
       created_at TEXT NOT NULL, finished_at TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
       rpc_id TEXT, last_label TEXT, duplicates INTEGER NOT NULL DEFAULT 0)`;
-    host.sql`CREATE TABLE IF NOT EXISTS portfolio_items (
-      job_id TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT NOT NULL, status TEXT NOT NULL,
-      address_id TEXT, label TEXT, assessment_id TEXT, value_mid REAL, energy_label TEXT, risk_rules TEXT, error TEXT,
-      PRIMARY KEY (job_id, seq))`;
     // list() reads a user's jobs newest first; cancelByRequest() finds a job by its starting request.
     host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_owner ON portfolio_jobs (owner_key, created_at DESC)`;
     host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_request ON portfolio_jobs (rpc_id)`;
-    // Jobs stored before duplicates were counted: add the column once.
-    const columns = host.sql<{ name: string }>`SELECT name FROM pragma_table_info('portfolio_jobs')`;
-    if (!columns.some((column) => column.name === "duplicates")) {
-      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0`;
-    }
-    // Jobs stored before the owner's name and e-mail were kept: add the columns once (null for those jobs).
-    if (!columns.some((column) => column.name === "owner_name")) {
+    // runningJobs(): the alarm's watch over the running jobs.
+    host.sql`CREATE INDEX IF NOT EXISTS portfolio_jobs_by_state ON portfolio_jobs (state)`;
+    // Columns added since the table was first created: each once (null or 0 for older jobs).
+    const columns = new Set(host.sql<{ name: string }>`SELECT name FROM pragma_table_info('portfolio_jobs')`.map((c) => c.name));
+    if (!columns.has("duplicates")) host.sql`ALTER TABLE portfolio_jobs ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0`;
+    if (!columns.has("owner_name")) {
       host.sql`ALTER TABLE portfolio_jobs ADD COLUMN owner_name TEXT`;
       host.sql`ALTER TABLE portfolio_jobs ADD COLUMN owner_email TEXT`;
+    }
+    if (!columns.has("instance_id")) {
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN instance_id TEXT`;
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN batch_size INTEGER`;
+      host.sql`ALTER TABLE portfolio_jobs ADD COLUMN progress_at INTEGER`;
     }
   }
 
@@ -201,35 +191,98 @@ export class PortfolioJobs {
     );
   }
 
-  /** Records a job and its items and schedules its first batch. */
-  async create(owner: JobOwner, inputs: JobItemInput[], rpcId: string | number | null, duplicates = 0): Promise<JobRow> {
+  /** Every running job of this agent (the alarm watches them). */
+  runningJobs(): JobRow[] {
+    return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE state = 'running'`;
+  }
+
+  /**
+   * Records a job and its items (D1), indexes it here, starts its workflow and records the
+   * `portfolio.job_started` audit event. `rows` gives each item's 1-based place in what the user
+   * gave (default: its place in `inputs`).
+   */
+  async create(
+    owner: JobOwner,
+    inputs: JobItemInput[],
+    rpcId: string | number | null,
+    duplicates = 0,
+    rows?: readonly number[],
+  ): Promise<JobRow> {
+    const { maxAddresses, maxConcurrent, maxPerTenant, batchSize } = this.limits;
     if (inputs.length === 0) throw new UserError("The portfolio is empty: give at least one address or postcode with addresses.");
-    if (inputs.length > MAX_ADDRESSES_PER_JOB) {
+    if (inputs.length > maxAddresses) {
       throw new UserError(
-        `That is ${inputs.length} addresses; one portfolio job takes at most ${MAX_ADDRESSES_PER_JOB}. Split it into smaller jobs.`,
+        `That is ${inputs.length} addresses; one portfolio job takes at most ${maxAddresses} (MAX_ADDRESSES_PER_JOB). Split it into smaller jobs.`,
       );
     }
     const running = this.running(owner.userKey);
-    if (running >= this.maxConcurrent) {
+    if (running >= maxConcurrent) {
       throw new UserError(
-        `You already have ${running} portfolio job(s) running, the most allowed at once is ${this.maxConcurrent}. Wait for one to finish (Get_Portfolio_Status) or stop one with Cancel_Portfolio.`,
+        `You already have ${running} portfolio job(s) running, the most allowed at once is ${maxConcurrent} (MAX_CONCURRENT_JOBS, per user). Wait for one to finish (Get_Portfolio_Status) or stop one with Cancel_Portfolio.`,
       );
     }
     const id = crypto.randomUUID();
     const now = new Date().toISOString();
+    const { db } = this.host;
+    const mixedForms = inputs.some((input) => !("addressId" in input && input.addressId)) ? 1 : 0;
+    // The tenant-wide limit, checked and taken in one statement (two users of a tenant starting at once cannot both pass it).
+    const inserted = await db
+      .prepare(
+        `INSERT INTO portfolio_jobs (id, owner_key, tenant_id, owner_name, owner_email, state, total, mixed_forms, instance_id, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?1, ?8
+         WHERE (SELECT count(*) FROM portfolio_jobs WHERE tenant_id = ?3 AND state = 'running') < ?9`,
+      )
+      .bind(id, owner.userKey, owner.tenantId, owner.displayName ?? "", owner.email ?? "", inputs.length, mixedForms, now, maxPerTenant)
+      .run();
+    if ((inserted.meta.changes ?? 0) === 0) {
+      throw new UserError(
+        `Your organisation already has ${maxPerTenant} portfolio job(s) running, the most allowed at once for one tenant (MAX_RUNNING_JOBS_PER_TENANT). Wait for one to finish, or ask a colleague to stop one.`,
+      );
+    }
+    try {
+      const statements: D1PreparedStatement[] = [];
+      for (let from = 0; from < inputs.length; from += ITEMS_PER_STATEMENT) {
+        const chunk = inputs
+          .slice(from, from + ITEMS_PER_STATEMENT)
+          .map((input, i) => [rows?.[from + i] ?? from + i + 1, JSON.stringify(input)]);
+        statements.push(
+          db
+            .prepare(
+              `INSERT OR IGNORE INTO portfolio_items (job_id, seq, row, input, status)
+               SELECT ?1, ?2 + key, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'pending' FROM json_each(?3)`,
+            )
+            .bind(id, from, JSON.stringify(chunk)),
+        );
+      }
+      await db.batch(statements);
+    } catch (error) {
+      await db.prepare("DELETE FROM portfolio_jobs WHERE id = ?1").bind(id).run();
+      throw error;
+    }
     // An identity without a name or e-mail claim is kept as "" (known to be absent), not null (not recorded).
     this.host
-      .sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates, owner_name, owner_email)
+      .sql`INSERT INTO portfolio_jobs (id, owner_key, tenant_id, state, total, created_at, rpc_id, duplicates, owner_name, owner_email, instance_id, batch_size, progress_at)
       VALUES (${id}, ${owner.userKey}, ${owner.tenantId}, 'running', ${inputs.length}, ${now}, ${rpcId === null ? null : String(rpcId)}, ${duplicates},
-        ${owner.displayName ?? ""}, ${owner.email ?? ""})`;
-    // Every item in one statement: item `seq` is the input's place in the list.
-    const items = JSON.stringify(inputs.map((input) => JSON.stringify(input)));
-    this.host.sql`INSERT INTO portfolio_items (job_id, seq, input, status) SELECT ${id}, key, value, 'pending' FROM json_each(${items})`;
-    await this.host.scheduleBatch(id);
+        ${owner.displayName ?? ""}, ${owner.email ?? ""}, ${id}, ${batchSize}, ${Date.now()})`;
+    try {
+      await this.host.start(id, { jobId: id, ownerKey: owner.userKey, total: inputs.length, batchSize });
+    } catch (error) {
+      await this.#end(id, "cancelled", false);
+      throw error;
+    }
+    this.host.record({
+      kind: "portfolio.job_started",
+      actor: "user",
+      outcome: "success",
+      tenantId: owner.tenantId,
+      userKey: owner.userKey,
+      details: { jobId: id, count: inputs.length },
+    });
+    await this.host.watch();
     return this.#byId(id) as JobRow;
   }
 
-  /** Any user's job, for the scheduler and this class only; callers on a user's behalf use `owned`. */
+  /** Any user's job, for the workflow's reports and this class only; callers on a user's behalf use `owned`. */
   #byId(jobId: string): JobRow | null {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE id = ${jobId}`[0] ?? null;
   }
@@ -241,20 +294,21 @@ export class PortfolioJobs {
   }
 
   /**
-   * Cancels a running job: it is marked cancelled at once and no further batch starts; the batch
-   * in progress, if any, finishes its addresses. Finished assessments stay.
+   * Cancels a running job: it is marked cancelled at once, here and in D1, and the workflow
+   * starts no further batch (each batch reads the job's state first); the batch in progress, if
+   * any, finishes its addresses. Finished assessments stay.
    */
-  cancel(ownerKey: string, jobId: string): JobRow | null {
+  async cancel(ownerKey: string, jobId: string): Promise<JobRow | null> {
     const job = this.owned(ownerKey, jobId);
     if (!job) return null;
-    if (job.state === "running") this.finish(jobId, "cancelled", true);
+    if (job.state === "running") await this.#end(jobId, "cancelled", true);
     return this.#byId(jobId);
   }
 
   /** A client's notifications/cancelled for the tools/call that started a job cancels that job. */
-  cancelByRequest(rpcId: string | number): number {
+  async cancelByRequest(rpcId: string | number): Promise<number> {
     const rows = this.host.sql<{ id: string }>`SELECT id FROM portfolio_jobs WHERE rpc_id = ${String(rpcId)} AND state = 'running'`;
-    for (const { id } of rows) this.finish(id, "cancelled", true);
+    for (const { id } of rows) await this.#end(id, "cancelled", true);
     return rows.length;
   }
 
@@ -263,18 +317,61 @@ export class PortfolioJobs {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
   }
 
+  /** The workflow reports a batch written (counts from D1): kept, never going backwards. */
+  progress(jobId: string, counts: JobCounts): void {
+    this.host.sql`UPDATE portfolio_jobs SET done = max(done, ${counts.done}), failed = max(failed, ${counts.failed}),
+      last_label = coalesce(${counts.lastLabel}, last_label), progress_at = ${Date.now()} WHERE id = ${jobId}`;
+  }
+
+  /** The workflow reports the job's end: completed unless it was cancelled meanwhile. */
+  finished(jobId: string, counts: JobCounts): void {
+    this.progress(jobId, counts);
+    if (counts.state === "completed" && this.#byId(jobId)?.state === "running") {
+      this.host.sql`UPDATE portfolio_jobs SET state = 'completed', finished_at = ${new Date().toISOString()} WHERE id = ${jobId}`;
+      log("info", "portfolio_finished", { jobId, state: "completed" });
+    }
+  }
+
+  /** A running job's workflow stopped reporting: a new instance takes over (it skips what is done). */
+  async resume(job: JobRow): Promise<string> {
+    const generation = Number(/-r(\d+)$/.exec(job.instance_id ?? "")?.[1] ?? 0) + 1;
+    const instanceId = `${job.id}-r${generation}`;
+    this.host.sql`UPDATE portfolio_jobs SET instance_id = ${instanceId}, progress_at = ${Date.now()} WHERE id = ${job.id}`;
+    await this.host.db.prepare("UPDATE portfolio_jobs SET instance_id = ?2 WHERE id = ?1").bind(job.id, instanceId).run();
+    await this.host.start(instanceId, {
+      jobId: job.id,
+      ownerKey: job.owner_key,
+      total: job.total,
+      batchSize: job.batch_size ?? this.limits.batchSize,
+    });
+    log("warn", "portfolio_resumed", { jobId: job.id, instanceId, done: job.done });
+    return instanceId;
+  }
+
+  /** Brings this index in line with D1 (a lost report): the job's counts and state as D1 has them. */
+  async syncFromD1(jobId: string): Promise<void> {
+    const row = await this.host.db.prepare("SELECT * FROM portfolio_jobs WHERE id = ?1").bind(jobId).first<D1JobRow>();
+    if (!row) return;
+    this.finished(jobId, { state: row.state, done: row.done, failed: row.failed, lastLabel: null });
+  }
+
   /**
    * The items of a job processed from item `fromSeq` on, in order, up to the first one still
-   * pending. Batches take pending items in item order and write a batch's outcomes at once, so
-   * the processed items are always the first ones: a caller that has reported the first k asks
-   * for `fromSeq = k` and gets each later item exactly once (the job row's `done` bounds the read,
+   * pending. Batches take items in order and write a batch's outcomes at once, so the processed
+   * items are always the first ones: a caller that has reported the first k asks for
+   * `fromSeq = k` and gets each later item exactly once (the job row's `done` bounds the read,
    * so pass a row read just before). Only for a job the caller holds (found through `owned`).
    */
-  processedSince(job: JobRow, fromSeq: number): ItemProgress[] {
-    const rows = this.host.sql<Pick<ItemRow, "seq" | "status" | "label" | "input" | "error">>`SELECT seq, status, label, input, error
-      FROM portfolio_items WHERE job_id = ${job.id} AND seq >= ${fromSeq} AND seq < ${job.done} ORDER BY seq`;
+  async processedSince(job: JobRow, fromSeq: number): Promise<ItemProgress[]> {
+    if (job.done <= fromSeq) return [];
+    const { results } = await this.host.db
+      .prepare(
+        "SELECT seq, status, label, input, error FROM portfolio_items WHERE job_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq LIMIT 5000",
+      )
+      .bind(job.id, fromSeq, job.done)
+      .all<{ seq: number; status: ItemStatus; label: string | null; input: string; error: string | null }>();
     const out: ItemProgress[] = [];
-    for (const row of rows) {
+    for (const row of results) {
       if (row.status === "pending") break;
       out.push({
         seq: row.seq,
@@ -289,246 +386,87 @@ export class PortfolioJobs {
     return out;
   }
 
-  /** Jobs whose batches this instance is running now: a second run of the same job returns at once. */
-  readonly #active = new Set<string>();
-
-  /**
-   * Runs the job's batches back to back until it is done or cancelled, or `runBudgetMs` has
-   * passed; returns whether more remain (the host then schedules another call). Safe to run again
-   * after a crash: items done stay done, and an assessment saved before its item was marked done
-   * is not saved twice. A call while another runs the same job here returns false at once.
-   */
-  async runBatch(jobId: string, services: Services): Promise<boolean> {
-    if (this.#active.has(jobId)) return false;
-    this.#active.add(jobId);
-    try {
-      const started = Date.now();
-      for (;;) {
-        if (!(await this.#nextBatch(jobId, services))) return false;
-        if (Date.now() - started >= PortfolioJobs.runBudgetMs) return true;
-      }
-    } finally {
-      this.#active.delete(jobId);
-    }
-  }
-
-  /** Processes the next batch of up to `BATCH_SIZE` items; returns whether more remain. */
-  async #nextBatch(jobId: string, services: Services): Promise<boolean> {
-    const job = this.#byId(jobId);
-    if (job?.state !== "running") return false;
-    const batch = this.host
-      .sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending' ORDER BY seq LIMIT ${BATCH_SIZE}`;
-    const outcomes = await this.#assessBatch(job, batch, services);
-    const lastDone = outcomes.filter((o) => o.status === "done").at(-1)?.label ?? null;
-    // Every item's outcome in one statement, after the assessments are in D1; then the job's counts.
-    this.host.sql`WITH outcome AS MATERIALIZED (
-        SELECT json_extract(value, '$.seq') AS seq, json_extract(value, '$.status') AS status,
-               json_extract(value, '$.addressId') AS address_id, json_extract(value, '$.label') AS label,
-               json_extract(value, '$.assessmentId') AS assessment_id, json_extract(value, '$.valueMid') AS value_mid,
-               json_extract(value, '$.energyLabel') AS energy_label, json_extract(value, '$.riskRules') AS risk_rules,
-               json_extract(value, '$.error') AS error
-        FROM json_each(${JSON.stringify(outcomes)}))
-      UPDATE portfolio_items SET status = outcome.status, address_id = outcome.address_id, label = outcome.label,
-        assessment_id = outcome.assessment_id, value_mid = outcome.value_mid, energy_label = outcome.energy_label,
-        risk_rules = outcome.risk_rules, error = outcome.error
-      FROM outcome WHERE portfolio_items.job_id = ${jobId} AND portfolio_items.seq = outcome.seq`;
-    this.host.sql`UPDATE portfolio_jobs SET last_label = coalesce(${lastDone}, last_label),
-      done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
-      failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
-      WHERE id = ${jobId}`;
-    if (this.#byId(jobId)?.state !== "running") return false; // cancelled while this batch ran
-    const left = Number(
-      this.host.sql<{ n: number }>`SELECT count(*) AS n FROM portfolio_items WHERE job_id = ${jobId} AND status = 'pending'`[0]?.n ?? 0,
-    );
-    if (left === 0) {
-      this.finish(jobId, "completed");
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Assesses a batch's items in two D1 round trips: every address resolved and its facts read at
-   * once, every assessment saved at once. An item fails alone (bad input, no such address, a
-   * register failing for its address); a read or save that fails as a whole fails the items it
-   * was for. Only a failing lookup by postcode and number costs one more read, for its message.
-   */
-  async #assessBatch(job: JobRow, batch: ItemRow[], services: Services): Promise<ItemOutcome[]> {
-    const outcomes = new Map<number, ItemOutcome>();
-    const fail = (item: ItemRow, error: unknown) => {
-      const { message } = userFacingMessage(error, "The assessment", {
-        event: "portfolio_item_failed",
-        reference: `job ${job.id}`,
-        fields: { seq: item.seq },
-      });
-      outcomes.set(item.seq, { seq: item.seq, status: "failed", error: message });
-    };
-    const inputs = new Map(batch.map((item) => [item.seq, JSON.parse(item.input) as JobItemInput]));
-
-    // 1. Resolve every address and read what its assessment needs, at once.
-    const asked: Array<{ item: ItemRow; lookup: AddressLookup }> = [];
-    for (const item of batch) {
-      try {
-        asked.push({ item, lookup: lookupOf(inputs.get(item.seq) as JobItemInput) });
-      } catch (error) {
-        fail(item, error);
-      }
-    }
-    const found: Array<{ item: ItemRow; facts: PropertyFacts }> = [];
-    try {
-      const answers =
-        asked.length > 0
-          ? await services.data.properties(
-              asked.map((a) => a.lookup),
-              ASSESSMENT_FACTS,
-            )
-          : [];
-      for (const [i, { item, lookup }] of asked.entries()) {
-        const answer = answers[i];
-        try {
-          if (!answer?.ok) throw answer ? answer.error : new Error("no answer for the lookup");
-          found.push({ item, facts: answer.value ?? (await notFound(services, lookup)) });
-        } catch (error) {
-          fail(item, error);
-        }
-      }
-    } catch (error) {
-      for (const { item } of asked) fail(item, error);
-    }
-
-    // The same address under another name (a BAG id and its postcode and number) is assessed
-    // once: items after the first, in this batch or an earlier one, are duplicates.
-    const ids = [...new Set(found.map((f) => f.facts.address.id))];
-    const earlier = new Set(
-      this.host.sql<{ address_id: string }>`SELECT address_id FROM portfolio_items
-          WHERE job_id = ${job.id} AND status = 'done' AND address_id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`.map(
-        (row) => row.address_id,
-      ),
-    );
-    const first = new Map<string, ItemRow>();
-    const repeats: Array<{ item: ItemRow; address: Address }> = [];
-    const toAssess: Array<{ item: ItemRow; facts: PropertyFacts }> = [];
-    for (const f of found) {
-      const { address } = f.facts;
-      if (earlier.has(address.id)) outcomes.set(f.item.seq, { seq: f.item.seq, status: "duplicate", addressId: address.id });
-      else if (first.has(address.id)) repeats.push({ item: f.item, address });
-      else {
-        first.set(address.id, f.item);
-        toAssess.push(f);
-      }
-    }
-
-    // 2. Assess each (no I/O).
-    const now = services.now();
-    const assessmentIds = await Promise.all(toAssess.map(({ item }) => itemAssessmentId(job.id, item.seq)));
-    const assessed: Array<{ item: ItemRow; saved: Omit<SavedAssessment, "createdAt">; outcome: ItemOutcome }> = [];
-    for (const [i, { item, facts }] of toAssess.entries()) {
-      try {
-        const { address } = facts;
-        const { label, result } = assessProperty(facts, now);
-        const assessmentId = assessmentIds[i] as string;
-        const risks = [...result.registerChecks, ...result.risks, ...result.locationFlags].map((r) => r.rule);
-        assessed.push({
-          item,
-          saved: {
-            id: assessmentId,
-            ownerKey: job.owner_key,
-            tenantId: job.tenant_id,
-            ownerName: job.owner_name,
-            ownerEmail: job.owner_email,
-            addressId: address.id,
-            addressLabel: label,
-            engineVersion: ENGINE_VERSION,
-            jobId: job.id,
-            inputs: { addressId: address.id, request: inputs.get(item.seq), portfolioJob: job.id },
-            result,
-          },
-          outcome: {
-            seq: item.seq,
-            status: "done",
-            addressId: address.id,
-            label,
-            assessmentId,
-            valueMid: result.value?.mid ?? null,
-            // "unknown" when EP-Online could not be asked, so the summary does not count it as no label.
-            energyLabel: result.energy.label ?? (result.energy.status === "unknown" ? "unknown" : null),
-            riskRules: JSON.stringify(risks),
-          },
-        });
-      } catch (error) {
-        fail(item, error);
-      }
-    }
-
-    // 3. Save every assessment at once; the items are marked done (by the caller) only after this.
-    try {
-      await services.assessments.saveAllOnce(assessed.map((a) => a.saved));
-      for (const { outcome } of assessed) outcomes.set(outcome.seq, outcome);
-    } catch (error) {
-      for (const { item } of assessed) fail(item, error);
-    }
-
-    // A repeat within the batch is a duplicate of its first item if that was assessed; otherwise it shares its fate.
-    for (const { item, address } of repeats) {
-      const firstOutcome = outcomes.get((first.get(address.id) as ItemRow).seq);
-      outcomes.set(
-        item.seq,
-        firstOutcome?.status === "done"
-          ? { seq: item.seq, status: "duplicate", addressId: address.id }
-          : { seq: item.seq, status: "failed", error: firstOutcome?.error ?? "failed" },
-      );
-    }
-    return batch.map((item) => outcomes.get(item.seq) ?? { seq: item.seq, status: "failed", error: "failed" });
-  }
-
-  private finish(jobId: string, state: JobState, requested = false): void {
+  async #end(jobId: string, state: JobState, requested: boolean): Promise<void> {
+    const now = new Date().toISOString();
     this.host
-      .sql`UPDATE portfolio_jobs SET state = ${state}, finished_at = ${new Date().toISOString()}, cancel_requested = ${requested ? 1 : 0},
-      done = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status != 'pending'),
-      failed = (SELECT count(*) FROM portfolio_items WHERE job_id = ${jobId} AND status = 'failed')
-      WHERE id = ${jobId}`;
+      .sql`UPDATE portfolio_jobs SET state = ${state}, finished_at = ${now}, cancel_requested = ${requested ? 1 : 0} WHERE id = ${jobId}`;
+    await this.host.db
+      .prepare("UPDATE portfolio_jobs SET state = ?2, finished_at = ?3 WHERE id = ?1 AND state = 'running'")
+      .bind(jobId, state, now)
+      .run();
     log("info", "portfolio_finished", { jobId, state });
   }
 
-  summary(job: JobRow): JobSummary {
-    const items = this.host.sql<ItemRow>`SELECT * FROM portfolio_items WHERE job_id = ${job.id} AND status != 'pending' ORDER BY seq`;
-    const labelCounts: Record<string, number> = {};
-    // Every band low to high, then "no value"; empty bands are left out below.
-    const valueBands: Record<string, number> = Object.fromEntries([...VALUE_BANDS.map(([, band]) => [band, 0]), ["no value", 0]]);
-    const riskCounts: Record<string, number> = {};
-    const failures: JobSummary["failures"] = [];
-    const assessmentIds: string[] = [];
-    for (const item of items) {
-      if (item.status === "duplicate") continue;
-      if (item.status === "failed") {
-        failures.push({ input: describeInput(JSON.parse(item.input) as JobItemInput), reason: item.error ?? "failed" });
-        continue;
-      }
-      if (item.assessment_id) assessmentIds.push(item.assessment_id);
-      const label = item.energy_label ?? "none";
-      labelCounts[label] = (labelCounts[label] ?? 0) + 1;
-      const band =
-        item.value_mid === null ? "no value" : (VALUE_BANDS.find(([upper]) => (item.value_mid as number) < upper)?.[1] ?? "≥ €750k");
-      valueBands[band] = (valueBands[band] ?? 0) + 1;
-      for (const rule of JSON.parse(item.risk_rules ?? "[]") as string[]) riskCounts[rule] = (riskCounts[rule] ?? 0) + 1;
-    }
+  /**
+   * What a job came to, from its items in D1, aggregated there (one round trip whatever the
+   * job's size): counts per label, value band and risk rule, and the first LISTED_MAX failures
+   * and assessment ids with the number of the rest.
+   */
+  async summary(job: JobRow): Promise<JobSummary> {
+    const { db } = this.host;
+    const [labels, bands, risks, failures, ids, counts] = await db.batch<Record<string, unknown>>([
+      db
+        .prepare(
+          "SELECT coalesce(energy_label, 'none') AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1",
+        )
+        .bind(job.id),
+      db
+        .prepare(`SELECT ${BAND_SQL} AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1`)
+        .bind(job.id),
+      // Each rule in the order it was first flagged (item order, then its place among the item's rules).
+      db
+        .prepare(
+          `SELECT r.value AS k, count(*) AS n FROM portfolio_items AS i, json_each(i.risk_rules) AS r
+           WHERE i.job_id = ?1 AND i.status = 'done' GROUP BY r.value ORDER BY min(i.seq * 1000 + r.key)`,
+        )
+        .bind(job.id),
+      db
+        .prepare("SELECT input, error FROM portfolio_items WHERE job_id = ?1 AND status = 'failed' ORDER BY seq LIMIT ?2")
+        .bind(job.id, LISTED_MAX),
+      db
+        .prepare("SELECT assessment_id FROM portfolio_items WHERE job_id = ?1 AND status = 'done' ORDER BY seq LIMIT ?2")
+        .bind(job.id, LISTED_MAX),
+      db
+        .prepare(
+          `SELECT (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'done') AS assessed,
+                  (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'failed') AS failed,
+                  (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'duplicate') AS duplicates`,
+        )
+        .bind(job.id),
+    ]);
+    const rowsOf = <T>(r: { results: unknown[] } | undefined) => (r?.results ?? []) as T[];
+    const pairs = (r: { results: unknown[] } | undefined) => rowsOf<{ k: string; n: number }>(r).map(({ k, n }) => [k, n] as const);
+    const c = rowsOf<{ assessed: number; failed: number; duplicates: number }>(counts)[0] ?? { assessed: 0, failed: 0, duplicates: 0 };
+    const bandCounts = new Map(pairs(bands));
+    const failureList = rowsOf<{ input: string; error: string | null }>(failures).map((f) => ({
+      input: describeInput(JSON.parse(f.input) as JobItemInput),
+      reason: f.error ?? "failed",
+    }));
+    const assessmentIds = rowsOf<{ assessment_id: string | null }>(ids).flatMap((r) => (r.assessment_id ? [r.assessment_id] : []));
     return {
       jobId: job.id,
       state: job.state,
       total: job.total,
       done: job.done,
       failed: job.failed,
-      duplicatesDropped: job.duplicates + items.filter((item) => item.status === "duplicate").length,
+      duplicatesDropped: job.duplicates + c.duplicates,
       createdAt: job.created_at,
       finishedAt: job.finished_at,
       durationMs: job.finished_at ? new Date(job.finished_at).getTime() - new Date(job.created_at).getTime() : null,
-      assessed: assessmentIds.length,
+      assessed: c.assessed,
       // Best class first (A+++++ … G), then "none" and "unknown".
-      labelCounts: Object.fromEntries(Object.entries(labelCounts).sort(([a], [b]) => compareLabelClasses(a, b) || a.localeCompare(b))),
-      valueBands: Object.fromEntries(Object.entries(valueBands).filter(([, n]) => n > 0)),
-      riskCounts,
-      failures,
+      labelCounts: Object.fromEntries(pairs(labels).sort(([a], [b]) => compareLabelClasses(a, b) || a.localeCompare(b))),
+      // Every band low to high, then "no value"; empty bands left out.
+      valueBands: Object.fromEntries(
+        [...VALUE_BANDS.map(([, band]) => band), "no value"].flatMap((band) =>
+          bandCounts.has(band) ? [[band, bandCounts.get(band) as number]] : [],
+        ),
+      ),
+      riskCounts: Object.fromEntries(pairs(risks)),
+      failures: failureList,
+      ...(c.failed > failureList.length && { moreFailures: c.failed - failureList.length }),
       assessmentIds,
+      ...(c.assessed > assessmentIds.length && { moreAssessmentIds: c.assessed - assessmentIds.length }),
     };
   }
 }

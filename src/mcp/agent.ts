@@ -3,16 +3,19 @@ import { preloadSchemas } from "@modelcontextprotocol/server";
 import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS, outboxRetryDelay } from "../audit/outbox";
 import { AuditStore } from "../audit/store";
 import { type Config, parseConfig } from "../config";
-import { agentServices } from "../data/services";
-import { PortfolioJobs } from "../jobs/portfolio";
+import { agentServices, keepBookmark } from "../data/services";
+import type { JobCounts } from "../jobs/engine";
+import { BATCH_SIZE, type JobRow, PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
 import { answerMcp } from "./answer";
 import { type Caller, CallerSchema, type ToolCallRecorder, toolCallEvent } from "./caller";
 
 type SqlValue = string | number | boolean | null;
 
-/** The longest wait before a portfolio batch that threw is tried again (1 s, 2 s, 4 s, … this). */
-const MAX_RETRY_MS = 5 * 60_000;
+/** While a portfolio job runs, the alarm looks at it this often. */
+const WATCH_MS = 5_000;
+/** A running job whose workflow has not reported for this long is resumed by a new instance. */
+export const STALL_MS = 30_000;
 
 /**
  * One Durable Object per signed-in user, named by the user key. The gateway calls `serveMcp` with
@@ -27,12 +30,13 @@ const MAX_RETRY_MS = 5 * 60_000;
  * alarm forwards the outbox to D1 in batches about a second later, retrying with backoff while D1
  * refuses; nothing is sent per call.
  *
- * Long work (portfolio jobs) lives here too: each job and its items are in this object's SQLite
- * storage (../jobs/portfolio.ts), and `portfolio_batches` lists the jobs whose next batch is due.
- * The Durable Object alarm works through that list, one batch per job per round, and sets itself
- * again while any remain, so a job outlives the request, the connection, an eviction and a
- * restart: a batch cut short is run again (each assessment is written once, by its derived id),
- * and an object that starts with batches listed makes sure its alarm is set.
+ * Portfolio jobs: this object keeps the user's job index, progress and cancel
+ * (../jobs/portfolio.ts) and starts each job's Cloudflare Workflows instance
+ * (../jobs/workflow.ts), which reports every batch back here (`portfolioProgress`,
+ * `portfolioFinished`). While a job runs, the alarm looks at it every few seconds: a job whose
+ * instance has not reported for STALL_MS (an instance lost to a crash, an errored or terminated
+ * one) gets a new instance, which skips the items already done; a job whose end was not reported
+ * is read back from D1.
  *
  * This is a plain Durable Object. The `agents` package's `Agent` class is not used: it brings an
  * MCP client, e-mail, WebSocket and scheduling machinery pandgate does not need, which doubled the
@@ -41,7 +45,6 @@ const MAX_RETRY_MS = 5 * 60_000;
 export class PandgateAgent extends DurableObject<Env> {
   #config?: Config;
   #jobs?: PortfolioJobs;
-  #batchesRunning = false;
   /** Tool-call audit events waiting in this object's storage for the alarm to forward them to D1. */
   readonly #outbox: AuditOutbox;
   /** Whether an alarm is known to be due for the outbox (so recording a call sets none). */
@@ -56,8 +59,10 @@ export class PandgateAgent extends DurableObject<Env> {
     // Worker does not build them at start-up (shims/mcp-server-workerd.mjs).
     preloadSchemas();
     this.#outbox = new AuditOutbox(ctx.storage.sql);
-    // Batches listed, or audit events not yet forwarded (a restart, a lost alarm): make sure the alarm runs.
-    if (this.#openBatchList() || this.#outbox.size() > 0) void ctx.blockConcurrencyWhile(() => this.#wake());
+    // The list of due batches of the scheduler the workflows replaced.
+    ctx.storage.sql.exec("DROP TABLE IF EXISTS portfolio_batches");
+    // Jobs running, or audit events not yet forwarded (a restart, a lost alarm): make sure the alarm runs.
+    if (this.#hasRunningJobs() || this.#outbox.size() > 0) void ctx.blockConcurrencyWhile(() => this.#alarmBy(Date.now()));
   }
 
   /** The name this object was addressed by: the user key (`getByName`). */
@@ -71,14 +76,31 @@ export class PandgateAgent extends DurableObject<Env> {
     return this.#config;
   }
 
-  /** The user's portfolio jobs, in this object's storage; a due batch is queued for the alarm. */
+  /** The user's portfolio jobs: the index in this object's storage, the items in D1, the work in a workflow. */
   get jobs(): PortfolioJobs {
+    const { config } = this;
     this.#jobs ??= new PortfolioJobs(
-      { sql: this.sql.bind(this), scheduleBatch: (jobId) => this.#queueBatch(jobId) },
-      this.config.maxConcurrentJobs,
+      {
+        sql: this.sql.bind(this),
+        db: this.env.DB,
+        start: async (id, params) => {
+          await this.env.PORTFOLIO_WORKFLOW.create({ id, params });
+        },
+        record: (event) => this.#recordCall(event),
+        watch: () => this.#alarmBy(Date.now() + WATCH_MS),
+      },
+      {
+        maxConcurrent: config.maxConcurrentJobs,
+        maxPerTenant: config.maxRunningJobsPerTenant,
+        maxAddresses: config.maxAddressesPerJob,
+        batchSize: PandgateAgent.batchSize ?? BATCH_SIZE[config.dataSource],
+      },
     );
     return this.#jobs;
   }
+
+  /** Addresses per workflow step for jobs created from now on; unset, BATCH_SIZE of the data source. The tests set it. */
+  static batchSize: number | undefined;
 
   /** A query on this object's SQLite storage with its values bound: sql`SELECT … WHERE id = ${id}`. */
   sql<T = Record<string, SqlStorageValue>>(strings: TemplateStringsArray, ...values: SqlValue[]): T[] {
@@ -100,42 +122,67 @@ export class PandgateAgent extends DurableObject<Env> {
     return this.jobs.cancelByRequest(rpcId);
   }
 
+  /** A job's workflow wrote a batch: its counts (from D1), and the D1 bookmark after the write. */
+  async portfolioProgress(jobId: string, counts: JobCounts, bookmark: string | null): Promise<void> {
+    this.jobs.progress(jobId, counts);
+    await keepBookmark(this.ctx.storage, bookmark);
+  }
+
+  /** A job's workflow ended the job (completed, or found it cancelled). */
+  async portfolioFinished(jobId: string, counts: JobCounts): Promise<void> {
+    this.jobs.finished(jobId, counts);
+  }
+
   /**
-   * The alarm: one batch of every job whose batch is due, then the alarm again while any job has
-   * more. A batch that throws (its addresses' own failures are recorded, so this is storage or a
-   * bug) is logged and tried again later, waiting longer each time.
+   * The alarm: forwards the audit outbox, looks after running portfolio jobs, and sets itself
+   * again while either has something waiting.
    */
   override async alarm(): Promise<void> {
     this.#outboxAlarmSet = false;
     await this.#forwardAudit();
-    // The platform may fire again while a round is still running here; that round sets the next alarm.
-    if (this.#batchesRunning) {
-      const audit = this.#outboxDueAt();
-      if (audit !== undefined) await this.#alarmBy(audit);
+    const running = this.#hasRunningJobs() ? this.jobs.runningJobs() : [];
+    for (const job of running) {
+      try {
+        await this.#watchJob(job);
+      } catch (error) {
+        log("error", "portfolio_watch_failed", { jobId: job.id, error: describeError(error) });
+      }
+    }
+    const due = [this.#hasRunningJobs() ? Date.now() + WATCH_MS : undefined, this.#outboxDueAt()].filter(
+      (at): at is number => at !== undefined,
+    );
+    if (due.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...due), Date.now()));
+  }
+
+  /**
+   * A running job that has not reported for STALL_MS: finished in D1 (its end was not reported)
+   * → read back; otherwise its instance is lost, errored or stuck → a new instance resumes it.
+   */
+  async #watchJob(job: JobRow): Promise<void> {
+    if (job.instance_id === null) {
+      // Started by the scheduler the workflows replaced: its items are not in D1, so it cannot go on.
+      this.sql`UPDATE portfolio_jobs SET state = 'cancelled', finished_at = ${new Date().toISOString()} WHERE id = ${job.id}`;
+      log("warn", "portfolio_legacy_job_ended", { jobId: job.id });
       return;
     }
-    this.#batchesRunning = true;
+    if (Date.now() - (job.progress_at ?? 0) < STALL_MS) return;
+    let status = "unknown";
     try {
-      const { jobs } = this;
-      const services = await agentServices(this.config, this.env, this.ctx.storage);
-      const due = this.sql<{ job_id: string; attempts: number }>`SELECT job_id, attempts FROM portfolio_batches
-        WHERE not_before <= ${Date.now()} ORDER BY rowid`;
-      for (const { job_id: jobId, attempts } of due) {
-        try {
-          if (await jobs.runBatch(jobId, services)) this.sql`UPDATE portfolio_batches SET attempts = 0 WHERE job_id = ${jobId}`;
-          else this.sql`DELETE FROM portfolio_batches WHERE job_id = ${jobId}`;
-        } catch (error) {
-          const retryMs = Math.min(1000 * 2 ** attempts, MAX_RETRY_MS);
-          log("error", "portfolio_batch_failed", { jobId, attempts: attempts + 1, retryMs, error: describeError(error) });
-          this.sql`UPDATE portfolio_batches SET attempts = ${attempts + 1}, not_before = ${Date.now() + retryMs} WHERE job_id = ${jobId}`;
-        }
-      }
-    } finally {
-      this.#batchesRunning = false;
+      status = (await (await this.env.PORTFOLIO_WORKFLOW.get(job.instance_id)).status()).status;
+    } catch (error) {
+      log("warn", "portfolio_instance_unknown", { jobId: job.id, instanceId: job.instance_id, error: describeError(error) });
     }
-    const [next] = this.sql<{ at: number | null }>`SELECT min(not_before) AS at FROM portfolio_batches`;
-    const due = [next?.at ?? undefined, this.#outboxDueAt()].filter((at): at is number => at !== undefined);
-    if (due.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...due), Date.now()));
+    if (status === "complete") {
+      await this.jobs.syncFromD1(job.id);
+      return;
+    }
+    log("warn", "portfolio_stalled", { jobId: job.id, instanceId: job.instance_id, status });
+    await this.jobs.resume(job);
+  }
+
+  #hasRunningJobs(): boolean {
+    const exists = this.sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portfolio_jobs'`.length > 0;
+    return exists && this.sql`SELECT 1 FROM portfolio_jobs WHERE state = 'running' LIMIT 1`.length > 0;
   }
 
   /**
@@ -183,34 +230,5 @@ export class PandgateAgent extends DurableObject<Env> {
   async #alarmBy(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
-  }
-
-  /** Lists a job's next batch as due and makes sure the alarm will run it. */
-  async #queueBatch(jobId: string): Promise<void> {
-    this.sql`INSERT INTO portfolio_batches (job_id) VALUES (${jobId})
-      ON CONFLICT (job_id) DO UPDATE SET attempts = 0, not_before = 0`;
-    await this.#wake();
-  }
-
-  /** Sets the alarm to now, unless it is already set sooner. */
-  async #wake(): Promise<void> {
-    await this.#alarmBy(Date.now());
-  }
-
-  /**
-   * Creates the list of due batches the first time; says whether any batch is listed. Storage
-   * written while the agents scheduler ran the batches has running jobs but no list: those jobs
-   * are listed, so they go on under the alarm.
-   */
-  #openBatchList(): boolean {
-    const exists = this.sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portfolio_batches'`.length > 0;
-    if (!exists) {
-      this.sql`CREATE TABLE portfolio_batches (
-        job_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL DEFAULT 0)`;
-      if (this.sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portfolio_jobs'`.length > 0) {
-        this.sql`INSERT INTO portfolio_batches (job_id) SELECT id FROM portfolio_jobs WHERE state = 'running'`;
-      }
-    }
-    return this.sql`SELECT 1 FROM portfolio_batches LIMIT 1`.length > 0;
   }
 }

@@ -55,7 +55,7 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
    */
   task?: {
     start(args: z.output<I>, ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">): Promise<JobRow>;
-    result(job: JobRow, jobs: PortfolioJobs): { structured: z.output<O>; text: string };
+    result(job: JobRow, jobs: PortfolioJobs): Promise<{ structured: z.output<O>; text: string }>;
   };
   run(args: z.output<I>, ctx: ToolContext): Promise<z.output<O>>;
   /** A short text rendering of the result for clients that show text only. */

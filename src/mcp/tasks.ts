@@ -81,7 +81,7 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
         );
         if (missing.length > 0) throw new UserError(`Cancelling a task needs the ${missing.join(" and ")} scope.`);
         const target = job();
-        return result(id, taskOf(ctx.jobs.cancel(owner, target.id) ?? target));
+        return result(id, taskOf((await ctx.jobs.cancel(owner, target.id)) ?? target));
       }
       case "tasks/result": {
         let current = job();
@@ -91,7 +91,7 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
         }
         const tool = taskTools(ctx.catalog)[0];
         if (!tool?.task) throw new UserError("This server offers no tasks.");
-        const { structured, text } = tool.task.result(current, ctx.jobs);
+        const { structured, text } = await tool.task.result(current, ctx.jobs);
         return result(id, {
           content: [{ type: "text", text }],
           structuredContent: structured,

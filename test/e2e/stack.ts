@@ -79,6 +79,8 @@ export interface Stack {
   idp: DevIdp;
   /** OPERATOR_SECRET of this Worker, for scripts/clients.mjs. */
   operatorSecret: string;
+  /** The Worker's local state folder (`wrangler d1 execute --local --persist-to` reads its D1). */
+  persistTo: string;
   /** What wrangler dev printed so far. */
   logs(): string;
   /**
@@ -154,6 +156,7 @@ export async function startStack(
       mcpUrl: `${url}/mcp`,
       idp,
       operatorSecret,
+      persistTo,
       logs: () => worker?.logs() ?? "",
       crash: async () => {
         await worker?.crash();

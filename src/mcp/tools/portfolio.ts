@@ -4,12 +4,12 @@ import { type AddressSelectorInput, lookupOf, selectorKey } from "../../data/res
 import { parseAddressId, parsePostcode } from "../../domain/address-input";
 import { UserError } from "../../errors";
 import {
-  BATCH_SIZE,
   type ItemProgress,
   type JobItemInput,
   type JobRow,
   type JobSummary,
-  MAX_ADDRESSES_PER_JOB,
+  LISTED_MAX,
+  MAX_ADDRESSES_CEILING,
   type PortfolioJobs,
   untilNextPoll,
 } from "../../jobs/portfolio";
@@ -26,7 +26,10 @@ const JobFacts = z.object({
   duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
-  failures: z.array(z.object({ input: z.string(), reason: z.string() })),
+  failures: z
+    .array(z.object({ input: z.string(), reason: z.string() }))
+    .describe(`Failed addresses with the reason, in input order; at most ${LISTED_MAX} (moreFailures counts the rest).`),
+  moreFailures: z.number().optional().describe(`Failures beyond the ${LISTED_MAX} listed (absent when all are listed).`),
 });
 
 const StatusOut = JobFacts.extend({
@@ -46,7 +49,10 @@ const SummaryOut = JobFacts.extend({
     .record(z.string(), z.number())
     .describe('Assessments per band of the value midpoint, low to high ("< €200k" … "≥ €750k"), then "no value"; empty bands left out.'),
   riskCounts: z.record(z.string(), z.number()),
-  assessmentIds: z.array(z.string()),
+  assessmentIds: z
+    .array(z.string())
+    .describe(`Ids of the saved assessments, in input order; at most ${LISTED_MAX} (moreAssessmentIds counts the rest).`),
+  moreAssessmentIds: z.number().optional().describe(`Saved assessments beyond the ${LISTED_MAX} ids listed (absent when all are listed).`),
 });
 
 function jobId(raw: string): string {
@@ -59,8 +65,9 @@ function findJob(ctx: ToolContext, raw: string): JobRow {
   return job;
 }
 
-function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
-  const { jobId, state, total, done, failed, duplicatesDropped, createdAt, finishedAt, failures } = ctx.jobs.summary(job);
+async function status(ctx: ToolContext, job: JobRow): Promise<z.infer<typeof StatusOut>> {
+  const { jobId, state, total, done, failed, duplicatesDropped, createdAt, finishedAt, failures, moreFailures } =
+    await ctx.jobs.summary(job);
   const end = finishedAt ? new Date(finishedAt).getTime() : Date.now();
   return {
     jobId,
@@ -74,6 +81,7 @@ function status(ctx: ToolContext, job: JobRow): z.infer<typeof StatusOut> {
     finishedAt,
     elapsedMs: end - new Date(createdAt).getTime(),
     failures,
+    ...(moreFailures !== undefined && { moreFailures }),
   };
 }
 
@@ -117,10 +125,10 @@ export function renderSummary(s: JobSummary): string {
     `Value midpoints, low to high (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
     timesLine(s),
-    ...failureLines(s.failures),
-    s.assessmentIds.length <= MAX_IDS_IN_TEXT
+    ...failureLines(s.failures, s.moreFailures),
+    s.assessmentIds.length <= MAX_IDS_IN_TEXT && !s.moreAssessmentIds
       ? `Saved assessments: ${s.assessmentIds.join(", ") || "none"}`
-      : `Saved assessments: ${s.assessmentIds.length} (their ids are in the structured result; Get_Property_Assessments shows each)`,
+      : `Saved assessments: ${s.assessed} (${s.moreAssessmentIds ? `the first ${s.assessmentIds.length} ids` : "their ids"} are in the structured result; Get_Property_Assessments shows each)`,
   ].join("\n");
 }
 
@@ -132,10 +140,11 @@ function timesLine(s: { createdAt: string; finishedAt: string | null }): string 
   return `Started ${at(s.createdAt)}${s.finishedAt ? `, finished ${at(s.finishedAt)}` : ", not finished yet"}`;
 }
 
-function failureLines(failures: ReadonlyArray<{ input: string; reason: string }>): string[] {
+function failureLines(failures: ReadonlyArray<{ input: string; reason: string }>, more = 0): string[] {
+  const rest = failures.length - FAILURES_SHOWN + more;
   return [
     ...failures.slice(0, FAILURES_SHOWN).map((f) => `- failed ${f.input}: ${f.reason}`),
-    ...(failures.length > FAILURES_SHOWN ? [`- … and ${failures.length - FAILURES_SHOWN} more failures (all are in failures)`] : []),
+    ...(rest > 0 ? [`- … and ${rest} more failures (${more > 0 ? `the first ${failures.length}` : "all"} are in failures)`] : []),
   ];
 }
 
@@ -145,21 +154,21 @@ function renderStatus(r: z.infer<typeof StatusOut>): string {
     `Portfolio job ${r.jobId}: ${r.state}${r.cancelRequested && r.state === "running" ? " (stopping)" : ""}, ${r.done} of ${r.total} done, ${r.failed} failed, ${(r.elapsedMs / 1000).toFixed(1)} s`,
     ...(r.duplicatesDropped > 0 ? [`Duplicates dropped: ${r.duplicatesDropped} (each address is assessed once)`] : []),
     timesLine(r),
-    ...failureLines(r.failures),
+    ...failureLines(r.failures, r.moreFailures),
   ].join("\n");
 }
 
 export const assessInput = z.object({
   addresses: z
     .array(z.object(AddressSelector))
-    .max(MAX_ADDRESSES_PER_JOB, `A portfolio job takes at most ${MAX_ADDRESSES_PER_JOB} addresses; split the list.`)
+    .max(MAX_ADDRESSES_CEILING, `A portfolio job takes at most ${MAX_ADDRESSES_CEILING} addresses; split the list.`)
     .optional()
-    .describe(`Up to ${MAX_ADDRESSES_PER_JOB} addresses, each an addressId or postcode + houseNumber.`),
+    .describe("Addresses, each an addressId or postcode + houseNumber (one job takes up to 50 000 unless the server sets less)."),
   postcodes: z
     .array(z.string().max(40))
     .max(100)
     .optional()
-    .describe("Postcodes whose addresses are all assessed (together at most 500 addresses)."),
+    .describe("Postcodes whose addresses are all assessed (counted with the addresses against the job's limit)."),
 });
 export const assessOutput = z.object({
   jobId: z.string(),
@@ -254,9 +263,9 @@ export async function startPortfolio(
     const found = await ctx.services.data.addressesForPostcode(pc.value);
     if (found.length === 0) throw new UserError(`No addresses are known at postcode ${pc.value}; nothing was started.`);
     for (const a of found) add({ addressId: a.id }, [`id:${a.id}`, placeKey({ ...a, postcode: pc.value })]);
-    if (items.length > MAX_ADDRESSES_PER_JOB) {
+    if (items.length > ctx.jobs.limits.maxAddresses) {
       throw new UserError(
-        `These postcodes hold more than ${MAX_ADDRESSES_PER_JOB} different addresses, the most one portfolio job takes. Use fewer postcodes per job.`,
+        `These postcodes hold more than ${ctx.jobs.limits.maxAddresses} different addresses, the most one portfolio job takes (MAX_ADDRESSES_PER_JOB). Use fewer postcodes per job.`,
       );
     }
   }
@@ -264,8 +273,8 @@ export async function startPortfolio(
 }
 
 /** A job that has ended, as the tool (and `tasks/result`) returns it. */
-function finalResult(job: JobRow, jobs: PortfolioJobs): { structured: z.output<typeof assessOutput>; text: string } {
-  const summary = jobs.summary(job);
+async function finalResult(job: JobRow, jobs: PortfolioJobs): Promise<{ structured: z.output<typeof assessOutput>; text: string }> {
+  const summary = await jobs.summary(job);
   return {
     structured: {
       jobId: job.id,
@@ -297,7 +306,7 @@ export function startedMessage(job: JobRow): string {
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
-  description: `Runs quick assessments for many addresses as a background job in your agent: a list of up to ${MAX_ADDRESSES_PER_JOB} addresses, or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of up to ${BATCH_SIZE} is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
+  description: `Runs quick assessments for many addresses as a background job in your agent: a list of addresses (up to 50 000 per job unless the server sets less), or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of addresses is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -325,14 +334,15 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
         () => true,
         () => false,
       );
-    if (!(await sent(0, `${started} Progress follows for every address, as each batch of up to ${BATCH_SIZE} is assessed.`))) return goneOn;
+    if (!(await sent(0, `${started} Progress follows for every address, as each batch of up to ${ctx.jobs.limits.batchSize} is assessed.`)))
+      return goneOn;
     let reported = 0;
     let failed = 0;
     let current: JobRow = job;
     for (;;) {
       if (ctx.signal.aborted) return goneOn;
       current = ctx.jobs.owned(ctx.caller.identity.userKey, job.id) ?? current;
-      for (const item of ctx.jobs.processedSince(current, reported)) {
+      for (const item of await ctx.jobs.processedSince(current, reported)) {
         if (item.status === "failed") failed += 1;
         reported = item.seq + 1;
         if (!(await sent(reported, progressMessage(item, reported, job.total, failed)))) return goneOn;
@@ -340,7 +350,7 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
       if (current.state !== "running") break;
       await untilNextPoll();
     }
-    return finalResult(current, ctx.jobs).structured;
+    return (await finalResult(current, ctx.jobs)).structured;
   },
   task: {
     start: startPortfolio,
@@ -363,7 +373,7 @@ export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
   requiredScopes: [SCOPE_READ],
   async run({ jobId: raw }, ctx) {
-    return status(ctx, findJob(ctx, raw));
+    return await status(ctx, findJob(ctx, raw));
   },
   render: renderStatus,
 };
@@ -392,9 +402,9 @@ export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   requiredScopes: [SCOPE_READ, SCOPE_WRITE],
   async run({ jobId: raw }, ctx) {
-    const job = ctx.jobs.cancel(ctx.caller.identity.userKey, jobId(raw));
+    const job = await ctx.jobs.cancel(ctx.caller.identity.userKey, jobId(raw));
     if (!job) throw new UserError(`You have no portfolio job with id ${raw.trim()}.`);
-    return status(ctx, job);
+    return await status(ctx, job);
   },
   render(r) {
     const head =
