@@ -324,6 +324,7 @@ const Settings = z.object({
     64 * 1024 * 1024,
     256 * 1024 * 1024,
     "set UPLOAD_MAX_UNPACKED_BYTES under [vars] in wrangler.toml (bytes an .xlsx's sheet and shared strings may unpack to), or leave it out for 67108864 (64 MiB)",
+  ),
   MAX_RUNNING_JOBS_PER_TENANT: wholeNumber(
     "MAX_RUNNING_JOBS_PER_TENANT",
     10,
