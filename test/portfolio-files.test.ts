@@ -4,7 +4,7 @@ import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { ownerTag, portfolioFileKey, writePortfolioFiles } from "../src/files/portfolio-files";
 import { R2ObjectWriter } from "../src/files/r2-writer";
-import { portfolioDownloadLinks } from "../src/http/signed-link";
+import { portfolioDownloadLinks } from "../src/files/links";
 import type { PortfolioResultRow } from "../src/jobs/result-row";
 import { allAuditText, waitForAudit } from "./helpers/audit";
 

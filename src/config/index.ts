@@ -474,7 +474,8 @@ function toConfig(s: Settings): Config {
     uploads: {
       ttlMinutes: s.UPLOAD_TTL_MINUTES,
       maxBytes: s.UPLOAD_MAX_BYTES,
-      maxRows: s.UPLOAD_MAX_ROWS,
+      // A file never holds more rows than one job takes.
+      maxRows: Math.min(s.UPLOAD_MAX_ROWS, s.MAX_ADDRESSES_PER_JOB),
       maxUnpackedBytes: s.UPLOAD_MAX_UNPACKED_BYTES,
     },
     maxRunningJobsPerTenant: s.MAX_RUNNING_JOBS_PER_TENANT,

@@ -1,14 +1,14 @@
 import type { Context, Hono } from "hono";
 import { clientAddress, recordAudit } from "../audit/record";
 import type { Config } from "../config";
+import { checkLink } from "../files/links";
 import { CONTENT_TYPES, portfolioFileKey } from "../files/portfolio-files";
 import { describeError, log } from "../log";
 import { MessagePage } from "./pages";
-import { checkLink } from "./signed-link";
 
 /**
  * `GET /files/<job id>.<csv|xlsx>?o=…&e=…&s=…`: a portfolio result file through its signed link
- * (./signed-link.ts). No sign-in: the link is the capability. The order of the checks is the
+ * (src/files/links.ts). No sign-in: the link is the capability. The order of the checks is the
  * order of the answers: a link that is malformed, altered or signed for another user or job is
  * `403`, a genuine one past its time `410` (both before R2 is asked, so neither says whether a
  * file exists), a genuine one whose file is not built (yet) `404`. Each answer is a

@@ -2,6 +2,7 @@ import type { AuditInput } from "../audit/events";
 import type { D1Queryable } from "../data/types";
 import { compareLabelClasses } from "../domain/energy-label";
 import { UserError } from "../errors";
+import type { DownloadLinks } from "../files/links";
 import { log } from "../log";
 import { type D1JobRow, describeInput, type ItemStatus, type JobCounts, type JobItemInput } from "./engine";
 
@@ -60,6 +61,8 @@ export interface JobHost {
   record(event: AuditInput): void;
   /** Makes sure the agent's alarm watches its running jobs. */
   watch(): Promise<void>;
+  /** Signed, expiring links to a job's result files (src/files/links.ts); without it, summaries give none. */
+  links?(ownerKey: string, jobId: string): Promise<DownloadLinks>;
 }
 
 export interface JobLimits {
@@ -136,6 +139,11 @@ export interface JobSummary {
   /** The first LISTED_MAX saved assessments' ids in input order; `moreAssessmentIds` counts the rest. */
   assessmentIds: string[];
   moreAssessmentIds?: number;
+  /**
+   * Links to the job's result spreadsheets (one row per address), once its workflow has written
+   * them: after the last batch, or after the batch that saw a cancel. Null before.
+   */
+  downloads: DownloadLinks | null;
 }
 
 /** Value bands of the midpoints, low to high; the summary lists them in this order, then "no value". */
@@ -404,7 +412,7 @@ export class PortfolioJobs {
    */
   async summary(job: JobRow): Promise<JobSummary> {
     const { db } = this.host;
-    const [labels, bands, risks, failures, ids, counts] = await db.batch<Record<string, unknown>>([
+    const [labels, bands, risks, failures, ids, counts, files] = await db.batch<Record<string, unknown>>([
       db
         .prepare(
           "SELECT coalesce(energy_label, 'none') AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1",
@@ -433,6 +441,7 @@ export class PortfolioJobs {
                   (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'duplicate') AS duplicates`,
         )
         .bind(job.id),
+      db.prepare("SELECT files_at FROM portfolio_jobs WHERE id = ?1").bind(job.id),
     ]);
     const rowsOf = <T>(r: { results: unknown[] } | undefined) => (r?.results ?? []) as T[];
     const pairs = (r: { results: unknown[] } | undefined) => rowsOf<{ k: string; n: number }>(r).map(({ k, n }) => [k, n] as const);
@@ -442,6 +451,7 @@ export class PortfolioJobs {
       input: describeInput(JSON.parse(f.input) as JobItemInput),
       reason: f.error ?? "failed",
     }));
+    const filesAt = rowsOf<{ files_at: string | null }>(files)[0]?.files_at ?? null;
     const assessmentIds = rowsOf<{ assessment_id: string | null }>(ids).flatMap((r) => (r.assessment_id ? [r.assessment_id] : []));
     return {
       jobId: job.id,
@@ -467,6 +477,7 @@ export class PortfolioJobs {
       ...(c.failed > failureList.length && { moreFailures: c.failed - failureList.length }),
       assessmentIds,
       ...(c.assessed > assessmentIds.length && { moreAssessmentIds: c.assessed - assessmentIds.length }),
+      downloads: filesAt && this.host.links ? await this.host.links(job.owner_key, job.id) : null,
     };
   }
 }

@@ -2,6 +2,7 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import { type Config, parseConfig } from "../config";
 import { createPropertySource } from "../data/services";
 import { completeJob, type EngineDeps, type JobCounts, runJobBatch } from "./engine";
+import { buildResultFiles } from "./files";
 import type { PortfolioParams } from "./portfolio";
 
 /** How a failing step is retried: the batch is idempotent (./engine.ts), so a retry only costs time. */
@@ -26,6 +27,7 @@ export class PortfolioWorkflow extends WorkflowEntrypoint<Env, PortfolioParams> 
     // One D1 session per step, from the primary: the batch's reads see every earlier batch's writes.
     const deps = (db: D1DatabaseSession): EngineDeps => ({ db, data: createPropertySource(config as Config, db), now: () => new Date() });
     const batches = Math.ceil(total / batchSize);
+    let stopped: JobCounts | undefined;
     for (let index = 0; index < batches; index++) {
       const counts = await step.do(`batch ${index}`, STEP_RETRIES, async () => {
         const session = this.env.DB.withSession("first-primary");
@@ -34,12 +36,17 @@ export class PortfolioWorkflow extends WorkflowEntrypoint<Env, PortfolioParams> 
         await agent.portfolioProgress(jobId, result, session.getBookmark());
         return result;
       });
-      if (counts.state !== "running") return counts;
+      if (counts.state !== "running") {
+        stopped = counts;
+        break;
+      }
     }
 
-    // ── The end of the job, after its last batch and before it is marked completed. ──
-    // FILES: the lead adds the step that builds the job's CSV/XLSX downloads here, e.g.
-    //   await step.do("build files", STEP_RETRIES, () => buildResultFiles(this.env, jobId, resultRows(...)));
+    // The result files, once no further batch runs: a completed job's, and a cancelled one's
+    // (what was done, the rest marked "not assessed"). Before "complete", so a completed job
+    // always has its downloads.
+    await step.do("files", STEP_RETRIES, () => buildResultFiles(this.env, jobId, ownerKey, new Date()));
+    if (stopped) return stopped;
 
     return step.do("complete", STEP_RETRIES, async () => {
       const counts = await completeJob(this.env.DB, jobId, new Date());

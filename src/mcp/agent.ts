@@ -4,6 +4,7 @@ import { AuditOutbox, OUTBOX_FLUSH_DELAY_MS, outboxRetryDelay } from "../audit/o
 import { AuditStore } from "../audit/store";
 import { type Config, parseConfig } from "../config";
 import { agentServices, keepBookmark } from "../data/services";
+import { downloadLinks } from "../files/links";
 import type { JobCounts } from "../jobs/engine";
 import { BATCH_SIZE, type JobRow, PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
@@ -88,6 +89,7 @@ export class PandgateAgent extends DurableObject<Env> {
         },
         record: (event) => this.#recordCall(event),
         watch: () => this.#alarmBy(Date.now() + WATCH_MS),
+        links: (ownerKey, jobId) => downloadLinks(config, ownerKey, jobId),
       },
       {
         maxConcurrent: config.maxConcurrentJobs,

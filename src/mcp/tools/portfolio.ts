@@ -53,6 +53,16 @@ const SummaryOut = JobFacts.extend({
     .array(z.string())
     .describe(`Ids of the saved assessments, in input order; at most ${LISTED_MAX} (moreAssessmentIds counts the rest).`),
   moreAssessmentIds: z.number().optional().describe(`Saved assessments beyond the ${LISTED_MAX} ids listed (absent when all are listed).`),
+  downloads: z
+    .object({
+      csv: z.string().describe("The result as CSV (UTF-8, comma-separated): one row per address of the job, in input order."),
+      xlsx: z.string().describe("The same rows as an Excel workbook."),
+      expiresAt: z.string().describe("When both links stop working; ask for the result again for fresh ones."),
+    })
+    .nullable()
+    .describe(
+      "Signed links to the result spreadsheets, for you only, that work in a browser without sign-in until expiresAt. Null while the job runs or its files are still being written.",
+    ),
 });
 
 function jobId(raw: string): string {
@@ -129,7 +139,25 @@ export function renderSummary(s: JobSummary): string {
     s.assessmentIds.length <= MAX_IDS_IN_TEXT && !s.moreAssessmentIds
       ? `Saved assessments: ${s.assessmentIds.join(", ") || "none"}`
       : `Saved assessments: ${s.assessed} (${s.moreAssessmentIds ? `the first ${s.assessmentIds.length} ids` : "their ids"} are in the structured result; Get_Property_Assessments shows each)`,
+    ...downloadLines(s),
   ].join("\n");
+}
+
+/** Where the result spreadsheets are, or why there are none (yet). */
+function downloadLines(s: JobSummary): string[] {
+  if (s.downloads) {
+    const until = `${s.downloads.expiresAt.slice(0, 10)} ${s.downloads.expiresAt.slice(11, 16)} UTC`;
+    return [
+      `Result spreadsheets, one row per address (links for you only, valid until ${until}; ask for the result again for fresh ones):`,
+      `- Excel: ${s.downloads.xlsx}`,
+      `- CSV: ${s.downloads.csv}`,
+    ];
+  }
+  return [
+    s.state === "running"
+      ? "Result spreadsheets: written when the job ends."
+      : "Result spreadsheets: being written; ask for the result again in a moment.",
+  ];
 }
 
 /** Up to this many assessment ids are listed in the text; more would bury the summary. */
@@ -169,6 +197,11 @@ export const assessInput = z.object({
     .max(100)
     .optional()
     .describe("Postcodes whose addresses are all assessed (counted with the addresses against the job's limit)."),
+  uploadId: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("A spreadsheet uploaded through Create_Portfolio_Upload: its rows are the job's addresses (used once, alone)."),
 });
 export const assessOutput = z.object({
   jobId: z.string(),
@@ -241,9 +274,17 @@ function refuseBadEntries(addresses: readonly AddressSelectorInput[]): void {
  * postcode is one address) and starts the job. Shared with the MCP tasks path.
  */
 export async function startPortfolio(
-  { addresses, postcodes }: z.output<typeof assessInput>,
+  { addresses, postcodes, uploadId }: z.output<typeof assessInput>,
   ctx: Pick<ToolContext, "services" | "jobs" | "caller" | "rpcId">,
 ): Promise<JobRow> {
+  if (uploadId !== undefined) {
+    if ((addresses?.length ?? 0) > 0 || (postcodes?.length ?? 0) > 0) {
+      throw new UserError("Give either an uploadId or addresses and postcodes, not both; nothing was started.");
+    }
+    // The upload's rows, checked when the file arrived (row errors refuse it there) and used once.
+    const upload = await ctx.services.uploads.take(ctx.caller.identity.userKey, parseUuid(uploadId, "an upload id: upload ids"));
+    return ctx.jobs.create(ctx.caller.identity, upload.inputs, ctx.rpcId, upload.duplicatesDropped, upload.rows);
+  }
   refuseBadEntries(addresses ?? []);
   const items: JobItemInput[] = [];
   const seen = new Set<string>();
@@ -306,7 +347,7 @@ export function startedMessage(job: JobRow): string {
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
-  description: `Runs quick assessments for many addresses as a background job in your agent: a list of addresses (up to 50 000 per job unless the server sets less), or postcodes (all their addresses). Every assessment is saved for you. Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of addresses is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
+  description: `Runs quick assessments for many addresses as a background job: a list of addresses (up to 50 000 per job unless the server sets less), postcodes (all their addresses), or a spreadsheet sent through Create_Portfolio_Upload (uploadId). Every assessment is saved for you, and the result comes as CSV and Excel downloads (Get_Portfolio_Result). Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of addresses is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -326,7 +367,7 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
       message: "The connection closed; the job goes on.",
       summary: null,
     };
-    // The job runs in the agent's alarm, batch by batch; this call waits beside it and, while the
+    // The job runs in its workflow, batch by batch; this call waits beside it and, while the
     // client keeps the stream open, sends one notification per address as each batch is written.
     // A notification that cannot be sent means the client went away: the job goes on.
     const sent = (progress: number, message: string) =>
@@ -382,7 +423,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
   name: "Get_Portfolio_Result",
   title: "Portfolio job result",
   description:
-    "The summary of one of your portfolio jobs: counts per energy label class, value range distribution, risk flag counts, failures, and the ids of the saved assessments (Get_Property_Assessments shows each).",
+    "The summary of one of your portfolio jobs: counts per energy label class, value range distribution, risk flag counts, failures, the ids of the saved assessments (Get_Property_Assessments shows each), and links to the whole result as CSV and Excel spreadsheets (one row per address) once the job has ended.",
   input: jobInput,
   output: SummaryOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },

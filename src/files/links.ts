@@ -1,7 +1,7 @@
 import { type Config, parseConfig } from "../config";
 import { base64url } from "../encoding";
 import { UserError } from "../errors";
-import { type FileFormat, JOB_ID, ownerTag } from "../files/portfolio-files";
+import { type FileFormat, JOB_ID, ownerTag } from "./portfolio-files";
 
 /**
  * Signed download links for a portfolio job's result files:
