@@ -2,9 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { read as readWorkbook, utils as sheetUtils } from "@e965/xlsx";
 import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
+import { portfolioDownloadLinks } from "../src/files/links";
 import { ownerTag, portfolioFileKey, writePortfolioFiles } from "../src/files/portfolio-files";
 import { R2ObjectWriter } from "../src/files/r2-writer";
-import { portfolioDownloadLinks } from "../src/files/links";
 import type { PortfolioResultRow } from "../src/jobs/result-row";
 import { allAuditText, waitForAudit } from "./helpers/audit";
 

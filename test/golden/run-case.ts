@@ -1,3 +1,4 @@
+import { exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import type { Identity } from "../../src/auth/identity";
 import {
@@ -43,6 +44,7 @@ export const TOOL_ORDER = [
   "Get_Property_Assessments",
   "Get_Assessed_Properties",
   "Get_Tenant_Assessments",
+  "Create_Portfolio_Upload",
   "Assess_Portfolio",
   "Get_Portfolio_Status",
   "Get_Portfolio_Result",
@@ -94,7 +96,18 @@ export async function runCase(c: GoldenCase, ids: Ids): Promise<{ calls: GoldenC
     await run("Get_Property_Assessments", address);
     await run("Get_Assessed_Properties", {});
     await run("Get_Tenant_Assessments", {});
-    const portfolio = await run("Assess_Portfolio", { addresses: [address] }, { progress: true });
+    // The portfolio as a housing corporation sends it: a one-row spreadsheet through an upload link.
+    const upload = await run("Create_Portfolio_Upload", {});
+    const { uploadId, uploadUrl } = (upload.structured ?? {}) as { uploadId?: string; uploadUrl?: string };
+    if (uploadId && uploadUrl) {
+      // The link's secret is random (getRandomValues, which no clock or id mock fixes): pinned as <secret>.
+      const secret = uploadUrl.split("/").at(-1) as string;
+      upload.text = upload.text.split(secret).join("<secret>");
+      upload.structured = JSON.parse(JSON.stringify(upload.structured).split(secret).join("<secret>"));
+      const sent = await exports.default.fetch(uploadUrl, { method: "PUT", body: `addressId\r\n${c.addressId}\r\n` });
+      expect(sent.status, await sent.clone().text()).toBe(200);
+    }
+    const portfolio = await run("Assess_Portfolio", uploadId ? { uploadId } : { addresses: [address] }, { progress: true });
     const jobId = (portfolio.structured as { jobId?: string } | null)?.jobId;
     if (jobId) {
       await run("Get_Portfolio_Status", { jobId });

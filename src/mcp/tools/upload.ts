@@ -39,10 +39,12 @@ export const createPortfolioUpload: ToolSpec<typeof uploadInput, typeof uploadOu
   render(r) {
     const mib = Math.floor(r.maxBytes / (1024 * 1024));
     return [
-      `Upload link for your spreadsheet (CSV or .xlsx, up to ${r.maxRows} address rows and ${mib} MiB), valid until ${r.expiresAt.slice(0, 16).replace("T", " ")} UTC, for one file:`,
+      `Upload link for your spreadsheet (CSV or .xlsx, up to ${r.maxRows} address rows and ${mib} MiB, ${r.maxBytes} bytes), valid until ${r.expiresAt.slice(0, 16).replace("T", " ")} UTC, for one file:`,
       r.uploadUrl,
       "Open it in a browser and choose the file (you sign in as yourself), or send it with an HTTP PUT, e.g. curl -T portfolio.xlsx followed by the link in quotes. Keep the link to yourself: it takes one file from whoever has it.",
-      `The first row names the columns: addressId (the 16-digit BAG nummeraanduiding id), or postcode and houseNumber (huisnummer), with letter (huisletter) and addition (toevoeging) if you have them. Other columns are ignored. Rows that cannot be read are listed with their row numbers as soon as the file arrives, and nothing starts until the file is right.`,
+      "The first row names the columns (case, spaces and punctuation do not matter; other columns are ignored):",
+      ...Object.entries(r.columns).map(([column, meaning]) => `- ${column}: ${meaning}`),
+      "Give addressId, or postcode and houseNumber. Rows that cannot be read are listed with their row numbers as soon as the file arrives, and nothing starts until the file is right.",
       `Upload id: ${r.uploadId}. When the file is accepted, start the assessment with Assess_Portfolio and this uploadId.`,
     ].join("\n");
   },
