@@ -11,6 +11,18 @@ const STEP_RETRIES = { retries: { limit: 8, delay: "1 second" as const, backoff:
 let config: Config | undefined;
 
 /**
+ * Lets the runtime answer other requests before the next batch. Under `wrangler dev` the Worker,
+ * its agents, the local Workflows engine and D1 share one workerd process, whose event loop reads
+ * its sockets only once no other work is ready; a job's steps never wait on a socket, so without
+ * this turn no request (not even the one that started the job) was answered until the job ended
+ * (a 50 000-address job held every answer for over a minute). A timer gives the loop that turn.
+ * Deployed, a workflow runs apart from the Worker and this costs a millisecond per batch.
+ */
+function turnForOtherRequests(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+/**
  * A portfolio job on Cloudflare Workflows (binding PORTFOLIO_WORKFLOW, wrangler.toml). The user's
  * agent creates one instance per job (src/jobs/portfolio.ts); each batch of the job's items is one
  * step, named by its index, which reads the job's state first (a cancelled job stops before its
@@ -29,6 +41,7 @@ export class PortfolioWorkflow extends WorkflowEntrypoint<Env, PortfolioParams> 
     const batches = Math.ceil(total / batchSize);
     let stopped: JobCounts | undefined;
     for (let index = 0; index < batches; index++) {
+      await turnForOtherRequests();
       const counts = await step.do(`batch ${index}`, STEP_RETRIES, async () => {
         const session = this.env.DB.withSession("first-primary");
         const result = await runJobBatch(deps(session), jobId, index, batchSize);
