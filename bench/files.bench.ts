@@ -1,8 +1,8 @@
 import { bench, describe } from "vitest";
 import { csvHeader, csvLine } from "../src/files/csv";
 import { writePortfolioFiles } from "../src/files/portfolio-files";
+import type { PortfolioResultRow } from "../src/files/result-row";
 import { XlsxBuilder } from "../src/files/xlsx";
-import type { PortfolioResultRow } from "../src/jobs/result-row";
 import { formatMs, median, quantile, table } from "./harness";
 // @ts-expect-error: a plain .mjs module without types
 import { writeBenchSection } from "./report.mjs";

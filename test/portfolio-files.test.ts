@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { portfolioDownloadLinks } from "../src/files/links";
 import { ownerTag, portfolioFileKey, writePortfolioFiles } from "../src/files/portfolio-files";
 import { R2ObjectWriter } from "../src/files/r2-writer";
-import type { PortfolioResultRow } from "../src/jobs/result-row";
+import type { PortfolioResultRow } from "../src/files/result-row";
 import { allAuditText, waitForAudit } from "./helpers/audit";
 
 /*

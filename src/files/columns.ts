@@ -1,4 +1,4 @@
-import type { PortfolioResultRow } from "../jobs/result-row";
+import type { PortfolioResultRow } from "./result-row";
 
 /**
  * The columns of a portfolio result spreadsheet, in order, shared by the CSV and the XLSX so the

@@ -1,5 +1,5 @@
-import type { PortfolioResultRow } from "../jobs/result-row";
 import { type Cell, COLUMNS, neutralise } from "./columns";
+import type { PortfolioResultRow } from "./result-row";
 
 /**
  * The CSV of a portfolio result (RFC 4180): UTF-8 with a byte order mark (so Excel reads ë, ü and €

@@ -1,6 +1,6 @@
-import type { PortfolioResultRow } from "../jobs/result-row";
 import { csvHeader, csvLine } from "./csv";
 import { DEFAULT_PART_BYTES, R2ObjectWriter } from "./r2-writer";
+import type { PortfolioResultRow } from "./result-row";
 import { XlsxBuilder } from "./xlsx";
 
 /**

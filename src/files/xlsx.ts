@@ -1,6 +1,6 @@
 import { Zip, ZipDeflate } from "fflate";
-import type { PortfolioResultRow } from "../jobs/result-row";
 import { type Cell, COLUMNS, neutralise } from "./columns";
+import type { PortfolioResultRow } from "./result-row";
 
 /**
  * The XLSX of a portfolio result, written as it goes: one sheet ("Portfolio"), its header row bold

@@ -5,7 +5,7 @@ import type { Services } from "../data/services";
 import type { AddressLookup, D1Queryable, PropertyFacts, PropertySource } from "../data/types";
 import { ENGINE_VERSION } from "../domain/assessment";
 import { userFacingMessage } from "../errors";
-import type { PortfolioResultRow } from "./result-row";
+import type { PortfolioResultRow } from "../files/result-row";
 
 /**
  * The work of a portfolio job, on D1: what one workflow step does with one batch of a job's items
