@@ -406,6 +406,36 @@ export class PortfolioJobs {
   }
 
   /**
+   * What a status needs while a job runs, without the summary's aggregates (labels, bands,
+   * risks): the repeats found so far and the first LISTED_MAX failures. Clients poll this, so it
+   * reads only the failed and duplicate items (index on job, status), never every item.
+   */
+  async progressFacts(job: JobRow): Promise<Pick<JobSummary, "duplicatesDropped" | "failures" | "moreFailures">> {
+    const { db } = this.host;
+    const [failures, counts] = await db.batch<Record<string, unknown>>([
+      db
+        .prepare("SELECT input, error FROM portfolio_items WHERE job_id = ?1 AND status = 'failed' ORDER BY seq LIMIT ?2")
+        .bind(job.id, LISTED_MAX),
+      db
+        .prepare(
+          `SELECT (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'failed') AS failed,
+                  (SELECT count(*) FROM portfolio_items WHERE job_id = ?1 AND status = 'duplicate') AS duplicates`,
+        )
+        .bind(job.id),
+    ]);
+    const c = (counts?.results[0] as { failed: number; duplicates: number } | undefined) ?? { failed: 0, duplicates: 0 };
+    const failureList = ((failures?.results ?? []) as Array<{ input: string; error: string | null }>).map((f) => ({
+      input: describeInput(JSON.parse(f.input) as JobItemInput),
+      reason: f.error ?? "failed",
+    }));
+    return {
+      duplicatesDropped: job.duplicates + c.duplicates,
+      failures: failureList,
+      ...(c.failed > failureList.length && { moreFailures: c.failed - failureList.length }),
+    };
+  }
+
+  /**
    * What a job came to, from its items in D1, aggregated there (one round trip whatever the
    * job's size): counts per label, value band and risk rule, and the first LISTED_MAX failures
    * and assessment ids with the number of the rest.

@@ -76,19 +76,19 @@ function findJob(ctx: ToolContext, raw: string): JobRow {
 }
 
 async function status(ctx: ToolContext, job: JobRow): Promise<z.infer<typeof StatusOut>> {
-  const { jobId, state, total, done, failed, duplicatesDropped, createdAt, finishedAt, failures, moreFailures } =
-    await ctx.jobs.summary(job);
-  const end = finishedAt ? new Date(finishedAt).getTime() : Date.now();
+  const { duplicatesDropped, failures, moreFailures } = await ctx.jobs.progressFacts(job);
+  const end = job.finished_at ? new Date(job.finished_at).getTime() : Date.now();
+  const createdAt = job.created_at;
   return {
-    jobId,
-    state,
-    total,
-    done,
-    failed,
+    jobId: job.id,
+    state: job.state,
+    total: job.total,
+    done: job.done,
+    failed: job.failed,
     duplicatesDropped,
     cancelRequested: job.cancel_requested === 1,
     createdAt,
-    finishedAt,
+    finishedAt: job.finished_at,
     elapsedMs: end - new Date(createdAt).getTime(),
     failures,
     ...(moreFailures !== undefined && { moreFailures }),
