@@ -135,6 +135,9 @@ export async function runJobBatch(deps: EngineDeps, jobId: string, index: number
   const createdAt = deps.now().toISOString();
   const results = await db.batch([
     ...store.insertOnceStatements(outcomes.flatMap((o) => (o.saved ? [{ ...o.saved, createdAt }] : []))),
+    // Each outcome's item by its primary key. The unary + keeps SQLite from using the (job,
+    // status) index instead: it then searched every pending item of the job for each outcome,
+    // and a batch's write grew with the job (test/data/query-plans.test.ts pins the plan).
     db
       .prepare(
         `WITH outcome AS MATERIALIZED (
@@ -150,7 +153,7 @@ export async function runJobBatch(deps: EngineDeps, jobId: string, index: number
           assessment_id = outcome.assessment_id, energy_label = outcome.energy_label, value_low = outcome.value_low,
           value_mid = outcome.value_mid, value_high = outcome.value_high, value_note = outcome.value_note,
           risk_rules = outcome.risk_rules, data_gaps = outcome.data_gaps, duplicate_of = outcome.duplicate_of, error = outcome.error
-        FROM outcome WHERE portfolio_items.job_id = ?1 AND portfolio_items.seq = outcome.seq AND portfolio_items.status = 'pending'`,
+        FROM outcome WHERE portfolio_items.job_id = ?1 AND portfolio_items.seq = outcome.seq AND +portfolio_items.status = 'pending'`,
       )
       .bind(jobId, JSON.stringify(outcomes.map(({ saved: _, ...o }) => o))),
     db
