@@ -137,6 +137,8 @@ async function benchReport(request: Request): Promise<Response> {
 const HTTP_BENCHMARKS = ["bench/overhead.bench.ts", "bench/portfolio.bench.ts"];
 /** Benchmarks of pure modules in plain Node, where the heap can be read (peak memory): project "bench-node". */
 const NODE_BENCHMARKS = ["bench/files.bench.ts"];
+/** Benchmarks of the Worker in live mode (LIVE_SETTINGS) against the register stand-ins: project "bench-live". */
+const LIVE_BENCHMARKS = ["bench/live-job.bench.ts"];
 const BENCH_WORKERS = {
   workers: [{ name: "bench-bare", modules: true, scriptPath: "./bench/bare-worker.js", compatibilityDate: "2026-11-01" }],
   serviceBindings: { BENCH_BARE: "bench-bare", BENCH_REPORT: benchReport },
@@ -207,7 +209,18 @@ export default defineConfig(async () => {
             ...WAITS,
             include: [],
             setupFiles: ["./test/setup-seed.ts"],
-            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS, ...NODE_BENCHMARKS] },
+            benchmark: { include: ["bench/**/*.bench.ts"], exclude: [...HTTP_BENCHMARKS, ...NODE_BENCHMARKS, ...LIVE_BENCHMARKS] },
+          },
+        },
+        {
+          // A live portfolio job end to end: the "workerd-live" Worker (migrations, no seed) with BENCH_REPORT.
+          plugins: [workerd(LIVE_SETTINGS, BENCH_WORKERS)],
+          test: {
+            name: "bench-live",
+            ...WAITS,
+            include: [],
+            setupFiles: ["./test/setup.ts"],
+            benchmark: { include: [...LIVE_BENCHMARKS] },
           },
         },
         {
