@@ -4,8 +4,11 @@
 // way continues where it stopped.
 //   1. KV namespace, D1 database and audit queue: found by name with wrangler's list commands
 //      (`kv namespace list` is JSON, `d1 list --json`, `queues list` is a table), created when
-//      missing. Rate limiting bindings need no creation, only a namespace_id unique in the account
-//      (the ones in wrangler.toml are kept).
+//      missing. The R2 bucket of portfolio files (FILES; bucket_name in wrangler.toml) likewise:
+//      `r2 bucket list` prints "name:"/"creation_date:" pairs, `r2 bucket create <name>` when it
+//      is missing. Rate limiting bindings need no creation, only a namespace_id unique in the
+//      account (the ones in wrangler.toml are kept); the portfolio workflow neither: `wrangler
+//      deploy` creates or updates it with the Worker.
 //   2. Their ids, and the settings, go into `.deploy/state.json`; `wrangler.deploy.jsonc` is
 //      generated from wrangler.toml with the real ids and the settings filled in. Both are
 //      git-ignored and rewritten on every run: never edit them, edit wrangler.toml or re-run.
@@ -34,6 +37,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Where the generated files go: the repository, or PANDGATE_SETUP_DIR (the tests' temp folder).
@@ -157,6 +161,18 @@ export function parseTable(text) {
   return body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i] ?? ""])));
 }
 
+/**
+ * Bucket names in `wrangler r2 bucket list`'s output: one block per bucket, "name:" and
+ * "creation_date:" with their values aligned (wrangler's formatLabelledValues; colours only on a
+ * terminal, stripped here all the same).
+ */
+export function parseR2BucketNames(text) {
+  return stripVTControlCharacters(text)
+    .split("\n")
+    .map((line) => /^name:\s+(\S+)\s*$/.exec(line)?.[1])
+    .filter(Boolean);
+}
+
 /** The workers.dev URL `wrangler deploy` prints under "Deployed <name> triggers". */
 export function parseDeployUrl(text) {
   return /https:\/\/[a-z0-9.-]+\.workers\.dev\b/i.exec(text)?.[0] ?? null;
@@ -229,6 +245,9 @@ function deploymentConfig(state) {
   config.d1_databases = (config.d1_databases ?? []).map((db) =>
     db.binding === "DB" ? { ...db, database_name: state.d1Name, database_id: state.d1Id } : db,
   );
+  config.r2_buckets = (config.r2_buckets ?? []).map((r2) =>
+    r2.binding === "FILES" && state.r2Bucket ? { ...r2, bucket_name: state.r2Bucket } : r2,
+  );
   config.vars = { ...config.vars, ...state.vars };
   // Paths in a wrangler config are relative to the config file.
   const rel = (p) => {
@@ -261,6 +280,7 @@ async function main() {
   const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
   const d1Name = /database_name\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? "pandgate";
   const queueName = /queue\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? "pandgate-audit";
+  const bucketName = /bucket_name\s*=\s*"([^"]+)"/.exec(toml)?.[1] ?? "pandgate-files";
 
   const state = readJson(stateFile, {});
   const secrets = readJson(secretsFile, {});
@@ -310,20 +330,31 @@ async function main() {
   if (!queueExists) await step(["queues", "create", queueName], "only if it is missing");
   else console.log(`Queue ${queueName} exists`);
   state.queue = queueName;
-  if (!dry) console.log("Rate limiting bindings need nothing created (namespace_id in wrangler.toml, unique in the account).");
   save();
 
-  // 4. The deployment config.
+  // 4. R2 bucket of portfolio files (the list is "name:"/"creation_date:" blocks).
+  const buckets = await step(["r2", "bucket", "list"], `find the R2 bucket ${bucketName}`, { echo: false });
+  const bucketExists = !dry && parseR2BucketNames(buckets).includes(bucketName);
+  if (!bucketExists) await step(["r2", "bucket", "create", bucketName], "only if it is missing");
+  else console.log(`R2 bucket ${bucketName} exists`);
+  state.r2Bucket = bucketName;
+  if (!dry) {
+    console.log("Rate limiting bindings need nothing created (namespace_id in wrangler.toml, unique in the account).");
+    console.log("The portfolio workflow needs nothing created (wrangler deploy creates or updates it with the Worker).");
+  }
+  save();
+
+  // 5. The deployment config.
   if (!dry) {
     writeFileSync(deployConfig, deploymentConfig(state));
     console.log(`Wrote ${deployConfigArg} (ids and settings; git-ignored, regenerated on every run)`);
   } else plan.push(`# write ${deployConfigName} (wrangler.toml + ids + vars) and .deploy/ (state, secrets)`);
   const cfg = ["--config", deployConfigArg];
 
-  // 5. Migrations (wrangler applies only the missing ones).
+  // 6. Migrations (wrangler applies only the missing ones).
   await step(["d1", "migrations", "apply", "DB", "--remote", ...cfg]);
 
-  // 6. Dataset.
+  // 7. Dataset.
   const live = vars.DATA_SOURCE === "live";
   const wanted = seedDataset();
   if (live) console.log("DATA_SOURCE=live: the synthetic dataset is not loaded.");
@@ -340,7 +371,7 @@ async function main() {
     }
   }
 
-  // 7. Deploy, with the secrets (never on the command line: from .deploy/secrets.json).
+  // 8. Deploy, with the secrets (never on the command line: from .deploy/secrets.json).
   // wrangler lets the process environment override the file's values: leave them out.
   const secretEnv = Object.fromEntries(Object.keys(secrets).map((k) => [k, undefined]));
   const deployArgs = ["deploy", ...cfg, "--secrets-file", path.relative(root, secretsFile)];
@@ -371,7 +402,7 @@ async function main() {
     return;
   }
 
-  // 8. What to register, and the health check.
+  // 9. What to register, and the health check.
   const publicUrl = vars.PUBLIC_URL;
   console.log(`
 pandgate is deployed.

@@ -136,11 +136,22 @@ export function mountUploads(app: Hono<{ Bindings: Env }>, config: Config): void
     }
   }
 
+  // The link's secret is in its path: no answer under it (the form, the receipt, a refusal, the
+  // redirect to sign in, a 405 or a 500) lets the browser send that path on as a referrer, to the
+  // identity provider or anywhere a page links to. Set after the route, on whatever it answered.
+  // (secureHeaders in ./app.tsx sends the same by default; this keeps it here whatever that says.)
+  app.use("/uploads/*", async (c, next) => {
+    await next();
+    c.header("referrer-policy", "no-referrer");
+  });
+
   // The identity provider sends every sign-in back to /oauth/callback; an upload sign-in is told
   // by its state and finished here, any other goes on to the MCP sign-in (./signin.tsx).
   app.get("/oauth/callback", async (c, next) => {
     const state = c.req.query("state") ?? "";
     if (!state.startsWith(UPLOAD_STATE_PREFIX) || !upstream || !secret) return next();
+    // Its answers lead back to the upload link (the redirect's Location is the link's path).
+    c.header("referrer-policy", "no-referrer");
     const leg = await readCookie<SignInLeg>(c, secret, SIGNIN_COOKIE);
     deleteCookie(c, SIGNIN_COOKIE, { path: "/", secure: true, prefix: "host" });
     if (!leg || leg.state !== state || !LINK_PATH.test(leg.back)) {

@@ -3,12 +3,13 @@
 // wrangler's output formats. The generated files go to that temp folder too
 // (PANDGATE_SETUP_DIR), and the health check hits a loopback server (--health-url).
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parseR2BucketNames } from "../../scripts/setup.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const STANDIN = path.join(import.meta.dirname, "fixtures", "wrangler-standin");
@@ -105,6 +106,8 @@ describe("npm run setup", () => {
       "d1 list",
       "queues list",
       "queues create pandgate-audit",
+      "r2 bucket list",
+      "r2 bucket create pandgate-files",
       "d1 migrations apply DB",
       "d1 execute DB",
       "d1 execute DB",
@@ -119,6 +122,10 @@ describe("npm run setup", () => {
     const config = JSON.parse(readFileSync(path.join(dir, "out", "wrangler.deploy.jsonc"), "utf8").replace(/^\s*\/\/.*$/gm, ""));
     expect(config.kv_namespaces[0].id).toBe(account().kv[0].id);
     expect(config.d1_databases[0].database_id).toBe(account().d1[0].uuid);
+    expect(account().r2).toEqual([{ name: "pandgate-files", creation_date: expect.any(String) }]);
+    expect(config.r2_buckets).toEqual([{ binding: "FILES", bucket_name: "pandgate-files" }]);
+    expect(config.workflows).toEqual([{ name: "pandgate-portfolio", binding: "PORTFOLIO_WORKFLOW", class_name: "PortfolioWorkflow" }]);
+    expect(run.stdout).toContain("The portfolio workflow needs nothing created");
     expect(readFileSync(path.join(ROOT, "wrangler.toml"), "utf8")).toContain('database_id = "pandgate-local"');
 
     // Secrets: generated ones are long and random, kept in a 0600 file, uploaded with the deploy;
@@ -153,7 +160,16 @@ describe("npm run setup", () => {
     expect(run.code).toBe(0);
     const again = calls().slice(firstCalls);
     expect(creates(again)).toEqual([]);
-    expect(commands(again)).toEqual(["kv namespace list", "d1 list", "queues list", "d1 migrations apply DB", "d1 execute DB", "deploy"]);
+    expect(commands(again)).toEqual([
+      "kv namespace list",
+      "d1 list",
+      "queues list",
+      "r2 bucket list",
+      "d1 migrations apply DB",
+      "d1 execute DB",
+      "deploy",
+    ]);
+    expect(run.stdout).toContain("R2 bucket pandgate-files exists");
     expect(run.stdout).toContain("✅ No migrations to apply!");
     expect(run.stdout).toContain("The dataset is loaded");
     expect(readSecrets()).toEqual(before);
@@ -161,6 +177,7 @@ describe("npm run setup", () => {
     expect(account().kv).toHaveLength(1);
     expect(account().d1).toHaveLength(1);
     expect(account().queues).toHaveLength(1);
+    expect(account().r2).toHaveLength(1);
 
     // --rotate-secrets makes new generated ones and keeps the client secret.
     await setup(["--yes", "--rotate-secrets", "--health-url", healthUrl]);
@@ -190,6 +207,36 @@ describe("npm run setup", () => {
     expect(account().kv).toHaveLength(1);
   });
 
+  it("R2 bucket: only its exact name counts as found, in wrangler's r2 bucket list output, coloured or not", async () => {
+    // The account already holds other buckets, one with a name that starts with ours.
+    writeFileSync(
+      path.join(dir, "account.json"),
+      JSON.stringify({
+        kv: [],
+        d1: [],
+        queues: [],
+        r2: [
+          { name: "pandgate-files-archive", creation_date: "2026-01-02T03:04:05.000Z" },
+          { name: "other", creation_date: "2026-01-02T03:04:05.000Z" },
+        ],
+        migrations: [],
+        dataset: null,
+        deploys: 0,
+        failed: [],
+      }),
+    );
+    const run = await setup(["--yes", "--health-url", healthUrl]);
+    expect(run.code).toBe(0);
+    expect(creates(calls())).toContain("r2 bucket create pandgate-files");
+    expect(account().r2.map((b: { name: string }) => b.name)).toEqual(["pandgate-files-archive", "other", "pandgate-files"]);
+
+    // On a terminal wrangler colours the labels (white) and values (gray).
+    const coloured =
+      "Listing buckets...\n\u001b[37mname:\u001b[39m           \u001b[90mpandgate-files\u001b[39m\n\u001b[37mcreation_date:\u001b[39m  \u001b[90m2026-01-02T03:04:05.000Z\u001b[39m\n";
+    expect(parseR2BucketNames(coloured)).toEqual(["pandgate-files"]);
+    expect(parseR2BucketNames("Listing buckets...\n\n")).toEqual([]);
+  });
+
   it("--dry-run prints the commands in order and runs and writes nothing", async () => {
     const run = await setup(["--dry-run", "--health-url", healthUrl]);
     expect(run.code).toBe(0);
@@ -204,6 +251,8 @@ describe("npm run setup", () => {
       "npx wrangler d1 create pandgate",
       "npx wrangler queues list",
       "npx wrangler queues create pandgate-audit",
+      "npx wrangler r2 bucket list",
+      "npx wrangler r2 bucket create pandgate-files",
       "npx wrangler d1 migrations apply DB --remote",
       "npx wrangler d1 execute DB --remote --json",
       "npx wrangler d1 execute DB --remote --yes",

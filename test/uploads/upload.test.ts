@@ -41,6 +41,11 @@ type Answer = {
   error?: string;
 };
 
+/** The link's secret is in its path: every answer under it keeps the browser from sending that on. */
+function expectNoReferrer(...responses: Response[]) {
+  for (const response of responses) expect(response.headers.get("referrer-policy"), `${response.status} answer`).toBe("no-referrer");
+}
+
 async function rowOf(id: string) {
   return env.DB.prepare("SELECT * FROM portfolio_uploads WHERE id = ?").bind(id).first<Record<string, unknown>>();
 }
@@ -103,6 +108,7 @@ describe("PUT of a file", () => {
       },
     );
     expect(res.status).toBe(200);
+    expectNoReferrer(res);
     const body = (await res.json()) as Answer;
     expect(body).toMatchObject({ accepted: true, kind: "csv", goodRows: 2, errorCount: 0, duplicateCount: 1, ignoredColumns: ["Naam"] });
     expect(body.duplicates).toEqual([{ row: 4, sameAs: 2 }]);
@@ -232,10 +238,16 @@ describe("PUT of a file", () => {
     expect(((await expired.json()) as Answer).message).toMatch(/expired/);
     const other = await newLink();
     const wrongSecret = other.uploadUrl.replace(/\/[^/]+$/, `/${"A".repeat(43)}`);
-    expect((await put(wrongSecret, "x")).status).toBe(404);
-    expect((await put(`https://mcp.example.com/uploads/${crypto.randomUUID()}/${"B".repeat(43)}`, "x")).status).toBe(404);
-    expect((await put("https://mcp.example.com/uploads/not-an-id/short", "x")).status).toBe(404);
-    expect((await exports.default.fetch(other.uploadUrl, { method: "DELETE" })).status).toBe(405);
+    const answers = [
+      await put(wrongSecret, "x"),
+      await put(`https://mcp.example.com/uploads/${crypto.randomUUID()}/${"B".repeat(43)}`, "x"),
+      await put("https://mcp.example.com/uploads/not-an-id/short", "x"),
+      await exports.default.fetch(wrongSecret),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 404]);
+    const notAllowed = await exports.default.fetch(other.uploadUrl, { method: "DELETE" });
+    expect(notAllowed.status).toBe(405);
+    expectNoReferrer(expired, ...answers, notAllowed);
   });
 });
 
@@ -253,7 +265,10 @@ describe("the browser form", () => {
     const back = await browser.fetch(await entra.login(upstream, user));
     expect(back.status).toBe(302);
     expect(back.headers.get("location")).toBe(new URL(url).pathname);
-    return browser.fetch(url);
+    expectNoReferrer(first, back);
+    const page = await browser.fetch(url);
+    expectNoReferrer(page);
+    return page;
   }
 
   it("sends a browser without a session to sign in; the owner gets the form and uploads through it", async () => {
@@ -271,6 +286,7 @@ describe("the browser form", () => {
     form.set("file", new File(["postcode;huisnummer;naam\n3817AC;1;a\n;;b\n"], "stock.csv"));
     const bad = await browser.fetch(link.uploadUrl, { method: "POST", body: form });
     expect(bad.status).toBe(422);
+    expectNoReferrer(bad);
     expect(await bad.text()).toMatch(/<th scope="row">3<\/th>\s*<td data-label="Why">names no address/);
 
     const good = new FormData();
@@ -288,6 +304,7 @@ describe("the browser form", () => {
     );
     const ok = await browser.fetch(link.uploadUrl, { method: "POST", body: good });
     expect(ok.status).toBe(200);
+    expectNoReferrer(ok);
     expect(await ok.text()).toContain("Received 1 address (XLSX)");
   });
 
@@ -300,8 +317,12 @@ describe("the browser form", () => {
     expect(await page.text()).toContain("someone else");
     const form = new FormData();
     form.set("file", new File(["postcode;huisnummer\n3817AC;1\n"], "stock.csv"));
-    expect((await stranger.fetch(link.uploadUrl, { method: "POST", body: form })).status).toBe(403);
-    expect((await new Browser().fetch(link.uploadUrl, { method: "POST", body: form })).status).toBe(403);
+    const refused = [
+      await stranger.fetch(link.uploadUrl, { method: "POST", body: form }),
+      await new Browser().fetch(link.uploadUrl, { method: "POST", body: form }),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([403, 403]);
+    expectNoReferrer(...refused);
     expect(await rowOf(link.uploadId)).toMatchObject({ state: "waiting" });
   });
 });

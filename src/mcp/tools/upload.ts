@@ -26,7 +26,7 @@ export const createPortfolioUpload: ToolSpec<typeof uploadInput, typeof uploadOu
   name: "Create_Portfolio_Upload",
   title: "Upload a spreadsheet of addresses",
   description:
-    "Gives a single-use link, valid for a short time, to send a spreadsheet (CSV or .xlsx) of up to 50 000 addresses for a portfolio job: by HTTP PUT, or opened in a browser, where the signed-in user chooses the file. The file's first row names its columns: addressId (the BAG nummeraanduiding id), or postcode and houseNumber (huisnummer), with letter (huisletter) and addition (toevoeging) if any; other columns are ignored. Rows that name no address, malformed ones, formulas and repeats are reported with their row numbers when the file arrives, before any work starts. Then start the job with Assess_Portfolio and the uploadId.",
+    "Gives a single-use link, valid for a short time, to send a spreadsheet (CSV or .xlsx) of up to the server's limit of address rows (50 000 unless set lower; the answer gives it as maxRows) for a portfolio job: by HTTP PUT, or opened in a browser, where the signed-in user chooses the file. The file's first row names its columns: addressId (the BAG nummeraanduiding id), or postcode and houseNumber (huisnummer), with letter (huisletter) and addition (toevoeging) if any; other columns are ignored. Rows that name no address, malformed ones, formulas and repeats are reported with their row numbers when the file arrives, before any work starts. Then start the job with Assess_Portfolio and the uploadId.",
   input: uploadInput,
   output: uploadOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
