@@ -267,7 +267,8 @@ describe("configuration", () => {
       },
       epOnlineApiKey: "key",
       registerUrls: { "pdok-bag": "https://bag-cache.example/v2" },
-      uploads: { maxBytes: 10 * 1024 * 1024, maxRows: 50_000, maxUnpackedBytes: 64 * 1024 * 1024, ttlMinutes: 15 },
+      // A file never holds more rows than one job takes: MAX_ADDRESSES_PER_JOB (20000 here) caps UPLOAD_MAX_ROWS.
+      uploads: { maxBytes: 10 * 1024 * 1024, maxRows: 20_000, maxUnpackedBytes: 64 * 1024 * 1024, ttlMinutes: 15 },
       registerTimeoutMs: 2500,
       registerBudgets: {
         defaults: { concurrency: 4, perSecond: 12 },
