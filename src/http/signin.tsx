@@ -8,11 +8,11 @@ import {
 import type { Context, Hono } from "hono";
 import { type AuditInput, reasonSlug } from "../audit/events";
 import { clientAddress, recordAudit } from "../audit/record";
-import { IdentityError, identityFromClaims } from "../auth/identity";
-import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
-import { clientTenantAllowed, clientTenants, tenantAllowed } from "../auth/policy";
+import { authorizeUrl, discover, SignInError } from "../auth/oidc-client";
+import { clientTenantAllowed, clientTenants } from "../auth/policy";
 import { RESOURCE_SCOPES, SCOPE_OFFLINE, SCOPE_READ, SUPPORTED_SCOPES } from "../auth/scopes";
 import { UPSTREAM_REFRESH_TOKEN } from "../auth/token-lifetimes";
+import { refuseForeignTenant, signInRefusal, upstreamIdentity } from "../auth/upstream-sign-in";
 import type { Config } from "../config";
 import type { UpstreamConfig } from "../config/sign-in";
 import { base64url, sha256Base64Url } from "../encoding";
@@ -332,19 +332,10 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
     let tenantId: string | undefined;
     let userKey: string | undefined;
     try {
-      const doc = await discover(upstream);
-      const tokens = await exchangeCode(doc, upstream, code, leg.verifier);
-      const claims = await verifyIdToken(doc, upstream, tokens.idToken, leg.nonce);
-      const identity = await identityFromClaims(upstream.kind, claims);
+      const { identity, tokens } = await upstreamIdentity(upstream, code, leg);
       tenantId = identity.tenantId;
       userKey = identity.userKey;
-      if (!tenantAllowed(upstream, identity)) {
-        throw new SignInError(
-          "tenant_not_allowed",
-          `Your organisation (tenant ${identity.tenantId}) is not allowed to use this server.`,
-          403,
-        );
-      }
+      refuseForeignTenant(upstream, identity);
       // A client the operator bound to tenants (`npm run clients -- create --tenant …`) serves only those.
       if (!clientTenantAllowed(await clientTenants(c.env.OAUTH_KV, request.clientId), identity)) {
         throw new SignInError(
@@ -374,12 +365,7 @@ export function mountSignIn(app: Hono<{ Bindings: Env }>, config: Config): void 
       headers.set("location", redirectTo);
       return new Response(null, { status: 302, headers });
     } catch (error) {
-      const refusal =
-        error instanceof SignInError
-          ? error
-          : error instanceof IdentityError
-            ? new SignInError("identity_incomplete", error.message)
-            : undefined;
+      const refusal = signInRefusal(error);
       if (!refusal) throw error;
       if (refusal.status === 502) return upstreamUnavailable(c, request, refusal, headers);
       log("warn", "signin_refused", { reason: refusal.reason, clientId: request.clientId, tenantId });

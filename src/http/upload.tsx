@@ -1,9 +1,8 @@
 import type { Context, Hono } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import { recordAudit } from "../audit/record";
-import { IdentityError, identityFromClaims } from "../auth/identity";
-import { authorizeUrl, discover, exchangeCode, SignInError, verifyIdToken } from "../auth/oidc-client";
-import { tenantAllowed } from "../auth/policy";
+import { authorizeUrl, discover, SignInError } from "../auth/oidc-client";
+import { refuseForeignTenant, signInRefusal, upstreamIdentity } from "../auth/upstream-sign-in";
 import type { Config } from "../config";
 import { base64url, sha256Base64Url } from "../encoding";
 import { log } from "../log";
@@ -168,28 +167,14 @@ export function mountUploads(app: Hono<{ Bindings: Env }>, config: Config): void
       return page(c, 403, "Sign-in did not complete", "The identity provider did not sign you in. Open the upload link again to retry.");
     }
     try {
-      const doc = await discover(upstream);
-      const tokens = await exchangeCode(doc, upstream, code, leg.verifier);
-      const claims = await verifyIdToken(doc, upstream, tokens.idToken, leg.nonce);
-      const identity = await identityFromClaims(upstream.kind, claims);
-      if (!tenantAllowed(upstream, identity)) {
-        throw new SignInError(
-          "tenant_not_allowed",
-          `Your organisation (tenant ${identity.tenantId}) is not allowed to use this server.`,
-          403,
-        );
-      }
+      const { identity } = await upstreamIdentity(upstream, code, leg);
+      refuseForeignTenant(upstream, identity);
       const s: Session = { userKey: identity.userKey, tenantId: identity.tenantId, expires: Date.now() + SESSION_SECONDS * 1000 };
       await setSignedCookie(c, SESSION_COOKIE, JSON.stringify(s), secret, cookieOptions(SESSION_SECONDS));
       c.header("cache-control", "no-store");
       return c.redirect(leg.back, 302);
     } catch (error) {
-      const refusal =
-        error instanceof SignInError
-          ? error
-          : error instanceof IdentityError
-            ? new SignInError("identity_incomplete", error.message)
-            : undefined;
+      const refusal = signInRefusal(error);
       if (!refusal) throw error;
       log("warn", "upload_signin_refused", { reason: refusal.reason });
       return page(c, refusal.status, "Sign-in refused", refusal.message);
