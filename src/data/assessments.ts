@@ -58,6 +58,30 @@ export interface Page<T> {
   total: number;
 }
 
+/** The most JSON one multi-row insert binds (D1 refuses a bound value over 2 MB). */
+const INSERT_CHUNK_BYTES = 512 * 1024;
+
+const COLUMNS =
+  "id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id, owner_name, owner_email";
+
+/** An assessment's values in the order of COLUMNS. */
+function columnValues(a: SavedAssessment): Array<string | null> {
+  return [
+    a.id,
+    a.ownerKey,
+    a.tenantId,
+    a.addressId,
+    a.addressLabel,
+    JSON.stringify(a.inputs),
+    JSON.stringify(a.result),
+    a.engineVersion,
+    a.createdAt,
+    a.jobId,
+    a.ownerName,
+    a.ownerEmail,
+  ];
+}
+
 /**
  * Each user's assessments in D1. Every read and delete is scoped by the owner's key (or, for
  * the admin view, by the tenant), in SQL: no query here can return another user's rows.
@@ -65,53 +89,22 @@ export interface Page<T> {
  * `afterWrite` runs once each write has been made (services.ts uses it to keep the D1 session's
  * bookmark, so the user's next request reads its own writes even on another replica).
  */
-/** The most JSON one multi-row insert binds (D1 refuses a bound value over 2 MB). */
-const INSERT_CHUNK_BYTES = 512 * 1024;
-
 export class AssessmentStore {
   constructor(
     private readonly db: D1Queryable,
     private readonly afterWrite: () => Promise<void> | void = () => {},
   ) {}
 
-  private insert(a: SavedAssessment, keepExisting: boolean): D1PreparedStatement {
-    return this.db
-      .prepare(
-        `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id, owner_name, owner_email)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)${keepExisting ? " ON CONFLICT (id) DO NOTHING" : ""}`,
-      )
-      .bind(
-        a.id,
-        a.ownerKey,
-        a.tenantId,
-        a.addressId,
-        a.addressLabel,
-        JSON.stringify(a.inputs),
-        JSON.stringify(a.result),
-        a.engineVersion,
-        a.createdAt,
-        a.jobId,
-        a.ownerName,
-        a.ownerEmail,
-      );
-  }
-
   async save(a: Omit<SavedAssessment, "createdAt" | "id">): Promise<SavedAssessment> {
     const saved: SavedAssessment = { ...a, id: crypto.randomUUID(), createdAt: new Date().toISOString() };
-    await this.insert(saved, false).run();
+    await this.db
+      .prepare(`INSERT INTO assessments (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`)
+      .bind(...columnValues(saved))
+      .run();
     await this.afterWrite();
     return saved;
   }
 
-  /** Saves an assessment under a fixed id; a second save of the same id changes nothing. */
-  async saveOnce(a: Omit<SavedAssessment, "createdAt">): Promise<void> {
-    await this.saveAllOnce([a]);
-  }
-
-  /**
-   * Saves assessments under fixed ids in one round trip (one batch, one transaction); an id that
-   * is already saved is left as it is, so saving the same list again changes nothing.
-   */
   /**
    * The statements that save assessments under fixed ids, keeping an id already saved, for a
    * caller that sends them in its own batch (a portfolio batch writes them together with its
@@ -129,7 +122,7 @@ export class AssessmentStore {
       statements.push(
         this.db
           .prepare(
-            `INSERT INTO assessments (id, owner_key, tenant_id, address_id, address_label, inputs, result, engine_version, created_at, job_id, owner_name, owner_email)
+            `INSERT INTO assessments (${COLUMNS})
              SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]', value ->> '$[5]',
                     value ->> '$[6]', value ->> '$[7]', value ->> '$[8]', value ->> '$[9]', value ->> '$[10]', value ->> '$[11]'
              FROM json_each(?1) WHERE true
@@ -141,20 +134,7 @@ export class AssessmentStore {
       bytes = 0;
     };
     for (const a of list) {
-      const row = JSON.stringify([
-        a.id,
-        a.ownerKey,
-        a.tenantId,
-        a.addressId,
-        a.addressLabel,
-        JSON.stringify(a.inputs),
-        JSON.stringify(a.result),
-        a.engineVersion,
-        a.createdAt,
-        a.jobId,
-        a.ownerName,
-        a.ownerEmail,
-      ]);
+      const row = JSON.stringify(columnValues(a));
       if (bytes + row.length > INSERT_CHUNK_BYTES) flush();
       chunk.push(row);
       bytes += row.length + 1;
@@ -163,10 +143,14 @@ export class AssessmentStore {
     return statements;
   }
 
+  /**
+   * Saves assessments under fixed ids in one round trip (one batch, one transaction); an id that
+   * is already saved is left as it is, so saving the same list again changes nothing.
+   */
   async saveAllOnce(list: ReadonlyArray<Omit<SavedAssessment, "createdAt">>): Promise<void> {
     if (list.length === 0) return;
     const createdAt = new Date().toISOString();
-    await this.db.batch(list.map((a) => this.insert({ ...a, createdAt }, true)));
+    await this.db.batch(this.insertOnceStatements(list.map((a) => ({ ...a, createdAt }))));
     await this.afterWrite();
   }
 
