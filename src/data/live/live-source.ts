@@ -626,24 +626,24 @@ export class LiveSource implements PropertySource {
             this.fact(REGISTER.locatieserver, "atPostcode", [], gaps, () => this.addressesForPostcode(postcode, undefined, gaps)),
           )
         : none([]);
-    const parcel: Promise<{ value: Parcel | null; gaps: RegisterGap[] }> =
-      want.includes("parcel") && isUnitSubject(address.unitId)
+    // A parcel or a monument: a fresh record of the register's answer (found or not) serves the
+    // cached row; otherwise the register is asked, and a failure is a gap, not a failed address.
+    const parcelOrMonument = <T extends Parcel | Monument>(
+      fact: "parcel" | "monument",
+      register: RegisterId,
+      row: T | null | undefined,
+      ask: () => Promise<T | null>,
+    ): Promise<{ value: T | null; gaps: RegisterGap[] }> =>
+      want.includes(fact) && isUnitSubject(address.unitId)
         ? noted(async (gaps) => {
-            const record = fresh(REGISTER.brk, PARCEL_MONUMENT_SUBJECT.parcel(address.unitId), PARCEL_MONUMENT_TTL_MS.parcel);
-            const cached = liveRow(d1.parcel);
+            const record = fresh(register, PARCEL_MONUMENT_SUBJECT[fact](address.unitId), PARCEL_MONUMENT_TTL_MS[fact]);
+            const cached = liveRow(row);
             if (record) return record.found ? cached : null;
-            return this.optional(REGISTER.brk, "parcel", cached, gaps, () => this.askParcel(address));
+            return this.optional(register, fact, cached, gaps, ask);
           })
         : none(null);
-    const monument: Promise<{ value: Monument | null; gaps: RegisterGap[] }> =
-      want.includes("monument") && isUnitSubject(address.unitId)
-        ? noted(async (gaps) => {
-            const record = fresh(REGISTER.rce, PARCEL_MONUMENT_SUBJECT.monument(address.unitId), PARCEL_MONUMENT_TTL_MS.monument);
-            const cached = liveRow(d1.monument);
-            if (record) return record.found ? cached : null;
-            return this.optional(REGISTER.rce, "monument", cached, gaps, () => this.askMonument(address.unitId));
-          })
-        : none(null);
+    const parcel = parcelOrMonument("parcel", REGISTER.brk, d1.parcel, () => this.askParcel(address));
+    const monument = parcelOrMonument("monument", REGISTER.rce, d1.monument, () => this.askMonument(address.unitId));
 
     // Every fact settles before the address is answered (or fails), so nothing is left running.
     const all = [unit, labels, neighbourhood, municipality, atPostcode, parcel, monument] as const;
