@@ -7,15 +7,7 @@ import { BATCH_SIZE } from "../src/jobs/portfolio";
 import { connectClient } from "../test/helpers/mcp";
 import { config, mintToken, newIdentity } from "../test/helpers/oauth";
 import { bulkAddressId, bulkStandIn, pacing } from "../test/helpers/register-pacing";
-import {
-  bagStandIn,
-  brkStandIn,
-  cbsStandIn,
-  epOnlineStandIn,
-  linkedParcelStandIn,
-  locatieserverStandIn,
-  rceStandIn,
-} from "../test/helpers/registers";
+import { everyRegisterStandIn } from "../test/helpers/registers";
 import { median, quantile, table } from "./harness";
 
 /*
@@ -42,13 +34,7 @@ const REPORT = (env as unknown as { BENCH_REPORT: Fetcher }).BENCH_REPORT;
 const ONCE = { iterations: 1, warmupIterations: 0, time: 0, warmupTime: 0 };
 
 function standIns() {
-  locatieserverStandIn();
-  bagStandIn();
-  epOnlineStandIn();
-  cbsStandIn();
-  linkedParcelStandIn();
-  brkStandIn();
-  rceStandIn();
+  everyRegisterStandIn();
   bulkStandIn();
 }
 

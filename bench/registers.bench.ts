@@ -12,17 +12,7 @@ import { buildMcpServer } from "../src/mcp/server";
 import { catalog } from "../src/mcp/tools";
 import { newIdentity } from "../test/helpers/oauth";
 import { bulkAddressId, bulkStandIn, countingDb, pacing } from "../test/helpers/register-pacing";
-import {
-  ADDRESS_37,
-  bagStandIn,
-  brkStandIn,
-  cbsStandIn,
-  EP_ONLINE_KEY,
-  epOnlineStandIn,
-  linkedParcelStandIn,
-  locatieserverStandIn,
-  rceStandIn,
-} from "../test/helpers/registers";
+import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn } from "../test/helpers/registers";
 import { median, quantile, table } from "./harness";
 
 /*
@@ -90,13 +80,7 @@ async function coldCache() {
 }
 
 function standIns() {
-  locatieserverStandIn();
-  bagStandIn();
-  epOnlineStandIn();
-  cbsStandIn();
-  linkedParcelStandIn();
-  brkStandIn();
-  rceStandIn();
+  everyRegisterStandIn();
   bulkStandIn();
 }
 

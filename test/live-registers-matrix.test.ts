@@ -21,18 +21,7 @@ import { buildMcpServer } from "../src/mcp/server";
 import { catalog } from "../src/mcp/tools";
 import { mockServer } from "./helpers/msw";
 import { newIdentity } from "./helpers/oauth";
-import {
-  ADDRESS_37,
-  bagStandIn,
-  brkStandIn,
-  cbsStandIn,
-  EP_ONLINE_KEY,
-  epOnlineStandIn,
-  linkedParcelStandIn,
-  locatieserverStandIn,
-  rceStandIn,
-  UNIT_37,
-} from "./helpers/registers";
+import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn, UNIT_37 } from "./helpers/registers";
 
 /*
  * The failure matrix of live mode (issue 17): every register × every fault (429, 503, 500, a
@@ -132,13 +121,7 @@ function faultAnswer(fault: Fault): () => Promise<Response> {
 
 /** Every register answering from its fixtures. */
 function healthyRegisters() {
-  locatieserverStandIn();
-  bagStandIn();
-  epOnlineStandIn();
-  cbsStandIn();
-  linkedParcelStandIn();
-  brkStandIn();
-  rceStandIn();
+  everyRegisterStandIn();
 }
 
 function breakRegister(register: RegisterKey, fault: Fault) {

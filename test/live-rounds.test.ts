@@ -12,17 +12,7 @@ import { buildMcpServer } from "../src/mcp/server";
 import { catalog } from "../src/mcp/tools";
 import { newIdentity } from "./helpers/oauth";
 import { bulkAddressId, bulkStandIn, countingDb, pacing } from "./helpers/register-pacing";
-import {
-  ADDRESS_37,
-  bagStandIn,
-  brkStandIn,
-  cbsStandIn,
-  EP_ONLINE_KEY,
-  epOnlineStandIn,
-  linkedParcelStandIn,
-  locatieserverStandIn,
-  rceStandIn,
-} from "./helpers/registers";
+import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn } from "./helpers/registers";
 
 /*
  * How many register round trips a cold tool call waits for (issue 18, point 4), counted, not
@@ -102,13 +92,7 @@ async function coldCache() {
 
 beforeEach(async () => {
   await coldCache();
-  locatieserverStandIn();
-  bagStandIn();
-  epOnlineStandIn();
-  cbsStandIn();
-  linkedParcelStandIn();
-  brkStandIn();
-  rceStandIn();
+  everyRegisterStandIn();
   pacing.busy = counting.busy;
   pacing.set({ mode: "rounds", settleMs: SETTLE_MS });
 });

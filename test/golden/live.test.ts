@@ -10,16 +10,10 @@ import {
   ADDRESS_37,
   ADDRESS_41,
   addressSearchStandIn,
-  bagStandIn,
-  brkStandIn,
-  cbsStandIn,
   EP_ONLINE_KEY,
-  epOnlineStandIn,
-  linkedParcelStandIn,
-  locatieserverStandIn,
+  everyRegisterStandIn,
   NO_POSTCODE_ADDRESS,
   noPostcodeStandIn,
-  rceStandIn,
 } from "../helpers/registers";
 import { deterministicIds, FROZEN_AT } from "./harness";
 import { type GoldenCase, pinCase } from "./run-case";
@@ -54,13 +48,7 @@ async function warmCache(addressId: string, at: Date): Promise<void> {
 
 /** Every register answering from its fixtures, as a live deployment meets them on a good day. */
 function healthyRegisters(): void {
-  locatieserverStandIn();
-  bagStandIn();
-  epOnlineStandIn();
-  cbsStandIn();
-  linkedParcelStandIn();
-  brkStandIn();
-  rceStandIn();
+  everyRegisterStandIn();
   addressSearchStandIn();
 }
 

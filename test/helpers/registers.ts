@@ -350,3 +350,18 @@ export function noPostcodeStandIn(): { byId: URLSearchParams[] } {
   );
   return { byId };
 }
+
+/**
+ * Every register of a property answer answering from its fixtures, as a live deployment meets
+ * them on a good day: the Locatieserver, BAG, EP-Online, CBS, the parcel link, BRK and RCE.
+ * Callers add what else they need (the address search, generated addresses) after it.
+ */
+export function everyRegisterStandIn(): void {
+  locatieserverStandIn();
+  bagStandIn();
+  epOnlineStandIn();
+  cbsStandIn();
+  linkedParcelStandIn();
+  brkStandIn();
+  rceStandIn();
+}
