@@ -4,7 +4,7 @@
 // state; every call's event is found in D1 (read through /admin/audit, as `npm run audit` does).
 // Before, the events went to the queue under waitUntil, and 0 of 30 survived such a crash.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANNA, type Stack, signInForToken, startStack } from "./stack";
+import { ANNA, postToolCall, type Stack, signInForToken, startStack } from "./stack";
 
 interface Event {
   id: string;
@@ -17,34 +17,11 @@ interface Event {
 
 /** A seeded address's BAG id (the one test/e2e/clients.ts's SEED_ADDRESS names), from a first call. */
 async function seededAddressId(stack: Stack, token: string): Promise<string> {
-  const found = await call(stack, token, 0, "Get_Property_Data", { postcode: "3817AC", houseNumber: 1 });
+  const found = await postToolCall(stack, token, 0, "Get_Property_Data", { postcode: "3817AC", houseNumber: 1 });
   const structured = (found.message.result as { structuredContent?: { address?: { addressId?: string } } } | undefined)?.structuredContent;
   const id = structured?.address?.addressId;
   if (!id) throw new Error(`no seeded address at 3817AC 1: ${JSON.stringify(found.message).slice(0, 400)}`);
   return id;
-}
-
-async function call(
-  stack: Stack,
-  token: string,
-  id: number,
-  name: string,
-  args: Record<string, unknown>,
-): Promise<{ requestId: string; message: Record<string, unknown> }> {
-  const res = await fetch(stack.mcpUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${name} answered ${res.status}: ${text.slice(0, 300)}`);
-  const data = text.startsWith("{") ? text : (text.split("\n").find((line) => line.startsWith("data: ")) ?? "").slice(6);
-  return { requestId: res.headers.get("x-request-id") ?? "", message: JSON.parse(data) as Record<string, unknown> };
 }
 
 /** Every event of `kind` the operator API lists, following the cursor. */
@@ -83,7 +60,7 @@ describe("audit events and a crash", () => {
     const requestIds: string[] = [];
     for (let wave = 0; wave < 5; wave++) {
       const answers = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => call(stack, accessToken, wave * 6 + i + 1, "Get_Property_Data", { addressId })),
+        Array.from({ length: 6 }, (_, i) => postToolCall(stack, accessToken, wave * 6 + i + 1, "Get_Property_Data", { addressId })),
       );
       for (const answer of answers) {
         expect(answer.message.result, JSON.stringify(answer.message).slice(0, 300)).toBeDefined();

@@ -4,7 +4,7 @@
 // its status polled, and D1 read with `wrangler d1 execute --local` on the stack's state.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ROOT, runCommand, type Stack } from "./stack";
+import { postToolCall, ROOT, runCommand, type Stack } from "./stack";
 
 /** Settings a stack needs for a job of tens of thousands of addresses typed into one tool call (about 2 MB). */
 export const LARGE_JOB_VARS = { MAX_REQUEST_BYTES: String(4 * 1024 * 1024) };
@@ -54,23 +54,12 @@ export async function largeJob(
   return { addresses: [...byId, ...byPlace, ...missing], byId: byId.length, byPlace: byPlace.length, missing: missing.length };
 }
 
+/** A tools/call's structured result through the real MCP endpoint; throws on an error answer. */
 export async function mcpCall(stack: Stack, token: string, name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(stack.mcpUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${name} answered ${res.status}: ${text.slice(0, 300)}`);
-  const data = text.startsWith("{") ? text : (text.split("\n").find((line) => line.startsWith("data: ")) ?? "").slice(6);
-  const message = JSON.parse(data) as { result?: { structuredContent?: Record<string, unknown>; isError?: boolean; content?: unknown } };
-  if (!message.result?.structuredContent || message.result.isError) throw new Error(`${name}: ${data.slice(0, 500)}`);
-  return message.result.structuredContent;
+  const { message } = await postToolCall(stack, token, 1, name, args);
+  const result = message.result as { structuredContent?: Record<string, unknown>; isError?: boolean } | undefined;
+  if (!result?.structuredContent || result.isError) throw new Error(`${name}: ${JSON.stringify(message).slice(0, 500)}`);
+  return result.structuredContent;
 }
 
 export interface JobStatus {

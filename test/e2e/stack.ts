@@ -432,6 +432,34 @@ export async function registerPublicClient(
 }
 
 /**
+ * One raw tools/call on the stack's /mcp as a 2025-11-25 client with a bearer token: the
+ * JSON-RPC answer (from a JSON body or the first SSE data line) and the request id the Worker
+ * gave it. Throws on any HTTP status but 200.
+ */
+export async function postToolCall(
+  stack: Stack,
+  token: string,
+  id: number,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ requestId: string; message: Record<string, unknown> }> {
+  const res = await fetch(stack.mcpUrl, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${name} answered ${res.status}: ${text.slice(0, 300)}`);
+  const data = text.startsWith("{") ? text : (text.split("\n").find((line) => line.startsWith("data: ")) ?? "").slice(6);
+  return { requestId: res.headers.get("x-request-id") ?? "", message: JSON.parse(data) as Record<string, unknown> };
+}
+
+/**
  * What an OAuth client does to get an access token for `/mcp`: discovery, registration of a
  * public client, PKCE authorization as `user` through consent and the dev IdP, code redemption.
  */
