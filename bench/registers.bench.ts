@@ -1,16 +1,11 @@
 import { env } from "cloudflare:workers";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { createMcpHandler } from "agents/mcp/server";
+import type { Client } from "@modelcontextprotocol/client";
 import { bench, describe } from "vitest";
 import { parseConfig } from "../src/config";
 import { clearResolvedColumns } from "../src/data/live/cbs-properties";
 import { LiveSource } from "../src/data/live/live-source";
 import { createServices, type Services } from "../src/data/services";
-import type { PortfolioJobs } from "../src/jobs/portfolio";
-import type { Caller } from "../src/mcp/caller";
-import { buildMcpServer } from "../src/mcp/server";
-import { catalog } from "../src/mcp/tools";
-import { newIdentity } from "../test/helpers/oauth";
+import { connectInProcess } from "../test/helpers/mcp";
 import { bulkAddressId, bulkStandIn, countingDb, pacing } from "../test/helpers/register-pacing";
 import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn } from "../test/helpers/registers";
 import { median, quantile, table } from "./harness";
@@ -41,19 +36,8 @@ const services: Services = {
   data: new LiveSource({ db: counting.db, epOnlineApiKey: EP_ONLINE_KEY, registerUrls: config.registerUrls }),
 };
 
-async function connect(): Promise<Client> {
-  const caller: Caller = { identity: newIdentity(), scopes: ["mcp:read", "mcp:write"], clientId: "bench", requestId: crypto.randomUUID() };
-  const handler = createMcpHandler(
-    ({ era }) => buildMcpServer({ catalog, caller, services, jobs: {} as PortfolioJobs, record: () => {}, era }),
-    { route: "/mcp", allowedOriginHostnames: "*", corsOptions: false },
-  );
-  const client = new Client({ name: "bench", version: "1.0.0" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL("https://mcp.example.com/mcp"), {
-      fetch: (url, init) => handler.fetch(new Request(url, init)),
-    }),
-  );
-  return client;
+function connect(): Promise<Client> {
+  return connectInProcess(services, "bench");
 }
 
 /** Removes what the live source cached (never the synthetic seed), so the next call is cold. */

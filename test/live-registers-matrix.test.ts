@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { createMcpHandler } from "agents/mcp/server";
+import type { Client } from "@modelcontextprotocol/client";
 import { delay, HttpResponse, http } from "msw";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config";
@@ -15,12 +14,8 @@ import { RCE_SPARQL_URL } from "../src/data/live/rce-monuments";
 import { createAddressSearch } from "../src/data/search";
 import { createServices, type Services } from "../src/data/services";
 import type { RegisterGap } from "../src/data/types";
-import type { PortfolioJobs } from "../src/jobs/portfolio";
-import type { Caller } from "../src/mcp/caller";
-import { buildMcpServer } from "../src/mcp/server";
-import { catalog } from "../src/mcp/tools";
+import { connectInProcess } from "./helpers/mcp";
 import { mockServer } from "./helpers/msw";
-import { newIdentity } from "./helpers/oauth";
 import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn, UNIT_37 } from "./helpers/registers";
 
 /*
@@ -159,22 +154,7 @@ let client: Client;
 
 beforeAll(async () => {
   expect(config.registerTimeoutMs).toBe(TIMEOUT_MS);
-  const caller: Caller = {
-    identity: newIdentity(),
-    scopes: ["mcp:read", "mcp:write"],
-    clientId: "matrix-tests",
-    requestId: crypto.randomUUID(),
-  };
-  const handler = createMcpHandler(
-    ({ era }) => buildMcpServer({ catalog, caller, services, jobs: {} as PortfolioJobs, record: () => {}, era }),
-    { route: "/mcp", allowedOriginHostnames: "*", corsOptions: false },
-  );
-  client = new Client({ name: "matrix-tests", version: "1.0.0" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL("https://mcp.example.com/mcp"), {
-      fetch: (url, init) => handler.fetch(new Request(url, init)),
-    }),
-  );
+  client = await connectInProcess(services, "matrix-tests");
 });
 
 /** Removes every live row and fetch record these tests write, and puts the synthetic GM1963 row back. */

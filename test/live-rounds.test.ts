@@ -1,16 +1,11 @@
 import { env } from "cloudflare:workers";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { createMcpHandler } from "agents/mcp/server";
+import type { Client } from "@modelcontextprotocol/client";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config";
 import { clearResolvedColumns } from "../src/data/live/cbs-properties";
 import { LiveSource } from "../src/data/live/live-source";
 import { createServices, type Services } from "../src/data/services";
-import type { PortfolioJobs } from "../src/jobs/portfolio";
-import type { Caller } from "../src/mcp/caller";
-import { buildMcpServer } from "../src/mcp/server";
-import { catalog } from "../src/mcp/tools";
-import { newIdentity } from "./helpers/oauth";
+import { connectInProcess } from "./helpers/mcp";
 import { bulkAddressId, bulkStandIn, countingDb, pacing } from "./helpers/register-pacing";
 import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn } from "./helpers/registers";
 
@@ -48,22 +43,7 @@ const services = liveServices();
 let client: Client;
 
 beforeAll(async () => {
-  const caller: Caller = {
-    identity: newIdentity(),
-    scopes: ["mcp:read", "mcp:write"],
-    clientId: "rounds-tests",
-    requestId: crypto.randomUUID(),
-  };
-  const handler = createMcpHandler(
-    ({ era }) => buildMcpServer({ catalog, caller, services, jobs: {} as PortfolioJobs, record: () => {}, era }),
-    { route: "/mcp", allowedOriginHostnames: "*", corsOptions: false },
-  );
-  client = new Client({ name: "rounds-tests", version: "1.0.0" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL("https://mcp.example.com/mcp"), {
-      fetch: (url, init) => handler.fetch(new Request(url, init)),
-    }),
-  );
+  client = await connectInProcess(services, "rounds-tests");
 });
 
 /** An empty cache: no live rows, no fetch records, no CBS column keys resolved in this isolate. */

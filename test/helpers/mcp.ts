@@ -1,6 +1,12 @@
 import { exports } from "cloudflare:workers";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { MCP_URL } from "./oauth";
+import { createMcpHandler } from "agents/mcp/server";
+import type { Services } from "../../src/data/services";
+import type { PortfolioJobs } from "../../src/jobs/portfolio";
+import type { Caller } from "../../src/mcp/caller";
+import { buildMcpServer } from "../../src/mcp/server";
+import { catalog } from "../../src/mcp/tools";
+import { MCP_URL, newIdentity } from "./oauth";
 
 export type Era = "2025-11-25" | "2026-07-28";
 
@@ -86,4 +92,29 @@ export async function rpcMessages(
   id: number = Math.floor(Math.random() * 1e9),
 ): Promise<Array<Record<string, unknown>>> {
   return readMessages(await postMcp(token, { jsonrpc: "2.0", id, method, params }, LEGACY_HEADERS));
+}
+
+/**
+ * An MCP client connected, in this isolate, to the server the agent builds, over the agents SDK's
+ * handler, with `services` of the caller's choosing (live sources with stand-ins, counting D1):
+ * the tool path without the Worker's entry, the agent or a token. Jobs are not available.
+ */
+export async function connectInProcess(services: Services, clientName: string): Promise<Client> {
+  const caller: Caller = {
+    identity: newIdentity(),
+    scopes: ["mcp:read", "mcp:write"],
+    clientId: clientName,
+    requestId: crypto.randomUUID(),
+  };
+  const handler = createMcpHandler(
+    ({ era }) => buildMcpServer({ catalog, caller, services, jobs: {} as PortfolioJobs, record: () => {}, era }),
+    { route: "/mcp", allowedOriginHostnames: "*", corsOptions: false },
+  );
+  const client = new Client({ name: clientName, version: "1.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL("https://mcp.example.com/mcp"), {
+      fetch: (url, init) => handler.fetch(new Request(url, init)),
+    }),
+  );
+  return client;
 }
