@@ -27,7 +27,9 @@ import {
   startStack,
 } from "./stack";
 
-const CONFORMANCE = path.join(ROOT, "node_modules", ".bin", "conformance");
+// Two versions are installed (0.1.16, and 0.2.0-alpha.12 as conformance-next); both name their bin
+// `conformance`, so each is run by its own entry point, never through node_modules/.bin.
+const CONFORMANCE = path.join(ROOT, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
 const BASELINE = path.join(import.meta.dirname, "conformance-expected-failures.yml");
 
 /** Scenarios that apply to pandgate and must pass: ran, at least one check passed, nothing failed. */
