@@ -7,6 +7,7 @@ import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
+import { compactSchema } from "./schema-compact";
 import { TASKS_CAPABILITY } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
@@ -154,7 +155,7 @@ function convertedOnce(schema: z.ZodType): StandardSchemaWithJSON {
     const key = `${io} ${options.target}`;
     let json = results.get(key);
     if (!json) {
-      json = deepFreeze(standard.jsonSchema[io](options));
+      json = deepFreeze(compactSchema(standard.jsonSchema[io](options), io));
       results.set(key, json);
     }
     return json;
