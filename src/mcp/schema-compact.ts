@@ -6,11 +6,14 @@
  * Both schemas:
  * - no `$schema`: MCP's default dialect for tool schemas is JSON Schema 2020-12 already;
  * - no ±(2^53 − 1) bounds zod gives every `int()`: JSON numbers past them are not exact anyway;
- * - no `pattern` beside a `format` (zod's ISO date-time regex beside `format: "date-time"`).
+ * - no `pattern` beside a `format` (zod's ISO date-time regex beside `format: "date-time"`);
+ * - no `propertyNames: {type: "string"}` (every JSON key is a string).
  * The server still validates arguments and results with the zod schemas themselves.
  *
  * Output schemas:
  * - no `additionalProperties: false`, so a client never rejects an answer for a field added later;
+ * - no `required`: every field is always present (null when unknown), except where its description
+ *   says when it is absent; the server checks each answer against the full zod schema;
  * - `anyOf: [X, {type: "null"}]` written as X with `type: [X's type, "null"]` (the same values);
  * - the root's fields are listed with their types, nullability and descriptions; a field's own
  *   nested object (or array of objects) is listed in full when that is short
@@ -20,7 +23,7 @@
  */
 type Json = Record<string, unknown>;
 
-export const NESTED_INLINE_BYTES = 200;
+export const NESTED_INLINE_BYTES = 120;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -42,7 +45,9 @@ function tidy(node: unknown, output: boolean): unknown {
     if (key === "$schema") continue;
     if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
     if (key === "pattern" && "format" in (node as Json)) continue;
+    if (key === "propertyNames" && JSON.stringify(value) === '{"type":"string"}') continue;
     if (output && key === "additionalProperties" && value === false) continue;
+    if (output && key === "required") continue;
     out[key] = key === "properties" ? mapValues(value as Json, (child) => tidy(child, output)) : tidy(value, output);
   }
   return output ? nullableInline(out) : out;
@@ -76,7 +81,10 @@ function shallow(field: Json): Json {
     return { ...keep(field, ["type", "description", "minItems", "maxItems"]), items: { type: "object" } };
   }
   if (Array.isArray(field.anyOf)) {
-    return { ...keep(field, ["description"]), anyOf: field.anyOf.map((choice) => (isObjectType((choice as Json).type) ? keep(choice as Json, ["type"]) : choice)) };
+    return {
+      ...keep(field, ["description"]),
+      anyOf: field.anyOf.map((choice) => (isObjectType((choice as Json).type) ? keep(choice as Json, ["type"]) : choice)),
+    };
   }
   return field;
 }

@@ -109,7 +109,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
   name: "Quick_Assess_Property",
   title: "Quick property assessment (saved)",
   description:
-    "Makes an indicative quick assessment of the property at an address and saves it for you: register checks, an indicative value range with its basis, the energy label and its effect, build-year risks (asbestos, foundation), flood and location flags, and an explicit list of missing data. Not an appraisal. Reports progress per step. Returns the assessment id.",
+    "Makes and saves an indicative assessment of one address: value range with basis, label, risks, missing data. Not an appraisal. Use for one property; for many Assess_Portfolio.",
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -176,8 +176,7 @@ const listOutput = z.object({ total: z.number(), page: z.number(), pageSize: z.n
 export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput> = {
   name: "Get_Assessed_Properties",
   title: "My assessed properties",
-  description:
-    "The properties you have assessed, each with its latest assessment (value midpoint, label, number of risks), newest first. Paged.",
+  description: "Properties you assessed, latest assessment each; paged. Use to find earlier work.",
   input: listInput,
   output: listOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -198,7 +197,7 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
 };
 
 const forPropertyInput = z.object({
-  assessmentId: z.string().max(64).optional().describe("One assessment id; or give the address instead."),
+  assessmentId: z.string().max(64).optional().describe("One assessment id, or give the address."),
   ...AddressSelector,
 });
 const forPropertyOutput = z.object({
@@ -211,7 +210,7 @@ const forPropertyOutput = z.object({
 export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof forPropertyOutput> = {
   name: "Get_Property_Assessments",
   title: "My assessments of a property",
-  description: "Your saved assessments of one property (by address), newest first, or one assessment by its id.",
+  description: "Your saved assessments of one address, or one by id. Use to reread instead of assessing again.",
   input: forPropertyInput,
   output: forPropertyOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -248,7 +247,7 @@ const deleteOutput = z.object({
 export const deletePropertyAssessment: ToolSpec<typeof deleteInput, typeof deleteOutput> = {
   name: "Delete_Property_Assessment",
   title: "Delete one of my assessments",
-  description: "Deletes one of your saved assessments by its id. Other assessments stay.",
+  description: "Deletes one of your saved assessments. Use only when the user asks.",
   input: deleteInput,
   output: deleteOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
@@ -303,8 +302,7 @@ const tenantOutput = z.object({
 export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutput> = {
   name: "Get_Tenant_Assessments",
   title: "Assessments in my organisation (Admin)",
-  description:
-    "For administrators (app role Admin): every assessment made by users of your own organisation (tenant), newest first, each with who saved it (name and e-mail as signed in at the time). Paged.",
+  description: "Assessments saved by anyone in your organisation; paged. For your own use Get_Assessed_Properties.",
   input: listInput,
   output: tenantOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },

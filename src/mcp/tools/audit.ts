@@ -16,33 +16,15 @@ const KIND_FILTERS = [...AUDIT_KINDS, ...AUDIT_CATEGORIES];
 
 const MAX_LIMIT = 200;
 
-const time = (what: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .describe(`${what}, as an ISO 8601 date-time with a time zone, e.g. 2026-05-01T00:00:00Z or 2026-05-01T09:30:00+02:00.`);
+const time = (what: string) => z.iso.datetime({ offset: true }).optional().describe(`${what} (ISO 8601 with time zone).`);
 
 const input = z.object({
-  userKey: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe("Only the events of this user of your organisation: their user key, as an event's userKey or Get_Server_Info shows it."),
-  kind: z
-    .enum(KIND_FILTERS)
-    .optional()
-    .describe(
-      `Only events of this kind (e.g. "mcp.tool_call", "token.revoked") or of a whole group (e.g. "token" for every token.* kind). Groups: ${AUDIT_CATEGORIES.join(", ")}.`,
-    ),
-  from: time("Only events at or after this time"),
-  to: time("Only events before this time; must be after from"),
-  limit: z.number().int().min(1).max(MAX_LIMIT).default(50).describe(`Events per page, 1–${MAX_LIMIT} (default 50).`),
-  cursor: z
-    .string()
-    .max(200)
-    .optional()
-    .describe("The nextCursor of a previous answer, to read the next (older) page; give the same filters again."),
+  userKey: z.string().min(1).max(256).optional().describe("Only this user's events (their userKey)."),
+  kind: z.enum(KIND_FILTERS).optional().describe('An event kind or a group (e.g. "token").'),
+  from: time("From this time"),
+  to: time("Before this time, after from"),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(50).describe(`1–${MAX_LIMIT}.`),
+  cursor: z.string().max(200).optional().describe("A previous nextCursor; same filters."),
 });
 
 const EventOut = z.object({
@@ -60,7 +42,7 @@ const EventOut = z.object({
 const output = z.object({
   tenantId: z.string(),
   events: z.array(EventOut).describe("Newest first."),
-  nextCursor: z.string().optional().describe("Present when there are older events: pass it as cursor to read them."),
+  nextCursor: z.string().optional().describe("Pass as cursor for older events."),
 });
 
 type EventOutT = z.infer<typeof EventOut>;
@@ -102,8 +84,7 @@ function renderEvent(e: EventOutT): string {
 export const getAuditLog: ToolSpec<typeof input, typeof output> = {
   name: "Get_Audit_Log",
   title: "Audit log of my organisation (Admin)",
-  description:
-    "For administrators (app role Admin): the security audit trail of your own organisation (tenant), newest first. It records sign-ins and consent, tokens issued, refreshed and revoked, client registrations, rate limits, and every MCP tool call (who, which tool, the outcome and its reason, how long it took, the BAG address id when one was involved; never other arguments). Filter by user, by kind or group of kinds, and by time range. Returns at most `limit` events; when nextCursor is present, call again with it as cursor (and the same filters) for older events.",
+  description: "Your organisation's security audit trail, newest first, by user, kind and time. Use for security or usage questions.",
   input,
   output,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },

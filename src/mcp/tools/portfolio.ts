@@ -23,13 +23,11 @@ const JobFacts = z.object({
   total: z.number(),
   done: z.number(),
   failed: z.number(),
-  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
+  duplicatesDropped: z.number().describe("Repeats, assessed once."),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
-  failures: z
-    .array(z.object({ input: z.string(), reason: z.string() }))
-    .describe(`Failed addresses with the reason, in input order; at most ${LISTED_MAX} (moreFailures counts the rest).`),
-  moreFailures: z.number().optional().describe(`Failures beyond the ${LISTED_MAX} listed (absent when all are listed).`),
+  failures: z.array(z.object({ input: z.string(), reason: z.string() })).describe(`Failed addresses with reasons; at most ${LISTED_MAX}.`),
+  moreFailures: z.number().optional().describe("Failures not listed."),
 });
 
 const StatusOut = JobFacts.extend({
@@ -39,20 +37,12 @@ const StatusOut = JobFacts.extend({
 
 const SummaryOut = JobFacts.extend({
   durationMs: z.number().nullable(),
-  labelCounts: z
-    .record(z.string(), z.number())
-    .describe(
-      'Assessments per energy label class, best first (A+++++, A++++ … G), then "none" for no registered label and "unknown" where EP-Online could not be asked.',
-    ),
-  assessed: z.number().describe("Addresses assessed and saved: processed minus failed minus duplicates found while running."),
-  valueBands: z
-    .record(z.string(), z.number())
-    .describe('Assessments per band of the value midpoint, low to high ("< €200k" … "≥ €750k"), then "no value"; empty bands left out.'),
+  labelCounts: z.record(z.string(), z.number()).describe('Assessments per label class, then "none" and "unknown".'),
+  assessed: z.number().describe("Addresses assessed and saved."),
+  valueBands: z.record(z.string(), z.number()).describe("Assessments per value-midpoint band."),
   riskCounts: z.record(z.string(), z.number()),
-  assessmentIds: z
-    .array(z.string())
-    .describe(`Ids of the saved assessments, in input order; at most ${LISTED_MAX} (moreAssessmentIds counts the rest).`),
-  moreAssessmentIds: z.number().optional().describe(`Saved assessments beyond the ${LISTED_MAX} ids listed (absent when all are listed).`),
+  assessmentIds: z.array(z.string()).describe(`Saved assessment ids; at most ${LISTED_MAX}.`),
+  moreAssessmentIds: z.number().optional().describe("Ids not listed."),
   downloads: z
     .object({
       csv: z.string().describe("The result as CSV (UTF-8, comma-separated): one row per address of the job, in input order."),
@@ -60,9 +50,7 @@ const SummaryOut = JobFacts.extend({
       expiresAt: z.string().describe("When both links stop working; ask for the result again for fresh ones."),
     })
     .nullable()
-    .describe(
-      "Signed links to the result spreadsheets, for you only, that work in a browser without sign-in until expiresAt. Null while the job runs or its files are still being written.",
-    ),
+    .describe("Signed links, yours only, until expiresAt; null until written."),
 });
 
 function jobId(raw: string): string {
@@ -191,23 +179,15 @@ export const assessInput = z.object({
     .array(z.object(AddressSelector))
     .max(MAX_ADDRESSES_CEILING, `A portfolio job takes at most ${MAX_ADDRESSES_CEILING} addresses; split the list.`)
     .optional()
-    .describe("Addresses, each an addressId or postcode + houseNumber (one job takes up to 50 000 unless the server sets less)."),
-  postcodes: z
-    .array(z.string().max(40))
-    .max(100)
-    .optional()
-    .describe("Postcodes whose addresses are all assessed (counted with the addresses against the job's limit)."),
-  uploadId: z
-    .string()
-    .max(64)
-    .optional()
-    .describe("A spreadsheet uploaded through Create_Portfolio_Upload: its rows are the job's addresses (used once, alone)."),
+    .describe("addressId or postcode + houseNumber each."),
+  postcodes: z.array(z.string().max(40)).max(100).optional().describe("Assess every address at these postcodes."),
+  uploadId: z.string().max(64).optional().describe("From Create_Portfolio_Upload (used once, alone)."),
 });
 export const assessOutput = z.object({
   jobId: z.string(),
   state: z.enum(["running", "completed", "cancelled"]),
-  total: z.number().describe("Different addresses in the job, after duplicates were dropped."),
-  duplicatesDropped: z.number().describe("Addresses named more than once in the request, assessed once."),
+  total: z.number().describe("Distinct addresses in the job."),
+  duplicatesDropped: z.number().describe("Repeats, assessed once."),
   message: z.string(),
   summary: SummaryOut.nullable(),
 });
@@ -347,7 +327,8 @@ export function startedMessage(job: JobRow): string {
 export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
-  description: `Runs quick assessments for many addresses as a background job: a list of addresses (up to the server's job limit, 50 000 unless set lower), postcodes (all their addresses), or a spreadsheet sent through Create_Portfolio_Upload (uploadId). Every assessment is saved for you, and the result comes as CSV and Excel downloads (Get_Portfolio_Result). Without a progress token it returns the job id at once (follow it with Get_Portfolio_Status and Get_Portfolio_Result); with one, it waits, sends a progress notification for every address (as each batch of addresses is assessed, so they come in bursts) and returns the summary when the job ends. Every entry must name an address (addressId, or postcode + houseNumber): otherwise nothing starts and the answer lists the entries to fix. The job goes on if the connection drops; Cancel_Portfolio stops it.`,
+  description:
+    "Background job quick-assessing many addresses (list, postcodes or an uploadId; up to 50 000 unless the server sets less). Use for more than a few. Returns a job id (with a progress token, the summary); then Get_Portfolio_Status.",
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -407,8 +388,7 @@ const jobInput = z.object({ jobId: z.string().max(64).describe("The id Assess_Po
 export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Get_Portfolio_Status",
   title: "Portfolio job status",
-  description:
-    "The state of one of your portfolio jobs: running, completed or cancelled; how many addresses are done of the total; failures with their reasons; timing.",
+  description: "Progress of one of your portfolio jobs. Use while it runs.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -422,8 +402,7 @@ export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
 export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = {
   name: "Get_Portfolio_Result",
   title: "Portfolio job result",
-  description:
-    "The summary of one of your portfolio jobs: counts per energy label class, value range distribution, risk flag counts, failures, the ids of the saved assessments (Get_Property_Assessments shows each), and links to the whole result as CSV and Excel spreadsheets (one row per address) once the job has ended.",
+  description: "Summary and CSV/Excel links of one of your portfolio jobs. Use once Get_Portfolio_Status says it ended.",
   input: jobInput,
   output: SummaryOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -437,7 +416,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
 export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Cancel_Portfolio",
   title: "Stop a portfolio job",
-  description: "Stops one of your running portfolio jobs before its next batch. Assessments already made stay saved.",
+  description: "Stops one of your running portfolio jobs; made assessments stay. Use only when the user asks.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -29,8 +29,7 @@ const postcodeOutput = z.object({
 export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof postcodeOutput> = {
   name: "Get_Addresses_for_Postcode",
   title: "Addresses at a postcode",
-  description:
-    "Lists the addresses at a Dutch postcode (e.g. 3815 DT), sorted by house number, letter and addition, with their BAG ids. Optionally only one house number. Paged.",
+  description: "Addresses at a Dutch postcode with BAG ids; paged. Use when you have a postcode, not an address.",
   input: postcodeInput,
   output: postcodeOutput,
   annotations: READ_ONLY,
@@ -101,7 +100,7 @@ const propertyOutput = z.object({
         .describe('BAG "in onderzoek" (register data under investigation); null when unknown: PDOK BAG OGC API v2 does not publish it.'),
     })
     .nullable()
-    .describe("The BAG unit; null only when BAG could not be asked (live data; registerGaps names it)."),
+    .describe("Null only if BAG failed."),
   buildings: z.array(z.object({ id: z.string(), buildYear: z.number().nullable(), status: z.string() })),
   buildYear: z.number().nullable(),
   otherAddresses: z.array(z.string()),
@@ -116,9 +115,7 @@ const propertyOutput = z.object({
       source: SourceSchema,
     })
     .nullable()
-    .describe(
-      "The cadastral parcel of the unit (BRK Kadastrale Kaart). Null when none is linked (houseboats, caravan pitches; in live mode also when the register links none), or when unknown (registerGaps names the register).",
-    ),
+    .describe("BRK parcel; null if none or unknown."),
   monument: z
     .object({
       number: z.number().describe("Rijksmonumentnummer."),
@@ -126,9 +123,7 @@ const propertyOutput = z.object({
       source: SourceSchema,
     })
     .nullable()
-    .describe(
-      "The rijksmonument the unit is part of (Rijksmonumentenregister, RCE); null when it is not a listed national monument, or when unknown (registerGaps names the register).",
-    ),
+    .describe("Rijksmonument (RCE); null if none or unknown."),
   registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
@@ -137,7 +132,7 @@ export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutpu
   name: "Get_Property_Data",
   title: "Unit and building facts",
   description:
-    "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch null (unknown: the BAG OGC API does not publish 'in onderzoek'); surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument. With live register data, a register that cannot answer leaves only its facts null (unknown) or stale, and is listed in registerGaps.",
+    "BAG facts of an address (unit area, use, status; buildings, build year), cadastral parcel and rijksmonument status. Use for physical facts.",
   input: addressInput,
   output: propertyOutput,
   annotations: READ_ONLY,
@@ -239,13 +234,8 @@ const labelOutput = z.object({
   substituteLabelForBuildYear: z
     .object({ label: z.string(), buildYear: z.number(), basis: z.string() })
     .nullable()
-    .describe(
-      "The WWS substitute label for the build year: the label the rent points system (Woningwaarderingsstelsel) counts when a dwelling has no registered label. A statutory stand-in, not a prediction of the label the property would get.",
-    ),
-  noSubstituteLabelReason: z
-    .string()
-    .nullable()
-    .describe("Why there is no WWS substitute label (not a dwelling, no build year, or the unit's facts unknown); null when there is one."),
+    .describe("WWS substitute label (statutory, not a prediction)."),
+  noSubstituteLabelReason: z.string().nullable().describe("Why there is none; else null."),
   registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });
@@ -254,7 +244,7 @@ export const getPropertyEnergyLabel: ToolSpec<typeof addressInput, typeof labelO
   name: "Get_Property_Energy_Label",
   title: "Energy label",
   description:
-    "The registered energy label (EP-Online) of the property at an address: class, registration and expiry dates, method (NTA 8800 or the older Energie-Index), EP2 or index, earlier labels, and the WWS substitute label for the build year (the label the rent points system counts when a dwelling has none; not a prediction). current is null when no label is registered (common: many dwellings, houseboats and non-residential units have none); ep2KwhM2 is null for Energie-Index labels and energyIndex for NTA 8800 ones.",
+    "Registered energy label (EP-Online) of an address, earlier labels and the WWS substitute label. Use for sustainability questions.",
   input: addressInput,
   output: labelOutput,
   annotations: READ_ONLY,
@@ -352,8 +342,7 @@ const locationOutput = z.object({
 export const analyzePropertyLocation: ToolSpec<typeof addressInput, typeof locationOutput> = {
   name: "Analyze_Property_Location",
   title: "Neighbourhood and location",
-  description:
-    "The neighbourhood (buurt) of an address with its statistics (inhabitants, average WOZ value in euros, owner-occupation, distances to GP, supermarket, school and station, liveability, crime, flood depth class, soil), and location flags with their basis. With live register data (CBS Kerncijfers wijken en buurten) the station distance, share built before 1945, liveability, crime, flood depth, soil type and foundation risk are always null, since CBS does not publish them in that table, so no location flags come from them; any CBS figure the table leaves out for a small buurt is null too, never 0. neighbourhood is null when the address has no buurt or CBS has no row for it.",
+  description: "The buurt of an address with CBS figures (WOZ, inhabitants, distances) and location flags. Use for location questions.",
   input: addressInput,
   output: locationOutput,
   annotations: READ_ONLY,

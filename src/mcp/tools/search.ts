@@ -12,10 +12,8 @@ const searchInput = z.object({
   query: z
     .string()
     .max(MAX_ADDRESS_QUERY + 50)
-    .describe(
-      'The address as free text: street + number + place ("Keizersgracht 123 Amsterdam"), postcode + number ("3817AC 1"), or partial ("Polluxstr 1 Amersf"). At most 200 characters.',
-    ),
-  limit: z.number().int().min(1).max(25).default(10).describe("How many candidates to return, 1–25 (default 10)."),
+    .describe('Free text, e.g. "Keizersgracht 123 Amsterdam", "3817AC 1", "Polluxstr 1 Amersf".'),
+  limit: z.number().int().min(1).max(25).default(10).describe("Candidates, 1–25."),
 });
 
 const CandidateOut = z.object({
@@ -35,19 +33,10 @@ const CandidateOut = z.object({
 
 const searchOutput = z.object({
   query: z.string(),
-  total: z.number().describe("How many addresses match in all."),
+  total: z.number().describe("Matches in all."),
   candidates: z.array(CandidateOut),
-  note: z
-    .string()
-    .nullable()
-    .describe(
-      "Advice when nothing matched, when the best match is not exactly what was searched for, or when several match equally well; null when the first candidate is exactly the address given.",
-    ),
-  suggestions: z
-    .array(z.string())
-    .describe(
-      "When nothing matched: what to try instead (with the synthetic dataset, the places it covers and an address in each). Empty otherwise.",
-    ),
+  note: z.string().nullable().describe("Advice when not exact or not unique; else null."),
+  suggestions: z.array(z.string()).describe("When nothing matched: what to try instead."),
   sources: SourcesOut,
 });
 
@@ -98,7 +87,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
   name: "Search_Addresses",
   title: "Search addresses",
   description:
-    'Finds Dutch addresses from free text — "Keizersgracht 123 Amsterdam", "3817AC 1", partial "Polluxstr 1 Amersf" — and returns ranked candidates with their BAG address ids. Pass a candidate\'s addressId to Get_Property_Data, Get_Property_Energy_Label, Analyze_Property_Location, Quick_Assess_Property or Assess_Portfolio. When nothing matches, the answer (not an error) says what to try, and with the synthetic dataset which places it covers.',
+    "Ranked Dutch address candidates with BAG ids from free text. Use first for an address given as text; for a whole postcode use Get_Addresses_for_Postcode.",
   input: searchInput,
   output: searchOutput,
   annotations: READ_ONLY,

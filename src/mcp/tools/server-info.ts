@@ -35,7 +35,7 @@ export const getServerInfo: ToolSpec<typeof input, typeof output> = {
   name: "Get_Server_Info",
   title: "Server and sign-in information",
   description:
-    "Tells which pandgate server this is (name, version), where its property data comes from (the synthetic demo dataset, or the live public registers, each with the host asked and its API version or CBS table), who is signed in (user id, tenant, app roles), which scopes this connection was granted and which MCP protocol revision is in use. Use it to check a connection or to see why a tool is unavailable.",
+    "Server, data source, signed-in user, roles, scopes, protocol revision. Use to check a connection or why a tool is unavailable.",
   input,
   output,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },

@@ -7,25 +7,19 @@ import { UserError } from "../../errors";
 
 /** How tools take an address: a BAG address id, or postcode + house number (+ letter, addition); see data/resolve-address.ts. */
 export const AddressSelector = {
-  addressId: z
-    .string()
-    .max(32)
-    .optional()
-    .describe(
-      "BAG address (nummeraanduiding) id, 16 digits: the id Search_Addresses or Get_Addresses_for_Postcode gives. Use this or postcode + houseNumber.",
-    ),
-  postcode: z.string().max(40).optional().describe("Dutch postcode, e.g. 3815 DT or 3815DT."),
+  addressId: z.string().max(32).optional().describe("BAG address id (Search_Addresses), or give postcode + houseNumber."),
+  postcode: z.string().max(40).optional().describe("Postcode, e.g. 3815 DT."),
   houseNumber: z
     .union([z.number().int(), z.string().max(20)])
     .optional()
-    .describe("House number, optionally with letter and addition: 20, '20A', '20-2', '20 A 2'."),
-  houseLetter: z.string().max(5).optional().describe("House letter (one letter), if not part of houseNumber."),
-  houseNumberAddition: z.string().max(10).optional().describe("House number addition (1–4 letters or digits), if not part of houseNumber."),
+    .describe("E.g. 20 or '20A-2'."),
+  houseLetter: z.string().max(5).optional().describe("If not in houseNumber."),
+  houseNumberAddition: z.string().max(10).optional().describe("If not in houseNumber."),
 };
 
 export const Paging = {
-  page: z.number().int().min(1).max(10_000).default(1).describe("Page number, from 1."),
-  pageSize: z.number().int().min(1).max(100).default(25).describe("Items per page, 1–100."),
+  page: z.number().int().min(1).max(10_000).default(1).describe("From 1."),
+  pageSize: z.number().int().min(1).max(100).default(25).describe("1–100."),
 };
 
 export const AddressOut = z.object({
@@ -43,7 +37,7 @@ export const AddressOut = z.object({
 });
 export type AddressOutT = z.infer<typeof AddressOut>;
 
-export const SourcesOut = z.array(SourceSchema).describe("Where the facts came from: register, retrieval time, synthetic flag.");
+export const SourcesOut = z.array(SourceSchema).describe("Register, retrieved, synthetic.");
 
 export function addressOut(a: Address): AddressOutT {
   return {
@@ -75,11 +69,7 @@ export function syntheticNote(sources: Source[]): string {
 }
 
 /** Every register-reading tool's list of registers that could not answer (live data; [] otherwise). */
-export const RegisterGapsOut = z
-  .array(RegisterGapSchema)
-  .describe(
-    "Registers that could not answer for this call, with the facts they supply: those facts are unknown (null), or, when `stale` is set, an older cached answer retrieved at that time. Empty when every register answered.",
-  );
+export const RegisterGapsOut = z.array(RegisterGapSchema).describe("Failed registers: their facts null or stale.");
 
 /** The text lines for register gaps: a heading and one line per register, or nothing. */
 export function gapLines(gaps: readonly RegisterGap[]): string[] {

@@ -6,27 +6,19 @@ import type { ToolSpec } from "../catalog";
 const uploadInput = z.object({});
 
 const uploadOutput = z.object({
-  uploadId: z.string().describe("The upload's id: give it to Assess_Portfolio as uploadId once the file is sent."),
-  uploadUrl: z
-    .string()
-    .describe(
-      "Where the spreadsheet goes: an HTTP PUT of a CSV or .xlsx file to this URL (e.g. curl -T stock.xlsx '<uploadUrl>'), or open it in a browser to choose the file (sign-in as the same user). Single-use and secret: anyone with it can send one file.",
-    ),
-  expiresAt: z.string().describe("When the link stops taking a file (ISO 8601, UTC)."),
-  maxRows: z.number().describe("Most address rows one file may have."),
-  maxBytes: z.number().describe("Largest file accepted, in bytes."),
-  columns: z
-    .record(z.string(), z.string())
-    .describe(
-      "The address columns a file may have, by name, with the Dutch spellings also read: addressId, or postcode + houseNumber (+ letter, addition). Other columns are ignored. Headers are matched ignoring case, spaces and punctuation.",
-    ),
+  uploadId: z.string().describe("For Assess_Portfolio once the file is sent."),
+  uploadUrl: z.string().describe("PUT the file here or open it in a browser; single-use, secret."),
+  expiresAt: z.string().describe("When the link expires."),
+  maxRows: z.number().describe("Max address rows."),
+  maxBytes: z.number().describe("Max bytes."),
+  columns: z.record(z.string(), z.string()).describe("Accepted address columns."),
 });
 
 export const createPortfolioUpload: ToolSpec<typeof uploadInput, typeof uploadOutput> = {
   name: "Create_Portfolio_Upload",
   title: "Upload a spreadsheet of addresses",
   description:
-    "Gives a single-use link, valid for a short time, to send a spreadsheet (CSV or .xlsx) of up to the server's limit of address rows (50 000 unless set lower; the answer gives it as maxRows) for a portfolio job: by HTTP PUT, or opened in a browser, where the signed-in user chooses the file. The file's first row names its columns: addressId (the BAG nummeraanduiding id), or postcode and houseNumber (huisnummer), with letter (huisletter) and addition (toevoeging) if any; other columns are ignored. Rows that name no address, malformed ones, formulas and repeats are reported with their row numbers when the file arrives, before any work starts. Then start the job with Assess_Portfolio and the uploadId.",
+    "A single-use link to send a CSV or .xlsx of addresses. Use when they are in a spreadsheet; then Assess_Portfolio with the uploadId.",
   input: uploadInput,
   output: uploadOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
