@@ -83,6 +83,7 @@ const NO_SEED = [
   "test/fuzz.test.ts",
   "test/portfolio-files.test.ts",
   "test/uploads/upload.test.ts",
+  "test/tool-budget.test.ts",
 ];
 const WORKERD_MODULES = [
   "test/data/live/bag.test.ts",
