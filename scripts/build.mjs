@@ -2,12 +2,15 @@
 // raw and gzip, the budget, and the largest contributors by package (from esbuild's metafile of
 // this same build). `npm run build -- --startup [runs]` also measures the start-up CPU time
 // (wrangler check startup, several runs, median). Both are written into their own sections of
-// docs/benchmarks.md ("build", "startup"; bench/report.mjs).
+// docs/benchmarks.md ("build", "startup"; bench/report.mjs). It also measures `tools/list` for a
+// user with every role and scope (issue 19's context budget, src/mcp/tool-budget.ts) and fails
+// above TOOL_LIST_BUDGET_BYTES, naming the largest tools.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { writeBenchSection } from "../bench/report.mjs";
 
 const outdir = "dist";
@@ -28,6 +31,7 @@ rmSync(outdir, { recursive: true, force: true });
 execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { stdio: "inherit" });
 await checkZodShim();
 await checkMcpShim();
+const toolList = await measureToolListInNode();
 
 // What is uploaded: the modules, not the source map (uploaded beside them), the metafile or the README.
 let raw = 0;
@@ -73,12 +77,86 @@ writeBenchSection(
     "| Package or folder | Size | Share |",
     "| --- | ---: | ---: |",
     ...largest.map(([owner, bytes]) => `| \`${owner}\` | ${kib(bytes)} | ${share(bytes)} |`),
+    "",
+    ...toolListMarkdown(toolList),
   ].join("\n"),
 );
 if (startupRuns > 0) measureStartup(startupRuns);
+let failed = false;
 if (gzip > BUDGET_GZIP_KIB * 1024) {
   console.error(`The bundle is over its budget of ${BUDGET_GZIP_KIB} KiB gzip: see the contributors above.`);
-  process.exit(1);
+  failed = true;
+}
+if (toolList.bytes > toolList.budget) {
+  const biggest = toolList.tools
+    .slice(0, 5)
+    .map((t) => `${t.name} ${t.bytes} B (description ${t.description}, input ${t.inputSchema}, output ${t.outputSchema})`);
+  console.error(
+    `tools/list for a user with every role is ${toolList.bytes} bytes of JSON, over its budget of ${toolList.budget} (issue 19): shorten the largest tools' descriptions or schemas: ${biggest.join("; ")}.`,
+  );
+  failed = true;
+}
+if (failed) process.exit(1);
+
+/**
+ * tools/list for a user with every role and scope, on both protocol eras (the larger counts), as
+ * src/mcp/tool-budget.ts measures it for the tests and the bench. The TypeScript is bundled for
+ * Node with esbuild first; `cloudflare:workers` (imported for waitUntil by the audit trail, never
+ * called while listing) is replaced by a stand-in.
+ */
+async function measureToolListInNode() {
+  const dir = mkdtempSync(path.join(tmpdir(), "pandgate-tool-list-"));
+  const outfile = path.join(dir, "tool-list.mjs");
+  try {
+    await build({
+      stdin: {
+        contents: [
+          'import { catalog } from "./src/mcp/tools";',
+          'import { listToolsAsSent, measureToolList } from "./src/mcp/tool-budget";',
+          "export async function measure() {",
+          '  const sizes = await Promise.all(["legacy", "modern"].map(async (era) => ({ era, ...measureToolList(await listToolsAsSent(catalog, era)) })));',
+          "  return sizes.sort((a, b) => b.bytes - a.bytes)[0];",
+          "}",
+        ].join("\n"),
+        resolveDir: process.cwd(),
+        loader: "ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile,
+      logLevel: "warning",
+      plugins: [
+        {
+          name: "cloudflare-workers-stand-in",
+          setup(b) {
+            b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "stand-in" }));
+            b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({ contents: "export function waitUntil() {}", loader: "js" }));
+          },
+        },
+      ],
+    });
+    const { measure } = await import(outfile);
+    const size = await measure();
+    console.log(
+      `\ntools/list, every role and scope (${size.era === "legacy" ? "2025-11-25" : "2026-07-28"}): ${size.bytes} bytes of JSON, ~${size.tokens} tokens (bytes ÷ 4); budget ${size.budget}`,
+    );
+    for (const t of size.tools) console.log(`  ${String(t.bytes).padStart(6)} B  ~${String(t.tokens).padStart(4)} tokens  ${t.name}`);
+    return size;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The build section's tools/list table: total, then each tool. */
+function toolListMarkdown(size) {
+  return [
+    `**tools/list for a user with every role and scope: ${size.bytes} bytes of JSON, about ${size.tokens} tokens (bytes ÷ 4); budget ${size.budget} bytes (the build fails above it).**`,
+    "",
+    "| Tool | Bytes | ~Tokens | Description | Input schema | Output schema |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...size.tools.map((t) => `| ${t.name} | ${t.bytes} | ${t.tokens} | ${t.description} | ${t.inputSchema} | ${t.outputSchema} |`),
+  ];
 }
 
 /** `node_modules/@scope/name/...` → `@scope/name`; `src/mcp/tools/x.ts` → `src/mcp`; else the path. */
