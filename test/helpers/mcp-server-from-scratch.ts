@@ -1,6 +1,8 @@
-import { McpServer } from "@modelcontextprotocol/server";
+import { McpServer, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
+import type { z } from "zod";
 import type { Caller } from "../../src/mcp/caller";
 import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
+import { compactSchema } from "../../src/mcp/schema-compact";
 import type { Era } from "../../src/mcp/server";
 import { TASKS_CAPABILITY } from "../../src/mcp/tasks";
 import { SERVER_NAME, SERVER_VERSION } from "../../src/version";
@@ -8,7 +10,8 @@ import { SERVER_NAME, SERVER_VERSION } from "../../src/version";
 /**
  * The MCP server as `buildMcpServer` built it before it planned per kind of caller and kept each
  * tool's JSON Schemas: everything from scratch on every request, the zod schemas handed to the
- * SDK as they are. Its tools refuse every call. test/mcp-server-plan.test.ts holds the planned
+ * SDK as they are (their JSON Schema shortened as the server sends it, src/mcp/schema-compact.ts,
+ * on every request). Its tools refuse every call. test/mcp-server-plan.test.ts holds the planned
  * server to what this one lists; `npm run bench` measures the two side by side.
  */
 export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, "scopes" | "identity">, era: Era): McpServer {
@@ -29,10 +32,24 @@ export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, 
       : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
     const registered = server.registerTool(
       tool.name,
-      { title: tool.title, description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
+      {
+        title: tool.title,
+        description,
+        inputSchema: compacted(tool.input),
+        outputSchema: compacted(tool.output),
+        annotations: tool.annotations,
+      },
       async () => ({ content: [{ type: "text" as const, text: `${tool.name} is not available here.` }], isError: true }),
     );
     if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
   }
   return server;
+}
+
+/** `schema` as the SDK takes it, converted to JSON Schema (and shortened) anew on every call. */
+function compacted(schema: z.ZodType): StandardSchemaWithJSON {
+  const standard = schema["~standard"];
+  const convert = (io: "input" | "output") => (options: Parameters<typeof standard.jsonSchema.input>[0]) =>
+    compactSchema(standard.jsonSchema[io](options), io);
+  return { "~standard": { ...standard, jsonSchema: { input: convert("input"), output: convert("output") } } };
 }
