@@ -1,28 +1,51 @@
 /**
- * Tool schemas as `tools/list` sends them: zod's JSON Schema made shorter without changing what
- * a valid value is, except where an output schema is deliberately less detailed (below). Issue 19's
- * context budget (./tool-budget.ts): every byte here is read by the model on every turn.
+ * Tool schemas as `tools/list` sends them: zod's JSON Schema made shorter, for issue 19's context
+ * budget (./tool-budget.ts): every byte here is read by the model on every turn. The server still
+ * validates arguments and results with the zod schemas themselves; a listed output schema accepts
+ * every answer the server gives (test/tool-output-schemas.test.ts checks the golden answers and a
+ * real answer of every tool against it with Ajv's 2020-12 validator, as MCP clients do).
  *
  * Both schemas:
  * - no `$schema`: MCP's default dialect for tool schemas is JSON Schema 2020-12 already;
  * - no ±(2^53 − 1) bounds zod gives every `int()`: JSON numbers past them are not exact anyway;
  * - no `pattern` beside a `format` (zod's ISO date-time regex beside `format: "date-time"`);
  * - no `propertyNames: {type: "string"}` (every JSON key is a string).
- * The server still validates arguments and results with the zod schemas themselves.
+ *
+ * Input schemas: no `maxLength`. Those caps only stop abuse (no real query, postcode, id or
+ * cursor comes near them); the server refuses longer text with a clear error.
  *
  * Output schemas:
  * - no `additionalProperties: false`, so a client never rejects an answer for a field added later;
- * - no `required`: every field is always present (null when unknown), except where its description
- *   says when it is absent; the server checks each answer against the full zod schema;
+ * - no `required`: every field is always present (null when unknown), except a few that appear
+ *   only when they have something to say (moreFailures, moreAssessmentIds, nextCursor, and
+ *   fields of quick-assess/3 and later in saved assessments);
  * - `anyOf: [X, {type: "null"}]` written as X with `type: [X's type, "null"]` (the same values);
- * - the root's fields are listed with their types, nullability and descriptions; a field's own
- *   nested object (or array of objects) is listed in full when that is short
- *   (≤ `NESTED_INLINE_BYTES` of JSON), otherwise as `{"type": "object"}` with its description.
- *   The structured content names every nested field itself, and the text answer and the docs
- *   explain them; the full shapes would not fit the budget (test/tool-budget.test.ts).
+ * - every root field is listed with its type and nullability, and with its description where
+ *   its name and the tool's description do not say enough (zod's `.describe` on that field);
+ *   below the root, no descriptions;
+ * - a root field's nested object (or array of objects) is listed in full (every nested field with
+ *   its type and nullability) when that is at most `NESTED_INLINE_BYTES` of JSON, otherwise as an
+ *   object (or array of objects) with its nullability only. The full shapes of every tool take
+ *   about 22 KB even without descriptions and with `$defs`, over the whole budget; the text answer
+ *   and the structured content itself name every nested field.
+ *
+ * Not used: `$defs` + `$ref` for shapes repeated in one schema. With every nested shape listed it
+ * saves about 3% (25.1 to 24.4 KB over all tools, no descriptions), far from the budget; at the
+ * depth listed here no shape repeats within one tool's schema.
  */
 type Json = Record<string, unknown>;
 
+/**
+ * A tool's annotations as listed: `idempotentHint` left out of a read-only tool's, where MCP
+ * says it has no meaning (it is "meaningful only when readOnlyHint == false").
+ */
+export function listedAnnotations<A extends { readOnlyHint?: boolean; idempotentHint?: boolean }>(annotations: A): A {
+  if (annotations.readOnlyHint !== true || !("idempotentHint" in annotations)) return annotations;
+  const { idempotentHint: _, ...rest } = annotations;
+  return rest as A;
+}
+
+/** Nested shapes up to this many bytes of JSON are listed in full (e.g. a job's failures, the download links). */
 export const NESTED_INLINE_BYTES = 120;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -45,6 +68,7 @@ function tidy(node: unknown, output: boolean): unknown {
     if (key === "$schema") continue;
     if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
     if (key === "pattern" && "format" in (node as Json)) continue;
+    if (key === "maxLength" && !output) continue;
     if (key === "propertyNames" && JSON.stringify(value) === '{"type":"string"}') continue;
     if (output && key === "additionalProperties" && value === false) continue;
     if (output && key === "required") continue;
@@ -72,21 +96,41 @@ function nullableInline(node: Json): Json {
 const bytes = (value: unknown) => JSON.stringify(value).length;
 const isObjectType = (type: unknown) => type === "object" || (Array.isArray(type) && type.includes("object"));
 
-/** A top-level output field: its nested object (or array of objects) in full if short, else typed only. */
+/**
+ * A top-level output field: its own description kept; below it, no descriptions (the root field's
+ * says what needs saying). A nested object (or array of objects) is listed in full when that is at
+ * most `NESTED_INLINE_BYTES` of JSON, otherwise typed only (object or array of objects, with its
+ * nullability).
+ */
 function shallow(field: Json): Json {
-  if (bytes(field) <= NESTED_INLINE_BYTES) return field;
-  if (isObjectType(field.type)) return keep(field, ["type", "description"]);
+  const { description, ...shape } = field;
+  const bare = undescribed(shape) as Json;
+  const listed = bytes(bare) <= NESTED_INLINE_BYTES ? bare : typedOnly(bare);
+  return description === undefined ? listed : { description, ...listed };
+}
+
+function typedOnly(field: Json): Json {
+  if (isObjectType(field.type)) return keep(field, ["type"]);
   const items = field.items as Json | undefined;
   if (field.type === "array" && items && (isObjectType(items.type) || "anyOf" in items)) {
-    return { ...keep(field, ["type", "description", "minItems", "maxItems"]), items: { type: "object" } };
+    return { ...keep(field, ["type", "minItems", "maxItems"]), items: { type: "object" } };
   }
   if (Array.isArray(field.anyOf)) {
-    return {
-      ...keep(field, ["description"]),
-      anyOf: field.anyOf.map((choice) => (isObjectType((choice as Json).type) ? keep(choice as Json, ["type"]) : choice)),
-    };
+    return { anyOf: field.anyOf.map((choice) => (isObjectType((choice as Json).type) ? keep(choice as Json, ["type"]) : choice)) };
   }
   return field;
+}
+
+/** `node` without any `description`, at any depth. */
+function undescribed(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(undescribed);
+  if (node === null || typeof node !== "object") return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === "description") continue;
+    out[key] = key === "properties" ? mapValues(value as Json, undescribed) : undescribed(value);
+  }
+  return out;
 }
 
 function keep(node: Json, keys: string[]): Json {

@@ -7,7 +7,7 @@ import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
-import { compactSchema } from "./schema-compact";
+import { compactSchema, listedAnnotations } from "./schema-compact";
 import { TASKS_CAPABILITY } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
@@ -127,7 +127,8 @@ export function planFor(
 
 /** A tool's annotations for the server's data source: reading the live registers is open-world. */
 function annotationsFor(tool: ToolSpec, dataSource: DataSource): ToolSpec["annotations"] {
-  return dataSource === "live" && tool.readsRegisters ? { ...tool.annotations, openWorldHint: true } : tool.annotations;
+  const annotations = listedAnnotations(tool.annotations);
+  return dataSource === "live" && tool.readsRegisters ? { ...annotations, openWorldHint: true } : annotations;
 }
 
 function accessKey(access: Access): string {

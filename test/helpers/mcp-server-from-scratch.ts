@@ -2,7 +2,7 @@ import { McpServer, type StandardSchemaWithJSON } from "@modelcontextprotocol/se
 import type { z } from "zod";
 import type { Caller } from "../../src/mcp/caller";
 import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
-import { compactSchema } from "../../src/mcp/schema-compact";
+import { compactSchema, listedAnnotations } from "../../src/mcp/schema-compact";
 import type { Era } from "../../src/mcp/server";
 import { TASKS_CAPABILITY } from "../../src/mcp/tasks";
 import { SERVER_NAME, SERVER_VERSION } from "../../src/version";
@@ -37,7 +37,7 @@ export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, 
         description,
         inputSchema: compacted(tool.input),
         outputSchema: compacted(tool.output),
-        annotations: tool.annotations,
+        annotations: listedAnnotations(tool.annotations),
       },
       async () => ({ content: [{ type: "text" as const, text: `${tool.name} is not available here.` }], isError: true }),
     );
