@@ -109,7 +109,7 @@ export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutp
   name: "Quick_Assess_Property",
   title: "Quick property assessment (saved)",
   description:
-    "Makes and saves an indicative assessment of one address: value range with basis, label, risks, missing data. Not an appraisal. Use for one property; for many Assess_Portfolio.",
+    "Saves an indicative assessment of one address: value range and basis, label, risks, data gaps. Not an appraisal. Use for one property; for many, Assess_Portfolio.",
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -237,7 +237,7 @@ export const getPropertyAssessments: ToolSpec<typeof forPropertyInput, typeof fo
   },
 };
 
-const deleteInput = z.object({ assessmentId: z.string().max(64).describe("The id of one of your assessments.") });
+const deleteInput = z.object({ assessmentId: z.string().max(64).describe("One of your assessment ids.") });
 const deleteOutput = z.object({
   deleted: z.literal(true),
   assessmentId: z.string(),
@@ -302,7 +302,7 @@ const tenantOutput = z.object({
 export const getTenantAssessments: ToolSpec<typeof listInput, typeof tenantOutput> = {
   name: "Get_Tenant_Assessments",
   title: "Assessments in my organisation (Admin)",
-  description: "Assessments saved by anyone in your organisation; paged. For your own use Get_Assessed_Properties.",
+  description: "Assessments saved by anyone in your organisation; paged. Use for the team's work; for your own, Get_Assessed_Properties.",
   input: listInput,
   output: tenantOutput,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },

@@ -16,10 +16,10 @@ const KIND_FILTERS = [...AUDIT_KINDS, ...AUDIT_CATEGORIES];
 
 const MAX_LIMIT = 200;
 
-const time = (what: string) => z.iso.datetime({ offset: true }).optional().describe(`${what} (ISO 8601 with time zone).`);
+const time = (what: string) => z.iso.datetime({ offset: true }).optional().describe(`${what}.`);
 
 const input = z.object({
-  userKey: z.string().min(1).max(256).optional().describe("Only this user's events (their userKey)."),
+  userKey: z.string().min(1).max(256).optional().describe("Only this user's events."),
   kind: z.enum(KIND_FILTERS).optional().describe('An event kind or a group (e.g. "token").'),
   from: time("From this time"),
   to: time("Before this time, after from"),

@@ -8,7 +8,6 @@ import {
   type JobItemInput,
   type JobRow,
   type JobSummary,
-  LISTED_MAX,
   MAX_ADDRESSES_CEILING,
   type PortfolioJobs,
   untilNextPoll,
@@ -23,11 +22,11 @@ const JobFacts = z.object({
   total: z.number(),
   done: z.number(),
   failed: z.number(),
-  duplicatesDropped: z.number().describe("Repeats, assessed once."),
+  duplicatesDropped: z.number(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
-  failures: z.array(z.object({ input: z.string(), reason: z.string() })).describe(`Failed addresses with reasons; at most ${LISTED_MAX}.`),
-  moreFailures: z.number().optional().describe("Failures not listed."),
+  failures: z.array(z.object({ input: z.string(), reason: z.string() })),
+  moreFailures: z.number().optional(),
 });
 
 const StatusOut = JobFacts.extend({
@@ -37,12 +36,12 @@ const StatusOut = JobFacts.extend({
 
 const SummaryOut = JobFacts.extend({
   durationMs: z.number().nullable(),
-  labelCounts: z.record(z.string(), z.number()).describe('Assessments per label class, then "none" and "unknown".'),
-  assessed: z.number().describe("Addresses assessed and saved."),
-  valueBands: z.record(z.string(), z.number()).describe("Assessments per value-midpoint band."),
+  labelCounts: z.record(z.string(), z.number()).describe('Per label class, then "none", "unknown".'),
+  assessed: z.number(),
+  valueBands: z.record(z.string(), z.number()).describe("Per value-midpoint band."),
   riskCounts: z.record(z.string(), z.number()),
-  assessmentIds: z.array(z.string()).describe(`Saved assessment ids; at most ${LISTED_MAX}.`),
-  moreAssessmentIds: z.number().optional().describe("Ids not listed."),
+  assessmentIds: z.array(z.string()),
+  moreAssessmentIds: z.number().optional(),
   downloads: z
     .object({
       csv: z.string().describe("The result as CSV (UTF-8, comma-separated): one row per address of the job, in input order."),
@@ -187,7 +186,7 @@ export const assessOutput = z.object({
   jobId: z.string(),
   state: z.enum(["running", "completed", "cancelled"]),
   total: z.number().describe("Distinct addresses in the job."),
-  duplicatesDropped: z.number().describe("Repeats, assessed once."),
+  duplicatesDropped: z.number(),
   message: z.string(),
   summary: SummaryOut.nullable(),
 });
@@ -328,7 +327,7 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   name: "Assess_Portfolio",
   title: "Assess a portfolio (background job)",
   description:
-    "Background job quick-assessing many addresses (list, postcodes or an uploadId; up to 50 000 unless the server sets less). Use for more than a few. Returns a job id (with a progress token, the summary); then Get_Portfolio_Status.",
+    "Background job quick-assessing many addresses (a list, postcodes or an uploadId). Use for more than a few; then Get_Portfolio_Status. With a progress token it waits for the summary.",
   input: assessInput,
   output: assessOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -383,7 +382,7 @@ export const assessPortfolio: ToolSpec<typeof assessInput, typeof assessOutput> 
   },
 };
 
-const jobInput = z.object({ jobId: z.string().max(64).describe("The id Assess_Portfolio returned.") });
+const jobInput = z.object({ jobId: z.string().max(64).describe("From Assess_Portfolio.") });
 
 export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Get_Portfolio_Status",

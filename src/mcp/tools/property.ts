@@ -13,7 +13,7 @@ const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: tr
 
 const postcodeInput = z.object({
   postcode: z.string().max(40).describe("Dutch postcode, e.g. 3815 DT."),
-  houseNumber: z.number().int().min(1).max(99999).optional().describe("Only addresses with this house number."),
+  houseNumber: z.number().int().min(1).max(99999).optional().describe("Only this house number."),
   ...Paging,
 });
 const postcodeOutput = z.object({
@@ -235,7 +235,7 @@ const labelOutput = z.object({
     .object({ label: z.string(), buildYear: z.number(), basis: z.string() })
     .nullable()
     .describe("WWS substitute label (statutory, not a prediction)."),
-  noSubstituteLabelReason: z.string().nullable().describe("Why there is none; else null."),
+  noSubstituteLabelReason: z.string().nullable(),
   registerGaps: RegisterGapsOut,
   sources: SourcesOut,
 });

@@ -12,8 +12,8 @@ const searchInput = z.object({
   query: z
     .string()
     .max(MAX_ADDRESS_QUERY + 50)
-    .describe('Free text, e.g. "Keizersgracht 123 Amsterdam", "3817AC 1", "Polluxstr 1 Amersf".'),
-  limit: z.number().int().min(1).max(25).default(10).describe("Candidates, 1–25."),
+    .describe('Free text, e.g. "Keizersgracht 123 Amsterdam", "3817AC 1".'),
+  limit: z.number().int().min(1).max(25).default(10),
 });
 
 const CandidateOut = z.object({
@@ -33,9 +33,9 @@ const CandidateOut = z.object({
 
 const searchOutput = z.object({
   query: z.string(),
-  total: z.number().describe("Matches in all."),
+  total: z.number(),
   candidates: z.array(CandidateOut),
-  note: z.string().nullable().describe("Advice when not exact or not unique; else null."),
+  note: z.string().nullable().describe("Advice when not exact or not unique."),
   suggestions: z.array(z.string()).describe("When nothing matched: what to try instead."),
   sources: SourcesOut,
 });
@@ -87,7 +87,7 @@ export const searchAddresses: ToolSpec<typeof searchInput, typeof searchOutput> 
   name: "Search_Addresses",
   title: "Search addresses",
   description:
-    "Ranked Dutch address candidates with BAG ids from free text. Use first for an address given as text; for a whole postcode use Get_Addresses_for_Postcode.",
+    "Ranked Dutch addresses with BAG ids for free text. Use first for an address given as text; for a whole postcode, Get_Addresses_for_Postcode.",
   input: searchInput,
   output: searchOutput,
   annotations: READ_ONLY,

@@ -7,19 +7,19 @@ import { UserError } from "../../errors";
 
 /** How tools take an address: a BAG address id, or postcode + house number (+ letter, addition); see data/resolve-address.ts. */
 export const AddressSelector = {
-  addressId: z.string().max(32).optional().describe("BAG address id (Search_Addresses), or give postcode + houseNumber."),
-  postcode: z.string().max(40).optional().describe("Postcode, e.g. 3815 DT."),
+  addressId: z.string().max(32).optional().describe("BAG id from Search_Addresses; or postcode + houseNumber."),
+  postcode: z.string().max(40).optional(),
   houseNumber: z
     .union([z.number().int(), z.string().max(20)])
     .optional()
-    .describe("E.g. 20 or '20A-2'."),
-  houseLetter: z.string().max(5).optional().describe("If not in houseNumber."),
-  houseNumberAddition: z.string().max(10).optional().describe("If not in houseNumber."),
+    .describe("E.g. 20, or with letter and addition '20A-2'."),
+  houseLetter: z.string().max(5).optional(),
+  houseNumberAddition: z.string().max(10).optional(),
 };
 
 export const Paging = {
-  page: z.number().int().min(1).max(10_000).default(1).describe("From 1."),
-  pageSize: z.number().int().min(1).max(100).default(25).describe("1–100."),
+  page: z.number().int().min(1).max(10_000).default(1),
+  pageSize: z.number().int().min(1).max(100).default(25),
 };
 
 export const AddressOut = z.object({
@@ -37,7 +37,7 @@ export const AddressOut = z.object({
 });
 export type AddressOutT = z.infer<typeof AddressOut>;
 
-export const SourcesOut = z.array(SourceSchema).describe("Register, retrieved, synthetic.");
+export const SourcesOut = z.array(SourceSchema);
 
 export function addressOut(a: Address): AddressOutT {
   return {

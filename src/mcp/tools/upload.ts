@@ -8,9 +8,9 @@ const uploadInput = z.object({});
 const uploadOutput = z.object({
   uploadId: z.string().describe("For Assess_Portfolio once the file is sent."),
   uploadUrl: z.string().describe("PUT the file here or open it in a browser; single-use, secret."),
-  expiresAt: z.string().describe("When the link expires."),
-  maxRows: z.number().describe("Max address rows."),
-  maxBytes: z.number().describe("Max bytes."),
+  expiresAt: z.string(),
+  maxRows: z.number(),
+  maxBytes: z.number(),
   columns: z.record(z.string(), z.string()).describe("Accepted address columns."),
 });
 
