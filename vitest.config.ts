@@ -102,6 +102,7 @@ const NODE = [
   "test/upstream.test.ts",
   "test/entra-manifest.test.ts",
   "test/uploads/parse.test.ts",
+  "test/tool-output-schemas.test.ts",
 ];
 /** The Worker in live mode: its data source is read from its bindings, so it needs its own project. */
 const LIVE = ["test/golden/live.test.ts"];
@@ -262,6 +263,8 @@ export default defineConfig(async () => {
             ...WAITS,
             include: NODE,
             environment: "node",
+            // Tests that build the MCP server in Node to list its tools (test/tool-output-schemas.test.ts).
+            alias: { "cloudflare:workers": path.join(import.meta.dirname, "test/helpers/cloudflare-workers-stand-in.ts") },
             setupFiles: ["./test/setup-bare.ts"],
             benchmark: NO_BENCHMARKS,
           },
