@@ -13,7 +13,6 @@ import { PandgateAgent } from "../src/mcp/agent";
 import { type Caller, type ToolCallRecord, toolCallEvent } from "../src/mcp/caller";
 import type { ToolContext } from "../src/mcp/catalog";
 import { buildMcpServer, type Era } from "../src/mcp/server";
-import { listToolsAsSent, measureToolList } from "../src/mcp/tool-budget";
 import { catalog } from "../src/mcp/tools";
 import { countRoundTrips, type RoundTrips } from "../test/helpers/d1-count";
 import { readMessages } from "../test/helpers/mcp";
@@ -400,39 +399,6 @@ describe("a. per-request overhead: an authenticated tool call vs a bare Worker",
           ),
         );
       }
-    },
-    ONCE,
-  );
-});
-
-/* ─── 0. What tools/list costs the model's context ───────────────────────────────────────────── */
-
-/**
- * tools/list for a user with every role and scope, as the server sends it (src/mcp/tool-budget.ts,
- * the function `npm run build` and test/tool-budget.test.ts use): bytes of JSON per tool, split
- * into description and schemas, and an estimated token count (bytes ÷ 4, no tokenizer).
- */
-describe("0. tools/list size", () => {
-  bench(
-    "0. tools/list size per tool (table above)",
-    async () => {
-      const rows: string[] = [];
-      for (const era of ["legacy", "modern"] as const) {
-        const size = measureToolList(await listToolsAsSent(catalog, era));
-        rows.push(
-          `tools/list, every role and scope, ${era === "legacy" ? "2025-11-25" : "2026-07-28"}: ${size.bytes} bytes, ~${size.tokens} tokens (bytes ÷ 4); budget ${size.budget} bytes`,
-        );
-        if (era === "legacy") {
-          rows.push(
-            `${"tool".padEnd(28)} ${"bytes".padStart(6)} ${"~tokens".padStart(8)} ${"descr.".padStart(7)} ${"input".padStart(6)} ${"output".padStart(7)}`,
-          );
-          for (const t of size.tools)
-            rows.push(
-              `${t.name.padEnd(28)} ${String(t.bytes).padStart(6)} ${String(t.tokens).padStart(8)} ${String(t.description).padStart(7)} ${String(t.inputSchema).padStart(6)} ${String(t.outputSchema).padStart(7)}`,
-            );
-        }
-      }
-      await print(`0. tools/list size (JSON bytes as sent; tokens estimated as bytes ÷ 4)\n${rows.join("\n")}`);
     },
     ONCE,
   );
