@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { writeBenchSection } from "../bench/report.mjs";
+import { buildApps } from "./build-apps.mjs";
 
 const outdir = "dist";
 const metafile = path.join(outdir, "bundle-meta.json");
@@ -25,6 +26,8 @@ const startupAt = args.indexOf("--startup");
 const startupRuns = startupAt === -1 ? 0 : Number(args[startupAt + 1]) || 7;
 
 rmSync(outdir, { recursive: true, force: true });
+// The MCP Apps are Static Assets beside the bundle (dist-apps/), not part of it: not counted here.
+await buildApps({ quiet: false });
 execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { stdio: "inherit" });
 await checkZodShim();
 await checkMcpShim();

@@ -6,6 +6,7 @@ import { resolveAddress, resolveProperty } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION, MIDPOINT_NOTE } from "../../domain/assessment";
 import type { ValueFactor } from "../../domain/value-method";
 import { UserError } from "../../errors";
+import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
 import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, sourcesNote } from "./shared";
 
@@ -107,6 +108,7 @@ const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), r
 
 export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Quick_Assess_Property",
+  app: PROPERTY_CARD.uri,
   title: "Quick property assessment (saved)",
   description:
     "Makes an indicative quick assessment of the property at an address and saves it for you: register checks, an indicative value range with its basis, the energy label and its effect, build-year risks (asbestos, foundation), flood and location flags, and an explicit list of missing data. Not an appraisal. Reports progress per step. Returns the assessment id.",

@@ -13,6 +13,7 @@ import {
   type PortfolioJobs,
   untilNextPoll,
 } from "../../jobs/portfolio";
+import { PORTFOLIO_DASHBOARD } from "../apps";
 import type { ToolContext, ToolSpec } from "../catalog";
 import { AddressSelector, parseUuid } from "./shared";
 
@@ -421,6 +422,7 @@ export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
 
 export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = {
   name: "Get_Portfolio_Result",
+  app: PORTFOLIO_DASHBOARD.uri,
   title: "Portfolio job result",
   description:
     "The summary of one of your portfolio jobs: counts per energy label class, value range distribution, risk flag counts, failures, the ids of the saved assessments (Get_Property_Assessments shows each), and links to the whole result as CSV and Excel spreadsheets (one row per address) once the job has ended.",

@@ -6,6 +6,7 @@ import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, isDwelling, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
+import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
 import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
@@ -135,6 +136,7 @@ const propertyOutput = z.object({
 
 export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutput> = {
   name: "Get_Property_Data",
+  app: PROPERTY_CARD.uri,
   title: "Unit and building facts",
   description:
     "Register facts (BAG) about the property at an address: the unit (usable area in m², use purposes, status, dwelling type) and its building(s) with build year and status. Give addressId, or postcode + houseNumber. With live register data, dwellingType is always null (BAG does not record it) and inResearch null (unknown: the BAG OGC API does not publish 'in onderzoek'); surfaceM2 and a building's buildYear are null where BAG has no plausible value. Also the unit's cadastral parcel (kadastrale aanduiding, plot area in m², soort grootte) and national monument status (rijksmonument number and register link): parcel is null when none is linked, monument null when the unit is not a rijksmonument. With live register data, a register that cannot answer leaves only its facts null (unknown) or stale, and is listed in registerGaps.",
