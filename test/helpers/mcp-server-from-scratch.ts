@@ -1,4 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/server";
+import { registerUiApps } from "../../src/mcp/apps";
 import type { Caller } from "../../src/mcp/caller";
 import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
 import type { Era } from "../../src/mcp/server";
@@ -29,10 +30,19 @@ export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, 
       : `${tool.description}\n\nThis connection has not been allowed ${access.missing.join(" and ")} yet: calling this tool asks the user to allow it.`;
     const registered = server.registerTool(
       tool.name,
-      { title: tool.title, description, inputSchema: tool.input, outputSchema: tool.output, annotations: tool.annotations },
+      {
+        title: tool.title,
+        description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+        annotations: tool.annotations,
+        ...(tool.app && { _meta: { ui: { resourceUri: tool.app } } }),
+      },
       async () => ({ content: [{ type: "text" as const, text: `${tool.name} is not available here.` }], isError: true }),
     );
     if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
   }
+  // The ui:// resources of the MCP Apps are not planned per caller: the same module registers them.
+  registerUiApps(server);
   return server;
 }
