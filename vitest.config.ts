@@ -3,6 +3,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { writeBenchSection } from "./bench/report.mjs";
+import { buildApps } from "./scripts/build-apps.mjs";
 
 /** Public origin the Worker is configured with in tests (https, so `__Host-` cookies work). */
 export const TEST_PUBLIC_URL = "https://mcp.example.com";
@@ -172,6 +173,8 @@ function readSeedStatements(): string[] {
 export const WAITS = { testTimeout: 60_000, hookTimeout: 120_000, expect: { poll: { timeout: 30_000 } } };
 
 export default defineConfig(async () => {
+  // The MCP Apps (dist-apps/, the Worker's static assets in wrangler.toml) before workerd reads them.
+  await buildApps();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   /** The Worker from wrangler.toml in workerd, with the test settings and test-only bindings. */
   const workerd = (bindings: Record<string, unknown>, extra: Partial<typeof BENCH_WORKERS> = {}) =>

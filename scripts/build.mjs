@@ -12,6 +12,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { writeBenchSection } from "../bench/report.mjs";
+import { buildApps } from "./build-apps.mjs";
 
 const outdir = "dist";
 const metafile = path.join(outdir, "bundle-meta.json");
@@ -28,6 +29,8 @@ const startupAt = args.indexOf("--startup");
 const startupRuns = startupAt === -1 ? 0 : Number(args[startupAt + 1]) || 7;
 
 rmSync(outdir, { recursive: true, force: true });
+// The MCP Apps are Static Assets beside the bundle (dist-apps/), not part of it: not counted here.
+await buildApps({ quiet: false });
 execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], { stdio: "inherit" });
 await checkZodShim();
 await checkMcpShim();

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildApps } from "./build-apps.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
@@ -101,6 +102,8 @@ export async function startWorker({
   d1 = true,
 } = {}) {
   const persist = [...(persistTo ? ["--persist-to", persistTo] : []), ...(config ? ["--config", config] : [])];
+  // The MCP Apps (dist-apps/, the Worker's static assets) must exist before wrangler dev reads them.
+  await buildApps();
   const template = process.env[D1_TEMPLATE_ENV];
   if (!d1) {
     // A Worker without D1 (the bench's bare Worker): nothing to migrate or load.

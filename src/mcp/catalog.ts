@@ -44,6 +44,11 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
    * (./gateway.ts); every other call goes to the agent. Only for tools whose `readOnlyHint` is true.
    */
   stateless?: boolean;
+  /**
+   * The MCP App (a `ui://` resource, ./apps.ts) hosts that render apps show this tool's result in:
+   * announced as `_meta.ui.resourceUri` in tools/list. The result itself is the same either way.
+   */
+  app?: `ui://${string}`;
   /** Every scope a call needs, the baseline included. */
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */

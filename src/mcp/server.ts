@@ -4,6 +4,7 @@ import type { DataProvenance, Services } from "../data/services";
 import { userFacingMessage } from "../errors";
 import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
+import { registerUiApps } from "./apps";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
@@ -36,6 +37,8 @@ interface ToolPlan {
     inputSchema: StandardSchemaWithJSON;
     outputSchema: StandardSchemaWithJSON;
     annotations: ToolSpec["annotations"];
+    /** The tool's MCP App, for hosts that render apps (only for tools that have one). */
+    _meta?: { ui: { resourceUri: string } };
   };
   /** Offered as an MCP task (2025 era only, see ./tasks.ts). */
   task: boolean;
@@ -86,6 +89,7 @@ export function buildMcpServer({
     );
     if (task) registered.execution = { taskSupport: "optional" };
   }
+  registerUiApps(server);
   return server;
 }
 
@@ -119,6 +123,8 @@ export function planFor(
         inputSchema: convertedOnce(tool.input),
         outputSchema: convertedOnce(tool.output),
         annotations: annotationsFor(tool, dataSource),
+        // Only the current key (hosts read it; ext-apps' registerAppTool would add the deprecated "ui/resourceUri" too).
+        ...(tool.app && { _meta: { ui: { resourceUri: tool.app } } }),
       };
       return [{ tool, config, task: era === "legacy" && tool.task !== undefined }];
     }),

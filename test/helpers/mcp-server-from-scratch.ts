@@ -1,5 +1,6 @@
 import { McpServer, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import type { z } from "zod";
+import { registerUiApps } from "../../src/mcp/apps";
 import type { Caller } from "../../src/mcp/caller";
 import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
 import { compactSchema, listedAnnotations } from "../../src/mcp/schema-compact";
@@ -38,11 +39,14 @@ export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, 
         inputSchema: compacted(tool.input),
         outputSchema: compacted(tool.output),
         annotations: listedAnnotations(tool.annotations),
+        ...(tool.app && { _meta: { ui: { resourceUri: tool.app } } }),
       },
       async () => ({ content: [{ type: "text" as const, text: `${tool.name} is not available here.` }], isError: true }),
     );
     if (withTasks && tool.task) registered.execution = { taskSupport: "optional" };
   }
+  // The ui:// resources of the MCP Apps are not planned per caller: the same module registers them.
+  registerUiApps(server);
   return server;
 }
 

@@ -6,6 +6,7 @@ import { resolveAddress, resolveProperty } from "../../data/resolve-address";
 import { AssessmentResultSchema, ENGINE_VERSION, MIDPOINT_NOTE } from "../../domain/assessment";
 import type { ValueFactor } from "../../domain/value-method";
 import { UserError } from "../../errors";
+import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
 import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, sourcesNote } from "./shared";
 
@@ -107,6 +108,7 @@ const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), r
 
 export const quickAssessProperty: ToolSpec<typeof assessInput, typeof assessOutput> = {
   name: "Quick_Assess_Property",
+  app: PROPERTY_CARD.uri,
   title: "Quick property assessment (saved)",
   description:
     "Saves an indicative assessment of one address: value range and basis, label, risks, data gaps. Not an appraisal. Use for one property; for many, Assess_Portfolio.",

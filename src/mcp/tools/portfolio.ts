@@ -12,6 +12,7 @@ import {
   type PortfolioJobs,
   untilNextPoll,
 } from "../../jobs/portfolio";
+import { PORTFOLIO_DASHBOARD } from "../apps";
 import type { ToolContext, ToolSpec } from "../catalog";
 import { AddressSelector, parseUuid } from "./shared";
 
@@ -400,6 +401,7 @@ export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
 
 export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = {
   name: "Get_Portfolio_Result",
+  app: PORTFOLIO_DASHBOARD.uri,
   title: "Portfolio job result",
   description: "Summary and CSV/Excel links of one of your portfolio jobs. Use once Get_Portfolio_Status says it ended.",
   input: jobInput,

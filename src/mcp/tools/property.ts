@@ -6,6 +6,7 @@ import { parsePostcode } from "../../domain/address-input";
 import { buildYearOf, isDwelling, locationFlags, RiskSchema } from "../../domain/assessment";
 import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../domain/energy-label";
 import { UserError } from "../../errors";
+import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
 import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
@@ -130,6 +131,7 @@ const propertyOutput = z.object({
 
 export const getPropertyData: ToolSpec<typeof addressInput, typeof propertyOutput> = {
   name: "Get_Property_Data",
+  app: PROPERTY_CARD.uri,
   title: "Unit and building facts",
   description:
     "BAG facts of an address (unit area, use, status; buildings, build year), cadastral parcel and rijksmonument status. Use for physical facts.",
