@@ -7,6 +7,8 @@ import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
+import { checkCompletionArguments, completeAddressIds, registerPrompts } from "./prompts";
+import { RESOURCE_CACHE_HINTS, registerResources, resourceLinksFor } from "./resources";
 import { TASKS_CAPABILITY } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
@@ -59,6 +61,7 @@ export function buildMcpServer({
   jobs,
   record,
   era = "modern",
+  files,
 }: {
   catalog: ToolCatalog;
   caller: Caller;
@@ -66,6 +69,8 @@ export function buildMcpServer({
   jobs: PortfolioJobs;
   record: ToolCallRecorder;
   era?: Era;
+  /** The result files' bucket (the agent's FILES), for the portfolio CSV resource. */
+  files?: R2Bucket | undefined;
 }): McpServer {
   // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
   const withTasks = era === "legacy";
@@ -76,6 +81,8 @@ export function buildMcpServer({
       capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
+      // 2026-07-28 cache fields (./resources.ts says why); the prompts are the same for everyone and change only with a release.
+      cacheHints: { ...RESOURCE_CACHE_HINTS, "prompts/list": { ttlMs: 3_600_000, cacheScope: "public" } },
     },
   );
   const on = { caller, services, jobs };
@@ -85,6 +92,9 @@ export function buildMcpServer({
     );
     if (task) registered.execution = { taskSupport: "optional" };
   }
+  registerPrompts(server, services);
+  registerResources(server, { caller, services, jobs, files }, (value) => completeAddressIds(services, value));
+  checkCompletionArguments(server);
   return server;
 }
 
@@ -210,7 +220,8 @@ async function invokeTool(
     });
     // Recorded before the result is handed to the SDK: no byte of the answer leaves before its event is stored.
     await record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
-    return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
+    const links = resourceLinksFor(tool.name, result, requestProtocolVersion(ctx));
+    return { content: [{ type: "text" as const, text: tool.render(result) }, ...links], structuredContent: result };
   } catch (error) {
     const { message, expected } = userFacingMessage(error, tool.name, {
       event: "tool_failed",
