@@ -1,10 +1,14 @@
 import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROMPT_ARGUMENTS } from "../src/mcp/prompts";
+import { parseConfig } from "../src/config";
+import { createAddressSearch } from "../src/data/search";
+import type { Services } from "../src/data/services";
+import { completeAddress, completeAddressIds, PROMPT_ARGUMENTS } from "../src/mcp/prompts";
 import { LIST_PAGE_ITEMS, resourceUri } from "../src/mcp/resources";
 import { connectClient, type Era, LEGACY_HEADERS, postMcp, readMessages } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
+import { addressSearchStandIn, LOCATIESERVER_DOCS } from "./helpers/registers";
 
 /**
  * Resources, prompts and completion (issue 19, points 1 and 2) through the real Worker, the
@@ -424,5 +428,28 @@ describe("completion", () => {
       });
       expect(template.error?.code).toBe(-32602);
     }
+  });
+});
+
+describe("completion with live register data", () => {
+  const live = parseConfig({ PUBLIC_URL: "https://mcp.example.com", DATA_SOURCE: "live", EP_ONLINE_API_KEY: "test-key" });
+  const services = { search: createAddressSearch(live, env.DB) } as Services;
+
+  it("asks the Locatieserver (stand-in) and completes its addresses", async () => {
+    const standIn = addressSearchStandIn();
+    const street = LOCATIESERVER_DOCS[0]?.straatnaam as string;
+    const values = await completeAddress(services, `${street} 3`);
+    expect(standIn.requests.length).toBe(1);
+    expect(values.length).toBeGreaterThan(0);
+    expect(values.every((v) => v.startsWith(`${street} `))).toBe(true);
+    const ids = await completeAddressIds(services, street);
+    expect(ids).toEqual(expect.arrayContaining([LOCATIESERVER_DOCS[0]?.nummeraanduiding_id]));
+  });
+
+  it("completes to nothing, not an error, when the register cannot answer", async () => {
+    const standIn = addressSearchStandIn();
+    standIn.fail = true;
+    expect(await completeAddress(services, "Schenkeldijk 3")).toEqual([]);
+    expect(standIn.requests.length).toBeGreaterThan(0);
   });
 });

@@ -78,7 +78,15 @@ export function buildMcpServer({
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
       // The tool list of a connection never changes while it lasts, so no list_changed is promised.
-      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      // Nor is one sent for prompts or resources: a request is answered statelessly, so a client
+      // lists the user's resources again to see new ones (their lists carry ttlMs 0).
+      capabilities: {
+        tools: { listChanged: false },
+        prompts: { listChanged: false },
+        resources: { listChanged: false },
+        completions: {},
+        ...(withTasks && { tasks: TASKS_CAPABILITY }),
+      },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
       // 2026-07-28 cache fields (./resources.ts says why); the prompts are the same for everyone and change only with a release.
