@@ -85,8 +85,20 @@ describe("the Worker serves tools/list and stateless read-only tools itself", ()
       expect(tool?.annotations.readOnlyHint).toBe(true);
       expect(tool?.task).toBeUndefined();
     }
-    expect(servedInWorker({ method: "tools/list", params: {} })).toBe(true);
-    for (const method of ["initialize", "notifications/initialized", "notifications/cancelled", "tasks/get", "tasks/list", "ping"]) {
+    for (const method of ["tools/list", "prompts/list", "prompts/get", "completion/complete", "resources/templates/list"]) {
+      expect(servedInWorker({ method, params: {} })).toBe(true);
+    }
+    // The user's resources are read where their portfolio jobs are: in the agent.
+    for (const method of [
+      "initialize",
+      "notifications/initialized",
+      "notifications/cancelled",
+      "tasks/get",
+      "tasks/list",
+      "ping",
+      "resources/list",
+      "resources/read",
+    ]) {
       expect(servedInWorker({ method, params: {} })).toBe(false);
     }
     expect(servedInWorker({ method: "tools/call", params: { name: "No_Such_Tool" } })).toBe(false);

@@ -171,6 +171,38 @@ export class AssessmentStore {
     return { items: (rows?.results ?? []).map(toSaved), total: Number(count?.results[0]?.total ?? 0) };
   }
 
+  /**
+   * One page of the owner's assessments, newest first, without their results (what
+   * `resources/list` shows): keyset-paged after `after` on the owner index, so a user with tens
+   * of thousands of portfolio assessments pages without counting or skipping them.
+   */
+  async ownedPage(
+    ownerKey: string,
+    limit: number,
+    after: { createdAt: string; id: string } | null,
+  ): Promise<{ items: Array<Pick<SavedAssessment, "id" | "addressId" | "addressLabel" | "createdAt" | "engineVersion">>; more: boolean }> {
+    const columns = "id, address_id, address_label, created_at, engine_version";
+    const statement = after
+      ? this.db
+          .prepare(
+            `SELECT ${columns} FROM assessments WHERE owner_key = ?1 AND (created_at < ?2 OR (created_at = ?2 AND id < ?3))
+             ORDER BY created_at DESC, id DESC LIMIT ?4`,
+          )
+          .bind(ownerKey, after.createdAt, after.id, limit + 1)
+      : this.db
+          .prepare(`SELECT ${columns} FROM assessments WHERE owner_key = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2`)
+          .bind(ownerKey, limit + 1);
+    const { results } = await statement.all<Row>();
+    const items = results.slice(0, limit).map((row) => ({
+      id: String(row.id),
+      addressId: String(row.address_id),
+      addressLabel: String(row.address_label),
+      createdAt: String(row.created_at),
+      engineVersion: String(row.engine_version),
+    }));
+    return { items, more: results.length > limit };
+  }
+
   async forAddress(ownerKey: string, addressId: string): Promise<SavedAssessment[]> {
     const { results } = await this.db
       .prepare("SELECT * FROM assessments WHERE owner_key = ?1 AND address_id = ?2 ORDER BY created_at DESC, id DESC LIMIT 100")

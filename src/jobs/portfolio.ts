@@ -325,6 +325,16 @@ export class PortfolioJobs {
     return this.host.sql<JobRow>`SELECT * FROM portfolio_jobs WHERE owner_key = ${ownerKey} ORDER BY created_at DESC LIMIT ${limit}`;
   }
 
+  /** Which of these jobs have their result files written (D1 `files_at`), in one query. */
+  async filesWritten(jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const { results } = await this.host.db
+      .prepare("SELECT id FROM portfolio_jobs WHERE files_at IS NOT NULL AND id IN (SELECT value FROM json_each(?1))")
+      .bind(JSON.stringify(jobIds))
+      .all<{ id: string }>();
+    return new Set(results.map((r) => r.id));
+  }
+
   /** The workflow reports a batch written (counts from D1): kept, never going backwards. */
   progress(jobId: string, counts: JobCounts): void {
     this.host.sql`UPDATE portfolio_jobs SET done = max(done, ${counts.done}), failed = max(failed, ${counts.failed}),

@@ -116,7 +116,7 @@ export class PandgateAgent extends DurableObject<Env> {
     // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
     const services = await agentServices(config, this.env, this.ctx.storage);
     const record: ToolCallRecorder = (call) => this.#recordCall(toolCallEvent(caller, call));
-    return answerMcp(request, message, { caller, services, jobs, record });
+    return answerMcp(request, message, { caller, services, jobs, record, files: this.env.FILES });
   }
 
   /** A client cancelled the tools/call that started a job: stop that job. */

@@ -15,6 +15,8 @@ export interface AnswerContext {
   jobs: PortfolioJobs;
   /** Records how a tools/call ended; when it returns a promise, the answer waits for it. */
   record: ToolCallRecorder;
+  /** The result files' bucket, where the agent answers (the portfolio CSV resource). */
+  files?: R2Bucket;
 }
 
 /**
@@ -24,7 +26,11 @@ export interface AnswerContext {
  * answers with it the requests it serves itself (./gateway.ts, `servedInWorker`): one code path,
  * so the answer bytes and the audit record are the same whichever side serves.
  */
-export async function answerMcp(request: Request, message: unknown, { caller, services, jobs, record }: AnswerContext): Promise<Response> {
+export async function answerMcp(
+  request: Request,
+  message: unknown,
+  { caller, services, jobs, record, files }: AnswerContext,
+): Promise<Response> {
   if (await isLegacyRequest(request, message)) {
     const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
     if (answer) return answer;
@@ -32,7 +38,7 @@ export async function answerMcp(request: Request, message: unknown, { caller, se
   // The SDK answers these itself, before any tool runs; only the record is ours.
   const refused = refusedBeforeTool(message, catalog, caller);
   if (refused) await record(refused);
-  const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era }), {
+  const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era, files }), {
     route: "/mcp",
     // The gateway addresses every request to the configured public URL, and the Worker has
     // already applied the Origin policy; see src/mcp/gateway.ts and src/mcp/origin.ts.

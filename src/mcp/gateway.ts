@@ -47,14 +47,21 @@ const NO_JOBS = new Proxy({} as PortfolioJobs, {
 });
 
 /**
- * Whether the Worker answers this message itself rather than the user's agent: `tools/list` (what
- * it lists depends on the caller's token only), and a `tools/call` of a stateless read-only tool
+ * Methods whose answer depends on the caller's token only, never on what the user saved: the
+ * tool list, the guided workflows (./prompts.ts), completion (the address search, which must be
+ * quick enough to type against) and the resource templates. The user's resources themselves
+ * (`resources/list`, `resources/read`) are answered by the agent, which holds their jobs.
+ */
+const WORKER_METHODS = new Set(["tools/list", "prompts/list", "prompts/get", "completion/complete", "resources/templates/list"]);
+
+/**
+ * Whether the Worker answers this message itself rather than the user's agent: WORKER_METHODS, and a `tools/call` of a stateless read-only tool
  * (`ToolSpec.stateless`: property facts, address search, the server and sign-in information),
  * which reads nothing the user wrote and starts nothing that outlives the request. Everything
  * else (initialize, every other tool, tasks, cancellation, notifications) goes to the agent.
  */
 export function servedInWorker(message: { method: string | undefined; params: Record<string, unknown> }): boolean {
-  if (message.method === "tools/list") return true;
+  if (message.method !== undefined && WORKER_METHODS.has(message.method)) return true;
   if (message.method !== "tools/call" || typeof message.params.name !== "string") return false;
   const spec = catalog.get(message.params.name);
   return spec?.stateless === true && spec.annotations.readOnlyHint === true && spec.task === undefined;

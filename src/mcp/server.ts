@@ -8,6 +8,8 @@ import { registerUiApps } from "./apps";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
+import { checkCompletionArguments, completeAddressIds, registerPrompts } from "./prompts";
+import { RESOURCE_CACHE_HINTS, registerResources, resourceLinksFor } from "./resources";
 import { compactSchema, listedAnnotations } from "./schema-compact";
 import { TASKS_CAPABILITY } from "./tasks";
 
@@ -63,6 +65,7 @@ export function buildMcpServer({
   jobs,
   record,
   era = "modern",
+  files,
 }: {
   catalog: ToolCatalog;
   caller: Caller;
@@ -70,6 +73,8 @@ export function buildMcpServer({
   jobs: PortfolioJobs;
   record: ToolCallRecorder;
   era?: Era;
+  /** The result files' bucket (the agent's FILES), for the portfolio CSV resource. */
+  files?: R2Bucket | undefined;
 }): McpServer {
   // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
   const withTasks = era === "legacy";
@@ -77,9 +82,19 @@ export function buildMcpServer({
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
       // The tool list of a connection never changes while it lasts, so no list_changed is promised.
-      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      // Nor is one sent for prompts or resources: a request is answered statelessly, so a client
+      // lists the user's resources again to see new ones (their lists carry ttlMs 0).
+      capabilities: {
+        tools: { listChanged: false },
+        prompts: { listChanged: false },
+        resources: { listChanged: false },
+        completions: {},
+        ...(withTasks && { tasks: TASKS_CAPABILITY }),
+      },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
+      // 2026-07-28 cache fields (./resources.ts says why); the prompts are the same for everyone and change only with a release.
+      cacheHints: { ...RESOURCE_CACHE_HINTS, "prompts/list": { ttlMs: 3_600_000, cacheScope: "public" } },
     },
   );
   const on = { caller, services, jobs };
@@ -90,6 +105,9 @@ export function buildMcpServer({
     if (task) registered.execution = { taskSupport: "optional" };
   }
   registerUiApps(server);
+  registerPrompts(server, services);
+  registerResources(server, { caller, services, jobs, files }, (value) => completeAddressIds(services, value));
+  checkCompletionArguments(server);
   return server;
 }
 
@@ -218,7 +236,8 @@ async function invokeTool(
     });
     // Recorded before the result is handed to the SDK: no byte of the answer leaves before its event is stored.
     await record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
-    return { content: [{ type: "text" as const, text: tool.render(result) }], structuredContent: result };
+    const links = resourceLinksFor(tool.name, result, requestProtocolVersion(ctx));
+    return { content: [{ type: "text" as const, text: tool.render(result) }, ...links], structuredContent: result };
   } catch (error) {
     const { message, expected } = userFacingMessage(error, tool.name, {
       event: "tool_failed",

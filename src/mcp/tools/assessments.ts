@@ -73,7 +73,8 @@ function renderValue(r: AssessmentResult): string[] {
   return lines;
 }
 
-function renderResult(r: AssessmentResult): string {
+/** An assessment result in words, as the tools and the Markdown resource (../resources.ts) give it. */
+export function renderResult(r: AssessmentResult): string {
   // The label the value assumed is said by the energy-label factor; only a result without factors says it here.
   const assumed = r.value?.factors ? undefined : r.value?.basis.assumedLabel;
   const e = r.energy;
