@@ -7,7 +7,7 @@ import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
 import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
-import { TASKS_CAPABILITY } from "./tasks";
+import { TASKS_CAPABILITY, TASKS_EXTENSION_CAPABILITY, type TaskOffer } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
 /** What a 2025-era request that names no revision is taken to speak (transport spec default). */
@@ -59,6 +59,7 @@ export function buildMcpServer({
   jobs,
   record,
   era = "modern",
+  tasks = { legacyCapability: false, legacyTasks: era === "legacy", extension: era === "modern" },
 }: {
   catalog: ToolCatalog;
   caller: Caller;
@@ -66,14 +67,18 @@ export function buildMcpServer({
   jobs: PortfolioJobs;
   record: ToolCallRecorder;
   era?: Era;
+  /** Which task surface this request is offered (./tasks.ts, `taskOfferFor`). */
+  tasks?: TaskOffer;
 }): McpServer {
-  // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
-  const withTasks = era === "legacy";
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
       // The tool list of a connection never changes while it lasts, so no list_changed is promised.
-      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      capabilities: {
+        tools: { listChanged: false },
+        ...(tasks.legacyCapability && { tasks: TASKS_CAPABILITY }),
+        ...(tasks.extension && { extensions: TASKS_EXTENSION_CAPABILITY }),
+      },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
     },
@@ -83,7 +88,7 @@ export function buildMcpServer({
     const registered = server.registerTool(tool.name, config, (args: unknown, ctx: ServerContext) =>
       invokeTool(tool, args, ctx, on, record),
     );
-    if (task) registered.execution = { taskSupport: "optional" };
+    if (task && tasks.legacyTasks) registered.execution = { taskSupport: "optional" };
   }
   return server;
 }
