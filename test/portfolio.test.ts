@@ -508,10 +508,11 @@ describe("portfolio jobs", () => {
 });
 
 describe("portfolio jobs as MCP tasks (2025-11-25)", () => {
-  it("advertises tasks and the tool's task support to 2025-era clients only", async () => {
+  it("offers the tool's task support to 2025-11-25 clients only (the capability matrix: test/tasks-extension.test.ts)", async () => {
     const { token } = await user();
     const old = await connectClient(token, "2025-11-25");
-    expect(old.getServerCapabilities()?.tasks).toMatchObject({ list: {}, cancel: {}, requests: { tools: { call: {} } } });
+    // The SDK client declares no tasks in its initialize, so the server declares none either.
+    expect(old.getServerCapabilities()?.tasks).toBeUndefined();
     const tool = (await old.listTools()).tools.find((t) => t.name === "Assess_Portfolio");
     expect(tool?.execution?.taskSupport).toBe("optional");
     const modern = await connectClient(token, "2026-07-28");

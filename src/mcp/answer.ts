@@ -5,7 +5,7 @@ import type { PortfolioJobs } from "../jobs/portfolio";
 import { addressIdOf, type Caller, type ToolCallRecord, type ToolCallRecorder } from "./caller";
 import { checkAccess, type ToolCatalog } from "./catalog";
 import { buildMcpServer } from "./server";
-import { handleTaskMessage } from "./tasks";
+import { extensionTaskCall, handleTaskMessage, offerTaskExtension, taskOfferFor } from "./tasks";
 import { catalog } from "./tools";
 
 /** What answering one MCP request needs besides the request and its parsed message. */
@@ -20,7 +20,7 @@ export interface AnswerContext {
 }
 
 /**
- * Answers one MCP request: a 2025-era task message itself (./tasks.ts), everything else with the
+ * Answers one MCP request: a 2025-11-25 task message itself (./tasks.ts), everything else with the
  * MCP SDK v2 stateless handler (the `agents` package's `createMcpHandler`) over a server built
  * for this caller (./server.ts). The user's agent answers every request with it, and the Worker
  * answers with it the requests it serves itself (./gateway.ts, `servedInWorker`): one code path,
@@ -31,14 +31,22 @@ export async function answerMcp(
   message: unknown,
   { caller, services, jobs, record, files }: AnswerContext,
 ): Promise<Response> {
-  if (await isLegacyRequest(request, message)) {
-    const answer = await handleTaskMessage(message, { catalog, caller, jobs, services, signal: request.signal, record });
+  const taskContext = { catalog, caller, jobs, services, signal: request.signal, record };
+  const legacy = await isLegacyRequest(request, message);
+  if (legacy && taskOfferFor("legacy", request, message).legacyTasks) {
+    const answer = await handleTaskMessage(message, taskContext);
     if (answer) return answer;
   }
-  // The SDK answers these itself, before any tool runs; only the record is ours.
-  const refused = refusedBeforeTool(message, catalog, caller);
+  // The SDK answers these itself, before any tool runs; only the record is ours. A 2026-07-28
+  // call that starts a task checks and records itself (./tasks.ts, `offerTaskExtension`).
+  const refused = !legacy && extensionTaskCall(message, catalog) ? undefined : refusedBeforeTool(message, catalog, caller);
   if (refused) await record(refused);
-  const handler = createMcpHandler(({ era }) => buildMcpServer({ catalog, caller, services, jobs, record, era, files }), {
+  const factory = ({ era }: { era: "legacy" | "modern" }) => {
+    const server = buildMcpServer({ catalog, caller, services, jobs, record, era, files, tasks: taskOfferFor(era, request, message) });
+    if (era === "modern") offerTaskExtension(server, message, taskContext);
+    return server;
+  };
+  const handler = createMcpHandler(factory, {
     route: "/mcp",
     // The gateway addresses every request to the configured public URL, and the Worker has
     // already applied the Origin policy; see src/mcp/gateway.ts and src/mcp/origin.ts.

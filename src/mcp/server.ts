@@ -11,7 +11,7 @@ import { createProgressReporter } from "./progress";
 import { checkCompletionArguments, completeAddressIds, registerPrompts } from "./prompts";
 import { RESOURCE_CACHE_HINTS, registerResources, resourceLinksFor } from "./resources";
 import { compactSchema, listedAnnotations } from "./schema-compact";
-import { TASKS_CAPABILITY } from "./tasks";
+import { TASKS_CAPABILITY, TASKS_EXTENSION_CAPABILITY, type TaskOffer } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
 /** What a 2025-era request that names no revision is taken to speak (transport spec default). */
@@ -66,6 +66,7 @@ export function buildMcpServer({
   record,
   era = "modern",
   files,
+  tasks = { legacyCapability: false, legacyTasks: era === "legacy", extension: era === "modern" },
 }: {
   catalog: ToolCatalog;
   caller: Caller;
@@ -75,9 +76,9 @@ export function buildMcpServer({
   era?: Era;
   /** The result files' bucket (the agent's FILES), for the portfolio CSV resource. */
   files?: R2Bucket | undefined;
+  /** Which task surface this request is offered (./tasks.ts, `taskOfferFor`). */
+  tasks?: TaskOffer;
 }): McpServer {
-  // Tasks exist (experimentally) in the 2025-era protocol only; see ./tasks.ts.
-  const withTasks = era === "legacy";
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
@@ -89,7 +90,8 @@ export function buildMcpServer({
         prompts: { listChanged: false },
         resources: { listChanged: false },
         completions: {},
-        ...(withTasks && { tasks: TASKS_CAPABILITY }),
+        ...(tasks.legacyCapability && { tasks: TASKS_CAPABILITY }),
+        ...(tasks.extension && { extensions: TASKS_EXTENSION_CAPABILITY }),
       },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
@@ -102,7 +104,7 @@ export function buildMcpServer({
     const registered = server.registerTool(tool.name, config, (args: unknown, ctx: ServerContext) =>
       invokeTool(tool, args, ctx, on, record),
     );
-    if (task) registered.execution = { taskSupport: "optional" };
+    if (task && tasks.legacyTasks) registered.execution = { taskSupport: "optional" };
   }
   registerUiApps(server);
   registerPrompts(server, services);

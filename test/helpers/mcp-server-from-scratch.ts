@@ -5,7 +5,7 @@ import type { Caller } from "../../src/mcp/caller";
 import { checkAccess, type ToolCatalog } from "../../src/mcp/catalog";
 import { compactSchema, listedAnnotations } from "../../src/mcp/schema-compact";
 import type { Era } from "../../src/mcp/server";
-import { TASKS_CAPABILITY } from "../../src/mcp/tasks";
+import { TASKS_EXTENSION_CAPABILITY } from "../../src/mcp/tasks";
 import { SERVER_NAME, SERVER_VERSION } from "../../src/version";
 
 /**
@@ -20,7 +20,9 @@ export function mcpServerFromScratch(catalog: ToolCatalog, caller: Pick<Caller, 
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "pandgate: Dutch property data" },
     {
-      capabilities: { tools: { listChanged: false }, ...(withTasks && { tasks: TASKS_CAPABILITY }) },
+      // The task capability as buildMcpServer declares it by default: none in 2025-11-25 (a
+      // client that declares tasks gets one, see test/tasks-extension.test.ts), the extension in 2026-07-28.
+      capabilities: { tools: { listChanged: false }, ...(!withTasks && { extensions: TASKS_EXTENSION_CAPABILITY }) },
       instructions:
         "Tools for Dutch property data (addresses, buildings, energy labels, neighbourhoods) and the signed-in user's saved property assessments.",
     },
