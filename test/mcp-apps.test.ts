@@ -87,7 +87,11 @@ describe("a linked tool's answer", () => {
     const tool = catalog.get("Get_Property_Data");
     expect(result.isError).toBeFalsy();
     expect(Object.keys(result).sort()).toEqual(["content", "structuredContent"]);
-    expect(result.content).toEqual([{ type: "text", text: tool?.render(result.structuredContent as never) }]);
+    // The text the tool renders, then only the links to its resources (./resources-prompts.test.ts): nothing for the app.
+    expect(result.content).toEqual([
+      { type: "text", text: tool?.render(result.structuredContent as never) },
+      expect.objectContaining({ type: "resource_link", uri: "pandgate://properties/0307209000001001" }),
+    ]);
     await client.close();
   });
 });

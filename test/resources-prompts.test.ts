@@ -17,6 +17,9 @@ import { addressSearchStandIn, LOCATIESERVER_DOCS } from "./helpers/registers";
 
 const TIMEOUT = 60_000;
 
+/** The user's own resources in a listing, without the MCP Apps' ui:// pages every user is shown first. */
+const own = <T extends { uri: string }>(resources: T[]): T[] => resources.filter((r) => r.uri.startsWith("pandgate://"));
+
 interface Row {
   id: string;
   postcode: string;
@@ -99,7 +102,11 @@ describe("resources: saved assessments", () => {
       ]);
 
       const listed = await client.listResources();
-      expect(listed.resources.map((r) => r.uri)).toEqual([
+      expect(listed.resources.filter((r) => r.uri.startsWith("ui://")).map((r) => r.uri)).toEqual([
+        "ui://pandgate/property-card.html",
+        "ui://pandgate/portfolio-dashboard.html",
+      ]);
+      expect(own(listed.resources).map((r) => r.uri)).toEqual([
         resourceUri.assessment(assessmentId),
         resourceUri.assessmentMarkdown(assessmentId),
       ]);
@@ -152,7 +159,7 @@ describe("resources: saved assessments", () => {
       expect(JSON.stringify(md)).not.toContain(address.street);
     }
     const listed = await modern(other.token, "resources/list");
-    expect(listed.result?.resources).toEqual([]);
+    expect(own((listed.result?.resources ?? []) as { uri: string }[])).toEqual([]);
     await owner.client.close();
     await other.client.close();
   });
@@ -191,7 +198,7 @@ describe("resources: saved assessments", () => {
     // Raw requests: the SDK client's listResources() follows nextCursor by itself.
     type Page = { resources: Array<{ uri: string; mimeType: string }>; nextCursor?: string };
     const first = (await modern(token, "resources/list")).result as Page;
-    expect(first.resources).toHaveLength(LIST_PAGE_ITEMS * 2);
+    expect(own(first.resources)).toHaveLength(LIST_PAGE_ITEMS * 2);
     expect(first.nextCursor).toBeTypeOf("string");
     const second = (await legacy(token, "resources/list", { cursor: first.nextCursor })).result as Page;
     expect(second.nextCursor).toBeUndefined();
@@ -201,7 +208,7 @@ describe("resources: saved assessments", () => {
       .map((r) => resourceUri.assessment(r.id));
     expect(ids).toEqual(expected);
     // The SDK client follows the cursor to the end.
-    expect((await client.listResources()).resources).toHaveLength(total * 2);
+    expect(own((await client.listResources()).resources)).toHaveLength(total * 2);
     await client.close();
   });
 });
@@ -277,11 +284,11 @@ describe("resources: portfolio reports", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const listed = await client.listResources();
-      expect(listed.resources.slice(0, 3).map((r) => r.uri)).toEqual([
-        resourceUri.report(jobId),
-        resourceUri.reportMarkdown(jobId),
-        resourceUri.resultCsv(jobId),
-      ]);
+      expect(
+        own(listed.resources)
+          .slice(0, 3)
+          .map((r) => r.uri),
+      ).toEqual([resourceUri.report(jobId), resourceUri.reportMarkdown(jobId), resourceUri.resultCsv(jobId)]);
       const report = JSON.parse(((await client.readResource({ uri: resourceUri.report(jobId) })).contents[0] as { text: string }).text) as {
         jobId: string;
         labelCounts: Record<string, number>;
