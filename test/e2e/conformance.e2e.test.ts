@@ -146,21 +146,23 @@ async function readBaseline(file: string): Promise<Entry[]> {
     if (/^\S/.test(line) && !line.startsWith("#")) inServer = line.trim() === "server:";
     const entry = /^\s+-\s+(\S+)(?:\s+#\s*(.*))?$/.exec(line);
     if (!inServer || !entry?.[1]) continue;
-    const key = entry[1];
-    const [scenario = "", check] = key.split(":");
-    const comment = entry[2]?.trim() ?? "";
-    const tag = /^([\w-]+):/.exec(comment)?.[1] ?? "";
-    const fixture = /^fixture: (tool|prompt|completion|resource) ([^\s;,]+)/.exec(comment);
-    entries.push({
-      key,
-      scenario,
-      ...(check !== undefined && { check }),
-      tag,
-      comment,
-      ...(fixture && { fixture: { kind: fixture[1] as FixtureKind, name: fixture[2] as string } }),
-    });
+    entries.push(parseEntry(entry[1], entry[2]?.trim() ?? ""));
   }
   return entries;
+}
+
+/** One entry: its key (`scenario` or `scenario:check-id`) and its comment, the tag and fixture read from it. */
+function parseEntry(key: string, comment: string): Entry {
+  const [scenario = "", check] = key.split(":");
+  const fixture = /^fixture: (tool|prompt|completion|resource) ([^\s;,]+)/.exec(comment);
+  return {
+    key,
+    scenario,
+    ...(check !== undefined && { check }),
+    tag: /^([\w-]+):/.exec(comment)?.[1] ?? "",
+    comment,
+    ...(fixture && { fixture: { kind: fixture[1] as FixtureKind, name: fixture[2] as string } }),
+  };
 }
 
 /** Whether a baseline entry covers this check of this scenario. */
@@ -464,5 +466,47 @@ describe("MCP conformance suite 0.2.0-alpha.12 (newest), 2025-11-25, 2026-07-28 
           expect(check.status, `${label} ${scenario}`).toBe("SUCCESS");
       }
     }
+  });
+});
+
+describe("the baseline rules judge a failure by its tag, before and after pandgate offers prompts, completions and resources", () => {
+  const failure = (errorMessage: string, status: Check["status"] = "FAILURE"): Check => ({ id: "c", status, errorMessage });
+  const entry = (comment: string): Entry => parseEntry("s:c", comment);
+
+  const before: Offer = { tools: new Set(["Get_Server_Info"]), capabilities: { tools: {} } };
+  const after: Offer = { tools: before.tools, capabilities: { tools: {}, prompts: {}, completions: {}, resources: {} } };
+
+  it("a tool fixture: pandgate does not list it, and the failure names it (or is the suite's nothing-to-go-on message)", () => {
+    const tool = entry("fixture: tool slow_compute");
+    expect(failsAsTagged(tool, failure("Tool slow_compute not found"), before)).toBe(true);
+    expect(failsAsTagged(tool, failure("Not testable: no task was created by the preceding step, so …"), before)).toBe(true);
+    expect(failsAsTagged(tool, failure("HTTP 500: Internal error"), before)).toBe(false);
+    expect(failsAsTagged(entry("fixture: tool Get_Server_Info"), failure("Tool Get_Server_Info not found"), before)).toBe(false);
+  });
+
+  it("a prompt, completion or resource fixture: -32601 only while the capability is missing, then not found naming it", () => {
+    const prompt = entry("fixture: prompt test_simple_prompt");
+    expect(failsAsTagged(prompt, failure("Failed: MCP error -32601: Method not found"), before)).toBe(true);
+    expect(failsAsTagged(prompt, failure("Failed: MCP error -32601: Method not found"), after)).toBe(false);
+    expect(failsAsTagged(prompt, failure("Failed: MCP error -32602: Prompt test_simple_prompt not found"), after)).toBe(true);
+    expect(failsAsTagged(prompt, failure("Failed: MCP error -32603: Internal error"), after)).toBe(false);
+    const completion = entry("fixture: completion test_prompt_with_arguments");
+    expect(failsAsTagged(completion, failure("Failed: Method not found"), before)).toBe(true);
+    expect(failsAsTagged(completion, failure("Failed: MCP error -32602: Prompt test_prompt_with_arguments not found"), after)).toBe(true);
+    const resource = entry("fixture: resource test://static-text");
+    expect(failsAsTagged(resource, failure("Failed: MCP error -32602: Resource not found"), after)).toBe(true);
+    expect(failsAsTagged(resource, failure("Failed: Method not found"), after)).toBe(false);
+  });
+
+  it("capability, stateless and pending-merge entries accept only their own kind of failure", () => {
+    expect(failsAsTagged(entry("capability: no logging"), failure("Failed: Method not found"), after)).toBe(true);
+    expect(failsAsTagged(entry("capability: no logging"), failure("HTTP 401"), after)).toBe(false);
+    const stateless = entry("stateless: no session");
+    expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "WARNING" }, after)).toBe(true);
+    expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "FAILURE", errorMessage: "HTTP 500" }, after)).toBe(false);
+    const pending = entry("pending-merge: prompts/list answers -32601");
+    expect(failsAsTagged(pending, failure("prompts/list returned JSON-RPC error -32601: Method not found"), before)).toBe(true);
+    expect(failsAsTagged(pending, failure("Missing ttlMs"), after)).toBe(false);
+    expect(failsAsTagged(entry("because: reasons"), failure("Failed: Method not found"), after)).toBe(false);
   });
 });
