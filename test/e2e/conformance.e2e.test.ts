@@ -52,7 +52,7 @@ afterAll(async () => {
 /** Scenarios that apply to pandgate and must pass: ran, at least one check passed, nothing failed. */
 const MUST_PASS = ["server-initialize", "ping", "tools-list", "dns-rebinding-protection"];
 
-type Tag = "fixture" | "capability" | "stateless" | "pending-merge";
+type Tag = "fixture" | "capability" | "stateless";
 type FixtureKind = "tool" | "prompt" | "completion" | "resource";
 
 interface Entry {
@@ -127,8 +127,6 @@ function failsAsTagged(entry: Entry, check: Check, offer: Offer): boolean {
           "server-sse-retry-field",
         ].includes(check.id)
       );
-    case "pending-merge":
-      return /Method not found|got -32601|capabilities\.extensions MUST be advertised|Error data\.uri is undefined/.test(message);
     default:
       return false;
   }
@@ -171,16 +169,10 @@ const covers = (entry: Entry, scenario: string, check: Check) =>
 
 /** An entry starts its comment with a known tag and a reason; a fixture entry names its fixture. */
 function expectWellTagged(entry: Entry): void {
-  const tags: Tag[] = ["fixture", "capability", "stateless", "pending-merge"];
+  const tags: Tag[] = ["fixture", "capability", "stateless"];
   expect(tags, `${entry.key}: "${entry.comment}" must start with one of ${tags.join(", ")}`).toContain(entry.tag);
   expect(entry.comment.length, `${entry.key} needs a reason after its tag`).toBeGreaterThan(entry.tag.length + 10);
   if (entry.tag === "fixture") expect(entry.fixture, `${entry.key} names its fixture: tool|prompt|completion|resource NAME`).toBeDefined();
-}
-
-/** The temporary pending-merge section is one block at the end, so deleting it leaves the rest whole. */
-function expectPendingLast(entries: Entry[]): void {
-  const first = entries.findIndex((entry) => entry.tag === "pending-merge");
-  if (first >= 0) expect(entries.slice(first).every((entry) => entry.tag === "pending-merge")).toBe(true);
 }
 
 /** The capabilities pandgate declares to a 2025-11-25 client (one stateless initialize through the proxy). */
@@ -257,7 +249,6 @@ describe("MCP conformance suite 0.1.16, every server scenario, against /mcp", ()
       const other = (results.get(entry.scenario) ?? []).filter((check) => isFault(check) && !failsAsTagged(entry, check, offer));
       expect(other, `${entry.key} (${entry.tag}) failed otherwise`).toEqual([]);
     }
-    expectPendingLast(baseline);
   });
 
   it("the scenarios that apply pass: initialize, ping, tools/list, DNS rebinding protection", () => {
@@ -425,10 +416,9 @@ describe("MCP conformance suite 0.2.0-alpha.12 (newest), 2025-11-25, 2026-07-28 
         expect(other, `${label} ${entry.key} (${entry.tag}) failed otherwise`).toEqual([]);
       }
     }
-    expectPendingLast(baseline);
   });
 
-  it("resources, prompts, completion, caching, resource-not-found and tasks negotiation: nothing baselined but their fixtures (and pending-merge)", () => {
+  it("resources, prompts, completion, caching, resource-not-found and tasks negotiation: nothing baselined but their fixtures", () => {
     const family = /^(resources-|prompts-|completion-|caching$|sep-2164-|tasks-capability-negotiation$)/;
     const allowed: Record<string, string[]> = {
       // Subscriptions are a capability pandgate does not offer (2025-11-25 scenarios only).
@@ -436,7 +426,7 @@ describe("MCP conformance suite 0.2.0-alpha.12 (newest), 2025-11-25, 2026-07-28 
       "resources-unsubscribe": ["capability"],
     };
     for (const entry of baseline.filter((e) => family.test(e.scenario))) {
-      expect(allowed[entry.scenario] ?? ["fixture", "pending-merge"], entry.key).toContain(entry.tag);
+      expect(allowed[entry.scenario] ?? ["fixture"], entry.key).toContain(entry.tag);
     }
   });
 
@@ -503,15 +493,12 @@ describe("the baseline rules judge a failure by its tag, before and after pandga
     expect(failsAsTagged(resource, failure("Failed: Method not found"), after)).toBe(false);
   });
 
-  it("capability, stateless and pending-merge entries accept only their own kind of failure", () => {
+  it("capability and stateless entries accept only their own kind of failure", () => {
     expect(failsAsTagged(entry("capability: no logging"), failure("Failed: Method not found"), after)).toBe(true);
     expect(failsAsTagged(entry("capability: no logging"), failure("HTTP 401"), after)).toBe(false);
     const stateless = entry("stateless: no session");
     expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "WARNING" }, after)).toBe(true);
     expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "FAILURE", errorMessage: "HTTP 500" }, after)).toBe(false);
-    const pending = entry("pending-merge: prompts/list answers -32601");
-    expect(failsAsTagged(pending, failure("prompts/list returned JSON-RPC error -32601: Method not found"), before)).toBe(true);
-    expect(failsAsTagged(pending, failure("Missing ttlMs"), after)).toBe(false);
     expect(failsAsTagged(entry("because: reasons"), failure("Failed: Method not found"), after)).toBe(false);
   });
 });
