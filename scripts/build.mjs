@@ -104,8 +104,8 @@ if (failed) process.exit(1);
 /**
  * tools/list for a user with every role and scope, on both protocol eras (the larger counts), as
  * src/mcp/tool-budget.ts measures it for the tests and the bench. The TypeScript is bundled for
- * Node with esbuild first; `cloudflare:workers` (imported for waitUntil by the audit trail, never
- * called while listing) is replaced by a stand-in.
+ * Node with esbuild first; `cloudflare:workers` (imported for waitUntil by the audit trail and for
+ * env by the MCP Apps' page reads, neither used while listing) is replaced by a stand-in.
  */
 async function measureToolListInNode() {
   const dir = mkdtempSync(path.join(tmpdir(), "pandgate-tool-list-"));
@@ -134,7 +134,7 @@ async function measureToolListInNode() {
           name: "cloudflare-workers-stand-in",
           setup(b) {
             b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "stand-in" }));
-            b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({ contents: "export function waitUntil() {}", loader: "js" }));
+            b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({ contents: "export const env = {}; export function waitUntil() {}", loader: "js" }));
           },
         },
       ],
