@@ -25,7 +25,7 @@ For anyone who wants pandgate's measured figures: what a call costs, how lookups
 size of the data, the bundle size and start-up time. **Every figure below is written by the
 command that measured it**, between its section's markers; do not edit them by hand. Run the
 command again and commit this file to update a section (\`npm run bench\` writes "mcp",
-"tool-list", "registers", "live-job" and "scale", \`npm run bench:scale\` only "scale", \`npm run build\` "build", and
+"tool-list", "completion", "registers", "live-job" and "scale", \`npm run bench:scale\` only "scale", \`npm run build\` "build", and
 \`npm run build -- --startup 5\` also "startup"). Each section names when and where it was
 measured: the date, the commit (\`+dirty\` when files other than Markdown had uncommitted changes),
 the number of CPUs and the load average (1, 5 and 15 minutes) when it was written. A load average

@@ -1,11 +1,12 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config";
 import { createAddressSearch } from "../src/data/search";
 import type { Services } from "../src/data/services";
+import { ownerTag, portfolioFileKey } from "../src/files/portfolio-files";
 import { completeAddress, completeAddressIds, PROMPT_ARGUMENTS } from "../src/mcp/prompts";
-import { LIST_PAGE_ITEMS, resourceUri } from "../src/mcp/resources";
+import { CSV_BLOB_MAX_BYTES, LIST_PAGE_ITEMS, resourceUri } from "../src/mcp/resources";
 import { connectClient, type Era, LEGACY_HEADERS, postMcp, readMessages } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
 import { addressSearchStandIn, LOCATIESERVER_DOCS } from "./helpers/registers";
@@ -256,33 +257,36 @@ describe("caching fields (2026-07-28)", () => {
 });
 
 describe("resources: portfolio reports", () => {
+  /** Runs a portfolio job of the first three seeded addresses to its end and its files, checking Get_Portfolio_Result's links. */
+  async function endedJob(client: Client): Promise<{ jobId: string; results: Array<{ id: string }> }> {
+    const { results } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 3").all<{ id: string }>();
+    const started = await client.callTool({
+      name: "Assess_Portfolio",
+      arguments: { addresses: results.map((r) => ({ addressId: r.id })) },
+    });
+    const { jobId } = started.structuredContent as { jobId: string };
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const r = await client.callTool({ name: "Get_Portfolio_Result", arguments: { jobId } });
+      const summary = r.structuredContent as { state: string; downloads: unknown };
+      if (summary.state !== "running" && summary.downloads !== null) {
+        expect(linksOf(r).map((l) => l.uri)).toEqual([
+          resourceUri.report(jobId),
+          resourceUri.reportMarkdown(jobId),
+          resourceUri.resultCsv(jobId),
+        ]);
+        return { jobId, results };
+      }
+      if (Date.now() > deadline) throw new Error(`job ${jobId} did not end: ${JSON.stringify(summary)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   it(
     "an ended job's report is a resource in JSON, Markdown and CSV, linked from Get_Portfolio_Result, and no one else's",
     async () => {
       const { client, token } = await user();
-      const { results } = await env.DB.prepare("SELECT id FROM addresses WHERE is_synthetic = 1 ORDER BY id LIMIT 3").all<{ id: string }>();
-      const started = await client.callTool({
-        name: "Assess_Portfolio",
-        arguments: { addresses: results.map((r) => ({ addressId: r.id })) },
-      });
-      const { jobId } = started.structuredContent as { jobId: string };
-      // Running: not yet a resource, and said so.
-      const deadline = Date.now() + TIMEOUT;
-      let summary: { state: string; downloads: unknown } | undefined;
-      for (;;) {
-        const r = await client.callTool({ name: "Get_Portfolio_Result", arguments: { jobId } });
-        summary = r.structuredContent as { state: string; downloads: unknown };
-        if (summary.state !== "running" && summary.downloads !== null) {
-          expect(linksOf(r).map((l) => l.uri)).toEqual([
-            resourceUri.report(jobId),
-            resourceUri.reportMarkdown(jobId),
-            resourceUri.resultCsv(jobId),
-          ]);
-          break;
-        }
-        if (Date.now() > deadline) throw new Error(`job ${jobId} did not end: ${JSON.stringify(summary)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const { jobId, results } = await endedJob(client);
       const listed = await client.listResources();
       expect(
         own(listed.resources)
@@ -307,6 +311,74 @@ describe("resources: portfolio reports", () => {
       expect(theirs.error?.code).toBe(-32602);
       expect(theirs.error?.message.replace(jobId, "ID")).toBe(none.error?.message.replace(/[0-9a-f-]{36}/, "ID"));
       expect((await modern(token, "resources/read", { uri: resourceUri.report(jobId) })).result).toBeDefined();
+      await client.close();
+      await other.client.close();
+    },
+    TIMEOUT * 2,
+  );
+
+  it(
+    "a result CSV over 1 MiB is answered with its size and signed links that download it, and is still no one else's",
+    async () => {
+      const { client, token, identity } = await user();
+      const { jobId } = await endedJob(client);
+      // The job's real CSV, grown past the inline limit by repeating its rows (a job of ~3 000
+      // addresses would write such a file; this one is put under the job's real key, with the
+      // object's metadata kept, so the read and the download meet exactly what the job wrote).
+      const key = portfolioFileKey(await ownerTag(identity.userKey), jobId, "csv");
+      const written = await env.FILES.get(key);
+      if (!written) throw new Error(`no result CSV at ${key}`);
+      const original = await written.text();
+      const [header, ...rows] = original.trimEnd().split("\r\n");
+      expect(rows.length).toBe(3);
+      const lines = [header];
+      let size = 0;
+      for (let i = 0; size <= CSV_BLOB_MAX_BYTES; i++) {
+        const line = rows[i % rows.length] as string;
+        lines.push(line);
+        size += line.length + 2;
+      }
+      const large = new TextEncoder().encode(`${lines.join("\r\n")}\r\n`);
+      expect(large.byteLength).toBeGreaterThan(CSV_BLOB_MAX_BYTES);
+      await env.FILES.put(key, large, { httpMetadata: written.httpMetadata, customMetadata: written.customMetadata });
+
+      const read = await client.readResource({ uri: resourceUri.resultCsv(jobId) });
+      expect(read.contents).toHaveLength(1);
+      const answer = read.contents[0] as { uri: string; mimeType: string; text?: string; blob?: string };
+      expect(answer).toMatchObject({ uri: resourceUri.resultCsv(jobId), mimeType: "text/plain" });
+      expect(answer.blob).toBeUndefined();
+      const text = answer.text ?? "";
+      expect(text).toContain(`${(large.byteLength / (1024 * 1024)).toFixed(1)} MiB (${large.byteLength} bytes)`);
+      expect(text).toContain(resourceUri.reportMarkdown(jobId));
+      const expiresAt = /valid until (\S+)\)/.exec(text)?.[1];
+      expect(Date.parse(expiresAt ?? "")).toBeGreaterThan(Date.now());
+      const csvLink = /CSV (https:\/\/\S+)/.exec(text)?.[1];
+      const xlsxLink = /Excel (https:\/\/\S+)/.exec(text)?.[1];
+      expect(csvLink).toMatch(new RegExp(`^https://mcp\\.example\\.com/files/${jobId}\\.csv\\?o=[^&]+&e=\\d+&s=`));
+      expect(xlsxLink).toMatch(new RegExp(`^https://mcp\\.example\\.com/files/${jobId}\\.xlsx\\?`));
+      // The link downloads the whole file through the Worker, with no sign-in.
+      const download = await exports.default.fetch(csvLink as string);
+      expect(download.status).toBe(200);
+      expect(download.headers.get("content-type")).toMatch(/^text\/csv/);
+      expect(new Uint8Array(await download.arrayBuffer())).toEqual(large);
+      const excel = await exports.default.fetch(xlsxLink as string);
+      expect(excel.status).toBe(200);
+      expect((await excel.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      // A link altered by one character of its signature is refused.
+      const altered = (csvLink as string).replace(/s=(.)/, (_, c: string) => `s=${c === "A" ? "B" : "A"}`);
+      expect((await exports.default.fetch(altered)).status).toBe(403);
+
+      // Another user: "not found", exactly as for a job that never existed, and no link in it.
+      const other = await user();
+      const theirs = await modern(other.token, "resources/read", { uri: resourceUri.resultCsv(jobId) });
+      const none = await modern(other.token, "resources/read", { uri: resourceUri.resultCsv(crypto.randomUUID()) });
+      expect(theirs.error?.code).toBe(-32602);
+      expect(theirs.result).toBeUndefined();
+      expect(theirs.error?.message.replace(jobId, "ID")).toBe(none.error?.message.replace(/[0-9a-f-]{36}/, "ID"));
+      expect(JSON.stringify(theirs)).not.toContain("/files/");
+      // The owner under 2026-07-28 gets the same text answer.
+      const mine = await modern(token, "resources/read", { uri: resourceUri.resultCsv(jobId) });
+      expect(mine.result).toMatchObject({ contents: [{ uri: resourceUri.resultCsv(jobId), mimeType: "text/plain" }] });
       await client.close();
       await other.client.close();
     },

@@ -64,7 +64,8 @@ export async function completeAddressIds(services: Services, value: string): Pro
  */
 export async function completePostcode(services: Services, value: string): Promise<string[]> {
   const typed = value.replace(/\s+/g, "").toUpperCase();
-  if (!/^[1-9][0-9]{1,3}[A-Z]{0,2}$/.test(typed)) return [];
+  // Two to four digits, then (only after all four) up to two letters: "32A" begins no postcode.
+  if (!/^[1-9][0-9]{1,2}$|^[1-9][0-9]{3}[A-Z]{0,2}$/.test(typed)) return [];
   const query = { text: typed, words: [typed.toLowerCase()], postcode: null, houseNumber: null };
   let found: AddressCandidate[] = [];
   try {

@@ -9,8 +9,9 @@ import { missingFromText, rulesFor, vacuousLeaves } from "./parity";
 /**
  * The golden answers: every tool, called through the real Worker with the
  * MCP SDK client, on a set of representative addresses. Each answer is pinned as one Markdown file
- * (the text content and the pretty-printed structured content), and each must pass the text parity
- * check (./parity.ts).
+ * (the text content, every other content item the client receives, such as the `resource_link`s
+ * to saved assessments, portfolio reports and property facts, and the pretty-printed structured
+ * content), and each must pass the text parity check (./parity.ts).
  *
  * Determinism: the clock is frozen while the tools run (Date and performance), at FROZEN_AT
  * (2026-11-02 09:30 UTC, the day after the synthetic dataset's date) plus one minute per step of
@@ -106,6 +107,8 @@ export interface GoldenCall {
   tool: string;
   args: Record<string, unknown>;
   text: string;
+  /** Every content item that is not text, as the client received it, in order (e.g. `resource_link`s). */
+  others: Array<Record<string, unknown>>;
   structured: unknown;
   isError: boolean;
 }
@@ -121,13 +124,15 @@ export async function call(
     { name: tool, arguments: args },
     options.progress ? { onprogress: () => {}, timeout: 120_000, resetTimeoutOnProgress: true } : undefined,
   );
-  const text = (result.content as Array<{ type: string; text?: string }>)
+  const content = result.content as Array<{ type: string; text?: string } & Record<string, unknown>>;
+  const text = content
     .filter((c) => c.type === "text")
     .map((c) => c.text ?? "")
     .join("\n");
+  const others = content.filter((c) => c.type !== "text");
   const isError = result.isError === true;
   if (!isError) catalog.get(tool)?.output.parse(result.structuredContent);
-  return { tool, args, text, structured: isError ? null : result.structuredContent, isError };
+  return { tool, args, text, others, structured: isError ? null : result.structuredContent, isError };
 }
 
 /** The values no freezing makes stable, replaced in the pinned files (see the module comment). */
@@ -135,6 +140,30 @@ export function normalise(text: string, sessions: Session[]): string {
   let out = text;
   for (const s of sessions) out = out.split(s.clientId).join("<client id>");
   return out;
+}
+
+/** The fields of a `resource_link` in the order a reader takes them in; any other field or item follows as received. */
+const LINK_FIELDS = ["type", "uri", "name", "title", "description", "mimeType"];
+
+function orderedItem(item: Record<string, unknown>): Record<string, unknown> {
+  const first = item.type === "resource_link" ? LINK_FIELDS.filter((k) => k in item) : [];
+  const keys = [...first, ...Object.keys(item).filter((k) => !first.includes(k))];
+  return Object.fromEntries(keys.map((k) => [k, item[k]]));
+}
+
+/**
+ * The section of an answer's file that pins its non-text content (absent when there is none): each
+ * item whole, in the order received, so a link added, dropped, reordered or changed in any field
+ * (uri, name, title, description, mimeType) shows in the diff.
+ */
+function othersSection(others: GoldenCall["others"]): string[] {
+  if (others.length === 0) return [];
+  const links = others.filter((o) => o.type === "resource_link").length;
+  const heading =
+    links === others.length
+      ? `Resource links (${links}, in the order received):`
+      : `Other content (${others.length} items, ${links} of them resource links, in the order received):`;
+  return [heading, "", "```json", JSON.stringify(others.map(orderedItem), null, 2), "```", ""];
 }
 
 /** One answer as its reviewed Markdown file. */
@@ -157,6 +186,7 @@ export function answerMarkdown(title: string, description: string, c: GoldenCall
     c.text,
     "````",
     "",
+    ...othersSection(c.others),
     ...(c.isError ? [] : ["Structured content:", "", "```json", json(c.structured), "```", ""]),
   ].join("\n");
 }

@@ -104,6 +104,7 @@ export async function runCase(c: GoldenCase, ids: Ids): Promise<{ calls: GoldenC
       const secret = uploadUrl.split("/").at(-1) as string;
       upload.text = upload.text.split(secret).join("<secret>");
       upload.structured = JSON.parse(JSON.stringify(upload.structured).split(secret).join("<secret>"));
+      upload.others = JSON.parse(JSON.stringify(upload.others).split(secret).join("<secret>"));
       const sent = await exports.default.fetch(uploadUrl, { method: "PUT", body: `addressId\r\n${c.addressId}\r\n` });
       expect(sent.status, await sent.clone().text()).toBe(200);
     }
@@ -145,6 +146,7 @@ export async function pinCase(set: string, c: GoldenCase, ids: Ids): Promise<Gol
     const fixed = {
       ...done,
       text: normalise(done.text, sessions),
+      others: JSON.parse(normalise(JSON.stringify(done.others), sessions)),
       structured: JSON.parse(normalise(JSON.stringify(done.structured), sessions)),
     };
     await expect.soft(answerMarkdown(c.title, c.why, fixed)).toMatchFileSnapshot(file);

@@ -287,11 +287,19 @@ export function rceStandIn(): RegisterStandIn<string> {
 /** Every address the search stand-in knows: the five at 3286LT and the three Keizersgracht 123 ones. */
 const SEARCH_DOCS = [...LOCATIESERVER_DOCS, ...amsterdam.response.docs];
 
+/** A word of a free-text `q` that begins a postcode: its four digits, then up to its two letters ("3286", "3286l"). */
+const POSTCODE_START = /^[1-9][0-9]{3}[a-z]{0,2}$/;
+
 /**
- * The Locatieserver's free-text search (Search_Addresses asks with `weergavenaam score` in `fl`):
- * like the real one it matches loosely, so every fixture address on a street named in `q` is an
- * answer, counted in `numFound`, in fixture order (the tool ranks exact numbers first). Other
- * requests pass through to the stand-ins registered before it.
+ * The Locatieserver's free-text search (Search_Addresses and completion ask with `weergavenaam
+ * score` in `fl`): like the real one it matches loosely, counted in `numFound`, in fixture order
+ * (the tool ranks exact numbers first). A doc is an answer when a word of `q` is its street name,
+ * or begins its postcode with four digits and up to two letters ("3286", "3286l", "3286lt";
+ * case-insensitive). The postcode is a field of every `adres` doc the real index holds; that
+ * `free` matches its first characters is modelled, not confirmed from a captured answer (see
+ * test/fixtures/registers/locatieserver-search.source.md). An address without a postcode is
+ * never found by one. As the real v3.1, a parameter it does not know gets its 400 error body.
+ * Other requests pass through to the stand-ins registered before it.
  */
 export function addressSearchStandIn(): RegisterStandIn<URLSearchParams> {
   const standIn: RegisterStandIn<URLSearchParams> = { requests: [], fail: false };
@@ -302,8 +310,15 @@ export function addressSearchStandIn(): RegisterStandIn<URLSearchParams> {
       standIn.requests.push(params);
       await paced("locatieserver");
       if (standIn.fail) return unavailable();
-      const words = new Set((params.get("q") ?? "").toLowerCase().split(/\s+/));
-      const docs = SEARCH_DOCS.filter((d) => words.has(d.straatnaam.toLowerCase()));
+      if ([...params.keys()].some((k) => !LOCATIESERVER_PARAMS.has(k))) return HttpResponse.json(lsError400, { status: 400 });
+      const words = (params.get("q") ?? "").toLowerCase().split(/\s+/);
+      const postcodeStarts = words.filter((w) => POSTCODE_START.test(w));
+      const streets = new Set(words);
+      const docs = SEARCH_DOCS.filter(
+        (d) =>
+          streets.has(d.straatnaam.toLowerCase()) ||
+          ("postcode" in d && typeof d.postcode === "string" && postcodeStarts.some((w) => d.postcode.toLowerCase().startsWith(w))),
+      );
       const rows = Number(params.get("rows") ?? "10");
       return HttpResponse.json({ response: { ...lsEmpty.response, numFound: docs.length, docs: docs.slice(0, rows) } });
     }),
