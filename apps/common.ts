@@ -1,6 +1,8 @@
 // Shared by the MCP Apps (ui:// resources, src/mcp/apps.ts): connecting to the host through the
 // ext-apps App runtime, following the host's theme, and small DOM helpers. Every value is put into
 // the page as text (never as HTML), so nothing a register returns can become markup.
+export { describeGap, type Gap } from "./gaps";
+
 import { App, applyDocumentTheme, applyHostFonts, applyHostStyleVariables, type McpUiHostContext } from "@modelcontextprotocol/ext-apps";
 
 export interface ToolResultLike {

@@ -3,15 +3,8 @@
 // Quick_Assess_Property (label, indicative value against the neighbourhood, risks). It shows what
 // the result holds and nothing else: a fact the result leaves null is "unknown" with the reason
 // the result gives, a fact the result does not carry says which tool gives it.
-import { el, eur, facts, type Source, section, sourceList, startApp, unknown, utc } from "./common";
+import { describeGap, el, eur, facts, type Gap, type Source, section, sourceList, startApp, unknown, utc } from "./common";
 
-interface Gap {
-  register: string;
-  name: string;
-  fields: string[];
-  reason: string;
-  stale: string | null;
-}
 interface Risk {
   severity: string;
   evidence: string;
@@ -69,7 +62,7 @@ interface Result {
 
 const isAssessment = (r: Result) => r.assessmentId !== undefined;
 
-function gapFor(r: Result, field: string): Gap | undefined {
+function gapFor(r: Result, field: Gap["fields"][number]): Gap | undefined {
   return r.registerGaps.find((g) => g.fields.includes(field) && g.stale === null);
 }
 
@@ -149,8 +142,16 @@ function registerSection(r: Result): HTMLElement {
 
 function valueSection(r: Result): HTMLElement {
   const v = r.value;
-  if (!v) return section("Indicative value", "h-value", el("p", {}, unknown(r.valueUnavailableReason)));
   const n = r.neighbourhoodContext;
+  const neighbourhood: [string, HTMLElement | string] = [
+    "Neighbourhood",
+    n
+      ? `Buurt ${n.name} (${n.code}): average WOZ ${n.avgWozEur === null ? "unknown" : eur(n.avgWozEur)}`
+      : gapFor(r, "neighbourhood")
+        ? unknown(gapFor(r, "neighbourhood")?.reason)
+        : "no neighbourhood context",
+  ];
+  if (!v) return section("Indicative value", "h-value", el("p", {}, unknown(r.valueUnavailableReason)), facts([neighbourhood]));
   const check = v.neighbourhoodCheck;
   return section(
     "Indicative value",
@@ -160,10 +161,7 @@ function valueSection(r: Result): HTMLElement {
     facts([
       ["Basis", `${v.basis.eurPerM2} €/m² × ${v.basis.surfaceM2} m²`],
       ["Value per m²", `${v.basis.eurPerM2Source}`],
-      [
-        "Neighbourhood",
-        n ? `Buurt ${n.name} (${n.code}): average WOZ ${n.avgWozEur === null ? "unknown" : eur(n.avgWozEur)}` : "no neighbourhood context",
-      ],
+      neighbourhood,
       [
         "Against the neighbourhood",
         check?.ratio != null
@@ -214,13 +212,12 @@ function risksSection(r: Result): HTMLElement {
   );
 }
 
+/**
+ * What is missing, in the answer's own sentences: Quick_Assess_Property's dataGaps (which already
+ * hold a sentence for each failed register), else one sentence per failed register, as the text says it.
+ */
 function gapsSection(r: Result): HTMLElement | null {
-  const lines = [
-    ...r.registerGaps.map(
-      (g) => `${g.name}: ${g.reason}${g.stale ? ` (an older answer, retrieved ${utc(g.stale)})` : ""} Unknown: ${g.fields.join(", ")}.`,
-    ),
-    ...(r.dataGaps ?? []),
-  ];
+  const lines = r.dataGaps ?? r.registerGaps.map(describeGap);
   const unique = [...new Set(lines)];
   if (unique.length === 0) return null;
   return section("Missing data", "h-gaps", el("ul", {}, ...unique.map((l) => el("li", {}, l))));

@@ -8,13 +8,19 @@ import { AppBridge, PostMessageTransport } from "@modelcontextprotocol/ext-apps/
 declare global {
   interface Window {
     showApp(html: string, result: unknown, theme: "light" | "dark"): Promise<void>;
+    /** The URLs the shown app asked the host to open (ui/open-link), in order. */
     openedLinks: string[];
+    /** The heights the shown app reported (ui/notifications/size-changed), in order. */
+    reportedHeights: number[];
   }
 }
 
 window.openedLinks = [];
+window.reportedHeights = [];
 window.showApp = async (html, result, theme) => {
   document.getElementById("app-frame")?.remove();
+  window.openedLinks = [];
+  window.reportedHeights = [];
   const iframe = document.createElement("iframe");
   iframe.id = "app-frame";
   iframe.title = "MCP App";
@@ -29,7 +35,10 @@ window.showApp = async (html, result, theme) => {
     );
     bridge.oninitialized = () => resolve(void bridge.sendToolResult(result as Parameters<AppBridge["sendToolResult"]>[0]));
     bridge.onsizechange = ({ height }) => {
-      if (height) iframe.style.height = `${Math.ceil(height)}px`;
+      if (height) {
+        window.reportedHeights.push(height);
+        iframe.style.height = `${Math.ceil(height)}px`;
+      }
     };
     bridge.onopenlink = async ({ url }) => {
       window.openedLinks.push(url);
