@@ -2,8 +2,6 @@
 // a tool's answer is the same whether or not its client renders apps. Through the real Worker
 // (its ASSETS binding serves the built apps, dist-apps/) and the official MCP client.
 import { describe, expect, it } from "vitest";
-import { describeGap as appGapSentence } from "../apps/gaps";
-import { describeGap, GAP_FIELDS, type RegisterGap } from "../src/data/types";
 import { PORTFOLIO_DASHBOARD, PROPERTY_CARD } from "../src/mcp/apps";
 import { catalog } from "../src/mcp/tools";
 import { connectClient, type Era } from "./helpers/mcp";
@@ -95,17 +93,5 @@ describe("a linked tool's answer", () => {
       expect.objectContaining({ type: "resource_link", uri: "pandgate://properties/0307209000001001" }),
     ]);
     await client.close();
-  });
-});
-
-describe("the property card's missing-data sentences", () => {
-  it("are the tools' text sentences for every gap field, unknown and stale", () => {
-    for (const field of GAP_FIELDS)
-      for (const stale of [null, { retrievedAt: "2025-09-28T09:30:00.000Z" }]) {
-        const gap: RegisterGap = { register: "cbs-kwb", name: "CBS (85984NED)", fields: [field], reason: "CBS is down.", stale };
-        expect(appGapSentence(gap), `${field} ${stale ? "stale" : "unknown"}`).toBe(describeGap(gap));
-      }
-    const several: RegisterGap = { register: "pdok-bag", name: "BAG", fields: ["unit", "atPostcode"], reason: "Timed out", stale: null };
-    expect(appGapSentence(several)).toBe(describeGap(several));
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Address, AddressKey, EnergyLabel, Monument, Municipality, Neighbourhood, Parcel, Unit } from "../domain/records";
+import { GAP_FIELDS } from "./gap-text";
 
 export * from "../domain/records";
 
@@ -42,9 +43,7 @@ export interface PropertyFacts {
   gaps: RegisterGap[];
 }
 
-/** The facts a register gap can leave unknown or stale ("valueBasis" is the gemeente's CBS value basis). */
-export const GAP_FIELDS = ["address", "unit", "labels", "neighbourhood", "valueBasis", "atPostcode", "parcel", "monument"] as const;
-export type GapField = (typeof GAP_FIELDS)[number];
+export { describeGap, GAP_FIELDS, type GapField } from "./gap-text";
 
 /**
  * A register that could not answer (failed, timed out, answered malformed or doubtfully, or is
@@ -61,25 +60,6 @@ export const RegisterGapSchema = z.object({
     .describe("Null: the facts are unknown. Otherwise an older cached answer of the register was used (stale)."),
 });
 export type RegisterGap = z.infer<typeof RegisterGapSchema>;
-
-/** One sentence for a register gap, as every tool's text shows it. */
-export function describeGap(gap: RegisterGap): string {
-  const what = gap.fields.map((f) => GAP_FIELD_NAMES[f]).join(", ");
-  return gap.stale
-    ? `${gap.name} could not be asked (${gap.reason.replace(/\.$/, "")}): ${what} as retrieved on ${gap.stale.retrievedAt.slice(0, 10)} (stale).`
-    : `${gap.name} could not be asked (${gap.reason.replace(/\.$/, "")}): ${what} unknown.`;
-}
-
-const GAP_FIELD_NAMES: Record<GapField, string> = {
-  address: "the address",
-  unit: "unit and building facts (area, use, status, build year)",
-  labels: "energy label",
-  neighbourhood: "neighbourhood statistics",
-  valueBasis: "value basis (average WOZ per m² of the municipality)",
-  atPostcode: "other addresses at the postcode",
-  parcel: "cadastral parcel",
-  monument: "rijksmonument status",
-};
 
 /** One item's outcome in a batch read: a register can fail for one address and not the next. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
