@@ -38,6 +38,7 @@ import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { buildApps } from "./build-apps.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // Where the generated files go: the repository, or PANDGATE_SETUP_DIR (the tests' temp folder).
@@ -374,6 +375,9 @@ async function main() {
 
   // 8. Deploy, with the secrets (never on the command line: from .deploy/secrets.json).
   // wrangler lets the process environment override the file's values: leave them out.
+  // The MCP Apps' pages are Static Assets built from apps/ (dist-apps/ is not committed).
+  if (dry) plan.push("# build the MCP Apps into dist-apps/ (scripts/build-apps.mjs)");
+  else await buildApps();
   const secretEnv = Object.fromEntries(Object.keys(secrets).map((k) => [k, undefined]));
   const deployArgs = ["deploy", ...cfg, "--secrets-file", path.relative(root, secretsFile)];
   let out = await step(deployArgs, null, { env: secretEnv });

@@ -147,12 +147,13 @@ describe("scopes", () => {
     expect(challenge(res)).toContain('scope="mcp:read offline_access mcp:write"');
   });
 
-  it("declares only what the server does: no tools list_changed, no resources or prompts", async () => {
+  it("declares only what the server does: no list_changed, no subscriptions, no logging", async () => {
     const client = await connectClient((await mintToken(newIdentity(), ["mcp:read"])).accessToken);
     const capabilities = client.getServerCapabilities();
     expect(capabilities?.tools).toEqual({ listChanged: false });
-    expect(capabilities?.resources).toBeUndefined();
-    expect(capabilities?.prompts).toBeUndefined();
+    expect(capabilities?.resources).toEqual({ listChanged: false });
+    expect(capabilities?.prompts).toEqual({ listChanged: false });
+    expect(capabilities?.completions).toEqual({});
     expect(capabilities?.logging).toBeUndefined();
     await client.close();
   });

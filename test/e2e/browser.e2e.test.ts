@@ -3,8 +3,6 @@
 // pandgate's consent page and the dev IdP's login page, and lands on a client's loopback redirect.
 // The landing and consent pages are checked for accessibility with axe-core, and the landing
 // page with JavaScript off.
-import { spawn } from "node:child_process";
-import { accessSync, constants, createWriteStream, existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
@@ -12,6 +10,7 @@ import path from "node:path";
 import type { AxeResults } from "axe-core";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumForTests } from "./chromium";
 import {
   ANNA,
   authorizationRequest,
@@ -26,7 +25,6 @@ import {
 } from "./stack";
 
 const RESULTS = path.join(ROOT, "test-results");
-const INSTALL_TIMEOUT_MS = 8 * 60_000;
 /** The organisation the Worker under test names in its pages' header (ORG_NAME). */
 const ORG_NAME = "Contoso Vastgoed";
 /** The PUBLIC_URL of the second Worker: a deployment's public https origin (never contacted). */
@@ -111,62 +109,6 @@ async function copiedSnippets(page: Page): Promise<Array<{ shown: string; copied
   return result;
 }
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findChromium(): string | undefined {
-  const candidates = ["/usr/bin/chromium"];
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-    candidates.push(path.join(dir, "chromium"), path.join(dir, "chromium-browser"));
-  }
-  return candidates.find(executable);
-}
-
-/** Runs a command with its output appended to `log`; resolves with its exit code (or -1 on timeout). */
-function runLogged(command: string, args: string[], log: string, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    const out = createWriteStream(log, { flags: "a" });
-    out.write(`\n$ ${command} ${args.join(" ")}\n`);
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    const finish = (code: number) => {
-      clearTimeout(timer);
-      out.end(() => resolve(code));
-    };
-    child.once("error", () => finish(-1));
-    child.once("exit", (code) => finish(code ?? -1));
-  });
-}
-
-/** Chromium's path, installing it with apt-get when that is possible; otherwise why not. */
-async function chromiumOrReason(): Promise<{ path: string } | { reason: string }> {
-  const found = findChromium();
-  if (found) return { path: found };
-  if (process.platform !== "linux" || process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
-    return {
-      reason: "Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH) and cannot be installed with apt-get here",
-    };
-  }
-  await mkdir(RESULTS, { recursive: true });
-  const log = path.join(RESULTS, "chromium-install.log");
-  console.log(`Installing Chromium with apt-get (output in ${path.relative(ROOT, log)}) …`);
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  const updated = await runLogged("apt-get", ["update"], log, INSTALL_TIMEOUT_MS);
-  const installed =
-    updated === 0 ? await runLogged("apt-get", ["install", "-y", "chromium"], log, Math.max(deadline - Date.now(), 1)) : updated;
-  const after = findChromium();
-  if (after) return { path: after };
-  return { reason: `Chromium could not be installed (apt-get exited with ${installed}; see ${path.relative(ROOT, log)})` };
-}
-
 /** `promise`, or a rejection with `message()` after `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -218,7 +160,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
   let redirect: Awaited<ReturnType<typeof startRedirectServer>> | undefined;
 
   beforeAll(async () => {
-    const chromiumFound = await chromiumOrReason();
+    const chromiumFound = chromiumForTests();
     if ("reason" in chromiumFound) {
       skipReason = chromiumFound.reason;
       return;
@@ -246,7 +188,7 @@ describe("sign-in in a real browser (headless Chromium)", () => {
       ],
     });
     context = await browser.newContext();
-  }, INSTALL_TIMEOUT_MS + 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close().catch(() => {});
