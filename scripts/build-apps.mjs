@@ -4,16 +4,20 @@
 // in wrangler.toml) and reads them for the ui:// resources; they are not in the Worker bundle.
 // Run by `npm run dev`, `npm run build`, `npm run deploy`, the test configs and the e2e stacks
 // (scripts/local-stack.mjs) before wrangler or workerd reads the assets folder; `node
-// scripts/build-apps.mjs` runs it alone. Deterministic, and each file is replaced atomically, so
-// builds running at the same time (the two suites of `npm test`) never leave a half-written file.
+// scripts/build-apps.mjs` runs it alone. Deterministic; a file whose content is unchanged is not
+// touched (every running `wrangler dev` watches the folder and would restart mid-request, as the
+// e2e stacks start one after another), and a changed one is replaced atomically from a temporary
+// file outside the folder, so builds running at the same time never leave a half-written file.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 export const APPS_DIR = path.join(ROOT, "dist-apps");
+/** Where a changed page is written before it is renamed into APPS_DIR (same file system, not watched). */
+const STAGING_DIR = path.join(ROOT, ".dist-apps-staging");
 
 /** Each app: its entry under apps/, its file in dist-apps/ and its page title. */
 export const APPS = [
@@ -23,6 +27,7 @@ export const APPS = [
 
 export async function buildApps({ quiet = true } = {}) {
   mkdirSync(APPS_DIR, { recursive: true });
+  mkdirSync(STAGING_DIR, { recursive: true });
   const css = readFileSync(path.join(ROOT, "apps", "style.css"), "utf8");
   const sizes = [];
   for (const app of APPS) {
@@ -71,9 +76,11 @@ export async function buildApps({ quiet = true } = {}) {
 </html>
 `;
     const target = path.join(APPS_DIR, app.file);
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(temp, html);
-    renameSync(temp, target);
+    if (!existsSync(target) || readFileSync(target, "utf8") !== html) {
+      const temp = path.join(STAGING_DIR, `${app.file}.${process.pid}.${Date.now()}.tmp`);
+      writeFileSync(temp, html);
+      renameSync(temp, target);
+    }
     sizes.push(`${app.file} ${(html.length / 1024).toFixed(0)} KiB`);
   }
   if (!quiet) console.log(`MCP Apps built into dist-apps/: ${sizes.join(", ")}`);
