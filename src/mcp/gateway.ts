@@ -32,6 +32,12 @@ import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
 const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
+/**
+ * SEP-2243 (2026-07-28) custom headers, `Mcp-Param-{Name}`, which mirror a tool's `x-mcp-header`
+ * arguments (e.g. `Mcp-Param-Address-Id`): the SDK checks them against the body wherever the call
+ * is answered (the Worker or the agent), so they travel with the forwarded request.
+ */
+const FORWARDED_HEADER_PREFIX = "mcp-param-";
 
 type McpContext = OAuthResourceContext<unknown>;
 
@@ -240,6 +246,9 @@ export function createMcpGateway(config: Config) {
     for (const name of FORWARDED_HEADERS) {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
+    }
+    for (const [name, value] of request.headers) {
+      if (name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
     }
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
     const answer = servedInWorker(checked.message)
