@@ -79,6 +79,44 @@ describe("bad MCP requests get a clear, specific answer", () => {
     }
   });
 
+  it("omits id from a refusal made before the request's id is known, and keeps a known id (MCP error ids are a string or integer, never null)", async () => {
+    const unknown: [string, Response][] = [
+      ["parse error", await postMcp(token, "{bad json", LEGACY_HEADERS)],
+      ["batch", await postMcp(token, [{ jsonrpc: "2.0", id: 1, method: "tools/list" }], LEGACY_HEADERS)],
+      ["not an object", await postMcp(token, "42", LEGACY_HEADERS)],
+      ["null id", await postMcp(token, '{"jsonrpc":"2.0","id":null,"method":7}', LEGACY_HEADERS)],
+      [
+        "too large",
+        await postMcp(token, JSON.stringify({ jsonrpc: "2.0", id: 5, pad: "x".repeat(config.maxRequestBytes) }), LEGACY_HEADERS),
+      ],
+      [
+        "415",
+        await exports.default.fetch(MCP_URL, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" },
+          body: "{}",
+        }),
+      ],
+      ["405", await exports.default.fetch(MCP_URL, { method: "GET", headers: { authorization: `Bearer ${token}` } })],
+    ];
+    for (const [what, res] of unknown) {
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort(), what).toEqual(["error", "jsonrpc"]);
+      expect(body.jsonrpc, what).toBe("2.0");
+      expect(typeof (body.error as { code: unknown }).code, what).toBe("number");
+    }
+    // The envelope was read far enough to know the id: it is echoed, string or number.
+    for (const [body, id] of [
+      ['{"jsonrpc":"2.0","id":3}', 3],
+      ['{"jsonrpc":"1.0","id":"a-1","method":"tools/list"}', "a-1"],
+      ['{"jsonrpc":"2.0","id":0,"method":""}', 0],
+    ] as const) {
+      const res = await postMcp(token, body, LEGACY_HEADERS);
+      expect(res.status, body).toBe(400);
+      expect(await res.json(), body).toMatchObject({ jsonrpc: "2.0", id, error: { code: -32600 } });
+    }
+  });
+
   it("answers an unknown tool and bad tool arguments with specific errors", async () => {
     const [msg] = await rpcMessages(token, "tools/call", { name: "No_Such_Tool", arguments: {} });
     expect(JSON.stringify(msg)).toContain("No_Such_Tool");

@@ -59,7 +59,13 @@ function workerServed(era: "2025-11-25" | "2026-07-28"): Array<{ message: Record
     { message: { jsonrpc: "2.0", id: 7, method: "tools/list", params: { ...meta } }, headers: { ...base, "mcp-method": "tools/list" } },
     ...calls.map(([name, args], i) => ({
       message: { jsonrpc: "2.0", id: 100 + i, method: "tools/call", params: { name, arguments: args, ...meta } },
-      headers: { ...base, "mcp-method": "tools/call", "mcp-name": name },
+      headers: {
+        ...base,
+        "mcp-method": "tools/call",
+        "mcp-name": name,
+        // A 2026-07-28 client mirrors the x-mcp-header argument (SEP-2243), as the value it sends.
+        ...(era === "2026-07-28" && args.addressId !== undefined && { "mcp-param-address-id": String(args.addressId) }),
+      },
     })),
   ];
 }

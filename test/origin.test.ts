@@ -51,6 +51,7 @@ describe("the /mcp Origin policy", () => {
       expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("mcp-protocol-version");
       expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
       expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("x-data-room-id");
+      expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("mcp-param-address-id");
     }
     // The 401 that starts discovery is readable by the page, challenge included.
     const unauthenticated = await postMcp(null, toolsList, { origin: "https://claude.ai" });

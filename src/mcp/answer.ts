@@ -54,7 +54,36 @@ export async function answerMcp(
     allowedOriginHostnames: "*",
     corsOptions: false,
   });
-  return handler.fetch(request, { parsedBody: message });
+  const answer = await handler.fetch(request, { parsedBody: message });
+  if (!legacy && refused === undefined) {
+    const mismatch = await headerMismatch(message, answer);
+    if (mismatch) await record(mismatch);
+  }
+  return answer;
+}
+
+/** The JSON-RPC error code of SEP-2243's HeaderMismatch, which the SDK answers with HTTP 400. */
+const HEADER_MISMATCH = -32020;
+
+/**
+ * A 2026-07-28 tools/call the SDK refused because an `Mcp-Param-*` header is missing or disagrees
+ * with the argument it mirrors (SEP-2243), as its audit record; the tool never ran. The SDK
+ * checks after this server's refusals and before the tool, and answers 400 with -32020; only
+ * such an answer (a small JSON body, read from a copy) is looked at.
+ */
+async function headerMismatch(message: unknown, answer: Response): Promise<ToolCallRecord | undefined> {
+  if (answer.status !== 400 || typeof message !== "object" || message === null) return undefined;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== "tools/call" || typeof params !== "object" || params === null) return undefined;
+  const { name, arguments: args } = params as Record<string, unknown>;
+  const tool = typeof name === "string" ? catalog.get(name) : undefined;
+  if (!tool) return undefined;
+  const body = (await answer
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: { code?: unknown } } | undefined;
+  if (body?.error?.code !== HEADER_MISMATCH) return undefined;
+  return { tool: tool.name, outcome: "error", reason: "header_mismatch", addressId: addressIdOf(args) };
 }
 
 /**

@@ -56,7 +56,9 @@ export type ToolCallReason =
   | "unknown_tool"
   | "unexpected_error"
   | "insufficient_scope"
-  | "missing_role";
+  | "missing_role"
+  /** A 2026-07-28 call whose `Mcp-Param-*` header is missing or disagrees with its argument (SEP-2243, -32020). */
+  | "header_mismatch";
 
 /** How one tools/call ended: what the audit trail keeps of it besides who made it. */
 export interface ToolCallRecord {

@@ -32,6 +32,12 @@ import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
 const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
+/**
+ * SEP-2243 (2026-07-28) custom headers, `Mcp-Param-{Name}`, which mirror a tool's `x-mcp-header`
+ * arguments (e.g. `Mcp-Param-Address-Id`): the SDK checks them against the body wherever the call
+ * is answered (the Worker or the agent), so they travel with the forwarded request.
+ */
+const FORWARDED_HEADER_PREFIX = "mcp-param-";
 
 type McpContext = OAuthResourceContext<unknown>;
 
@@ -83,7 +89,8 @@ interface Checked {
 
 /** The JSON-RPC envelope, read just enough to route it; the SDK validates the rest. */
 interface Envelope {
-  id: string | number | null;
+  /** Absent when the message carries no string or number id (a notification, or a broken id). */
+  id: string | number | undefined;
   method: string | undefined;
   params: Record<string, unknown>;
 }
@@ -129,7 +136,7 @@ export function createMcpGateway(config: Config) {
       },
     );
     if (retryAfter === undefined) return undefined;
-    return jsonRpcError(429, SERVER_ERROR, `Too many requests: slow down, and try again in ${retryAfter} seconds`, null, {
+    return jsonRpcError(429, SERVER_ERROR, `Too many requests: slow down, and try again in ${retryAfter} seconds`, undefined, {
       "retry-after": String(retryAfter),
     });
   }
@@ -137,7 +144,9 @@ export function createMcpGateway(config: Config) {
   function route(request: Request): Response | undefined {
     if (new URL(request.url).pathname !== resourcePath) return notTheEndpoint(config);
     if (request.method !== "POST") {
-      return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", null, { allow: "POST" });
+      return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", undefined, {
+        allow: "POST",
+      });
     }
     return undefined;
   }
@@ -237,6 +246,9 @@ export function createMcpGateway(config: Config) {
     for (const name of FORWARDED_HEADERS) {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
+    }
+    for (const [name, value] of request.headers) {
+      if (name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
     }
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
     const answer = servedInWorker(checked.message)
@@ -356,15 +368,15 @@ function hasAuth(ctx: ExecutionContext): ctx is McpContext {
 }
 
 /** One JSON-RPC 2.0 message object (no batch), with what routing needs; or what is wrong with it. */
-function envelope(value: unknown): Envelope | { error: string; id: string | number | null } {
+function envelope(value: unknown): Envelope | { error: string; id: string | number | undefined } {
   if (Array.isArray(value)) {
-    return { error: "Invalid Request: JSON-RPC batches are not supported; send one message per request", id: null };
+    return { error: "Invalid Request: JSON-RPC batches are not supported; send one message per request", id: undefined };
   }
   if (typeof value !== "object" || value === null) {
-    return { error: "Invalid Request: the body must be a JSON-RPC 2.0 message object", id: null };
+    return { error: "Invalid Request: the body must be a JSON-RPC 2.0 message object", id: undefined };
   }
   const record = value as Record<string, unknown>;
-  const id = typeof record.id === "string" || typeof record.id === "number" ? record.id : null;
+  const id = typeof record.id === "string" || typeof record.id === "number" ? record.id : undefined;
   if (record.jsonrpc !== "2.0") return { error: 'Invalid Request: "jsonrpc" must be "2.0"', id };
   const params = typeof record.params === "object" && record.params !== null ? (record.params as Record<string, unknown>) : {};
   if (record.method === undefined) {

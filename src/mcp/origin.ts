@@ -4,7 +4,7 @@ import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
 
 /** Request headers a browser MCP client sends that need a CORS preflight. */
 const ALLOW_HEADERS =
-  "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID, X-Agent-ID, X-Thread-ID, X-Data-Room-ID";
+  "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-Address-Id, Mcp-Session-Id, Last-Event-ID, X-Agent-ID, X-Thread-ID, X-Data-Room-ID";
 /** Response headers a browser MCP client must be able to read (discovery, step-up, negotiation). */
 const EXPOSE_HEADERS = "WWW-Authenticate, Mcp-Protocol-Version, Mcp-Session-Id, Retry-After, X-Request-Id";
 

@@ -116,7 +116,7 @@ function failsAsTagged(entry: Entry, check: Check, offer: Offer): boolean {
       return namesIt && /not found|unknown/i.test(message);
     }
     case "capability":
-      return /Method not found/.test(message) || /exposes no tool with x-mcp-header annotations/.test(message);
+      return /Method not found/.test(message);
     case "stateless":
       return (
         check.status === "WARNING" &&
@@ -439,6 +439,8 @@ describe("MCP conformance suite 0.2.0-alpha.12 (newest), 2025-11-25, 2026-07-28 
       ["--spec-version 2026-07-28", "tools-list"],
       ["--spec-version 2026-07-28", "dns-rebinding-protection"],
       ["--spec-version 2026-07-28", "http-header-validation"],
+      // SEP-2243 custom headers: Get_Property_Data's addressId is declared `x-mcp-header: Address-Id`.
+      ["--spec-version 2026-07-28", "http-custom-header-server-validation"],
       ["--spec-version 2026-07-28", "server-sse-multiple-streams"],
       ["--spec-version 2026-07-28", "input-required-result-unsupported-methods"],
       ["--spec-version 2026-07-28", "input-required-result-validate-input"],
@@ -451,6 +453,15 @@ describe("MCP conformance suite 0.2.0-alpha.12 (newest), 2025-11-25, 2026-07-28 
       const listed = baseline.filter((entry) => checks.some((check) => covers(entry, scenario, check)));
       expect(listed, `${label} ${scenario}`).toEqual([]);
     }
+    // The custom-header scenario exercised pandgate's own declaration: Get_Property_Data's addressId
+    // (valid and broken Base64 sentinels, literal values, a missing header).
+    const custom = runs.find((r) => r.label === "--spec-version 2026-07-28")?.results.get("http-custom-header-server-validation") ?? [];
+    expect(custom.filter((check) => check.status === "SUCCESS").length).toBeGreaterThanOrEqual(5);
+    const exercised = custom.filter((check) => check.details?.toolName !== undefined);
+    expect(exercised.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(exercised.map((check) => `${check.details?.toolName}.${check.details?.paramName}`))).toEqual(
+      new Set(["Get_Property_Data.addressId"]),
+    );
     // server-stateless: everything but the four checks of the suite's diagnostic tools passes.
     const stateless = runs.find((r) => r.label === "--spec-version 2026-07-28")?.results.get("server-stateless") ?? [];
     expect(stateless.filter((check) => check.status === "SUCCESS").length).toBeGreaterThanOrEqual(20);
@@ -496,6 +507,13 @@ describe("the baseline rules judge a failure by its tag, before and after pandga
   it("capability and stateless entries accept only their own kind of failure", () => {
     expect(failsAsTagged(entry("capability: no logging"), failure("Failed: Method not found"), after)).toBe(true);
     expect(failsAsTagged(entry("capability: no logging"), failure("HTTP 401"), after)).toBe(false);
+    expect(
+      failsAsTagged(
+        entry("capability: no x-mcp-header"),
+        failure("Not testable: server exposes no tool with x-mcp-header annotations"),
+        after,
+      ),
+    ).toBe(false);
     const stateless = entry("stateless: no session");
     expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "WARNING" }, after)).toBe(true);
     expect(failsAsTagged(stateless, { id: "server-sse-polling-session", status: "FAILURE", errorMessage: "HTTP 500" }, after)).toBe(false);

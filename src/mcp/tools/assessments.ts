@@ -8,7 +8,7 @@ import type { ValueFactor } from "../../domain/value-method";
 import { UserError } from "../../errors";
 import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
-import { AddressSelector, addressOut, Paging, parseUuid, RegisterGapsOut, SourcesOut, sourcesNote } from "./shared";
+import { addressOut, HeaderedAddressSelector, Paging, parseUuid, RegisterGapsOut, SourcesOut, sourcesNote } from "./shared";
 
 function assessmentId(input: string): string {
   return parseUuid(input, "an assessment id: ids");
@@ -102,7 +102,7 @@ export function renderResult(r: AssessmentResult): string {
   ].join("\n");
 }
 
-const assessInput = z.object(AddressSelector);
+const assessInput = z.object(HeaderedAddressSelector);
 /** The address an assessment is about: its BAG id under the name every input uses, and its label. */
 const AddressRef = z.object({ addressId: z.string().describe("BAG address (nummeraanduiding) id."), label: z.string() });
 const assessOutput = AssessmentResultSchema.extend({ assessmentId: z.string(), registerGaps: RegisterGapsOut, sources: SourcesOut });
@@ -201,7 +201,7 @@ export const getAssessedProperties: ToolSpec<typeof listInput, typeof listOutput
 
 const forPropertyInput = z.object({
   assessmentId: z.string().max(64).optional().describe("One assessment id, or give the address."),
-  ...AddressSelector,
+  ...HeaderedAddressSelector,
 });
 const forPropertyOutput = z.object({
   address: AddressRef,

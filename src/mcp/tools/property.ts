@@ -8,7 +8,17 @@ import { expectedLabelForBuildYear, labelValidity, yearsBetween } from "../../do
 import { UserError } from "../../errors";
 import { PROPERTY_CARD } from "../apps";
 import type { ToolSpec } from "../catalog";
-import { AddressOut, AddressSelector, addressOut, gapLines, Paging, RegisterGapsOut, SourcesOut, sourcesNote, sourcesOf } from "./shared";
+import {
+  AddressOut,
+  addressOut,
+  gapLines,
+  HeaderedAddressSelector,
+  Paging,
+  RegisterGapsOut,
+  SourcesOut,
+  sourcesNote,
+  sourcesOf,
+} from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
 
@@ -68,7 +78,7 @@ export const getAddressesForPostcode: ToolSpec<typeof postcodeInput, typeof post
   },
 };
 
-const addressInput = z.object(AddressSelector);
+const addressInput = z.object(HeaderedAddressSelector);
 
 /** What the address label leaves out: a secondary address (nevenadres), a municipality other than the place. */
 function addressNotes(a: z.infer<typeof AddressOut>): string {

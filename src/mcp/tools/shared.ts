@@ -17,6 +17,24 @@ export const AddressSelector = {
   houseNumberAddition: z.string().max(10).optional(),
 };
 
+/**
+ * The SEP-2243 (2026-07-28) header name of a tool's `addressId` argument: a 2026-07-28 client
+ * mirrors the argument into `Mcp-Param-Address-Id`, so a gateway in front of pandgate (Blockbrain's)
+ * can route, log or rate-limit per address without reading the body, and the MCP SDK refuses a
+ * call whose header disagrees with the body (400, -32020). 2025-era requests are not checked.
+ */
+export const ADDRESS_ID_HEADER = "Address-Id";
+
+/**
+ * `AddressSelector` for a tool about one property, its `addressId` declared as the
+ * `Mcp-Param-Address-Id` header (`x-mcp-header`). Only at the root of a tool's input: the
+ * declaration is not allowed under `items` (Assess_Portfolio's list keeps the plain selector).
+ */
+export const HeaderedAddressSelector = {
+  ...AddressSelector,
+  addressId: AddressSelector.addressId.meta({ "x-mcp-header": ADDRESS_ID_HEADER }),
+};
+
 export const Paging = {
   page: z.number().int().min(1).max(10_000).default(1),
   pageSize: z.number().int().min(1).max(100).default(25),
