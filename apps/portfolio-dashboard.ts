@@ -2,28 +2,8 @@
 // of Get_Portfolio_Result: the job's counts, its energy label distribution and value bands (bars
 // with their numbers as text), a table of every count that sorts by any column (header buttons,
 // aria-sort), the failures, and the result spreadsheets. Only what the result holds is shown.
+import type { JobSummary } from "../src/jobs/summary";
 import { el, facts, section, startApp, utc } from "./common";
-
-interface Summary {
-  jobId: string;
-  state: string;
-  total: number;
-  done: number;
-  failed: number;
-  duplicatesDropped: number;
-  createdAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  assessed: number;
-  labelCounts: Record<string, number>;
-  valueBands: Record<string, number>;
-  riskCounts: Record<string, number>;
-  failures: Array<{ input: string; reason: string }>;
-  moreFailures?: number;
-  assessmentIds: string[];
-  moreAssessmentIds?: number;
-  downloads: { csv: string; xlsx: string; expiresAt: string } | null;
-}
 
 interface Row {
   group: string;
@@ -129,7 +109,7 @@ function countsTable(rows: Row[], assessed: number): HTMLElement {
 }
 
 function render(data: Record<string, unknown>, root: HTMLElement): void {
-  const s = data as unknown as Summary;
+  const s = data as unknown as JobSummary;
   const rows: Row[] = [];
   const add = (group: string, counts: Record<string, number>) => {
     for (const [item, count] of Object.entries(counts)) rows.push({ group, item, count, order: rows.length });

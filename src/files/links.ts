@@ -1,6 +1,7 @@
 import { type Config, parseConfig } from "../config";
 import { base64url } from "../encoding";
 import { UserError } from "../errors";
+import type { DownloadLinks } from "../jobs/summary";
 import { type FileFormat, JOB_ID, ownerTag } from "./portfolio-files";
 
 /**
@@ -51,12 +52,7 @@ async function sign(secret: string, tag: string, jobId: string, format: FileForm
   return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), message));
 }
 
-export interface DownloadLinks {
-  csv: string;
-  xlsx: string;
-  /** When both links stop working (ISO 8601). */
-  expiresAt: string;
-}
+export type { DownloadLinks };
 
 /** Links for a job's two files, valid from `now` for the configured time. */
 export async function downloadLinks(config: Config, ownerKey: string, jobId: string, now: Date = new Date()): Promise<DownloadLinks> {

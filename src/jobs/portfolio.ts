@@ -2,11 +2,12 @@ import type { AuditInput } from "../audit/events";
 import type { D1Queryable } from "../data/types";
 import { compareLabelClasses } from "../domain/energy-label";
 import { UserError } from "../errors";
-import type { DownloadLinks } from "../files/links";
 import { log } from "../log";
 import { type D1JobRow, describeInput, type ItemStatus, type JobCounts, type JobItemInput } from "./engine";
+import type { DownloadLinks, JobState, JobSummary } from "./summary";
 
 export { BATCH_SIZE, type JobItemInput } from "./engine";
+export type { JobState, JobSummary } from "./summary";
 
 /**
  * Portfolio jobs as the user's agent sees them: the job index, progress and cancel.
@@ -34,8 +35,6 @@ export const LISTED_MAX = 500;
 export function untilNextPoll(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
 }
-
-export type JobState = "running" | "completed" | "cancelled";
 
 type Sql = <T = Record<string, string | number | boolean | null>>(
   strings: TemplateStringsArray,
@@ -115,35 +114,6 @@ export interface ItemProgress {
   /** The address as found (done, duplicate), or the input as given (failed). */
   what: string;
   error: string | null;
-}
-
-export interface JobSummary {
-  jobId: string;
-  state: JobState;
-  total: number;
-  done: number;
-  failed: number;
-  /** Addresses named more than once: dropped when the job was created, or found when it ran. */
-  duplicatesDropped: number;
-  createdAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  /** Addresses assessed and saved (processed minus failed minus duplicates found while running). */
-  assessed: number;
-  labelCounts: Record<string, number>;
-  valueBands: Record<string, number>;
-  riskCounts: Record<string, number>;
-  /** The first LISTED_MAX failures in input order; `moreFailures` counts the rest. */
-  failures: Array<{ input: string; reason: string }>;
-  moreFailures?: number;
-  /** The first LISTED_MAX saved assessments' ids in input order; `moreAssessmentIds` counts the rest. */
-  assessmentIds: string[];
-  moreAssessmentIds?: number;
-  /**
-   * Links to the job's result spreadsheets (one row per address), once its workflow has written
-   * them: after the last batch, or after the batch that saw a cancel. Null before.
-   */
-  downloads: DownloadLinks | null;
 }
 
 /** Value bands of the midpoints, low to high; the summary lists them in this order, then "no value". */

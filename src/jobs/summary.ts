@@ -1,0 +1,42 @@
+// A portfolio job's summary as Get_Portfolio_Result returns it: one shape for the tools
+// (./portfolio.ts, ../mcp/) and the portfolio dashboard (apps/), which imports these types.
+// Kept free of imports so the apps' typecheck (DOM only, no Worker types) can take it.
+
+export type JobState = "running" | "completed" | "cancelled";
+
+/** Links to a job's result files (made and checked in ../files/links.ts). */
+export interface DownloadLinks {
+  csv: string;
+  xlsx: string;
+  /** When both links stop working (ISO 8601). */
+  expiresAt: string;
+}
+
+export interface JobSummary {
+  jobId: string;
+  state: JobState;
+  total: number;
+  done: number;
+  failed: number;
+  /** Addresses named more than once: dropped when the job was created, or found when it ran. */
+  duplicatesDropped: number;
+  createdAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** Addresses assessed and saved (processed minus failed minus duplicates found while running). */
+  assessed: number;
+  labelCounts: Record<string, number>;
+  valueBands: Record<string, number>;
+  riskCounts: Record<string, number>;
+  /** The first LISTED_MAX (./portfolio.ts) failures in input order; `moreFailures` counts the rest. */
+  failures: Array<{ input: string; reason: string }>;
+  moreFailures?: number;
+  /** The first LISTED_MAX saved assessments' ids in input order; `moreAssessmentIds` counts the rest. */
+  assessmentIds: string[];
+  moreAssessmentIds?: number;
+  /**
+   * Links to the job's result spreadsheets (one row per address), once its workflow has written
+   * them: after the last batch, or after the batch that saw a cancel. Null before.
+   */
+  downloads: DownloadLinks | null;
+}
