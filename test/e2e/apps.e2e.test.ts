@@ -12,12 +12,11 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import path from "node:path";
-import type { AxeResults } from "axe-core";
 import { build } from "esbuild";
 import { type Browser, chromium, type Frame, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousAxeViolations } from "./axe";
 import { chromiumForTests } from "./chromium";
 import { mcpCall, waitForJob } from "./portfolio-job";
 import { ANNA, listenOnLoopback, ROOT, type Stack, signInForToken, startStack } from "./stack";
@@ -148,18 +147,6 @@ async function show(uri: string, tool: string, theme: "light" | "dark"): Promise
   await frame.waitForSelector('body[data-rendered="true"]');
   expect(await frame.evaluate('document.documentElement.getAttribute("data-theme")')).toBe(theme);
   return frame;
-}
-
-async function seriousAxeViolations(frame: Frame): Promise<string[]> {
-  const source = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  await frame.evaluate(source);
-  const results = (await frame.evaluate(
-    "axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })",
-  )) as AxeResults;
-  expect(results.passes.length, "axe checked some rules").toBeGreaterThan(10);
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 /**

@@ -3,13 +3,12 @@
 // pandgate's consent page and the dev IdP's login page, and lands on a client's loopback redirect.
 // The landing and consent pages are checked for accessibility with axe-core, and the landing
 // page with JavaScript off.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import path from "node:path";
-import type { AxeResults } from "axe-core";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousAxeViolations } from "./axe";
 import { chromiumForTests } from "./chromium";
 import {
   ANNA,
@@ -29,24 +28,6 @@ const RESULTS = path.join(ROOT, "test-results");
 const ORG_NAME = "Contoso Vastgoed";
 /** The PUBLIC_URL of the second Worker: a deployment's public https origin (never contacted). */
 const PUBLIC_HTTPS = "https://pandgate.contoso.example";
-
-/**
- * axe-core's accessibility problems on `page` with impact serious or critical, one line each.
- * axe's source is evaluated through the DevTools protocol, which the page's CSP does not govern
- * (a `<script>` tag would be refused, as it should be).
- */
-async function seriousAxeViolations(page: Page): Promise<string[]> {
-  const source = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-  await page.evaluate(source);
-  const results = (await page.evaluate(
-    "axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })",
-  )) as AxeResults;
-  // A run that checked nothing would pass as well: make sure the rules ran on this page.
-  expect(results.passes.length, "axe checked some rules").toBeGreaterThan(10);
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 /** The widths WCAG 1.4.10 reflow is checked at: 320 CSS px (the criterion) and a common phone's 390. */
 const NARROW_WIDTHS = [320, 390] as const;
