@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seriousAxeViolations } from "./axe";
 import { chromiumForTests } from "./chromium";
 import { mcpCall, waitForJob } from "./portfolio-job";
-import { ANNA, listenOnLoopback, ROOT, type Stack, signInForToken, startStack } from "./stack";
+import { ANNA, listenOnLoopback, postRpc, ROOT, type Stack, signInForToken, startStack } from "./stack";
 
 const ARTIFACTS = path.join(ROOT, "test", "e2e", "artifacts", "apps");
 const CHROMIUM = chromiumForTests();
@@ -47,21 +47,9 @@ const results = new Map<string, { content: unknown; structuredContent: Record<st
 
 /** A JSON-RPC request to the stack's /mcp (2025-11-25, stateless), its result. */
 async function rpc(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(stack.mcpUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const text = await res.text();
-  const data = text.startsWith("{") ? text : (text.split("\n").find((l) => l.startsWith("data: ")) ?? "").slice(6);
-  const message = JSON.parse(data) as { result?: Record<string, unknown>; error?: unknown };
-  if (!message.result) throw new Error(`${method}: ${data.slice(0, 300)}`);
-  return message.result;
+  const { message } = await postRpc(stack, token, 1, method, params);
+  if (!message.result) throw new Error(`${method}: ${JSON.stringify(message).slice(0, 300)}`);
+  return message.result as Record<string, unknown>;
 }
 
 /** A golden answer file's text content and structured content (its "Structured content:" JSON block). */

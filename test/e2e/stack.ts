@@ -432,16 +432,17 @@ export async function registerPublicClient(
 }
 
 /**
- * One raw tools/call on the stack's /mcp as a 2025-11-25 client with a bearer token: the
+ * One raw JSON-RPC request on the stack's /mcp as a 2025-11-25 client with a bearer token: the
  * JSON-RPC answer (from a JSON body or the first SSE data line) and the request id the Worker
- * gave it. Throws on any HTTP status but 200.
+ * gave it. Throws on any HTTP status but 200, naming the request by `label`.
  */
-export async function postToolCall(
+export async function postRpc(
   stack: Stack,
   token: string,
   id: number,
-  name: string,
-  args: Record<string, unknown>,
+  method: string,
+  params: Record<string, unknown>,
+  label: string = method,
 ): Promise<{ requestId: string; message: Record<string, unknown> }> {
   const res = await fetch(stack.mcpUrl, {
     method: "POST",
@@ -451,12 +452,23 @@ export async function postToolCall(
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": "2025-11-25",
     },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } }),
+    body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`${name} answered ${res.status}: ${text.slice(0, 300)}`);
+  if (res.status !== 200) throw new Error(`${label} answered ${res.status}: ${text.slice(0, 300)}`);
   const data = text.startsWith("{") ? text : (text.split("\n").find((line) => line.startsWith("data: ")) ?? "").slice(6);
   return { requestId: res.headers.get("x-request-id") ?? "", message: JSON.parse(data) as Record<string, unknown> };
+}
+
+/** One raw tools/call (postRpc): its JSON-RPC answer and request id. Throws on any HTTP status but 200. */
+export function postToolCall(
+  stack: Stack,
+  token: string,
+  id: number,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ requestId: string; message: Record<string, unknown> }> {
+  return postRpc(stack, token, id, "tools/call", { name, arguments: args }, name);
 }
 
 /**
