@@ -1,0 +1,198 @@
+import { roundHalfUp } from "./range";
+import { maxRentEur, sectorFor, sectorsBetween } from "./rent";
+import { energyRubriek, otherAreaRubriek, roomAreaRubriek, totalWithCap, wozRubriek } from "./rubrieken";
+import { AREA_TABLE, ENERGY_TABLE, MAX_RENT_TABLE, SECTOR_TABLE, WOZ_TABLE } from "./tables";
+import type { CountedRubriek, DwellingFacts, OutsideWws, PointsAssessment, RubriekResult } from "./types";
+
+export const COUNTED_RUBRIEKEN: readonly CountedRubriek[] = [
+  "verwarming",
+  "keuken",
+  "sanitair",
+  "gehandicaptenvoorzieningen",
+  "buitenruimten",
+  "bijzondereVoorzieningen",
+  "gemeenschappelijk",
+];
+
+export const DISCLAIMER =
+  "An estimate of the WWS points from registers and stated inputs, not a formal points count: that needs an inspection (and the Huurcommissie may deviate).";
+
+/** A typed refusal when the object is outside the WWS for zelfstandige woonruimte, else null. */
+export function outsideWws(f: DwellingFacts): OutsideWws | null {
+  if (f.object.kind === "ligplaats")
+    return {
+      kind: "outsideWws",
+      reason: "ligplaats",
+      message: "A ligplaats (houseboat berth) is outside the WWS for zelfstandige woonruimte.",
+    };
+  if (f.object.kind === "standplaats")
+    return {
+      kind: "outsideWws",
+      reason: "standplaats",
+      message: "A standplaats is valued under Bijlage I C (woonwagens/standplaatsen), not this WWS.",
+    };
+  if (!f.object.uses.includes("woonfunctie"))
+    return {
+      kind: "outsideWws",
+      reason: "notWoonfunctie",
+      message: `The object's use (${f.object.uses.join(", ") || "none"}) is not woonfunctie: it is not a dwelling under this WWS.`,
+    };
+  return null;
+}
+
+function countedRubriek(f: DwellingFacts, name: CountedRubriek): RubriekResult {
+  const fact = f.counted[name];
+  if (fact === undefined)
+    return { rubriek: name, status: "notAvailable", reason: "no table in pandgate for this rubriek and no counted points given" };
+  return {
+    rubriek: name,
+    status: "counted",
+    points: fact.value,
+    min: fact.min,
+    max: fact.max,
+    tableVersion: "counted by the caller",
+    inputs: [fact.origin],
+    explanation: fact.origin.kind === "default" ? `stated default: ${fact.origin.stated}` : "points as counted",
+  };
+}
+
+function rubrieken(f: DwellingFacts): RubriekResult[] {
+  return [roomAreaRubriek(f), otherAreaRubriek(f), energyRubriek(f), wozRubriek(f), ...COUNTED_RUBRIEKEN.map((n) => countedRubriek(f, n))];
+}
+
+type Totals = { value: number; min: number; max: number };
+
+/** Total (most likely and bounds) with the WOZ cap, from rubrieken that are all counted. */
+function totals(f: DwellingFacts, rs: RubriekResult[]): Totals | null {
+  if (rs.some((r) => r.status !== "counted")) return null;
+  const counted = rs as Array<Extract<RubriekResult, { status: "counted" }>>;
+  const other = counted.filter((r) => r.rubriek !== "wozWaarde");
+  const woz = counted.find((r) => r.rubriek === "wozWaarde");
+  if (!woz) return null;
+  const sum = (pick: (r: (typeof other)[number]) => number) => other.reduce((s, r) => s + pick(r), 0);
+  const o = { value: sum((r) => r.points), min: sum((r) => r.min), max: sum((r) => r.max) };
+  const exc = f.wozCapException;
+  const value = totalWithCap(o.value, woz.points, exc.value).total;
+  // The cap floors the WOZ points, so the total is not quite monotonic: evaluate the bounds and the cap's kinks.
+  const kink = (oth: number) => (oth * WOZ_TABLE.cap.maxShareOfTotal) / (1 - WOZ_TABLE.cap.maxShareOfTotal);
+  const wozCandidates = [woz.min, woz.max, woz.points, kink(o.min), kink(o.max)].filter((w) => w >= woz.min && w <= woz.max);
+  const all = [o.min, o.max, o.value].flatMap((oth) => wozCandidates.flatMap((w) => exc.options.map((e) => totalWithCap(oth, w, e).total)));
+  return { value, min: Math.min(...all, value), max: Math.max(...all, value) };
+}
+
+/** Fixes one uncertain input at its most likely value (for "which input narrows the range most"). */
+function fixings(f: DwellingFacts): Array<{ input: string; fixed: DwellingFacts }> {
+  const out: Array<{ input: string; fixed: DwellingFacts }> = [];
+  const pin = <T extends { value: number; min: number; max: number }>(x: T): T => ({ ...x, min: x.value, max: x.value });
+  if (f.roomAreaM2.min !== f.roomAreaM2.max) out.push({ input: "roomAreaM2", fixed: { ...f, roomAreaM2: pin(f.roomAreaM2) } });
+  if (f.otherAreaM2.min !== f.otherAreaM2.max) out.push({ input: "otherAreaM2", fixed: { ...f, otherAreaM2: pin(f.otherAreaM2) } });
+  if (f.buildYear.min !== f.buildYear.max) out.push({ input: "buildYear", fixed: { ...f, buildYear: pin(f.buildYear) } });
+  if (f.wozValueEur && f.wozValueEur.min !== f.wozValueEur.max)
+    out.push({ input: "wozValueEur", fixed: { ...f, wozValueEur: pin(f.wozValueEur) } });
+  if (f.energy.kind === "unknown") {
+    const e = energyRubriek(f);
+    if (e.status === "counted") {
+      const fixed: DwellingFacts = { ...f, counted: { ...f.counted } };
+      out.push({
+        input: "energyLabel",
+        fixed: { ...fixed, energy: { kind: "userLabel", labelClass: labelForPoints(f, e.points), origin: f.energy.origin } },
+      });
+    }
+  }
+  if (f.dwellingKind.options.length > 1)
+    out.push({ input: "dwellingKind", fixed: { ...f, dwellingKind: { ...f.dwellingKind, options: [f.dwellingKind.value] } } });
+  if (f.monument.options.length > 1)
+    out.push({ input: "monument", fixed: { ...f, monument: { ...f.monument, options: [f.monument.value] } } });
+  if (f.wozCapException.options.length > 1)
+    out.push({ input: "wozCapException", fixed: { ...f, wozCapException: { ...f.wozCapException, options: [f.wozCapException.value] } } });
+  for (const name of COUNTED_RUBRIEKEN) {
+    const c = f.counted[name];
+    if (c && c.min !== c.max) out.push({ input: `counted.${name}`, fixed: { ...f, counted: { ...f.counted, [name]: pin(c) } } });
+  }
+  return out;
+}
+
+/** The build-year class behind the most likely energy points when the label is unknown. */
+function labelForPoints(f: DwellingFacts, points: number) {
+  const classes = Object.keys(ENERGY_TABLE.labelPoints) as Array<keyof typeof ENERGY_TABLE.labelPoints>;
+  return classes.find((c) => ENERGY_TABLE.labelPoints[c][f.dwellingKind.value] === points) ?? "G";
+}
+
+/**
+ * The WWS points of a zelfstandige woonruimte from its facts: each rubriek with its points, range,
+ * table version and input origins; the total (most likely and range, with the WOZ cap); the sector
+ * and every sector the range spans; the maximum kale huur per 1 January 2026; and the uncertain
+ * inputs ordered by how much of the range each one causes. Outside this WWS: a typed refusal.
+ */
+export function assessRentPoints(f: DwellingFacts): PointsAssessment | OutsideWws {
+  const refusal = outsideWws(f);
+  if (refusal) return refusal;
+  const rs = rubrieken(f);
+  const t = totals(f, rs);
+  const tableVersions = {
+    area: AREA_TABLE.version,
+    energy: ENERGY_TABLE.version,
+    woz: WOZ_TABLE.version,
+    sectors: SECTOR_TABLE.version,
+    maxRent: MAX_RENT_TABLE.version,
+  };
+  if (t === null) {
+    const missing = rs.filter((r) => r.status === "notAvailable").map((r) => r.rubriek);
+    return {
+      kind: "assessment",
+      referenceDate: f.referenceDate,
+      rubrieken: rs,
+      complete: false,
+      totalPoints: null,
+      pointsRange: null,
+      sector: null,
+      sectorsInRange: [],
+      maxRentEur: null,
+      maxRentRangeEur: null,
+      maxRentNote: `No total: not available for ${missing.join(", ")}.`,
+      narrowingInputs: [],
+      tableVersions,
+      disclaimer: DISCLAIMER,
+    };
+  }
+  const width = t.max - t.min;
+  const narrowingInputs = fixings(f)
+    .map(({ input, fixed }) => {
+      const ft = totals(fixed, rubrieken(fixed));
+      return { input, widthPoints: ft ? roundHalfUp(width - (ft.max - ft.min), 2) : 0 };
+    })
+    .filter((n) => n.widthPoints > 0)
+    .sort((a, b) => b.widthPoints - a.widthPoints || a.input.localeCompare(b.input));
+  const rijks = f.rijksmonument;
+  const rentAt = (p: number) => rijks.options.map((r) => maxRentEur(p, r));
+  const lowRents = rentAt(t.min);
+  const highRents = rentAt(t.max);
+  const sector = sectorFor(t.value);
+  const maxRent = maxRentEur(t.value, rijks.value);
+  const note =
+    sector === "free"
+      ? "Free sector (187 points or more): the WWS sets no maximum rent."
+      : maxRent === null
+        ? `The table per ${MAX_RENT_TABLE.validFrom} has no amount for ${t.value} points.`
+        : `Maximum kale huur per ${MAX_RENT_TABLE.validFrom}${rijks.value ? ", with the 35 % rijksmonument surcharge" : ""}.`;
+  const nums = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null);
+  return {
+    kind: "assessment",
+    referenceDate: f.referenceDate,
+    rubrieken: rs,
+    complete: true,
+    totalPoints: t.value,
+    pointsRange: { min: t.min, max: t.max },
+    sector,
+    sectorsInRange: sectorsBetween(t.min, t.max),
+    maxRentEur: maxRent,
+    maxRentRangeEur: {
+      min: nums(lowRents).length ? Math.min(...nums(lowRents)) : null,
+      max: highRents.some((x) => x === null) ? null : Math.max(...nums(highRents)),
+    },
+    maxRentNote: note,
+    narrowingInputs,
+    tableVersions,
+    disclaimer: DISCLAIMER,
+  };
+}

@@ -1,0 +1,9 @@
+/** WWS points engine for zelfstandige woonruimte (issue 20): pure, no Worker imports. */
+
+export type { EnergyBasis } from "./energy";
+export { classForBuildYear, classFromWwsEnergyIndex, energyBasis, energyPointsForClass, whyLabelInvalid } from "./energy";
+export { assessRentPoints, COUNTED_RUBRIEKEN, DISCLAIMER, outsideWws } from "./engine";
+export { known, ranged, roundHalfUp } from "./range";
+export { maxRentEur, sectorFor, sectorsBetween, tableRentEur } from "./rent";
+export { areaPoints, totalWithCap, wozPoints } from "./rubrieken";
+export type * from "./types";

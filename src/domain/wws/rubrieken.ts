@@ -1,0 +1,133 @@
+import { energyBasis, energyPointsForClass } from "./energy";
+import { roundHalfUp, roundToQuarter } from "./range";
+import { AREA_TABLE, ENERGY_TABLE, WOZ_TABLE, WWS_LABEL_CLASSES } from "./tables";
+import type { DwellingFacts, RubriekResult } from "./types";
+
+type Counted = Extract<RubriekResult, { status: "counted" }>;
+
+/** Rubriek 1 or 2: area rounded to whole m² (half up) times the factor, to a quarter point. */
+export function areaPoints(areaM2: number, perM2: number): number {
+  return roundToQuarter(roundHalfUp(roundHalfUp(areaM2, 2)) * perM2);
+}
+
+export function roomAreaRubriek(f: DwellingFacts): Counted {
+  const k = AREA_TABLE.pointsPerM2.vertrekken;
+  return {
+    rubriek: "oppervlakteVertrekken",
+    status: "counted",
+    points: areaPoints(f.roomAreaM2.value, k),
+    min: areaPoints(f.roomAreaM2.min, k),
+    max: areaPoints(f.roomAreaM2.max, k),
+    tableVersion: AREA_TABLE.version,
+    inputs: [f.roomAreaM2.origin],
+    explanation: `${k} point per m² of vertrekken (${f.roomAreaM2.min}–${f.roomAreaM2.max} m², most likely ${f.roomAreaM2.value})`,
+  };
+}
+
+export function otherAreaRubriek(f: DwellingFacts): Counted {
+  const k = AREA_TABLE.pointsPerM2.overigeRuimten;
+  return {
+    rubriek: "oppervlakteOverigeRuimten",
+    status: "counted",
+    points: areaPoints(f.otherAreaM2.value, k),
+    min: areaPoints(f.otherAreaM2.min, k),
+    max: areaPoints(f.otherAreaM2.max, k),
+    tableVersion: AREA_TABLE.version,
+    inputs: [f.otherAreaM2.origin],
+    explanation: `${k} point per m² of overige ruimten (${f.otherAreaM2.min}–${f.otherAreaM2.max} m², most likely ${f.otherAreaM2.value})`,
+  };
+}
+
+/** Rubriek 4 over every dwelling kind and monument status the facts allow. */
+export function energyRubriek(f: DwellingFacts): RubriekResult {
+  const kinds = f.dwellingKind.options;
+  const monuments = f.monument.options;
+  const pts = (cls: (typeof WWS_LABEL_CLASSES)[number], kind = f.dwellingKind.value, monument = f.monument.value) =>
+    energyPointsForClass(cls, kind, monument);
+  const spread = (classes: readonly (typeof WWS_LABEL_CLASSES)[number][]) => {
+    const all = classes.flatMap((c) => kinds.flatMap((k) => monuments.map((m) => pts(c, k, m))));
+    return { min: Math.min(...all), max: Math.max(...all) };
+  };
+  const base = { rubriek: "energieprestatie", status: "counted" as const, tableVersion: ENERGY_TABLE.version };
+  if (f.energy.kind === "userLabel") {
+    const c = f.energy.labelClass;
+    return {
+      ...base,
+      points: pts(c),
+      ...spread([c]),
+      inputs: [f.energy.origin, f.dwellingKind.origin],
+      explanation: `label ${c} as the user states`,
+    };
+  }
+  if (f.energy.kind === "unknown") {
+    const likely = energyBasis([], f.buildYear.value, f.referenceDate);
+    if (likely.basis !== "buildYear")
+      return { rubriek: "energieprestatie", status: "notAvailable", reason: likely.basis === "notAvailable" ? likely.why : "no basis" };
+    return {
+      ...base,
+      points: pts(likely.labelClass),
+      ...spread(WWS_LABEL_CLASSES),
+      inputs: [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin],
+      explanation: `label unknown (register not read): most likely the build-year rule (${likely.buildYear} → ${likely.labelClass}); any class G–A++++ possible`,
+    };
+  }
+  const years = [f.buildYear.value, f.buildYear.min, f.buildYear.max];
+  const bases = years.map((y) => energyBasis(f.energy.kind === "registrations" ? f.energy.registrations : [], y, f.referenceDate));
+  const likely = bases[0];
+  if (likely === undefined || likely.basis === "notAvailable")
+    return { rubriek: "energieprestatie", status: "notAvailable", reason: likely?.why ?? "no basis" };
+  const classes = bases.flatMap((b) => (b.basis === "notAvailable" ? [] : [b.labelClass]));
+  const rejected =
+    likely.basis === "buildYear" && likely.rejected.length ? `; not counted: ${likely.rejected.map((r) => r.why).join("; ")}` : "";
+  const explanation =
+    likely.basis === "label"
+      ? `valid label ${likely.labelClass} (registered ${likely.registration.registrationDate.slice(0, 10)}, valid until ${likely.registration.validUntil.slice(0, 10)}${likely.via === "energyIndex" ? `, Energie-Index ${likely.registration.energyIndex}` : likely.via === "ep2" ? `, class from EP2 ${likely.registration.ep2}` : ""})`
+      : `no valid label: build-year rule (${likely.buildYear} → ${likely.labelClass})${rejected}`;
+  const inputs =
+    likely.basis === "label" ? [f.energy.origin, f.dwellingKind.origin] : [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin];
+  return { ...base, points: pts(likely.labelClass), ...spread(classes), inputs, explanation };
+}
+
+/** Rubriek 9 before the cap: onderdeel I + onderdeel II, each to 2 decimals. */
+export function wozPoints(wozEur: number, areaM2Whole: number): number {
+  if (areaM2Whole <= 0) return Number.NaN;
+  return roundHalfUp(wozEur / WOZ_TABLE.partIDivisorEur, 2) + roundHalfUp(wozEur / areaM2Whole / WOZ_TABLE.partIIDivisorEurPerM2, 2);
+}
+
+export function wozRubriek(f: DwellingFacts): RubriekResult {
+  const area = (rooms: number, other: number) => roundHalfUp(roundHalfUp(rooms, 2) + roundHalfUp(other, 2));
+  const woz = f.wozValueEur ?? {
+    value: WOZ_TABLE.minimumWozValueEur,
+    min: WOZ_TABLE.minimumWozValueEur,
+    max: WOZ_TABLE.minimumWozValueEur,
+    origin: { kind: "default" as const, stated: `no relevant WOZ value: the minimum value € ${WOZ_TABLE.minimumWozValueEur} applies` },
+  };
+  const likelyArea = area(f.roomAreaM2.value, f.otherAreaM2.value);
+  if (likelyArea <= 0) return { rubriek: "wozWaarde", status: "notAvailable", reason: "the area of rubriek 1 and 2 is 0 m²" };
+  const minArea = Math.max(1, area(f.roomAreaM2.min, f.otherAreaM2.min));
+  const maxArea = area(f.roomAreaM2.max, f.otherAreaM2.max);
+  return {
+    rubriek: "wozWaarde",
+    status: "counted",
+    points: roundHalfUp(wozPoints(woz.value, likelyArea), 2),
+    min: roundHalfUp(wozPoints(woz.min, maxArea), 2),
+    max: roundHalfUp(wozPoints(woz.max, minArea), 2),
+    tableVersion: WOZ_TABLE.version,
+    inputs: [woz.origin, f.roomAreaM2.origin, f.otherAreaM2.origin],
+    explanation: `WOZ € ${woz.value} / ${WOZ_TABLE.partIDivisorEur} + WOZ / ${likelyArea} m² / ${WOZ_TABLE.partIIDivisorEurPerM2} (before the cap)`,
+  };
+}
+
+/**
+ * The total with the WOZ cap: from 187 points without the cap, the WOZ points may be at most 33 %
+ * of the total (rounded down to whole points); a dwelling the cap takes below 187 gets 186.
+ */
+export function totalWithCap(otherPoints: number, wozPts: number, exception: boolean): { total: number; capped: boolean } {
+  const c = WOZ_TABLE.cap;
+  const uncapped = roundHalfUp(otherPoints + wozPts);
+  if (exception || uncapped < c.appliesFromTotalPoints) return { total: uncapped, capped: false };
+  const maxWoz = (otherPoints * c.maxShareOfTotal) / (1 - c.maxShareOfTotal);
+  if (wozPts <= maxWoz) return { total: uncapped, capped: false };
+  const total = roundHalfUp(otherPoints + Math.floor(maxWoz + 1e-9));
+  return { total: total < c.appliesFromTotalPoints ? c.floorTotalPoints : total, capped: true };
+}

@@ -1,0 +1,133 @@
+/**
+ * Types of the WWS points engine (zelfstandige woonruimte). Pure data, no I/O.
+ * Every input is a fact with its origin; a number may be known (`min === max === value`) or a range.
+ */
+
+/** Where an input came from: a register (which one), the user, or a stated default. */
+export type Origin = { kind: "register"; register: string; note?: string } | { kind: "user" } | { kind: "default"; stated: string };
+
+/** A number with its most likely value and the range it may lie in (inclusive). */
+export interface NumberFact {
+  value: number;
+  min: number;
+  max: number;
+  origin: Origin;
+}
+
+/** A value out of a set: the most likely one and every one it may be. */
+export interface ChoiceFact<T> {
+  value: T;
+  options: readonly T[];
+  origin: Origin;
+}
+
+export type DwellingKind = "eengezins" | "meergezins";
+export type WwsLabelClass = "A++++" | "A+++" | "A++" | "A+" | "A" | "B" | "C" | "D" | "E" | "F" | "G";
+
+/** How an EP-Online registration was calculated, as far as the WWS cares. */
+export type LabelMethod = "nta8800" | "energyIndex" | "simplified" | "unknown";
+
+/** One EP-Online registration, in the terms the WWS rules need. Dates are ISO (YYYY-MM-DD…). */
+export interface LabelRegistration {
+  /** `Energieklasse` as registered (may be absent when only EP2 is given). */
+  labelClass?: string;
+  method: LabelMethod;
+  /** `Status`: only a definitive registration counts. */
+  definitive: boolean;
+  registrationDate: string;
+  /** `Geldig_tot`. */
+  validUntil: string;
+  /** `PrimaireFossieleEnergie` (NTA 8800), kWh/m²·yr. */
+  ep2?: number;
+  /** `EnergieIndex` (2015–2020 method). */
+  energyIndex?: number;
+}
+
+/**
+ * What the registers (or the user) say of the dwelling's energy label: the registrations found
+ * (`[]` = the register answered "no label"), or `unknown` when it could not be asked. A user who
+ * knows the label gives `userLabel` (it overrides the register for the count, and says so).
+ */
+export type EnergyInput =
+  | { kind: "registrations"; registrations: readonly LabelRegistration[]; origin: Origin }
+  | { kind: "unknown"; origin: Origin }
+  | { kind: "userLabel"; labelClass: WwsLabelClass; origin: Origin };
+
+/** The use of the object in BAG: only `woonfunctie` is inside this WWS. */
+export type ObjectKind = { kind: "verblijfsobject"; uses: readonly string[] } | { kind: "ligplaats" } | { kind: "standplaats" };
+
+/** Points of a rubriek the caller counted itself (keuken, sanitair, …), as a fact. */
+export type CountedRubriek =
+  | "verwarming"
+  | "keuken"
+  | "sanitair"
+  | "gehandicaptenvoorzieningen"
+  | "buitenruimten"
+  | "bijzondereVoorzieningen"
+  | "gemeenschappelijk";
+
+export interface DwellingFacts {
+  object: ObjectKind;
+  /** The date the count is for (e.g. lease start or today), ISO date. */
+  referenceDate: string;
+  dwellingKind: ChoiceFact<DwellingKind>;
+  /** Rubriek 1: total NEN 2580 area of the vertrekken, m². */
+  roomAreaM2: NumberFact;
+  /** Rubriek 2: total area of the overige ruimten, m². */
+  otherAreaM2: NumberFact;
+  buildYear: NumberFact;
+  energy: EnergyInput;
+  /** Rubriek 9: WOZ value in euros; absent = no relevant WOZ value (the minimum value applies). */
+  wozValueEur?: NumberFact;
+  /** Rijksmonument (RCE). */
+  rijksmonument: ChoiceFact<boolean>;
+  /** Any monument status (rijks, provinciaal, gemeentelijk): energy points at least 0. */
+  monument: ChoiceFact<boolean>;
+  /** A WOZ-cap exception the source states (new-build 2015–2019 minimum, small new-build COROP A'dam/Utrecht). */
+  wozCapException: ChoiceFact<boolean>;
+  /** Points of the rubrieken the engine has no table for, counted by the caller. */
+  counted: Partial<Record<CountedRubriek, NumberFact>>;
+}
+
+/** Points of one rubriek: most likely and range, with the table and inputs behind them. */
+export type RubriekResult =
+  | {
+      rubriek: string;
+      status: "counted";
+      points: number;
+      min: number;
+      max: number;
+      tableVersion: string;
+      inputs: Origin[];
+      explanation: string;
+    }
+  | { rubriek: string; status: "notAvailable"; reason: string };
+
+export type Sector = "social" | "middle" | "free";
+
+export interface PointsAssessment {
+  kind: "assessment";
+  referenceDate: string;
+  rubrieken: RubriekResult[];
+  /** False when a rubriek is not available: total, sector and rent are then left out. */
+  complete: boolean;
+  totalPoints: number | null;
+  pointsRange: { min: number; max: number } | null;
+  sector: Sector | null;
+  sectorsInRange: Sector[];
+  /** Maximum kale huur per the table (with the rijksmonument surcharge where it applies); null in the free sector or outside the table. */
+  maxRentEur: number | null;
+  maxRentRangeEur: { min: number | null; max: number | null } | null;
+  maxRentNote: string;
+  /** Inputs whose uncertainty widens the total range, widest contribution first. */
+  narrowingInputs: Array<{ input: string; widthPoints: number }>;
+  tableVersions: Record<string, string>;
+  disclaimer: string;
+}
+
+/** A dwelling this WWS does not value: not a number but a reason. */
+export interface OutsideWws {
+  kind: "outsideWws";
+  reason: "notWoonfunctie" | "ligplaats" | "standplaats";
+  message: string;
+}

@@ -1,0 +1,285 @@
+import { describe, expect, it } from "vitest";
+import {
+  areaPoints,
+  assessRentPoints,
+  classForBuildYear,
+  classFromWwsEnergyIndex,
+  type DwellingFacts,
+  energyBasis,
+  energyPointsForClass,
+  known,
+  type LabelRegistration,
+  maxRentEur,
+  ranged,
+  sectorFor,
+  sectorsBetween,
+  tableRentEur,
+  totalWithCap,
+  wozPoints,
+} from "../../../src/domain/wws";
+
+const user = { kind: "user" } as const;
+const bag = { kind: "register", register: "BAG" } as const;
+const ep = { kind: "register", register: "EP-Online" } as const;
+
+function facts(over: Partial<DwellingFacts> = {}): DwellingFacts {
+  return {
+    object: { kind: "verblijfsobject", uses: ["woonfunctie"] },
+    referenceDate: "2026-03-01",
+    dwellingKind: { value: "meergezins", options: ["meergezins"], origin: user },
+    roomAreaM2: known(60, user),
+    otherAreaM2: known(8, user),
+    buildYear: known(1995, bag),
+    energy: { kind: "userLabel", labelClass: "B", origin: user },
+    wozValueEur: known(250_000, user),
+    rijksmonument: { value: false, options: [false], origin: user },
+    monument: { value: false, options: [false], origin: user },
+    wozCapException: { value: false, options: [false], origin: user },
+    counted: {
+      verwarming: known(14, user),
+      keuken: known(7, user),
+      sanitair: known(10, user),
+      gehandicaptenvoorzieningen: known(0, user),
+      buitenruimten: known(2, user),
+      bijzondereVoorzieningen: known(0, user),
+      gemeenschappelijk: known(0, user),
+    },
+    ...over,
+  };
+}
+
+const reg = (over: Partial<LabelRegistration> = {}): LabelRegistration => ({
+  labelClass: "B",
+  method: "nta8800",
+  definitive: true,
+  registrationDate: "2022-05-01T10:00:00",
+  validUntil: "2032-05-01T00:00:00",
+  ...over,
+});
+
+// Huurcommissie, beleidsboek "Waarderingsstelsel zelfstandige woonruimte", Bijlage 3 "Maximale
+// huurprijsgrenzen zelfstandige woningen per 1 januari 2026": rows read on that page.
+describe("maximum rent table per 1 January 2026 (beleidsboek Bijlage 3)", () => {
+  it.each([
+    [40, 250.26],
+    [41, 256.53],
+    [110, 706.32],
+    [142, 925.98],
+    [143, 932.93],
+    [144, 939.73],
+    [148, 967.18],
+    [180, 1186.84],
+    [185, 1221.21],
+    [186, 1228.07],
+    [187, 1234.92],
+    [188, 1241.81],
+    [218, 1447.71],
+  ])("%i points: € %d", (points, amount) => expect(tableRentEur(points)).toBe(amount));
+  it("has no amount below 40 or above 250 points", () => {
+    expect(tableRentEur(39)).toBeNull();
+    expect(tableRentEur(250)).toBe(1667.4);
+    expect(tableRentEur(251)).toBeNull();
+  });
+  it("gives no maximum in the free sector, and the rijksmonument surcharge of 35 %", () => {
+    expect(maxRentEur(186, false)).toBe(1228.07);
+    expect(maxRentEur(187, false)).toBeNull();
+    expect(maxRentEur(143, true)).toBe(1259.46);
+  });
+});
+
+describe("sectors (Wet betaalbare huur)", () => {
+  it.each([
+    [142, "social"],
+    [143, "social"],
+    [144, "middle"],
+    [145, "middle"],
+    [185, "middle"],
+    [186, "middle"],
+    [187, "free"],
+    [188, "free"],
+  ])("%i points → %s", (p, s) => expect(sectorFor(p)).toBe(s));
+  it("lists every sector a range spans", () => {
+    expect(sectorsBetween(140, 143)).toEqual(["social"]);
+    expect(sectorsBetween(143, 144)).toEqual(["social", "middle"]);
+    expect(sectorsBetween(140, 190)).toEqual(["social", "middle", "free"]);
+  });
+});
+
+describe("area (rubriek 1 and 2)", () => {
+  it("rounds the area to whole m² half up, 1 and 0.75 point per m², to a quarter point", () => {
+    expect(areaPoints(60.49, 1)).toBe(60);
+    expect(areaPoints(60.5, 1)).toBe(61);
+    expect(areaPoints(7, 0.75)).toBe(5.25);
+    expect(areaPoints(7.5, 0.75)).toBe(6);
+  });
+});
+
+describe("energy (rubriek 4, 2024 table)", () => {
+  it.each([
+    ["A++++", 62, 58],
+    ["A+++", 57, 53],
+    ["A++", 52, 48],
+    ["A+", 47, 43],
+    ["A", 41, 37],
+    ["B", 34, 30],
+    ["C", 22, 15],
+    ["D", 14, 11],
+    ["E", -4, -4],
+    ["F", -9, -9],
+    ["G", -15, -15],
+  ] as const)("label %s: %i eengezins, %i meergezins", (c, e, m) => {
+    expect(energyPointsForClass(c, "eengezins", false)).toBe(e);
+    expect(energyPointsForClass(c, "meergezins", false)).toBe(m);
+  });
+  it("never uses the outdated 2011 table (A++ 44/40 … G 0/0)", () => {
+    expect(energyPointsForClass("A++", "eengezins", false)).not.toBe(44);
+    expect(energyPointsForClass("G", "eengezins", false)).not.toBe(0);
+  });
+  it("gives a monument at least 0 points", () => {
+    expect(energyPointsForClass("G", "eengezins", true)).toBe(0);
+    expect(energyPointsForClass("B", "eengezins", true)).toBe(34);
+  });
+  it.each([
+    [0.6, "A++"],
+    [0.61, "A+"],
+    [0.8, "A+"],
+    [0.81, "A"],
+    [1.2, "A"],
+    [1.21, "B"],
+    [1.4, "B"],
+    [1.41, "C"],
+    [1.8, "C"],
+    [1.81, "D"],
+    [2.1, "D"],
+    [2.11, "E"],
+    [2.4, "E"],
+    [2.41, "F"],
+    [2.7, "F"],
+    [2.71, "G"],
+  ])("Energie-Index %d → %s (WWS bands)", (ei, c) => expect(classFromWwsEnergyIndex(ei)).toBe(c));
+  it.each([
+    [2026, "A"],
+    [2002, "A"],
+    [2001, "B"],
+    [2000, "B"],
+    [1999, "C"],
+    [1992, "C"],
+    [1991, "D"],
+    [1984, "D"],
+    [1983, "E"],
+    [1979, "E"],
+    [1978, "F"],
+    [1977, "F"],
+    [1976, "G"],
+  ])("build year %i → %s", (y, c) => expect(classForBuildYear(y)).toBe(c));
+
+  it("counts a valid, definitive NTA 8800 label", () => {
+    const b = energyBasis([reg()], 1995, "2026-03-01");
+    expect(b).toMatchObject({ basis: "label", labelClass: "B", via: "class" });
+  });
+  it("falls back to the build year for an expired label, naming why", () => {
+    const b = energyBasis([reg({ validUntil: "2026-03-01" })], 1995, "2026-03-01");
+    expect(b).toMatchObject({ basis: "buildYear", labelClass: "C" });
+    expect(b.basis === "buildYear" && b.rejected[0]?.why).toMatch(/expired/);
+    expect(energyBasis([reg({ validUntil: "2026-03-02" })], 1995, "2026-03-01").basis).toBe("label");
+  });
+  it("does not count a vereenvoudigd label, a non-definitive one, or one registered after the date", () => {
+    for (const r of [reg({ method: "simplified" }), reg({ definitive: false }), reg({ registrationDate: "2026-03-02" })])
+      expect(energyBasis([r], 1970, "2026-03-01")).toMatchObject({ basis: "buildYear", labelClass: "G" });
+  });
+  it("takes the newest valid registration", () => {
+    const b = energyBasis([reg({ labelClass: "D" }), reg({ labelClass: "A", registrationDate: "2024-01-01" })], 1995, "2026-03-01");
+    expect(b).toMatchObject({ basis: "label", labelClass: "A" });
+  });
+  it("values a 2015–2020 Energie-Index by its WWS band and refuses one registered later", () => {
+    const ei = reg({ method: "energyIndex", labelClass: "C", energyIndex: 1.3, registrationDate: "2018-06-01", validUntil: "2028-06-01" });
+    expect(energyBasis([ei], 1995, "2026-03-01")).toMatchObject({ basis: "label", labelClass: "B", via: "energyIndex" });
+    expect(energyBasis([{ ...ei, registrationDate: "2021-02-01" }], 1995, "2026-03-01").basis).toBe("buildYear");
+  });
+  it("derives the class from EP2 when the class is missing", () => {
+    expect(energyBasis([reg({ labelClass: undefined, ep2: 170 })], 1995, "2026-03-01")).toMatchObject({ labelClass: "B", via: "ep2" });
+  });
+  it("says not available for a valid label outside the table (A+++++)", () => {
+    expect(energyBasis([reg({ labelClass: "A+++++" })], 1995, "2026-03-01").basis).toBe("notAvailable");
+  });
+});
+
+describe("WOZ (rubriek 9, 2026 values) and the cap", () => {
+  it("adds WOZ/16954 and WOZ/m²/268, each to 2 decimals", () => {
+    // 250000/16954 = 14.745… → 14.75; 250000/68/268 = 13.718… → 13.72
+    expect(wozPoints(250_000, 68)).toBeCloseTo(28.47, 10);
+  });
+  it("does not cap below 187 points", () => {
+    expect(totalWithCap(100, 86, false)).toEqual({ total: 186, capped: false });
+  });
+  it("caps the WOZ points at 33 % (rounded down) from 187 points", () => {
+    // other 150: max WOZ 150×33/67 = 73.88 → 73; total 223
+    expect(totalWithCap(150, 80, false)).toEqual({ total: 223, capped: true });
+    expect(totalWithCap(150, 73.5, false)).toEqual({ total: 224, capped: false });
+  });
+  it("gives 186 when the cap takes a dwelling from above 186 to below 187", () => {
+    // other 120: max WOZ 59.10 → 59, total 179 < 187 → 186
+    expect(totalWithCap(120, 70, false)).toEqual({ total: 186, capped: true });
+  });
+  it("does not cap when an exception the source states applies", () => {
+    expect(totalWithCap(120, 70, true)).toEqual({ total: 190, capped: false });
+  });
+});
+
+describe("assessRentPoints", () => {
+  it("counts a fully known dwelling", () => {
+    const a = assessRentPoints(facts());
+    if (a.kind !== "assessment") throw new Error("refused");
+    // 60 + 6 (8×0.75) + 30 (B meergezins) + 28.47 (WOZ) + 33 counted = 157.47 → 157
+    expect(a.totalPoints).toBe(157);
+    expect(a.pointsRange).toEqual({ min: 157, max: 157 });
+    expect(a.sector).toBe("middle");
+    expect(a.sectorsInRange).toEqual(["middle"]);
+    expect(a.maxRentEur).toBe(tableRentEur(157));
+    expect(a.narrowingInputs).toEqual([]);
+    expect(a.tableVersions.maxRent).toBe("huurprijsgrenzen-2026-01-01");
+  });
+  it("gives a range over unknown inputs and orders the inputs that narrow it", () => {
+    const a = assessRentPoints(
+      facts({
+        roomAreaM2: ranged(60, 55, 66, { kind: "register", register: "BAG", note: "estimate of NEN 2580 area" }),
+        wozValueEur: ranged(250_000, 240_000, 260_000, { kind: "register", register: "CBS", note: "estimate" }),
+        energy: { kind: "unknown", origin: { kind: "default", stated: "EP-Online not read" } },
+      }),
+    );
+    if (a.kind !== "assessment") throw new Error("refused");
+    expect(a.pointsRange?.min).toBeLessThan(a.totalPoints ?? 0);
+    expect(a.pointsRange?.max).toBeGreaterThan(a.totalPoints ?? 0);
+    expect(a.narrowingInputs.map((n) => n.input)).toEqual(["energyLabel", "roomAreaM2", "wozValueEur"]);
+    expect(a.sectorsInRange.length).toBeGreaterThan(1);
+  });
+  it("reports a rubriek without table or input as not available, and no total", () => {
+    const a = assessRentPoints(facts({ counted: {} }));
+    if (a.kind !== "assessment") throw new Error("refused");
+    expect(a.complete).toBe(false);
+    expect(a.totalPoints).toBeNull();
+    expect(a.rubrieken.find((r) => r.rubriek === "keuken")?.status).toBe("notAvailable");
+  });
+  it("uses the minimum WOZ value when none is given, as a stated default", () => {
+    const a = assessRentPoints(facts({ wozValueEur: undefined }));
+    if (a.kind !== "assessment") throw new Error("refused");
+    const woz = a.rubrieken.find((r) => r.rubriek === "wozWaarde");
+    expect(woz?.status === "counted" && woz.inputs[0]).toMatchObject({ kind: "default" });
+    expect(woz?.status === "counted" && woz.points).toBeCloseTo(wozPoints(85_806, 68), 10);
+  });
+  it("uses the register's label validity in the count", () => {
+    const a = assessRentPoints(
+      facts({ energy: { kind: "registrations", registrations: [reg({ validUntil: "2025-01-01" })], origin: ep } }),
+    );
+    if (a.kind !== "assessment") throw new Error("refused");
+    const e = a.rubrieken.find((r) => r.rubriek === "energieprestatie");
+    expect(e?.status === "counted" && e.points).toBe(15); // build year 1995 → C, meergezins
+  });
+  it.each([
+    [{ kind: "ligplaats" } as const, "ligplaats"],
+    [{ kind: "standplaats" } as const, "standplaats"],
+    [{ kind: "verblijfsobject", uses: ["kantoorfunctie"] } as const, "notWoonfunctie"],
+  ])("refuses %o as outside the WWS", (object, reason) => {
+    expect(assessRentPoints(facts({ object }))).toMatchObject({ kind: "outsideWws", reason });
+  });
+});
