@@ -134,7 +134,10 @@ async function measureToolListInNode() {
           name: "cloudflare-workers-stand-in",
           setup(b) {
             b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cloudflare:workers", namespace: "stand-in" }));
-            b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({ contents: "export const env = {}; export function waitUntil() {}", loader: "js" }));
+            b.onLoad({ filter: /.*/, namespace: "stand-in" }, () => ({
+              contents: "export const env = {}; export function waitUntil() {}",
+              loader: "js",
+            }));
           },
         },
       ],
