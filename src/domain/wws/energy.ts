@@ -16,7 +16,8 @@ export function whyLabelInvalid(r: LabelRegistration, referenceDate: string): st
   if (r.method === "simplified") return "a vereenvoudigd energielabel does not count for the WWS";
   if (r.method === "unknown") return "the calculation method is not one the WWS accepts (NTA 8800 label or Energie-Index)";
   if (!r.definitive) return "the registration is not definitive";
-  if (day(r.registrationDate) > ref) return `registered on ${day(r.registrationDate)}, after the reference date ${ref}`;
+  // Beleidsboek januari 2026 § 2.4.3 (1), p. 23: the label must be recorded before ("vóór") the peildatum.
+  if (day(r.registrationDate) >= ref) return `registered on ${day(r.registrationDate)}, not before the reference date ${ref}`;
   if (day(r.validUntil) <= ref) return `expired on ${day(r.validUntil)}`;
   if (r.method === "energyIndex") {
     const reg = day(r.registrationDate);

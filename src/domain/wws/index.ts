@@ -5,5 +5,5 @@ export { classForBuildYear, classFromWwsEnergyIndex, energyBasis, energyPointsFo
 export { assessRentPoints, COUNTED_RUBRIEKEN, DISCLAIMER, outsideWws } from "./engine";
 export { known, ranged, roundHalfUp } from "./range";
 export { maxRentEur, sectorFor, sectorsBetween, tableRentEur } from "./rent";
-export { areaPoints, totalWithCap, wozPoints } from "./rubrieken";
+export { areaPoints, totalWithCap, wozPoints, wozRubriekPoints } from "./rubrieken";
 export type * from "./types";

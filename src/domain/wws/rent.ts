@@ -17,7 +17,11 @@ export function sectorsBetween(min: number, max: number): Sector[] {
   return all.slice(lo, hi + 1);
 }
 
-/** The table's amount for a whole-point total, or null outside the table (below 40, above 250). */
+/**
+ * The table's amount for a whole-point total from 0 to 250 (the Huurcommissie's table gives 0–39
+ * points the 40-point amount), else null. Above 250 points (always the free sector, where the WWS
+ * sets no maximum) the beleidsboek extrapolates (§ 2.1.6); this engine has no use for it.
+ */
 export function tableRentEur(points: number): number | null {
   const row = MAX_RENT_TABLE.rows.find(([p]) => p === points);
   return row?.[1] ?? null;

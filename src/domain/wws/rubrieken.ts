@@ -88,10 +88,18 @@ export function energyRubriek(f: DwellingFacts): RubriekResult {
   return { ...base, points: pts(likely.labelClass), ...spread(classes), inputs, explanation };
 }
 
-/** Rubriek 9 before the cap: onderdeel I + onderdeel II, each to 2 decimals. */
+/**
+ * Rubriek 11 before the cap, unrounded: onderdeel I (WOZ / divisor) + onderdeel II (WOZ / whole m² /
+ * divisor). The Huurcommissie rounds neither part (beleidsboek januari 2026, § 2.11.2, p. 43–44).
+ */
 export function wozPoints(wozEur: number, areaM2Whole: number): number {
   if (areaM2Whole <= 0) return Number.NaN;
-  return roundHalfUp(wozEur / WOZ_TABLE.partIDivisorEur, 2) + roundHalfUp(wozEur / areaM2Whole / WOZ_TABLE.partIIDivisorEurPerM2, 2);
+  return wozEur / WOZ_TABLE.partIDivisorEur + wozEur / areaM2Whole / WOZ_TABLE.partIIDivisorEurPerM2;
+}
+
+/** The rubriek's points before the cap: the unrounded sum to a quarter point, 1/8 up (§ 2.1.4). */
+export function wozRubriekPoints(wozEur: number, areaM2Whole: number): number {
+  return roundToQuarter(wozPoints(wozEur, areaM2Whole));
 }
 
 export function wozRubriek(f: DwellingFacts): RubriekResult {
@@ -109,9 +117,9 @@ export function wozRubriek(f: DwellingFacts): RubriekResult {
   return {
     rubriek: "wozWaarde",
     status: "counted",
-    points: roundHalfUp(wozPoints(woz.value, likelyArea), 2),
-    min: roundHalfUp(wozPoints(woz.min, maxArea), 2),
-    max: roundHalfUp(wozPoints(woz.max, minArea), 2),
+    points: wozRubriekPoints(woz.value, likelyArea),
+    min: wozRubriekPoints(woz.min, maxArea),
+    max: wozRubriekPoints(woz.max, minArea),
     tableVersion: WOZ_TABLE.version,
     inputs: [woz.origin, f.roomAreaM2.origin, f.otherAreaM2.origin],
     explanation: `WOZ € ${woz.value} / ${WOZ_TABLE.partIDivisorEur} + WOZ / ${likelyArea} m² / ${WOZ_TABLE.partIIDivisorEurPerM2} (before the cap)`,

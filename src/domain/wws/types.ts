@@ -77,7 +77,7 @@ export interface DwellingFacts {
   otherAreaM2: NumberFact;
   buildYear: NumberFact;
   energy: EnergyInput;
-  /** Rubriek 9: WOZ value in euros; absent = no relevant WOZ value (the minimum value applies). */
+  /** Rubriek 11 (Bhw Bijlage I A, numbering since 1 July 2024): WOZ value in euros; absent = no relevant WOZ value (the minimum value applies). */
   wozValueEur?: NumberFact;
   /** Rijksmonument (RCE). */
   rijksmonument: ChoiceFact<boolean>;
