@@ -14,18 +14,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { Agent, createServer, request as httpRequest } from "node:http";
 import path from "node:path";
 import { expect } from "vitest";
-import {
-  ANNA,
-  authorizationRequest,
-  freePort,
-  listenOnLoopback,
-  NODE,
-  ROOT,
-  redeemCode,
-  registerPublicClient,
-  type Stack,
-  signIn,
-} from "./stack";
+import { ANNA, listenOnLoopback, NODE, ROOT, type Stack, signInForToken } from "./stack";
 
 // Two versions are installed (0.1.16, and 0.2.0-alpha.12 as conformance-next); both name their bin
 // `conformance`, so each is run by its own entry point, never through node_modules/.bin.
@@ -95,29 +84,12 @@ export async function startAuthProxy(targetPort: number): Promise<AuthProxy> {
   };
 }
 
-/** Discovery, registration of a public client, PKCE sign-in as Anna with mcp:write, code redemption. */
+/** Discovery (the resource the suite will be sent to), then a public client's PKCE sign-in as Anna with mcp:write. */
 export async function signInAsClient(stack: Stack): Promise<{ accessToken: string; scope: string }> {
   const prm = (await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
   expect(prm.resource).toBe(stack.mcpUrl);
-  const as = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as {
-    authorization_endpoint: string;
-    token_endpoint: string;
-  };
-  const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const client = await registerPublicClient(stack.url, { client_name: "MCP conformance suite", redirect_uris: [redirectUri] });
-  const request = authorizationRequest(as.authorization_endpoint, {
-    clientId: client.client_id,
-    redirectUri,
-    scope: "mcp:read mcp:write",
-    resource: prm.resource,
-  });
-  const { clientRedirect } = await signIn(request.url, ANNA, { scopes: ["mcp:write"] });
-  expect(clientRedirect.searchParams.get("state")).toBe(request.state);
-  const code = clientRedirect.searchParams.get("code");
-  if (!code) throw new Error(`no code in ${clientRedirect}`);
-  const { status, body: tokens } = await redeemCode(as.token_endpoint, request, code);
-  if (status !== 200 || !tokens.access_token) throw new Error(`the token endpoint answered ${status}: ${JSON.stringify(tokens)}`);
-  return { accessToken: tokens.access_token, scope: tokens.scope ?? "" };
+  const { accessToken, scope } = await signInForToken(stack, ANNA, "mcp:read mcp:write", "MCP conformance suite");
+  return { accessToken, scope };
 }
 
 export interface ConformanceRun {

@@ -479,13 +479,14 @@ export async function signInForToken(
   stack: Pick<Stack, "url" | "mcpUrl">,
   user: { username: string; password: string },
   scope = "mcp:read",
+  clientName = "pandgate e2e",
 ): Promise<{ accessToken: string; clientId: string; scope: string }> {
   const as = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as {
     authorization_endpoint: string;
     token_endpoint: string;
   };
   const redirectUri = `http://127.0.0.1:${await freePort()}/callback`;
-  const client = await registerPublicClient(stack.url, { client_name: "pandgate e2e", redirect_uris: [redirectUri] });
+  const client = await registerPublicClient(stack.url, { client_name: clientName, redirect_uris: [redirectUri] });
   const request = authorizationRequest(as.authorization_endpoint, {
     clientId: client.client_id,
     redirectUri,

@@ -10,32 +10,31 @@ export function areaPoints(areaM2: number, perM2: number): number {
   return roundToQuarter(roundHalfUp(roundHalfUp(areaM2, 2)) * perM2);
 }
 
-export function roomAreaRubriek(f: DwellingFacts): Counted {
-  const k = AREA_TABLE.pointsPerM2.vertrekken;
+/** Rubriek 1 (vertrekken) or 2 (overige ruimten) of a dwelling's area fact. */
+function areaRubriek(
+  rubriek: "oppervlakteVertrekken" | "oppervlakteOverigeRuimten",
+  area: DwellingFacts["roomAreaM2"],
+  k: number,
+  what: string,
+): Counted {
   return {
-    rubriek: "oppervlakteVertrekken",
+    rubriek,
     status: "counted",
-    points: areaPoints(f.roomAreaM2.value, k),
-    min: areaPoints(f.roomAreaM2.min, k),
-    max: areaPoints(f.roomAreaM2.max, k),
+    points: areaPoints(area.value, k),
+    min: areaPoints(area.min, k),
+    max: areaPoints(area.max, k),
     tableVersion: AREA_TABLE.version,
-    inputs: [f.roomAreaM2.origin],
-    explanation: `${k} point per m² of vertrekken (${f.roomAreaM2.min}–${f.roomAreaM2.max} m², most likely ${f.roomAreaM2.value})`,
+    inputs: [area.origin],
+    explanation: `${k} point per m² of ${what} (${area.min}–${area.max} m², most likely ${area.value})`,
   };
 }
 
+export function roomAreaRubriek(f: DwellingFacts): Counted {
+  return areaRubriek("oppervlakteVertrekken", f.roomAreaM2, AREA_TABLE.pointsPerM2.vertrekken, "vertrekken");
+}
+
 export function otherAreaRubriek(f: DwellingFacts): Counted {
-  const k = AREA_TABLE.pointsPerM2.overigeRuimten;
-  return {
-    rubriek: "oppervlakteOverigeRuimten",
-    status: "counted",
-    points: areaPoints(f.otherAreaM2.value, k),
-    min: areaPoints(f.otherAreaM2.min, k),
-    max: areaPoints(f.otherAreaM2.max, k),
-    tableVersion: AREA_TABLE.version,
-    inputs: [f.otherAreaM2.origin],
-    explanation: `${k} point per m² of overige ruimten (${f.otherAreaM2.min}–${f.otherAreaM2.max} m², most likely ${f.otherAreaM2.value})`,
-  };
+  return areaRubriek("oppervlakteOverigeRuimten", f.otherAreaM2, AREA_TABLE.pointsPerM2.overigeRuimten, "overige ruimten");
 }
 
 /** Rubriek 4 over every dwelling kind and monument status the facts allow. */
