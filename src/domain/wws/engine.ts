@@ -1,8 +1,19 @@
 import { roundHalfUp } from "./range";
 import { maxRentEur, sectorFor, sectorsBetween } from "./rent";
 import { energyRubriek, otherAreaRubriek, roomAreaRubriek, totalWithCap, wozRubriek } from "./rubrieken";
-import { AREA_TABLE, ENERGY_TABLE, MAX_RENT_TABLE, SECTOR_TABLE, WOZ_TABLE } from "./tables";
-import type { CountedRubriek, DwellingFacts, OutsideWws, PointsAssessment, RubriekResult } from "./types";
+import {
+  AREA_TABLE,
+  BUITENRUIMTEN_TABLE,
+  ENERGY_TABLE,
+  KEUKEN_TABLE,
+  MAX_RENT_TABLE,
+  SANITAIR_TABLE,
+  SECTOR_TABLE,
+  VERWARMING_TABLE,
+  WOZ_TABLE,
+} from "./tables";
+import type { CountedRubriek, DwellingFacts, OutsideWws, PointsAssessment, RubriekResult, StructuredInputs } from "./types";
+import { buitenruimtenRubriek, keukenRubriek, sanitairRubriek, verwarmingRubriek } from "./voorzieningen";
 
 export const COUNTED_RUBRIEKEN: readonly CountedRubriek[] = [
   "verwarming",
@@ -13,6 +24,8 @@ export const COUNTED_RUBRIEKEN: readonly CountedRubriek[] = [
   "bijzondereVoorzieningen",
   "gemeenschappelijk",
 ];
+
+const STRUCTURED: ReadonlySet<CountedRubriek> = new Set(["verwarming", "keuken", "sanitair", "buitenruimten"]);
 
 export const DISCLAIMER =
   "An estimate of the WWS points from registers and stated inputs, not a formal points count: that needs an inspection (and the Huurcommissie may deviate).";
@@ -40,10 +53,29 @@ export function outsideWws(f: DwellingFacts): OutsideWws | null {
   return null;
 }
 
+/** The rubrieken pandgate can count from structured input (Bhw Bijlage I A 3, 5, 6, 8). */
+function structuredRubriek(f: DwellingFacts, name: CountedRubriek): RubriekResult | null {
+  const s = f.structured;
+  if (!s) return null;
+  if (name === "verwarming" && s.verwarming) return verwarmingRubriek(s.verwarming);
+  if (name === "keuken" && s.keuken) return keukenRubriek(s.keuken);
+  if (name === "sanitair" && s.sanitair) return sanitairRubriek(s.sanitair);
+  if (name === "buitenruimten" && s.buitenruimten) return buitenruimtenRubriek(s.buitenruimten);
+  return null;
+}
+
 function countedRubriek(f: DwellingFacts, name: CountedRubriek): RubriekResult {
+  const structured = structuredRubriek(f, name);
+  if (structured) return structured;
   const fact = f.counted[name];
   if (fact === undefined)
-    return { rubriek: name, status: "notAvailable", reason: "no table in pandgate for this rubriek and no counted points given" };
+    return {
+      rubriek: name,
+      status: "notAvailable",
+      reason: STRUCTURED.has(name)
+        ? "neither structured input nor counted points given for this rubriek"
+        : "no table in pandgate for this rubriek and no counted points given",
+    };
   return {
     rubriek: name,
     status: "counted",
@@ -105,11 +137,27 @@ function fixings(f: DwellingFacts): Array<{ input: string; fixed: DwellingFacts 
     out.push({ input: "monument", fixed: { ...f, monument: { ...f.monument, options: [f.monument.value] } } });
   if (f.wozCapException.options.length > 1)
     out.push({ input: "wozCapException", fixed: { ...f, wozCapException: { ...f.wozCapException, options: [f.wozCapException.value] } } });
+  for (const [name, input] of Object.entries(f.structured ?? {}) as Array<[keyof StructuredInputs, object | undefined]>) {
+    if (input === undefined) continue;
+    const pinned = pinAll(input);
+    if (JSON.stringify(pinned) !== JSON.stringify(input))
+      out.push({ input: `structured.${name}`, fixed: { ...f, structured: { ...f.structured, [name]: pinned } } });
+  }
   for (const name of COUNTED_RUBRIEKEN) {
+    if (structuredRubriek(f, name)) continue;
     const c = f.counted[name];
     if (c && c.min !== c.max) out.push({ input: `counted.${name}`, fixed: { ...f, counted: { ...f.counted, [name]: pin(c) } } });
   }
   return out;
+}
+
+/** Every NumberFact and ChoiceFact inside a structured input fixed at its most likely value. */
+function pinAll<T>(x: T): T {
+  if (Array.isArray(x) || x === null || typeof x !== "object") return x;
+  const o = x as Record<string, unknown>;
+  if ("origin" in o && typeof o.value === "number" && "min" in o) return { ...o, min: o.value, max: o.value } as T;
+  if ("origin" in o && "options" in o) return { ...o, options: [o.value] } as T;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, pinAll(v)])) as T;
 }
 
 /** The build-year class behind the most likely energy points when the label is unknown. */
@@ -133,6 +181,10 @@ export function assessRentPoints(f: DwellingFacts): PointsAssessment | OutsideWw
     area: AREA_TABLE.version,
     energy: ENERGY_TABLE.version,
     woz: WOZ_TABLE.version,
+    verwarming: VERWARMING_TABLE.version,
+    keuken: KEUKEN_TABLE.version,
+    sanitair: SANITAIR_TABLE.version,
+    buitenruimten: BUITENRUIMTEN_TABLE.version,
     sectors: SECTOR_TABLE.version,
     maxRent: MAX_RENT_TABLE.version,
   };

@@ -7,3 +7,15 @@ export { known, ranged, roundHalfUp } from "./range";
 export { maxRentEur, sectorFor, sectorsBetween, tableRentEur } from "./rent";
 export { areaPoints, totalWithCap, wozPoints, wozRubriekPoints } from "./rubrieken";
 export type * from "./types";
+export {
+  aanrechtPoints,
+  buitenruimtenPoints,
+  buitenruimtenRubriek,
+  keukenPoints,
+  keukenRubriek,
+  type SanitairCounts,
+  sanitairPoints,
+  sanitairRubriek,
+  verwarmingPoints,
+  verwarmingRubriek,
+} from "./voorzieningen";

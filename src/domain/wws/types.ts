@@ -87,6 +87,98 @@ export interface DwellingFacts {
   wozCapException: ChoiceFact<boolean>;
   /** Points of the rubrieken the engine has no table for, counted by the caller. */
   counted: Partial<Record<CountedRubriek, NumberFact>>;
+  /**
+   * Structured inputs for rubriek 3, 5, 6 and 8 (counts, lengths, areas): when given, the engine
+   * counts the rubriek from its table and ignores `counted` for it.
+   */
+  structured?: StructuredInputs;
+}
+
+export interface StructuredInputs {
+  verwarming?: VerwarmingInput;
+  keuken?: KeukenInput;
+  sanitair?: SanitairInput;
+  buitenruimten?: BuitenruimtenInput;
+}
+
+/** Rubriek 3 (Bhw Bijlage I A 3). */
+export interface VerwarmingInput {
+  /** Heated vertrekken (as valued in rubriek 1; an open keuken counts as its own vertrek here). */
+  verwarmdeVertrekken: NumberFact;
+  /** Heated overige ruimten and verkeersruimten together. */
+  verwarmdeOverigeRuimten: NumberFact;
+  /** Vertrekken with a qualifying verkoelingsfunctie that also heats (absent = 0). */
+  verkoeldeVertrekken?: NumberFact;
+}
+
+export type KeukenVoorziening =
+  | "afzuiginstallatie"
+  | "kookplaatInductie"
+  | "kookplaatKeramisch"
+  | "kookplaatGas"
+  | "koelkast"
+  | "vrieskast"
+  | "ovenElektrisch"
+  | "ovenGas"
+  | "magnetron"
+  | "vaatwasmachine"
+  | "extraKastruimtePer60cm"
+  | "eenhandsmengkraan"
+  | "thermostatischeMengkraan"
+  | "kokendwaterfunctie";
+
+/** Rubriek 5 (Bhw Bijlage I A 5), one keuken. */
+export interface KeukenInput {
+  /** Water in/out, a fixed cooking point, ≥ 1 m aanrecht in one piece, two inbouwkasten ≥ 50 cm, waterproof wall finish. */
+  basisniveau: ChoiceFact<boolean>;
+  /** Aanrecht length in metres, measured over the middle of the worktop. */
+  aanrechtLengteM: NumberFact;
+  /** Counts of built-in voorzieningen (extra kastruimte: per 60 cm width above the minimum). */
+  voorzieningen?: Partial<Record<KeukenVoorziening, NumberFact>>;
+}
+
+export type SanitairExtra =
+  | "bubbelfunctieBad"
+  | "douchescheiding"
+  | "handdoekenradiator"
+  | "kastjeMetWastafel"
+  | "kastruimte"
+  | "stopcontact"
+  | "eenhandsmengkraan"
+  | "thermostatischeMengkraan";
+
+/** Rubriek 6 (Bhw Bijlage I A 6). Absent counts are 0. */
+export interface SanitairInput {
+  staandToiletruimte?: NumberFact;
+  staandBadkamer?: NumberFact;
+  hangendToiletruimte?: NumberFact;
+  hangendBadkamer?: NumberFact;
+  /** Wastafels in the badkamer (1 point each). */
+  wastafelsBadkamer?: NumberFact;
+  meerpersoonsWastafelsBadkamer?: NumberFact;
+  /** Vertrekken/overige ruimten other than the badkamer with a wastafel (at most 1 point per ruimte). */
+  ruimtenMetWastafel?: NumberFact;
+  ruimtenMetMeerpersoonsWastafel?: NumberFact;
+  douches?: NumberFact;
+  baden?: NumberFact;
+  /** Baths with a separate shower in the same badruimte (7 points each). */
+  badEnDouches?: NumberFact;
+  /** The bad-/doucheruimte meets the Bhw 6.2 requirements (absent = no: extras are not counted). */
+  badruimteVoldoet?: ChoiceFact<boolean>;
+  /** Counts of extra voorzieningen in that bad-/doucheruimte. */
+  extras?: Partial<Record<SanitairExtra, NumberFact>>;
+}
+
+/** Rubriek 8 (Bhw Bijlage I A 8). */
+export interface BuitenruimtenInput {
+  /** The dwelling has a privé-buitenruimte (garden, balcony, loggia, …; not a Frans balkon). */
+  privePresent: ChoiceFact<boolean>;
+  /** Total area of the privé-buitenruimten, m². */
+  priveM2?: NumberFact;
+  /** Total area of the gemeenschappelijke buitenruimten, m² (absent or 0 = none). */
+  gemeenschappelijkM2?: NumberFact;
+  /** Addresses with access and right of use to the gemeenschappelijke buitenruimte (needed when it has an area). */
+  adressenMetToegang?: NumberFact;
 }
 
 /** Points of one rubriek: most likely and range, with the table and inputs behind them. */

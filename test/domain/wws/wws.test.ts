@@ -1,20 +1,27 @@
 import { describe, expect, it } from "vitest";
 import {
+  aanrechtPoints,
   areaPoints,
   assessRentPoints,
+  buitenruimtenPoints,
+  buitenruimtenRubriek,
   classForBuildYear,
   classFromWwsEnergyIndex,
   type DwellingFacts,
   energyBasis,
   energyPointsForClass,
+  keukenPoints,
   known,
   type LabelRegistration,
   maxRentEur,
   ranged,
+  type SanitairCounts,
+  sanitairPoints,
   sectorFor,
   sectorsBetween,
   tableRentEur,
   totalWithCap,
+  verwarmingPoints,
   wozPoints,
   wozRubriekPoints,
 } from "../../../src/domain/wws";
@@ -332,5 +339,176 @@ describe("assessRentPoints", () => {
     [{ kind: "verblijfsobject", uses: ["kantoorfunctie"] } as const, "notWoonfunctie"],
   ])("refuses %o as outside the WWS", (object, reason) => {
     expect(assessRentPoints(facts({ object }))).toMatchObject({ kind: "outsideWws", reason });
+  });
+});
+
+// Rubriek 3, 5, 6 and 8 from structured input: Bhw Bijlage I A (1 Jan 2026) tables 3, 5, 6, 8 and
+// their toelichting; BB § 2.3 (p. 21–22), § 2.5 (p. 27–30), § 2.6 (p. 31–33), § 2.8 (p. 35–37).
+describe("rubriek 3 verwarming (Bhw I A 3; BB § 2.3, p. 21–22)", () => {
+  it.each([
+    [0, 0, 0, 0],
+    [1, 0, 0, 2],
+    [5, 0, 0, 10],
+    [0, 3, 0, 3],
+    [0, 4, 0, 4],
+    [0, 5, 0, 4], // overige/verkeersruimten at most 4
+    [2, 0, 1, 5],
+    [3, 0, 2, 8],
+    [3, 0, 3, 8], // verkoeling at most 2
+    [1, 0, 2, 3], // a verkoeld vertrek must also be heated
+  ])("%i vertrekken, %i overige, %i verkoeld → %d", (v, o, k, pts) => {
+    expect(verwarmingPoints(v, o, k)).toBe(pts);
+  });
+  it("counts a heated woonkamer with open keuken as 4 points (BB § 2.3.2, p. 21)", () => {
+    expect(verwarmingPoints(2, 0, 0)).toBe(4);
+  });
+});
+
+describe("rubriek 5 keuken (Bhw I A 5; BB § 2.5, p. 28–30)", () => {
+  it.each([
+    [0.99, 0],
+    [1, 4],
+    [1.99, 4],
+    [2, 7], // Bhw "2 m en meer" (BB p. 28 prints "langer dan 2 meter"; the Bhw governs)
+    [3.5, 7],
+  ])("aanrecht %f m → %d", (m, pts) => {
+    expect(aanrechtPoints(m)).toBe(pts);
+  });
+  it("gives nothing without the basisniveau, nor for extras", () => {
+    expect(keukenPoints(false, 3, { vaatwasmachine: 1 })).toBe(0);
+    expect(keukenPoints(true, 0.9, { vaatwasmachine: 1 })).toBe(0);
+  });
+  it("reproduces the beleidsboek example: 1,6 m, inductie, afzuiging, oven, koelkast → 8 (BB § 2.5.3, p. 29)", () => {
+    expect(keukenPoints(true, 1.6, { kookplaatInductie: 1, afzuiginstallatie: 1, ovenElektrisch: 1, koelkast: 1 })).toBe(8);
+  });
+  it("values every voorziening at the Bhw amount and caps the extras at 7 from 2 m", () => {
+    const each = {
+      afzuiginstallatie: 0.75,
+      kookplaatInductie: 1.75,
+      kookplaatKeramisch: 1,
+      kookplaatGas: 0.5,
+      koelkast: 1,
+      vrieskast: 0.75,
+      ovenElektrisch: 1,
+      ovenGas: 0.5,
+      magnetron: 1,
+      vaatwasmachine: 1.5,
+      extraKastruimtePer60cm: 0.75,
+      eenhandsmengkraan: 0.25,
+      thermostatischeMengkraan: 0.5,
+      kokendwaterfunctie: 0.5,
+    } as const;
+    for (const [k, p] of Object.entries(each)) expect(keukenPoints(true, 2, { [k]: 1 })).toBe(7 + p);
+    expect(keukenPoints(true, 2, { extraKastruimtePer60cm: 9 })).toBe(13.75);
+    expect(keukenPoints(true, 2, { extraKastruimtePer60cm: 10 })).toBe(14);
+    expect(keukenPoints(true, 2, { extraKastruimtePer60cm: 9, magnetron: 1 })).toBe(14);
+    expect(keukenPoints(true, 1.5, { vaatwasmachine: 2, koelkast: 1 })).toBe(8);
+  });
+});
+
+describe("rubriek 6 sanitair (Bhw I A 6; BB § 2.6, p. 31–33)", () => {
+  const zero: SanitairCounts = {
+    staandToiletruimte: 0,
+    staandBadkamer: 0,
+    hangendToiletruimte: 0,
+    hangendBadkamer: 0,
+    wastafelsBadkamer: 0,
+    meerpersoonsWastafelsBadkamer: 0,
+    ruimtenMetWastafel: 0,
+    ruimtenMetMeerpersoonsWastafel: 0,
+    douches: 0,
+    baden: 0,
+    badEnDouches: 0,
+    extrasAllowed: true,
+    extras: {},
+  };
+  it.each([
+    ["staandToiletruimte", 3],
+    ["staandBadkamer", 2],
+    ["hangendToiletruimte", 3.75],
+    ["hangendBadkamer", 2.75],
+    ["wastafelsBadkamer", 1],
+    ["meerpersoonsWastafelsBadkamer", 1.5],
+    ["ruimtenMetWastafel", 1],
+    ["ruimtenMetMeerpersoonsWastafel", 1.5],
+    ["douches", 4],
+    ["baden", 6],
+    ["badEnDouches", 7],
+  ] as const)("one %s → %f", (k, pts) => {
+    expect(sanitairPoints({ ...zero, [k]: 1 })).toBe(pts);
+  });
+  it("reproduces the beleidsboek example: bad/douche + douche, 5,75 extras uncapped → 16,75 (BB § 2.6.2, p. 33)", () => {
+    const c = {
+      ...zero,
+      badEnDouches: 1,
+      douches: 1,
+      wastafelsBadkamer: 1,
+      extras: {
+        bubbelfunctieBad: 1,
+        douchescheiding: 1,
+        handdoekenradiator: 2,
+        stopcontact: 2,
+        thermostatischeMengkraan: 1,
+        eenhandsmengkraan: 2,
+      },
+    };
+    expect(sanitairPoints(c)).toBe(1 + 11 + 5.75);
+  });
+  it("caps the extras at the douche/bad points, needs a qualifying badruimte, caps kastruimte and stopcontacten", () => {
+    const d = { ...zero, douches: 1, wastafelsBadkamer: 1 };
+    expect(sanitairPoints({ ...d, extras: { handdoekenradiator: 9 } })).toBe(1 + 4 + 4);
+    expect(sanitairPoints({ ...d, extrasAllowed: false, extras: { handdoekenradiator: 1 } })).toBe(5);
+    expect(sanitairPoints({ ...d, extras: { kastruimte: 3 } })).toBe(5.75);
+    expect(sanitairPoints({ ...d, extras: { stopcontact: 3 } })).toBe(5.5);
+    expect(sanitairPoints({ ...d, extras: { kastjeMetWastafel: 1 } })).toBe(6);
+    expect(sanitairPoints({ ...zero, extras: { handdoekenradiator: 1 } })).toBe(0);
+  });
+});
+
+describe("rubriek 8 buitenruimten (Bhw I A 8; BB § 2.8, p. 35–37)", () => {
+  it.each([
+    [false, 0, 0, 1, -5],
+    [true, 0, 0, 1, 2],
+    [true, 10, 0, 1, 5.5], // Bhw toelichting 8 and BB § 2.8.1, p. 35
+    [false, 0, 30, 3, 7.5], // Bhw toelichting 8 and BB § 2.8.2, p. 36
+    [true, 37, 0, 1, 15], // 2 + 12,95 = 14,95 → 15 (quarter point)
+    [true, 38, 0, 1, 15], // capped at 15
+    [true, 10, 30, 3, 13],
+    [true, 10.49, 0, 1, 5.5], // area to whole m², as rubriek 1 and 2
+    [true, 10.5, 0, 1, 5.75], // 2 + 11 × 0,35 = 5,85 → 5,75
+  ])("privé %s %f m², gemeenschappelijk %f m² / %i → %f", (p, pm, gm, a, pts) => {
+    expect(buitenruimtenPoints(p, pm, gm, a)).toBe(pts);
+  });
+  it("asks for the number of addresses when a gemeenschappelijke buitenruimte is given", () => {
+    const r = buitenruimtenRubriek({
+      privePresent: { value: false, options: [false], origin: user },
+      gemeenschappelijkM2: known(30, user),
+    });
+    expect(r.status).toBe("notAvailable");
+  });
+});
+
+describe("structured inputs in the engine", () => {
+  const structured: DwellingFacts["structured"] = {
+    verwarming: { verwarmdeVertrekken: ranged(4, 3, 5, user), verwarmdeOverigeRuimten: known(2, user) },
+    keuken: { basisniveau: { value: true, options: [true], origin: user }, aanrechtLengteM: known(2.4, user) },
+    sanitair: { staandToiletruimte: known(1, user), wastafelsBadkamer: known(1, user), douches: known(1, user) },
+    buitenruimten: { privePresent: { value: true, options: [true, false], origin: user }, priveM2: known(6, user) },
+  };
+  it("counts rubriek 3, 5, 6 and 8 from the tables instead of counted points, with ranges and origins", () => {
+    const a = assessRentPoints(facts({ structured }));
+    if (a.kind !== "assessment") throw new Error("expected an assessment");
+    const by = (n: string) => a.rubrieken.find((r) => r.rubriek === n);
+    expect(by("verwarming")).toMatchObject({ status: "counted", points: 10, min: 8, max: 12, tableVersion: "bhw-bijlage-I-A-2026-01-01" });
+    expect(by("keuken")).toMatchObject({ points: 7, min: 7, max: 7 });
+    expect(by("sanitair")).toMatchObject({ points: 8 });
+    expect(by("buitenruimten")).toMatchObject({ points: 4.0, min: -5, max: 4 });
+    expect(a.narrowingInputs.map((n) => n.input)).toEqual(["structured.buitenruimten", "structured.verwarming"]);
+    expect(a.tableVersions.keuken).toBe("bhw-bijlage-I-A-2026-01-01");
+  });
+  it("keeps the counted-points path when no structured input is given", () => {
+    const a = assessRentPoints(facts());
+    if (a.kind !== "assessment") throw new Error("expected an assessment");
+    expect(a.rubrieken.find((r) => r.rubriek === "keuken")).toMatchObject({ points: 7, tableVersion: "counted by the caller" });
   });
 });
