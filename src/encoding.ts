@@ -5,6 +5,11 @@ export function base64url(bytes: Uint8Array): string {
   return joseBase64url.encode(bytes);
 }
 
+/** The bytes of a base64url text (padding optional); throws when it is not base64url. */
+export function base64urlDecode(text: string): Uint8Array {
+  return joseBase64url.decode(text);
+}
+
 /** SHA-256 of a text, base64url-encoded (also the PKCE S256 challenge of a verifier). */
 export async function sha256Base64Url(text: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));

@@ -13,6 +13,8 @@ import {
 import type { SavedAssessment } from "../data/assessments";
 import type { Services } from "../data/services";
 import { parseAddressId } from "../domain/address-input";
+import { UUID_PATTERN } from "../domain/ids";
+import { base64url, base64urlDecode } from "../encoding";
 import { UserError, userFacingMessage } from "../errors";
 import { ownerTag, portfolioFileKey } from "../files/portfolio-files";
 import type { JobRow, JobSummary, PortfolioJobs } from "../jobs/portfolio";
@@ -67,7 +69,6 @@ const OWN_READ_HINT: CacheHint = { ttlMs: 60_000, cacheScope: "private" };
 const PROPERTY_READ_HINT: CacheHint = { ttlMs: 300_000, cacheScope: "public" };
 
 const SCHEME = "pandgate://";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const resourceUri = {
   assessment: (id: string) => `${SCHEME}assessments/${id}`,
@@ -130,7 +131,7 @@ function variable(vars: Record<string, string | string[]>, name: string): string
 
 /** The caller's saved assessment, or "not found" exactly as for an id nobody has. */
 async function ownAssessment(uri: URL, id: string, ctx: ResourceContext): Promise<SavedAssessment> {
-  if (!UUID.test(id)) throw new ResourceNotFoundError(uri.href, `Resource not found: ${uri.href} (assessment ids are UUIDs)`);
+  if (!UUID_PATTERN.test(id)) throw new ResourceNotFoundError(uri.href, `Resource not found: ${uri.href} (assessment ids are UUIDs)`);
   const found = await ctx.services.assessments.byId(ctx.caller.identity.userKey, id.toLowerCase());
   if (!found) throw new ResourceNotFoundError(uri.href);
   return found;
@@ -138,7 +139,7 @@ async function ownAssessment(uri: URL, id: string, ctx: ResourceContext): Promis
 
 /** The caller's ended portfolio job, or "not found" exactly as for an id nobody has. */
 function ownEndedJob(uri: URL, jobId: string, ctx: ResourceContext): JobRow {
-  if (!UUID.test(jobId)) throw new ResourceNotFoundError(uri.href, `Resource not found: ${uri.href} (job ids are UUIDs)`);
+  if (!UUID_PATTERN.test(jobId)) throw new ResourceNotFoundError(uri.href, `Resource not found: ${uri.href} (job ids are UUIDs)`);
   const job = ctx.jobs.owned(ctx.caller.identity.userKey, jobId.toLowerCase());
   if (!job) throw new ResourceNotFoundError(uri.href);
   if (job.state === "running") {
@@ -301,7 +302,7 @@ export function registerResources(server: McpServer, ctx: ResourceContext, compl
 type Cursor = { jobs: number } | { after: { createdAt: string; id: string } | null };
 
 function encodeCursor(cursor: Cursor): string {
-  return btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return base64url(new TextEncoder().encode(JSON.stringify(cursor)));
 }
 
 function decodeCursor(raw: string): Cursor {
@@ -309,7 +310,7 @@ function decodeCursor(raw: string): Cursor {
     new ProtocolError(ProtocolErrorCode.InvalidParams, "Invalid cursor: pass a nextCursor from an earlier resources/list");
   let value: unknown;
   try {
-    value = JSON.parse(atob(raw.replaceAll("-", "+").replaceAll("_", "/")));
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64urlDecode(raw)));
   } catch {
     throw invalid();
   }
@@ -317,7 +318,7 @@ function decodeCursor(raw: string): Cursor {
   if (v && typeof v.jobs === "number" && Number.isSafeInteger(v.jobs) && v.jobs >= 0) return { jobs: v.jobs };
   if (v && v.after === null) return { after: null };
   const after = v?.after as Record<string, unknown> | undefined;
-  if (after && typeof after.createdAt === "string" && typeof after.id === "string" && UUID.test(after.id)) {
+  if (after && typeof after.createdAt === "string" && typeof after.id === "string" && UUID_PATTERN.test(after.id)) {
     return { after: { createdAt: after.createdAt, id: after.id } };
   }
   throw invalid();
