@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
 import type { JobRow, PortfolioJobs } from "../jobs/portfolio";
-import type { Caller } from "./caller";
+import type { Caller, ToolCallRecorder } from "./caller";
 import type { ProgressReporter } from "./progress";
 
 /** What a tool's `run` receives besides its validated arguments. */
@@ -84,6 +84,18 @@ export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "ide
   const missing = missingScopes(caller.scopes, tool.requiredScopes);
   if (missing.length > 0) return { ok: false, reason: "scope", missing };
   return { ok: true };
+}
+
+/**
+ * A tools/call of `tool` that `checkAccess` refuses for `caller`, recorded (`denied`, with why) and
+ * answered as a tool error; `undefined` when the caller may call it. For every path that runs a
+ * tool: ./server.ts (`invokeTool`) and a 2026-07-28 task start (./tasks.ts).
+ */
+export async function refuseIfDenied(tool: ToolSpec, caller: Pick<Caller, "scopes" | "identity">, record: ToolCallRecorder) {
+  const access = checkAccess(tool, caller);
+  if (access.ok) return undefined;
+  await record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
+  return { content: [{ type: "text" as const, text: `${tool.name} is not available to this connection.` }], isError: true };
 }
 
 /** Keeps every tool in one place, by name. */

@@ -6,16 +6,14 @@ import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { registerUiApps } from "./apps";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
-import { type Access, checkAccess, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
+import { type Access, checkAccess, refuseIfDenied, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
 import { createProgressReporter } from "./progress";
 import { checkCompletionArguments, completeAddressIds, registerPrompts } from "./prompts";
 import { RESOURCE_CACHE_HINTS, registerResources, resourceLinksFor } from "./resources";
 import { compactSchema, listedAnnotations } from "./schema-compact";
-import { TASKS_CAPABILITY, TASKS_EXTENSION_CAPABILITY, type TaskOffer } from "./tasks";
+import { DEFAULT_LEGACY_REVISION, TASKS_CAPABILITY, TASKS_EXTENSION_CAPABILITY, type TaskOffer } from "./tasks";
 
 const ENVELOPE_PROTOCOL_KEY = "io.modelcontextprotocol/protocolVersion";
-/** What a 2025-era request that names no revision is taken to speak (transport spec default). */
-const DEFAULT_LEGACY_REVISION = "2025-03-26";
 
 /** The revision a request was made under: the 2026 `_meta` envelope, else the HTTP header. */
 export function requestProtocolVersion(ctx: ServerContext): string {
@@ -221,11 +219,8 @@ async function invokeTool(
   record: ToolCallRecorder,
 ) {
   const { caller } = on;
-  const access = checkAccess(tool, caller);
-  if (!access.ok) {
-    await record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
-    return toolError(`${tool.name} is not available to this connection.`);
-  }
+  const refused = await refuseIfDenied(tool, caller, record);
+  if (refused) return refused;
   const started = performance.now();
   const ended = () => ({ tool: tool.name, durationMs: performance.now() - started });
   try {

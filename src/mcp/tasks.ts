@@ -18,7 +18,7 @@ import type { Services } from "../data/services";
 import { UserError, userFacingMessage } from "../errors";
 import { type JobRow, type PortfolioJobs, untilNextPoll } from "../jobs/portfolio";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
-import { checkAccess, type ToolCatalog, type ToolSpec } from "./catalog";
+import { refuseIfDenied, type ToolCatalog, type ToolSpec } from "./catalog";
 import { jsonRpcError } from "./jsonrpc";
 
 /**
@@ -104,12 +104,7 @@ export async function handleTaskMessage(message: unknown, ctx: TaskContext): Pro
       case "tasks/list":
         return result(id, { tasks: ctx.jobs.list(owner).map((j) => taskOf(j)) });
       case "tasks/cancel": {
-        // Cancelling needs what starting a task needs: the scopes of the tools that offer tasks.
-        const missing = missingScopes(
-          ctx.caller.scopes,
-          taskTools(ctx.catalog).flatMap((tool) => tool.requiredScopes),
-        );
-        if (missing.length > 0) throw new UserError(`Cancelling a task needs the ${missing.join(" and ")} scope.`);
+        mayCancel(ctx);
         const target = job();
         return result(id, taskOf((await ctx.jobs.cancel(owner, target.id)) ?? target));
       }
@@ -169,6 +164,15 @@ async function startTask(tool: ToolSpec, p: Record<string, unknown>, id: string 
   }
 }
 
+/** Cancelling needs what starting a task needs: the scopes of the tools that offer tasks. */
+function mayCancel(ctx: Pick<TaskContext, "caller" | "catalog">): void {
+  const missing = missingScopes(
+    ctx.caller.scopes,
+    taskTools(ctx.catalog).flatMap((tool) => tool.requiredScopes),
+  );
+  if (missing.length > 0) throw new UserError(`Cancelling a task needs the ${missing.join(" and ")} scope.`);
+}
+
 /** The catalog's tools that run as tasks (today Assess_Portfolio; every task is one of its jobs). */
 function taskTools(catalog: ToolCatalog): ToolSpec[] {
   return catalog.all().filter((tool) => tool.task !== undefined);
@@ -198,7 +202,7 @@ export function declaresTaskExtension(params: unknown): boolean {
 /** The one revision with the task messages of `handleTaskMessage` and `capabilities.tasks`. */
 export const LEGACY_TASKS_REVISION = "2025-11-25";
 /** What a 2025-era request that names no revision is taken to speak (transport spec default). */
-const UNNAMED_LEGACY_REVISION = "2025-03-26";
+export const DEFAULT_LEGACY_REVISION = "2025-03-26";
 
 /** Which task surface one request is offered (read by ./server.ts and ./answer.ts). */
 export interface TaskOffer {
@@ -234,7 +238,7 @@ export function taskOfferFor(era: "legacy" | "modern", request: Request, message
     const clientTasks = objectOrEmpty(p.capabilities).tasks;
     return { legacyCapability: legacyTasks && typeof clientTasks === "object" && clientTasks !== null, legacyTasks, extension: false };
   }
-  const revision = request.headers.get("mcp-protocol-version") ?? UNNAMED_LEGACY_REVISION;
+  const revision = request.headers.get("mcp-protocol-version") ?? DEFAULT_LEGACY_REVISION;
   return { legacyCapability: false, legacyTasks: revision === LEGACY_TASKS_REVISION, extension: false };
 }
 
@@ -271,7 +275,7 @@ export function offerTaskExtension(server: McpServer, message: unknown, ctx: Tas
   // The per-request client capabilities: the SDK lifts the 2026-07-28 `_meta` envelope out of the params.
   const declared = (request: ServerContext) => {
     if (!declaresTaskExtension({ _meta: { ...request.mcpReq._meta, ...request.mcpReq.envelope } })) {
-      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: { [TASKS_EXTENSION_ID]: {} } } });
+      throw new MissingRequiredClientCapabilityError({ requiredCapabilities: { extensions: TASKS_EXTENSION_CAPABILITY } });
     }
   };
   const owned = (taskId: string): JobRow => {
@@ -294,11 +298,7 @@ export function offerTaskExtension(server: McpServer, message: unknown, ctx: Tas
   low.setRequestHandler("tasks/cancel", { params: TaskIdParams }, async (params, request) => {
     declared(request);
     return await guarded("tasks/cancel", ctx, async () => {
-      const missing = missingScopes(
-        ctx.caller.scopes,
-        taskTools(ctx.catalog).flatMap((tool) => tool.requiredScopes),
-      );
-      if (missing.length > 0) throw new UserError(`Cancelling a task needs the ${missing.join(" and ")} scope.`);
+      mayCancel(ctx);
       // Cancelling a task that has ended is acknowledged the same way (idempotent).
       await ctx.jobs.cancel(owner, owned(params.taskId).id);
       return {};
@@ -311,11 +311,8 @@ export function offerTaskExtension(server: McpServer, message: unknown, ctx: Tas
   const p = objectOrEmpty(params);
   // This request's tools/call becomes a task (the server's choice: every such call of a task tool).
   low.setRequestHandler("tools/call", async () => {
-    const access = checkAccess(tool, ctx.caller);
-    if (!access.ok) {
-      await ctx.record({ tool: tool.name, outcome: "denied", reason: access.reason === "role" ? "missing_role" : "insufficient_scope" });
-      return { content: [{ type: "text" as const, text: `${tool.name} is not available to this connection.` }], isError: true };
-    }
+    const refused = await refuseIfDenied(tool, ctx.caller, ctx.record);
+    if (refused) return refused;
     const job = await guarded("tools/call", ctx, () => startTask(tool, p, id, ctx));
     const created: CreateTaskResultV2 = { ...taskState(job), ttlMs: null, pollIntervalMs: POLL_INTERVAL_MS, resultType: "task" };
     // The SDK's tools/call result type has no task variant; it passes `resultType: "task"` through as it is.
