@@ -3,7 +3,7 @@ import { createMcpHandler } from "agents/mcp/server";
 import type { Services } from "../data/services";
 import type { PortfolioJobs } from "../jobs/portfolio";
 import { addressIdOf, type Caller, type ToolCallRecord, type ToolCallRecorder } from "./caller";
-import { checkAccess, type ToolCatalog } from "./catalog";
+import { checkAccess, type ToolCatalog, toolCallIn } from "./catalog";
 import { buildMcpServer } from "./server";
 import { extensionTaskCall, handleTaskMessage, offerTaskExtension, taskOfferFor } from "./tasks";
 import { catalog } from "./tools";
@@ -72,11 +72,8 @@ const HEADER_MISMATCH = -32020;
  * such an answer (a small JSON body, read from a copy) is looked at.
  */
 async function headerMismatch(message: unknown, answer: Response): Promise<ToolCallRecord | undefined> {
-  if (answer.status !== 400 || typeof message !== "object" || message === null) return undefined;
-  const { method, params } = message as { method?: unknown; params?: unknown };
-  if (method !== "tools/call" || typeof params !== "object" || params === null) return undefined;
-  const { name, arguments: args } = params as Record<string, unknown>;
-  const tool = typeof name === "string" ? catalog.get(name) : undefined;
+  if (answer.status !== 400) return undefined;
+  const { tool, args } = toolCallIn(message, catalog) ?? {};
   if (!tool) return undefined;
   const body = (await answer
     .clone()
@@ -93,11 +90,9 @@ async function headerMismatch(message: unknown, answer: Response): Promise<ToolC
  * where it ends, if it is a tools/call at all.
  */
 export function refusedBeforeTool(message: unknown, tools: ToolCatalog, caller: Caller): ToolCallRecord | undefined {
-  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
-  const { method, params } = message as { method?: unknown; params?: unknown };
-  if (method !== "tools/call") return undefined;
-  const { name, arguments: args } = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
-  const tool = typeof name === "string" ? tools.get(name) : undefined;
+  const call = toolCallIn(message, tools);
+  if (!call) return undefined;
+  const { name, args, tool } = call;
   if (!tool) return { ...(typeof name === "string" && { tool: name }), outcome: "error", reason: "unknown_tool" };
   const access = checkAccess(tool, caller);
   if (!access.ok && access.reason === "role") return { tool: tool.name, outcome: "denied", reason: "missing_role" };

@@ -86,6 +86,24 @@ export function checkAccess(tool: ToolSpec, caller: Pick<Caller, "scopes" | "ide
   return { ok: true };
 }
 
+/** A `tools/call` message as the server's checks read it: the name it gives, its arguments, and the tool of that name. */
+export interface ToolCallMessage {
+  name: unknown;
+  args: unknown;
+  /** The catalog's tool of that name; undefined for a name it does not have. */
+  tool: ToolSpec | undefined;
+  params: Record<string, unknown>;
+}
+
+/** `message` read as a `tools/call` of one of `tools`; undefined for any other message (or a batch). */
+export function toolCallIn(message: unknown, tools: ToolCatalog): ToolCallMessage | undefined {
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== "tools/call") return undefined;
+  const p = (typeof params === "object" && params !== null ? params : {}) as Record<string, unknown>;
+  return { name: p.name, args: p.arguments, tool: typeof p.name === "string" ? tools.get(p.name) : undefined, params: p };
+}
+
 /**
  * A tools/call of `tool` that `checkAccess` refuses for `caller`, recorded (`denied`, with why) and
  * answered as a tool error; `undefined` when the caller may call it. For every path that runs a

@@ -18,7 +18,7 @@ import type { Services } from "../data/services";
 import { UserError, userFacingMessage } from "../errors";
 import { type JobRow, type PortfolioJobs, untilNextPoll } from "../jobs/portfolio";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
-import { refuseIfDenied, type ToolCatalog, type ToolSpec } from "./catalog";
+import { refuseIfDenied, type ToolCatalog, type ToolSpec, toolCallIn } from "./catalog";
 import { jsonRpcError } from "./jsonrpc";
 
 /**
@@ -248,10 +248,8 @@ export function taskOfferFor(era: "legacy" | "modern", request: Request, message
  * The server answers every such call with a task; a call without the declaration runs plainly.
  */
 export function extensionTaskCall(message: unknown, catalog: ToolCatalog): ToolSpec | undefined {
-  const { method, params } = objectOrEmpty(message);
-  const name = objectOrEmpty(params).name;
-  const tool = method === "tools/call" && typeof name === "string" ? catalog.get(name) : undefined;
-  return tool?.task && declaresTaskExtension(params) ? tool : undefined;
+  const call = toolCallIn(message, catalog);
+  return call?.tool?.task && declaresTaskExtension(call.params) ? call.tool : undefined;
 }
 
 /** The server capability of the extension, as `server/discover` carries it under `capabilities.extensions`. */
