@@ -31,7 +31,7 @@ import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
-const FORWARDED_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"];
+const FORWARDED_HEADERS = new Set(["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"]);
 /**
  * SEP-2243 (2026-07-28) custom headers, `Mcp-Param-{Name}`, which mirror a tool's `x-mcp-header`
  * arguments (e.g. `Mcp-Param-Address-Id`): the SDK checks them against the body wherever the call
@@ -243,12 +243,8 @@ export function createMcpGateway(config: Config) {
       ...(correlation !== undefined && { correlation }),
     };
     const headers = new Headers({ host: publicHost });
-    for (const name of FORWARDED_HEADERS) {
-      const value = request.headers.get(name);
-      if (value !== null) headers.set(name, value);
-    }
     for (const [name, value] of request.headers) {
-      if (name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
+      if (FORWARDED_HEADERS.has(name) || name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
     }
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
     const answer = servedInWorker(checked.message)
