@@ -17,19 +17,19 @@ import type { McpServer } from "@modelcontextprotocol/server";
  * (about 400 KiB each) are not in the Worker bundle.
  */
 export interface UiApp {
-  uri: `ui://pandgate/${string}`;
+  /** `ui://pandgate/` and the app's file in dist-apps/ (scripts/build-apps.mjs). */
+  uri: `${typeof UI_PREFIX}${string}`;
   name: string;
   description: string;
-  /** The file in dist-apps/ (scripts/build-apps.mjs). */
-  file: string;
 }
+
+const UI_PREFIX = "ui://pandgate/";
 
 export const PROPERTY_CARD: UiApp = {
   uri: "ui://pandgate/property-card.html",
   name: "Property card",
   description:
     "A card of one property: address, use, area, build year, energy label and validity, indicative value against the neighbourhood, parcel, monument, risks and sources, from Get_Property_Data or Quick_Assess_Property.",
-  file: "property-card.html",
 };
 
 export const PORTFOLIO_DASHBOARD: UiApp = {
@@ -37,7 +37,6 @@ export const PORTFOLIO_DASHBOARD: UiApp = {
   name: "Portfolio dashboard",
   description:
     "A portfolio job's result from Get_Portfolio_Result: label distribution, value bands, failures, and a table of the counts that sorts.",
-  file: "portfolio-dashboard.html",
 };
 
 export const UI_APPS: readonly UiApp[] = [PROPERTY_CARD, PORTFOLIO_DASHBOARD];
@@ -71,8 +70,9 @@ export function registerUiApps(server: McpServer): void {
 
 /** The app's HTML from the Static Assets; an operator error (apps not built) if it is missing. */
 async function readApp(app: UiApp): Promise<string> {
-  const response = await env.ASSETS.fetch(`https://assets.invalid/${app.file}`);
+  const file = app.uri.slice(UI_PREFIX.length);
+  const response = await env.ASSETS.fetch(`https://assets.invalid/${file}`);
   if (!response.ok)
-    throw new Error(`The MCP App ${app.file} is not in the Worker's static assets (HTTP ${response.status}): run npm run build:apps`);
+    throw new Error(`The MCP App ${file} is not in the Worker's static assets (HTTP ${response.status}): run npm run build:apps`);
   return await response.text();
 }
