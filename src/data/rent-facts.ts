@@ -184,7 +184,7 @@ export function dwellingFactsFor(
     wozValueEur = ranged(eur, minEur, maxEur, {
       kind: "register",
       register: basis.synthetic ? "synthetic value basis" : basis.source,
-      note: `estimate, not the dwelling's WOZ value: € ${eur} (€ ${minEur}–${maxEur})`,
+      note: `estimate, not the dwelling's WOZ value: € ${eur} (€ ${minEur}–${maxEur}) from ${basisText}`,
     });
   } else {
     missing.push({

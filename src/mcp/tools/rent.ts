@@ -2,6 +2,7 @@ import { z } from "zod";
 import { SCOPE_READ } from "../../auth/scopes";
 import { dwellingFactsFor, type RentFactNotes } from "../../data/rent-facts";
 import { resolveProperty } from "../../data/resolve-address";
+import { RegisterGapSchema } from "../../data/types";
 import {
   assessRentPoints,
   type DwellingFacts,
@@ -10,26 +11,22 @@ import {
   type RubriekResult,
   type WwsLabelClass,
 } from "../../domain/wws";
-import { WWS_LABEL_CLASSES } from "../../domain/wws/tables";
+import { isWwsLabelClass, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
+import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { parseRubriekInputs } from "./rent-input";
-import { AddressOut, addressOut, gapLines, HeaderedAddressSelector, RegisterGapsOut, SourcesOut, sourcesNote, sourcesOf } from "./shared";
+import { AddressOut, addressOut, gapLines, HeaderedAddressSelector, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false, idempotentHint: true } as const;
-const LABELS = WWS_LABEL_CLASSES as unknown as [WwsLabelClass, ...WwsLabelClass[]];
-const SECTOR = z.enum(["social", "middle", "free"]);
 const Range = z.object({ min: z.number(), max: z.number() });
 
 const rentInput = z.object({
   ...HeaderedAddressSelector,
-  wozValue: z.number().int().min(1).max(100_000_000).optional(),
-  roomAreaM2: z.number().min(1).max(10_000).optional().describe("Measured NEN 2580 area of the vertrekken."),
-  otherAreaM2: z.number().min(0).max(10_000).optional().describe("Of the overige ruimten."),
-  rubrieken: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe("Per rubriek your counted points, or table inputs for verwarming, keuken, sanitair, buitenruimten (see docs)."),
-  whatIfLabel: z.enum(LABELS).optional(),
+  wozValue: z.number().optional(),
+  roomAreaM2: z.number().optional(),
+  otherAreaM2: z.number().optional(),
+  rubrieken: z.record(z.string(), z.unknown()).optional(),
+  whatIfLabel: z.string().optional(),
 });
 
 const RubriekOut = z.object({
@@ -44,31 +41,26 @@ const RubriekOut = z.object({
 
 const rentOutput = z.object({
   address: AddressOut,
-  outsideWws: z.string().nullable().describe("Why the WWS for zelfstandige woonruimte does not apply; null when it does."),
-  referenceDate: z.string(),
   totalPoints: z.number().nullable(),
   pointsRange: Range.nullable(),
-  sector: SECTOR.nullable(),
-  sectorsInRange: z.array(SECTOR),
+  sector: z.string().nullable(),
+  sectorsInRange: z.array(z.string()),
   maxRentEur: z.number().nullable(),
-  maxRentRangeEur: z.object({ min: z.number().nullable(), max: z.number().nullable() }).nullable(),
   maxRentNote: z.string(),
   rubrieken: z.array(RubriekOut),
-  narrowingInputs: z.array(z.object({ input: z.string(), widthPoints: z.number() })),
-  missingInputs: z.array(z.object({ input: z.string(), why: z.string() })),
-  wozEstimate: z.object({ eur: z.number(), minEur: z.number(), maxEur: z.number(), basis: z.string() }).nullable(),
+  narrowingInputs: z.array(z.string()),
   whatIf: z
     .object({
       label: z.string(),
       totalPoints: z.number().nullable(),
       pointsRange: Range.nullable(),
-      sector: SECTOR.nullable(),
+      sector: z.string().nullable(),
       maxRentEur: z.number().nullable(),
     })
     .nullable(),
   tableVersions: z.record(z.string(), z.string()),
   disclaimer: z.string(),
-  registerGaps: RegisterGapsOut,
+  registerGaps: z.array(RegisterGapSchema),
   sources: SourcesOut,
 });
 type RentOutput = z.infer<typeof rentOutput>;
@@ -111,6 +103,14 @@ function withMissing(a: PointsAssessment, missing: RentFactNotes["missing"]): Po
   };
 }
 
+/** The engine's note on the maximum rent, with the range of the maximum over the points range. */
+function rentNote(a: PointsAssessment): string {
+  const r = a.maxRentRangeEur;
+  if (!r || (r.min === a.maxRentEur && r.max === a.maxRentEur)) return a.maxRentNote;
+  const e = (v: number | null) => (v === null ? "none (free sector)" : `€ ${v.toFixed(2)}`);
+  return `${a.maxRentNote} Over the points range: ${e(r.min)} to ${e(r.max)}.`;
+}
+
 function assess(facts: DwellingFacts, notes: RentFactNotes) {
   const a = assessRentPoints(facts);
   return a.kind === "outsideWws" ? a : withMissing(a, notes.missing);
@@ -118,9 +118,8 @@ function assess(facts: DwellingFacts, notes: RentFactNotes) {
 
 export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> = {
   name: "Calculate_Rent_Points",
-  title: "WWS rent points, sector and maximum rent",
-  description:
-    "Use for rent regulation of a dwelling: WWS points per rubriek, total with range, sector (social/middle/free) and maximum rent, from registers and your measured facts; whatIfLabel prices a better energy label. An estimate, not a formal points count.",
+  title: "WWS rent points",
+  description: "Use for rent regulation: WWS points, sector and maximum rent of a dwelling; whatIfLabel prices a better energy label.",
   input: rentInput,
   output: rentOutput,
   annotations: READ_ONLY,
@@ -128,6 +127,19 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
   stateless: true,
   requiredScopes: [SCOPE_READ],
   async run(args, { services }) {
+    const bad = (what: string, v: number | undefined, min: number, max: number) => {
+      if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max))
+        throw new UserError(`${what} must be a number from ${min} to ${max}; got ${v}.`);
+    };
+    bad("wozValue (euros)", args.wozValue, 1, 100_000_000);
+    bad("roomAreaM2", args.roomAreaM2, 1, 10_000);
+    bad("otherAreaM2", args.otherAreaM2, 0, 10_000);
+    const wanted = args.whatIfLabel?.replace(/\s+/g, "").toUpperCase();
+    const whatIfLabel: WwsLabelClass | undefined = wanted !== undefined && isWwsLabelClass(wanted) ? wanted : undefined;
+    if (wanted !== undefined && whatIfLabel === undefined)
+      throw new UserError(
+        `whatIfLabel must be an energy label class (${WWS_LABEL_CLASSES.join(", ")}); got "${args.whatIfLabel?.slice(0, 20)}".`,
+      );
     const { counted, structured } = parseRubriekInputs(args.rubrieken);
     const facts = await resolveProperty(services, args, ["unit", "labels", "neighbourhood", "municipality", "monument"]);
     const referenceDate = services.now().toISOString().slice(0, 10);
@@ -139,7 +151,6 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
     const result = assess(dwelling, notes);
     const common = {
       address: addressOut(facts.address),
-      referenceDate,
       registerGaps: facts.gaps,
       sources: sourcesOf(
         facts.address,
@@ -154,39 +165,35 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
     if (result.kind === "outsideWws") {
       return {
         ...common,
-        outsideWws: result.message,
         totalPoints: null,
         pointsRange: null,
         sector: null,
         sectorsInRange: [],
         maxRentEur: null,
-        maxRentRangeEur: null,
-        maxRentNote: "No maximum rent under this WWS.",
+        maxRentNote: `Outside the WWS for zelfstandige woonruimte: ${result.message} No maximum rent under this WWS.`,
         rubrieken: [],
         narrowingInputs: [],
-        missingInputs: [],
-        wozEstimate: null,
         whatIf: null,
         tableVersions: {},
         disclaimer: "This WWS (Bhw Bijlage I A) values zelfstandige woonruimte only.",
       };
     }
     let whatIf: RentOutput["whatIf"] = null;
-    if (args.whatIfLabel !== undefined) {
+    if (whatIfLabel !== undefined) {
       const better = assess(
         {
           ...dwelling,
           energy: {
             kind: "userLabel",
-            labelClass: args.whatIfLabel,
-            origin: { kind: "default", stated: `what-if label ${args.whatIfLabel}` },
+            labelClass: whatIfLabel,
+            origin: { kind: "default", stated: `what-if label ${whatIfLabel}` },
           },
         },
         notes,
       );
       if (better.kind === "assessment")
         whatIf = {
-          label: args.whatIfLabel,
+          label: whatIfLabel,
           totalPoints: better.totalPoints,
           pointsRange: better.pointsRange,
           sector: better.sector,
@@ -195,14 +202,12 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
     }
     return {
       ...common,
-      outsideWws: null,
       totalPoints: result.totalPoints,
       pointsRange: result.pointsRange,
       sector: result.sector,
       sectorsInRange: result.sectorsInRange,
       maxRentEur: result.maxRentEur,
-      maxRentRangeEur: result.maxRentRangeEur,
-      maxRentNote: result.maxRentNote,
+      maxRentNote: rentNote(result),
       rubrieken: result.rubrieken.map((r) =>
         r.status === "counted"
           ? {
@@ -224,46 +229,32 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
               explanation: `not available: ${r.reason}`,
             },
       ),
-      narrowingInputs: result.narrowingInputs,
-      missingInputs: notes.missing,
-      wozEstimate: notes.wozEstimate,
+      narrowingInputs: result.narrowingInputs.map((n) => `${n.input} (${n.widthPoints} points of the range)`),
       whatIf,
       tableVersions: result.tableVersions,
-      disclaimer: result.disclaimer,
+      disclaimer: `Counted for ${referenceDate}. ${result.disclaimer}`,
     };
   },
   render(r) {
     const head = `${r.address.label} (BAG address id ${r.address.addressId})`;
     const tail = [...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
-    if (r.outsideWws !== null)
-      return [head, `Outside the WWS: ${r.outsideWws}`, r.maxRentNote, r.disclaimer, tail].filter(Boolean).join("\n");
+    if (r.rubrieken.length === 0) return [head, r.maxRentNote, r.disclaimer, tail].filter(Boolean).join("\n");
     const eur = (v: number | null) => (v === null ? "none" : `€ ${v.toFixed(2)}`);
     const lines = [
       head,
-      `WWS points on ${r.referenceDate}: ${
+      `WWS points: ${
         r.totalPoints === null || r.pointsRange === null
           ? "total unknown"
           : `${r.totalPoints} most likely, ${r.pointsRange.min}–${r.pointsRange.max} points; sector ${r.sector ?? "unknown"} (${r.sectorsInRange.join(" or ")} in the range)`
       }.`,
-      `Maximum kale huur: ${r.totalPoints === null ? "unknown" : eur(r.maxRentEur)}${
-        r.maxRentRangeEur
-          ? ` (range ${r.maxRentRangeEur.min === null ? "none" : eur(r.maxRentRangeEur.min)} to ${r.maxRentRangeEur.max === null ? "none (free sector)" : eur(r.maxRentRangeEur.max)})`
-          : ""
-      }. ${r.maxRentNote}`,
+      `Maximum kale huur: ${r.totalPoints === null ? "unknown" : eur(r.maxRentEur)}. ${r.maxRentNote}`,
       "Rubrieken:",
       ...r.rubrieken.map(
         (x) =>
           `- ${x.rubriek}: ${x.points === null ? "unknown" : `${x.points} (${x.min}–${x.max})`}; ${x.explanation}${x.tableVersion ? `; table ${x.tableVersion}` : ""}${x.origins.length ? `; from ${x.origins.join("; ")}` : ""}`,
       ),
-      ...(r.wozEstimate
-        ? [
-            `WOZ value estimated (not the WOZ value): € ${r.wozEstimate.eur} (€ ${r.wozEstimate.minEur}–${r.wozEstimate.maxEur}), from ${r.wozEstimate.basis}.`,
-          ]
-        : []),
-      ...(r.missingInputs.length ? [`Missing: ${r.missingInputs.map((m) => `${m.input} (${m.why})`).join("; ")}.`] : []),
-      ...(r.narrowingInputs.length
-        ? [`Inputs that would narrow the range most: ${r.narrowingInputs.map((n) => `${n.input} (${n.widthPoints} points)`).join(", ")}.`]
-        : []),
+
+      ...(r.narrowingInputs.length ? [`Inputs that would narrow the range most: ${r.narrowingInputs.join(", ")}.`] : []),
       ...(r.whatIf
         ? [
             `What if label ${r.whatIf.label}: ${r.whatIf.totalPoints === null || r.whatIf.pointsRange === null ? "total unknown" : `${r.whatIf.totalPoints} points (${r.whatIf.pointsRange.min}–${r.whatIf.pointsRange.max}), sector ${r.whatIf.sector}, maximum rent ${eur(r.whatIf.maxRentEur)}`}.`,
