@@ -14,6 +14,7 @@ import {
 import { isWwsLabelClass, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
+import { addressHeading } from "./property";
 import { parseRubriekInputs } from "./rent-input";
 import { AddressOut, addressOut, gapLines, HeaderedAddressSelector, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
@@ -236,10 +237,10 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
     };
   },
   render(r) {
-    const head = `${r.address.label} (BAG address id ${r.address.addressId})`;
+    const head = addressHeading(r.address);
     const tail = [...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
     if (r.rubrieken.length === 0) return [head, r.maxRentNote, r.disclaimer, tail].filter(Boolean).join("\n");
-    const eur = (v: number | null) => (v === null ? "none" : `€ ${v.toFixed(2)}`);
+    const eur = (v: number | null) => (v === null ? "none" : `€ ${v.toLocaleString("en-GB", { maximumFractionDigits: 2 })}`);
     const lines = [
       head,
       `WWS points: ${
