@@ -40,6 +40,7 @@ export const TOOL_ORDER = [
   "Get_Property_Data",
   "Get_Property_Energy_Label",
   "Analyze_Property_Location",
+  "Calculate_Rent_Points",
   "Quick_Assess_Property",
   "Get_Property_Assessments",
   "Get_Assessed_Properties",
@@ -91,6 +92,7 @@ export async function runCase(c: GoldenCase, ids: Ids): Promise<{ calls: GoldenC
     await run("Get_Property_Data", address);
     await run("Get_Property_Energy_Label", address);
     await run("Analyze_Property_Location", address);
+    await run("Calculate_Rent_Points", { ...address, whatIfLabel: "A" });
     const assessed = await run("Quick_Assess_Property", address);
     const assessmentId = (assessed.structured as { assessmentId?: string } | null)?.assessmentId;
     await run("Get_Property_Assessments", address);

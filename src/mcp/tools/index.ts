@@ -9,6 +9,7 @@ import {
 import { getAuditLog } from "./audit";
 import { assessPortfolio, cancelPortfolio, getPortfolioResult, getPortfolioStatus } from "./portfolio";
 import { analyzePropertyLocation, getAddressesForPostcode, getPropertyData, getPropertyEnergyLabel } from "./property";
+import { calculateRentPoints } from "./rent";
 import { searchAddresses } from "./search";
 import { getServerInfo } from "./server-info";
 import { createPortfolioUpload } from "./upload";
@@ -21,6 +22,7 @@ export const catalog = new ToolCatalog()
   .add(getPropertyData)
   .add(getPropertyEnergyLabel)
   .add(analyzePropertyLocation)
+  .add(calculateRentPoints)
   .add(quickAssessProperty)
   .add(getAssessedProperties)
   .add(getPropertyAssessments)

@@ -91,7 +91,7 @@ function addressNotes(a: z.infer<typeof AddressOut>): string {
 }
 
 /** The address heading of a one-address answer: its label, BAG id and what the label leaves out. */
-function addressHeading(a: z.infer<typeof AddressOut>): string {
+export function addressHeading(a: z.infer<typeof AddressOut>): string {
   return `${a.label} (BAG address id ${a.addressId})${addressNotes(a)}`;
 }
 
