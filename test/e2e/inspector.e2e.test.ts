@@ -125,6 +125,39 @@ describe("MCP Inspector 2.12 CLI with OAuth", () => {
     expect(browser.opened).toHaveLength(1);
   });
 
+  it("rent points from the CLI: a WOZ value, counted rubrieken as a JSON argument and a what-if label", async () => {
+    browser.onOpen(undefined);
+    type Rent = {
+      result: {
+        isError?: boolean;
+        structuredContent: {
+          totalPoints: number | null;
+          sector: string | null;
+          rubrieken: Array<{ rubriek: string; points: number | null; origins: string[] }>;
+          whatIf: { label: string; totalPoints: number | null } | null;
+        };
+        content: Array<{ type: string; text?: string }>;
+      };
+    };
+    // The CLI reads a JSON value for an object argument.
+    const call = [
+      ...toolCall("Calculate_Rent_Points", { ...ASSESS_ARGS, wozValue: 250000, whatIfLabel: "A" }),
+      'rubrieken={"sanitair":10}',
+    ];
+    const rent = json<Rent>(await inspector([...call, "--stored-auth-only"]));
+    const out = rent.result.structuredContent;
+    expect(rent.result.isError).toBeFalsy();
+    expect(out.totalPoints).toEqual(expect.any(Number));
+    expect(["social", "middle", "free"]).toContain(out.sector);
+    const byName = new Map(out.rubrieken.map((r) => [r.rubriek, r]));
+    expect(byName.get("sanitair")).toMatchObject({ points: 10, origins: ["your input"] });
+    // The WOZ rubriek also divides by the area, which comes from BAG here.
+    expect(byName.get("wozWaarde")?.origins).toContain("your input");
+    expect(out.whatIf?.label).toBe("A");
+    expect(rent.result.content.map((c) => c.text ?? "").join("\n")).toContain("not a formal points count");
+    expect(browser.opened).toHaveLength(1);
+  });
+
   it("the write tool: 403 insufficient_scope, the Inspector signs in again and the retried call succeeds once mcp:write is approved", async () => {
     browser.onOpen(async (url) => {
       signIns.push(await completeSignIn(url, ANNA, ["mcp:write"]));
