@@ -51,7 +51,7 @@ const SummaryOut = JobFacts.extend({
       outsideWws: z.number(),
       notAvailable: z.number(),
     })
-    .describe("Assessed per WWS sector estimate; undecided: range spans a boundary."),
+    .describe("WWS estimates; undecided: range spans a sector boundary."),
   assessmentIds: z.array(z.string()),
   moreAssessmentIds: z.number().optional(),
   downloads: z
@@ -404,7 +404,7 @@ const jobInput = z.object({ jobId: z.string().max(64).describe("From Assess_Port
 export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Get_Portfolio_Status",
   title: "Portfolio job status",
-  description: "Progress of one of your portfolio jobs. Use while it runs.",
+  description: "Progress of your portfolio job. Use while it runs.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -419,7 +419,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
   name: "Get_Portfolio_Result",
   app: PORTFOLIO_DASHBOARD.uri,
   title: "Portfolio job result",
-  description: "Summary and CSV/Excel links of one of your portfolio jobs. Use once Get_Portfolio_Status says it ended.",
+  description: "Summary and CSV/Excel links of your portfolio job. Use once Get_Portfolio_Status says it ended.",
   input: jobInput,
   output: SummaryOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -433,7 +433,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
 export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Cancel_Portfolio",
   title: "Stop a portfolio job",
-  description: "Stops one of your running portfolio jobs; made assessments stay. Use only when the user asks.",
+  description: "Stops your running portfolio job; made assessments stay. Use only when the user asks.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
