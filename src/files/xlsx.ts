@@ -3,7 +3,7 @@ import { type Cell, COLUMNS, neutralise } from "./columns";
 import type { PortfolioResultRow } from "./result-row";
 
 /**
- * The second sheet ("Summary"): dwellings per WWS sector as the job's summary counts them (items
+ * The second sheet ("Summary"): addresses per WWS sector as the job's summary counts them (items
  * assessed; duplicates and failures have no estimate), counted as the rows go by.
  */
 export const SUMMARY_SHEET_NAME = "Summary";
@@ -122,7 +122,11 @@ export class XlsxBuilder {
         column.money === "cents" ? STYLE.cents : column.money ? STYLE.money : undefined,
       );
     });
-    if (row.rentClass !== null) this.#sectors.set(row.rentClass, (this.#sectors.get(row.rentClass) ?? 0) + 1);
+    // As the job summary counts: assessed rows, one stored before their estimate was (migration 0014) as not available.
+    if (row.status === "done") {
+      const key = row.rentClass ?? "notAvailable";
+      this.#sectors.set(key, (this.#sectors.get(key) ?? 0) + 1);
+    }
     this.#append(`${xml}</row>`);
   }
 

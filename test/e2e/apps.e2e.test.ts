@@ -33,8 +33,8 @@ const DWELLING = "0307209000000011";
 const LIVE = path.join(ROOT, "test", "golden", "answers", "live");
 const LIVE_ANSWERS = {
   "live Get_Property_Data": "complete-dwelling/04-Get_Property_Data.md",
-  "live Quick_Assess_Property, registers down": "degraded-cbs-down-ep-online-throttled/07-Quick_Assess_Property.md",
-  "live Quick_Assess_Property, older answers": "stale-cbs-down-ep-online-throttled/07-Quick_Assess_Property.md",
+  "live Quick_Assess_Property, registers down": "degraded-cbs-down-ep-online-throttled/08-Quick_Assess_Property.md",
+  "live Quick_Assess_Property, older answers": "stale-cbs-down-ep-online-throttled/08-Quick_Assess_Property.md",
 } as const;
 
 let stack: Stack;
