@@ -1,8 +1,8 @@
 // The portfolio dashboard (ui://pandgate/portfolio-dashboard.html): renders the structured result
-// of Get_Portfolio_Result: the job's counts, its energy label distribution and value bands (bars
+// of Get_Portfolio_Result: the job's counts, its energy label distribution, value bands and WWS sectors (bars
 // with their numbers as text), a table of every count that sorts by any column (header buttons,
 // aria-sort), the failures, and the result spreadsheets. Only what the result holds is shown.
-import type { JobSummary } from "../src/jobs/summary";
+import { type JobSummary, SECTOR_WORDS, type SectorCounts } from "../src/jobs/summary";
 import { el, facts, section, startApp, utc } from "./common";
 
 interface Row {
@@ -117,6 +117,10 @@ function render(data: Record<string, unknown>, root: HTMLElement): void {
   add("Energy label", s.labelCounts);
   add("Value band", s.valueBands);
   add("Risk flag", s.riskCounts);
+  // A summary saved before sector counts existed has none.
+  const sectors = Object.fromEntries(
+    s.sectorCounts ? (Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>).map((k) => [SECTOR_WORDS[k], s.sectorCounts[k]]) : [],
+  );
   root.append(
     el("header", {}, el("h1", {}, "Portfolio result"), el("p", { class: "muted" }, `Job ${s.jobId}`)),
     section(
@@ -136,6 +140,12 @@ function render(data: Record<string, unknown>, root: HTMLElement): void {
     bars("Energy labels", "h-labels", s.labelCounts, s.assessed, "No assessments."),
     bars("Value midpoints", "h-values", s.valueBands, s.assessed, "No assessments."),
     el("p", { class: "note" }, "Midpoints of indicative ranges: indications, not valuations."),
+    bars("WWS sectors", "h-sectors", sectors, s.assessed, "No assessments."),
+    el(
+      "p",
+      { class: "note" },
+      "Estimates from registers and stated defaults, not formal points counts (that needs an inspection); points, range and maximum rent per address are in the spreadsheets.",
+    ),
     section("All counts", "h-counts", rows.length > 0 ? countsTable(rows, s.assessed) : el("p", {}, "No counts.")),
     section(
       "Failures",

@@ -41,6 +41,20 @@ function row(i: number): PortfolioResultRow {
     dataGaps: i % 11 === 0 ? ["EP-Online: not asked (timeout); the label is unknown"] : [],
     assessmentId: failed ? null : `as_${(i * 2654435761) % 4294967296}`,
     duplicateOf: duplicate ? i - 1 : null,
+    rentClass:
+      failed || duplicate ? null : ((["social", "middle", "free", "undecided", "outsideWws", "notAvailable"] as const)[i % 6] ?? null),
+    rentPoints: failed || duplicate ? null : 90 + (i % 120),
+    rentPointsMin: failed || duplicate ? null : 60 + (i % 120),
+    rentPointsMax: failed || duplicate ? null : 150 + (i % 120),
+    rentSector: failed || duplicate ? null : "middle",
+    rentSectorsInRange: failed || duplicate ? [] : ["social", "middle"],
+    maxRentEur: failed || duplicate ? null : 950.12,
+    maxRentMinEur: failed || duplicate ? null : 700.5,
+    maxRentMaxEur: failed || duplicate ? null : 1180.09,
+    rentNote:
+      failed || duplicate
+        ? null
+        : "Estimate from registers and stated defaults, not a formal points count; WOZ value estimated from the value basis",
     error: failed ? `No address ${1000 + (i % 9000)} ZZ ${i}; did you mean another number?` : null,
   };
 }

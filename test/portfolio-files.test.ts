@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { read as readWorkbook, utils as sheetUtils } from "@e965/xlsx";
+import { read as readWorkbook, utils as sheetUtils, type WorkSheet } from "@e965/xlsx";
 import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { portfolioDownloadLinks } from "../src/files/links";
@@ -29,6 +29,16 @@ const base: Omit<PortfolioResultRow, "row" | "input" | "status"> = {
   dataGaps: [],
   assessmentId: null,
   duplicateOf: null,
+  rentClass: null,
+  rentPoints: null,
+  rentPointsMin: null,
+  rentPointsMax: null,
+  rentSector: null,
+  rentSectorsInRange: [],
+  maxRentEur: null,
+  maxRentMinEur: null,
+  maxRentMaxEur: null,
+  rentNote: null,
   error: null,
 };
 
@@ -48,6 +58,16 @@ const ROWS: PortfolioResultRow[] = [
     valueNote: "quick-assess/3.0.0: €/m² basis CBS 85036NED, 2025",
     risks: ["Rijksmonument", "Foundation, pre-1970"],
     assessmentId: "as_1",
+    rentClass: "undecided",
+    rentPoints: 164,
+    rentPointsMin: 140,
+    rentPointsMax: 190,
+    rentSector: "middle",
+    rentSectorsInRange: ["social", "middle", "free"],
+    maxRentEur: 1076.96,
+    maxRentMinEur: 900.07,
+    maxRentMaxEur: null,
+    rentNote: "Estimate from registers and stated defaults, not a formal points count",
   },
   {
     ...base,
@@ -60,6 +80,8 @@ const ROWS: PortfolioResultRow[] = [
     valueNote: "No value: municipality basis unknown\nCBS did not answer",
     dataGaps: ["EP-Online: not asked (timeout)"],
     assessmentId: "as_2",
+    rentClass: "notAvailable",
+    rentNote: "Not available: CBS could not be asked for the value basis.",
   },
   { ...base, row: 3, input: "9999 ZZ 1", status: "failed", error: "No address 9999 ZZ 1; did you mean 9999 ZY 1?" },
   { ...base, row: 4, input: "0363200000123456", status: "duplicate", addressId: "0363200000123456", duplicateOf: 1 },
@@ -78,17 +100,35 @@ const ROWS: PortfolioResultRow[] = [
     dataGaps: ["  =1+1"],
     assessmentId: "＝1+1",
     duplicateOf: null,
+    rentClass: "outsideWws",
+    rentPoints: null,
+    rentPointsMin: null,
+    rentPointsMax: null,
+    rentSector: null,
+    rentSectorsInRange: [],
+    maxRentEur: null,
+    maxRentMinEur: null,
+    maxRentMaxEur: null,
+    rentNote: "=WWS",
     error: "=cmd|' /C calc'!A0, übel",
   },
 ];
 
 const EXPECTED_CSV =
-  "\uFEFFRow,Input,Status,Address ID,Address,Energy label,Value low (EUR),Value mid (EUR),Value high (EUR),Value note,Risks,Data gaps,Assessment ID,Duplicate of row,Error\r\n" +
-  '1,0363200000123456,done,0363200000123456,"Prinsengracht 263, 1016 GV Amsterdam",A,512000,560000,610000,"quick-assess/3.0.0: €/m² basis CBS 85036NED, 2025","Rijksmonument; Foundation, pre-1970",,as_1,,\r\n' +
-  '2,1234 AB 5,done,0599200000000002,"Café ""De Ster"", Weg 5, 1234 AB Ëindhoven",unknown,,,,"No value: municipality basis unknown\nCBS did not answer",,EP-Online: not asked (timeout),as_2,,\r\n' +
-  "3,9999 ZZ 1,failed,,,,,,,,,,,,No address 9999 ZZ 1; did you mean 9999 ZY 1?\r\n" +
-  "4,0363200000123456,duplicate,0363200000123456,,,,,,,,,,1,\r\n" +
-  '5,"\'=HYPERLINK(""http://x"",""y"")",failed,\'+31201234567,\'-1+2,\'@SUM(A1),-5,0,1.5,\'\tcmd,"\'\r=evil; fine",\'  =1+1,\'＝1+1,,"\'=cmd|\' /C calc\'!A0, übel"\r\n';
+  "\uFEFFRow,Input,Status,Address ID,Address,Energy label,Value low (EUR),Value mid (EUR),Value high (EUR),Value note," +
+  "WWS points,WWS points low,WWS points high,WWS sector,WWS sectors in range,Max rent (EUR/month),Max rent low (EUR/month),Max rent high (EUR/month),WWS note," +
+  "Risks,Data gaps,Assessment ID,Duplicate of row,Error\r\n" +
+  '1,0363200000123456,done,0363200000123456,"Prinsengracht 263, 1016 GV Amsterdam",A,512000,560000,610000,"quick-assess/3.0.0: €/m² basis CBS 85036NED, 2025",' +
+  '164,140,190,middle,"social, middle, free",1076.96,900.07,,"Estimate from registers and stated defaults, not a formal points count",' +
+  '"Rijksmonument; Foundation, pre-1970",,as_1,,\r\n' +
+  '2,1234 AB 5,done,0599200000000002,"Café ""De Ster"", Weg 5, 1234 AB Ëindhoven",unknown,,,,"No value: municipality basis unknown\nCBS did not answer",' +
+  ",,,not available,,,,,Not available: CBS could not be asked for the value basis.," +
+  ",EP-Online: not asked (timeout),as_2,,\r\n" +
+  "3,9999 ZZ 1,failed,,,,,,,,,,,,,,,,,,,,,No address 9999 ZZ 1; did you mean 9999 ZY 1?\r\n" +
+  "4,0363200000123456,duplicate,0363200000123456,,,,,,,,,,,,,,,,,,,1,\r\n" +
+  '5,"\'=HYPERLINK(""http://x"",""y"")",failed,\'+31201234567,\'-1+2,\'@SUM(A1),-5,0,1.5,\'\tcmd,' +
+  ",,,outside the WWS,,,,,'=WWS," +
+  "\"'\r=evil; fine\",'  =1+1,'＝1+1,,\"'=cmd|' /C calc'!A0, übel\"\r\n";
 
 async function* rowsOf(rows: PortfolioResultRow[]): AsyncIterable<PortfolioResultRow> {
   for (const row of rows) yield row;
@@ -152,7 +192,7 @@ describe("portfolio result files", () => {
     expect(response.headers.get("content-length")).toBe(String(bytes.length));
   });
 
-  it("serves the XLSX: one sheet, header frozen, numbers as numbers, text as text, formulas neutralised", async () => {
+  it("serves the XLSX: a result sheet (header frozen, numbers as numbers, text as text, formulas neutralised) and a summary sheet", async () => {
     const links = await portfolioDownloadLinks(env, OWNER_A, jobA);
     const response = await fetchLink(links.xlsx);
     expect(response.status).toBe(200);
@@ -163,12 +203,31 @@ describe("portfolio result files", () => {
     const bytes = new Uint8Array(await response.arrayBuffer());
 
     const workbook = readWorkbook(bytes, { type: "array" });
-    expect(workbook.SheetNames).toEqual(["Portfolio"]);
+    expect(workbook.SheetNames).toEqual(["Portfolio", "Summary"]);
+    // The summary sheet counts the assessed rows per WWS class (rows 1 and 2; row 5 failed, whatever it holds).
+    const summary = sheetUtils.sheet_to_json<unknown[]>(workbook.Sheets.Summary as WorkSheet, { header: 1, raw: true, defval: null });
+    expect(summary.slice(0, 8)).toEqual([
+      ["WWS sector (estimate)", "Dwellings"],
+      ["Social (the whole points range)", 0],
+      ["Middle (the whole points range)", 0],
+      ["Free (the whole points range)", 0],
+      ["Undecided (the range spans a sector boundary)", 1],
+      ["Outside the WWS (ligplaats, standplaats, not a dwelling)", 0],
+      ["Not available (a register could not answer or has no figure)", 1],
+      ["Assessed addresses", 2],
+    ]);
+    expect(String(summary.at(-1)?.[0])).toMatch(/^Estimates from registers and stated defaults .*not formal points counts/);
     const sheet = workbook.Sheets.Portfolio;
     if (!sheet) throw new Error("no sheet");
-    expect(sheet["!ref"]).toBe("A1:O6");
+    expect(sheet["!ref"]).toBe("A1:X6");
     expect(sheet.A1).toMatchObject({ t: "s", v: "Row" });
-    expect(sheet.O1).toMatchObject({ t: "s", v: "Error" });
+    expect(sheet.X1).toMatchObject({ t: "s", v: "Error" });
+    expect(sheet.K1).toMatchObject({ t: "s", v: "WWS points" });
+    expect(sheet.K2).toMatchObject({ t: "n", v: 164 });
+    expect(sheet.N2).toMatchObject({ t: "s", v: "middle" });
+    expect(sheet.P2).toMatchObject({ t: "n", v: 1076.96 });
+    expect(sheet.R2).toBeUndefined();
+    expect(sheet.N3).toMatchObject({ t: "s", v: "not available" });
     expect(sheet.A2).toMatchObject({ t: "n", v: 1 });
     expect(sheet.D2).toMatchObject({ t: "s", v: "0363200000123456" });
     expect(sheet.G2).toMatchObject({ t: "n", v: 512000 });
@@ -177,7 +236,7 @@ describe("portfolio result files", () => {
     expect(sheet.J3).toMatchObject({ t: "s", v: "No value: municipality basis unknown\nCBS did not answer" });
     expect(sheet.J2?.v).toContain("€/m²");
     expect(sheet.G3).toBeUndefined();
-    expect(sheet.N5).toMatchObject({ t: "n", v: 1 });
+    expect(sheet.W5).toMatchObject({ t: "n", v: 1 });
     // Row 5 of the input: every text cell neutralised, every number a number.
     const rows = sheetUtils.sheet_to_json<unknown[]>(sheet, { header: 1, raw: true, defval: null });
     expect(rows[5]).toEqual([
@@ -191,6 +250,15 @@ describe("portfolio result files", () => {
       0,
       1.5,
       "'\tcmd",
+      null,
+      null,
+      null,
+      "outside the WWS",
+      null,
+      null,
+      null,
+      null,
+      "'=WWS",
       "'\r=evil; fine",
       "'  =1+1",
       "'＝1+1",
@@ -205,7 +273,9 @@ describe("portfolio result files", () => {
     const files = unzipSync(bytes);
     const sheetXml = strFromU8(files["xl/worksheets/sheet1.xml"] as Uint8Array);
     expect(sheetXml).toContain('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>');
-    expect(sheetXml).toContain('<autoFilter ref="A1:O6"/>');
+    expect(sheetXml).toContain('<autoFilter ref="A1:X6"/>');
+    // Euro amounts with cents (the maximum rents) in the "#,##0.00" style.
+    expect(sheetXml).toContain('<c r="P2" s="3"><v>1076.96</v></c>');
     expect(sheetXml).toMatch(/<col min="5" max="5" width="40" customWidth="1"\/>/);
     expect(sheetXml).not.toMatch(/<f[ >]/);
     expect(sheetXml).toContain('<c r="G6" s="2"><v>-5</v></c>');
@@ -217,6 +287,7 @@ describe("portfolio result files", () => {
       "xl/styles.xml",
       "xl/workbook.xml",
       "xl/worksheets/sheet1.xml",
+      "xl/worksheets/sheet2.xml",
     ]);
   });
 
@@ -350,7 +421,7 @@ describe("portfolio result files", () => {
     );
     expect(sheetXml.match(/<row r="/g)?.length).toBe(count + 1);
     expect(sheetXml).toContain(`<row r="${count + 1}"><c r="A${count + 1}"><v>${count}</v></c>`);
-    expect(sheetXml).toContain(`<autoFilter ref="A1:O${count + 1}"/>`);
+    expect(sheetXml).toContain(`<autoFilter ref="A1:X${count + 1}"/>`);
   }, 240_000);
 });
 

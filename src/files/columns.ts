@@ -12,8 +12,8 @@ export interface Column {
   kind: "number" | "text";
   /** Width in the XLSX, in characters. */
   width: number;
-  /** Euro amounts get a thousands separator in the XLSX. */
-  money?: true;
+  /** Euro amounts get a thousands separator in the XLSX; `cents` ones two decimals too. */
+  money?: true | "cents";
   cell(row: PortfolioResultRow): Cell;
 }
 
@@ -25,6 +25,13 @@ const text = (value: string | null | undefined): Cell =>
 const number = (value: number | null | undefined): Cell =>
   value === null || value === undefined || !Number.isFinite(value) ? null : { kind: "number", value };
 const phrases = (values: readonly string[]): Cell => text(values.filter((v) => v !== "").join(JOIN));
+
+/** The sector of the most likely total; for the others, what the summary counts them as. */
+function sectorCell(r: PortfolioResultRow): string | null {
+  if (r.rentClass === "outsideWws") return "outside the WWS";
+  if (r.rentClass === "notAvailable") return "not available";
+  return r.rentSector;
+}
 
 export const COLUMNS: readonly Column[] = [
   { header: "Row", kind: "number", width: 7, cell: (r) => number(r.row) },
@@ -38,6 +45,16 @@ export const COLUMNS: readonly Column[] = [
   { header: "Value mid (EUR)", kind: "number", width: 15, money: true, cell: (r) => number(r.valueMid) },
   { header: "Value high (EUR)", kind: "number", width: 15, money: true, cell: (r) => number(r.valueHigh) },
   { header: "Value note", kind: "text", width: 60, cell: (r) => text(r.valueNote) },
+  // The WWS estimate (issue 20): most likely points, their range, the sector and the maximum rent.
+  { header: "WWS points", kind: "number", width: 11, cell: (r) => number(r.rentPoints) },
+  { header: "WWS points low", kind: "number", width: 11, cell: (r) => number(r.rentPointsMin) },
+  { header: "WWS points high", kind: "number", width: 11, cell: (r) => number(r.rentPointsMax) },
+  { header: "WWS sector", kind: "text", width: 16, cell: (r) => text(sectorCell(r)) },
+  { header: "WWS sectors in range", kind: "text", width: 20, cell: (r) => text(r.rentSectorsInRange.join(", ")) },
+  { header: "Max rent (EUR/month)", kind: "number", width: 14, money: "cents", cell: (r) => number(r.maxRentEur) },
+  { header: "Max rent low (EUR/month)", kind: "number", width: 14, money: "cents", cell: (r) => number(r.maxRentMinEur) },
+  { header: "Max rent high (EUR/month)", kind: "number", width: 14, money: "cents", cell: (r) => number(r.maxRentMaxEur) },
+  { header: "WWS note", kind: "text", width: 60, cell: (r) => text(r.rentNote) },
   { header: "Risks", kind: "text", width: 50, cell: (r) => phrases(r.risks) },
   { header: "Data gaps", kind: "text", width: 50, cell: (r) => phrases(r.dataGaps) },
   { header: "Assessment ID", kind: "text", width: 26, cell: (r) => text(r.assessmentId) },

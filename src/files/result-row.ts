@@ -31,6 +31,25 @@ export interface PortfolioResultRow {
   assessmentId: string | null;
   /** The earlier row with the same address, for a duplicate. */
   duplicateOf: number | null;
+  /**
+   * The WWS estimate (issue 20): `social`, `middle`, `free` (the whole points range in that
+   * sector), `undecided` (the range spans a boundary), `outsideWws` or `notAvailable`; null when
+   * not assessed. An estimate from registers and stated defaults, not a formal points count.
+   */
+  rentClass: "social" | "middle" | "free" | "undecided" | "outsideWws" | "notAvailable" | null;
+  /** Most likely WWS points and the range over the unknown inputs. */
+  rentPoints: number | null;
+  rentPointsMin: number | null;
+  rentPointsMax: number | null;
+  /** The sector of the most likely total, and every sector the range spans. */
+  rentSector: string | null;
+  rentSectorsInRange: string[];
+  /** Maximum kale huur per month (euros) of the most likely total (null in the free sector), and its range. */
+  maxRentEur: number | null;
+  maxRentMinEur: number | null;
+  maxRentMaxEur: number | null;
+  /** What the estimate rests on, or why there is none. */
+  rentNote: string | null;
   /** Why the row failed, in words a person can act on. */
   error: string | null;
 }

@@ -1,11 +1,13 @@
 import { ASSESSMENT_FACTS, assessProperty } from "../data/assess-address";
 import { AssessmentStore, type SavedAssessment } from "../data/assessments";
+import { type PortfolioRent, portfolioRent, type RentClass } from "../data/rent-estimate";
 import { type AddressSelectorInput, lookupOf, notFound } from "../data/resolve-address";
 import type { Services } from "../data/services";
 import type { AddressLookup, D1Queryable, PropertyFacts, PropertySource } from "../data/types";
 import { ENGINE_VERSION } from "../domain/assessment";
 import { userFacingMessage } from "../errors";
 import type { PortfolioResultRow } from "../files/result-row";
+import { log } from "../log";
 
 /**
  * The work of a portfolio job, on D1: what one workflow step does with one batch of a job's items
@@ -64,6 +66,17 @@ interface ItemOutcome {
   dataGaps?: string;
   duplicateOf?: number;
   error?: string;
+  /** The WWS estimate (src/data/rent-estimate.ts); rentSectors a JSON array. */
+  rentClass?: RentClass;
+  rentPoints?: number | null;
+  rentPointsMin?: number | null;
+  rentPointsMax?: number | null;
+  rentSector?: string | null;
+  rentSectors?: string;
+  rentMaxEur?: number | null;
+  rentMaxEurMin?: number | null;
+  rentMaxEurMax?: number | null;
+  rentNote?: string;
 }
 
 interface PendingItem {
@@ -147,12 +160,21 @@ export async function runJobBatch(deps: EngineDeps, jobId: string, index: number
                  json_extract(value, '$.valueLow') AS value_low, json_extract(value, '$.valueMid') AS value_mid,
                  json_extract(value, '$.valueHigh') AS value_high, json_extract(value, '$.valueNote') AS value_note,
                  json_extract(value, '$.riskRules') AS risk_rules, json_extract(value, '$.dataGaps') AS data_gaps,
-                 json_extract(value, '$.duplicateOf') AS duplicate_of, json_extract(value, '$.error') AS error
+                 json_extract(value, '$.duplicateOf') AS duplicate_of, json_extract(value, '$.error') AS error,
+                 json_extract(value, '$.rentClass') AS rent_class, json_extract(value, '$.rentPoints') AS rent_points,
+                 json_extract(value, '$.rentPointsMin') AS rent_points_min, json_extract(value, '$.rentPointsMax') AS rent_points_max,
+                 json_extract(value, '$.rentSector') AS rent_sector, json_extract(value, '$.rentSectors') AS rent_sectors,
+                 json_extract(value, '$.rentMaxEur') AS rent_max_eur, json_extract(value, '$.rentMaxEurMin') AS rent_max_eur_min,
+                 json_extract(value, '$.rentMaxEurMax') AS rent_max_eur_max, json_extract(value, '$.rentNote') AS rent_note
           FROM json_each(?2))
         UPDATE portfolio_items SET status = outcome.status, address_id = outcome.address_id, label = outcome.label,
           assessment_id = outcome.assessment_id, energy_label = outcome.energy_label, value_low = outcome.value_low,
           value_mid = outcome.value_mid, value_high = outcome.value_high, value_note = outcome.value_note,
-          risk_rules = outcome.risk_rules, data_gaps = outcome.data_gaps, duplicate_of = outcome.duplicate_of, error = outcome.error
+          risk_rules = outcome.risk_rules, data_gaps = outcome.data_gaps, duplicate_of = outcome.duplicate_of, error = outcome.error,
+          rent_class = outcome.rent_class, rent_points = outcome.rent_points, rent_points_min = outcome.rent_points_min,
+          rent_points_max = outcome.rent_points_max, rent_sector = outcome.rent_sector, rent_sectors = outcome.rent_sectors,
+          rent_max_eur = outcome.rent_max_eur, rent_max_eur_min = outcome.rent_max_eur_min, rent_max_eur_max = outcome.rent_max_eur_max,
+          rent_note = outcome.rent_note
         FROM outcome WHERE portfolio_items.job_id = ?1 AND portfolio_items.seq = outcome.seq AND +portfolio_items.status = 'pending'`,
       )
       .bind(jobId, JSON.stringify(outcomes.map(({ saved: _, ...o }) => o))),
@@ -275,6 +297,7 @@ async function assessBatch(deps: EngineDeps, job: D1JobRow, batch: PendingItem[]
 
   // 2. Assess each (no I/O).
   const now = deps.now();
+  const referenceDate = now.toISOString().slice(0, 10);
   const assessmentIds = await Promise.all(toAssess.map(({ item }) => itemAssessmentId(job.id, item.seq)));
   for (const [i, { item, facts }] of toAssess.entries()) {
     try {
@@ -283,6 +306,8 @@ async function assessBatch(deps: EngineDeps, job: D1JobRow, batch: PendingItem[]
       const assessmentId = assessmentIds[i] as string;
       const risks = [...result.registerChecks, ...result.risks, ...result.locationFlags].map((r) => r.rule);
       const value = result.value;
+      // The WWS estimate from the same facts (no register asked again), as the summary and the spreadsheets count it.
+      const rent = rentOf(facts, referenceDate, job.id, item.seq);
       outcomes.set(item.seq, {
         seq: item.seq,
         status: "done",
@@ -297,6 +322,16 @@ async function assessBatch(deps: EngineDeps, job: D1JobRow, batch: PendingItem[]
         valueNote: value ? `${value.basis.method}; ${value.basis.eurPerM2Source}` : (result.valueUnavailableReason ?? null),
         riskRules: JSON.stringify(risks),
         dataGaps: JSON.stringify(result.dataGaps),
+        rentClass: rent.class,
+        rentPoints: rent.points,
+        rentPointsMin: rent.pointsMin,
+        rentPointsMax: rent.pointsMax,
+        rentSector: rent.sector,
+        rentSectors: JSON.stringify(rent.sectorsInRange),
+        rentMaxEur: rent.maxRentEur,
+        rentMaxEurMin: rent.maxRentMinEur,
+        rentMaxEurMax: rent.maxRentMaxEur,
+        rentNote: rent.note,
         saved: {
           id: assessmentId,
           ownerKey: job.owner_key,
@@ -330,6 +365,27 @@ async function assessBatch(deps: EngineDeps, job: D1JobRow, batch: PendingItem[]
   return batch.map((item) => outcomes.get(item.seq) ?? { seq: item.seq, status: "failed", error: "failed" });
 }
 
+/** The item's WWS estimate; one that cannot be made leaves the item assessed, its estimate "not available". */
+function rentOf(facts: PropertyFacts, referenceDate: string, jobId: string, seq: number): PortfolioRent {
+  try {
+    return portfolioRent(facts, referenceDate);
+  } catch (error) {
+    log("error", "portfolio_rent_failed", { jobId, seq, error: error instanceof Error ? error.message : String(error) });
+    return {
+      class: "notAvailable",
+      points: null,
+      pointsMin: null,
+      pointsMax: null,
+      sector: null,
+      sectorsInRange: [],
+      maxRentEur: null,
+      maxRentMinEur: null,
+      maxRentMaxEur: null,
+      note: "Not available: the WWS estimate could not be made for this address.",
+    };
+  }
+}
+
 interface ItemRow {
   seq: number;
   row: number;
@@ -347,6 +403,16 @@ interface ItemRow {
   data_gaps: string | null;
   duplicate_of: number | null;
   error: string | null;
+  rent_class: RentClass | null;
+  rent_points: number | null;
+  rent_points_min: number | null;
+  rent_points_max: number | null;
+  rent_sector: string | null;
+  rent_sectors: string | null;
+  rent_max_eur: number | null;
+  rent_max_eur_min: number | null;
+  rent_max_eur_max: number | null;
+  rent_note: string | null;
 }
 
 /** Rows per page `resultRows` reads. */
@@ -389,6 +455,16 @@ function toResultRow(item: ItemRow): PortfolioResultRow {
     dataGaps: JSON.parse(item.data_gaps ?? "[]") as string[],
     assessmentId: item.assessment_id,
     duplicateOf: item.duplicate_of,
+    rentClass: item.rent_class,
+    rentPoints: item.rent_points,
+    rentPointsMin: item.rent_points_min,
+    rentPointsMax: item.rent_points_max,
+    rentSector: item.rent_sector,
+    rentSectorsInRange: JSON.parse(item.rent_sectors ?? "[]") as string[],
+    maxRentEur: item.rent_max_eur,
+    maxRentMinEur: item.rent_max_eur_min,
+    maxRentMaxEur: item.rent_max_eur_max,
+    rentNote: item.rent_note,
     error: pending ? "not assessed: the job was cancelled or has not reached this address yet" : item.error,
   };
 }

@@ -4,7 +4,7 @@ import { compareLabelClasses } from "../domain/energy-label";
 import { UserError } from "../errors";
 import { log } from "../log";
 import { type D1JobRow, describeInput, type ItemStatus, type JobCounts, type JobItemInput } from "./engine";
-import type { DownloadLinks, JobState, JobSummary } from "./summary";
+import { type DownloadLinks, type JobState, type JobSummary, SECTOR_WORDS, type SectorCounts } from "./summary";
 
 export { BATCH_SIZE, type JobItemInput } from "./engine";
 export type { JobState, JobSummary } from "./summary";
@@ -130,6 +130,13 @@ export const VALUE_BANDS: Array<[number, string]> = [
 const BAND_SQL = `CASE WHEN value_mid IS NULL THEN 'no value' ${VALUE_BANDS.map(([upper, band]) =>
   Number.isFinite(upper) ? `WHEN value_mid < ${upper} THEN '${band}'` : `ELSE '${band}'`,
 ).join(" ")} END`;
+
+/** Every WWS class with its count (0 where none), in SECTOR_WORDS's order. */
+function sectorCountsOf(counts: ReadonlyMap<string, number>): SectorCounts {
+  const out = {} as SectorCounts;
+  for (const key of Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>) out[key] = counts.get(key) ?? 0;
+  return out;
+}
 
 /** Items per D1 statement when a job's items are stored (one JSON array each, one batch for all). */
 const ITEMS_PER_STATEMENT = 1000;
@@ -422,7 +429,7 @@ export class PortfolioJobs {
    */
   async summary(job: JobRow): Promise<JobSummary> {
     const { db } = this.host;
-    const [labels, bands, risks, failures, ids, counts, files] = await db.batch<Record<string, unknown>>([
+    const [labels, bands, risks, sectors, failures, ids, counts, files] = await db.batch<Record<string, unknown>>([
       db
         .prepare(
           "SELECT coalesce(energy_label, 'none') AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1",
@@ -436,6 +443,12 @@ export class PortfolioJobs {
         .prepare(
           `SELECT r.value AS k, count(*) AS n FROM portfolio_items AS i, json_each(i.risk_rules) AS r
            WHERE i.job_id = ?1 AND i.status = 'done' GROUP BY r.value ORDER BY min(i.seq * 1000 + r.key)`,
+        )
+        .bind(job.id),
+      // Items assessed before their WWS estimate was stored (migration 0014) count as not available.
+      db
+        .prepare(
+          "SELECT coalesce(rent_class, 'notAvailable') AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1",
         )
         .bind(job.id),
       db
@@ -483,6 +496,7 @@ export class PortfolioJobs {
         ),
       ),
       riskCounts: Object.fromEntries(pairs(risks)),
+      sectorCounts: sectorCountsOf(new Map(pairs(sectors))),
       failures: failureList,
       ...(c.failed > failureList.length && { moreFailures: c.failed - failureList.length }),
       assessmentIds,

@@ -12,6 +12,26 @@ export interface DownloadLinks {
   expiresAt: string;
 }
 
+/** The WWS classes a job's summary counts, in the order it lists them. */
+export interface SectorCounts {
+  social: number;
+  middle: number;
+  free: number;
+  undecided: number;
+  outsideWws: number;
+  notAvailable: number;
+}
+
+/** How texts name each class of `SectorCounts`. */
+export const SECTOR_WORDS: Record<keyof SectorCounts, string> = {
+  social: "social",
+  middle: "middle",
+  free: "free",
+  undecided: "undecided (range spans a boundary)",
+  outsideWws: "outside the WWS",
+  notAvailable: "not available",
+};
+
 export interface JobSummary {
   jobId: string;
   state: JobState;
@@ -28,6 +48,13 @@ export interface JobSummary {
   labelCounts: Record<string, number>;
   valueBands: Record<string, number>;
   riskCounts: Record<string, number>;
+  /**
+   * Assessed addresses per WWS estimate (issue 20): the whole points range social, middle or free;
+   * undecided (the range spans a sector boundary); outside the WWS (ligplaats, standplaats, not a
+   * dwelling); not available (a register could not answer or has no figure). Estimates from
+   * registers and stated defaults, not formal points counts.
+   */
+  sectorCounts: SectorCounts;
   /** The first LISTED_MAX (./portfolio.ts) failures in input order; `moreFailures` counts the rest. */
   failures: Array<{ input: string; reason: string }>;
   moreFailures?: number;

@@ -16,6 +16,7 @@ import path from "node:path";
 import { build } from "esbuild";
 import { type Browser, chromium, type Frame, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECTOR_WORDS } from "../../src/jobs/summary";
 import { seriousAxeViolations } from "./axe";
 import { chromiumForTests } from "./chromium";
 import { mcpCall, waitForJob } from "./portfolio-job";
@@ -32,8 +33,8 @@ const DWELLING = "0307209000000011";
 const LIVE = path.join(ROOT, "test", "golden", "answers", "live");
 const LIVE_ANSWERS = {
   "live Get_Property_Data": "complete-dwelling/04-Get_Property_Data.md",
-  "live Quick_Assess_Property, registers down": "degraded-cbs-down-ep-online-throttled/07-Quick_Assess_Property.md",
-  "live Quick_Assess_Property, older answers": "stale-cbs-down-ep-online-throttled/07-Quick_Assess_Property.md",
+  "live Quick_Assess_Property, registers down": "degraded-cbs-down-ep-online-throttled/08-Quick_Assess_Property.md",
+  "live Quick_Assess_Property, older answers": "stale-cbs-down-ep-online-throttled/08-Quick_Assess_Property.md",
 } as const;
 
 let stack: Stack;
@@ -274,6 +275,7 @@ describe.skipIf(!("path" in CHROMIUM)).each(["light", "dark"] as const)("MCP App
       labelCounts: Record<string, number>;
       valueBands: Record<string, number>;
       riskCounts: Record<string, number>;
+      sectorCounts: Record<string, number>;
       failures: Array<{ input: string; reason: string }>;
       downloads: { xlsx: string; csv: string } | null;
     };
@@ -290,6 +292,7 @@ describe.skipIf(!("path" in CHROMIUM)).each(["light", "dark"] as const)("MCP App
     for (const [id, counts] of [
       ["h-labels", r.labelCounts],
       ["h-values", r.valueBands],
+      ["h-sectors", Object.fromEntries(Object.entries(r.sectorCounts).map(([k, n]) => [SECTOR_WORDS[k as keyof typeof SECTOR_WORDS], n]))],
     ] as const) {
       const items = (await frame
         .locator(`section[aria-labelledby="${id}"] ul.bars > li`)

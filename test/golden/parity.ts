@@ -22,6 +22,7 @@
  */
 
 import { describeGap, type RegisterGap } from "../../src/data/types";
+import { SECTOR_WORDS } from "../../src/jobs/summary";
 
 export type Shows = (value: unknown, text: string, root: unknown, path: string) => string | true | null;
 
@@ -337,6 +338,15 @@ function countsRules(prefix: string): ParityRule[] {
   );
 }
 
+/** A job's WWS sector counts (fixed keys): each as its words and count, "outside the WWS: 1". */
+function sectorRule(prefix: string): ParityRule {
+  return {
+    path: `${prefix}sectorCounts.*`,
+    shows: (v, text, _root, path) =>
+      findString(text, `${SECTOR_WORDS[path.slice(path.lastIndexOf(".") + 1) as keyof typeof SECTOR_WORDS]}: ${v}`),
+  };
+}
+
 /**
  * Per tool: the paths whose leaves need a rule. Anything not listed is checked by the defaults;
  * an exemption always says why.
@@ -456,9 +466,10 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     { path: "summary", shows: (v) => (v === null ? true : null) },
     ...JOB_RULES.map((r) => ({ ...r, path: `summary.${r.path}` })),
     ...countsRules("summary."),
+    sectorRule("summary."),
   ],
   Get_Portfolio_Status: [...JOB_RULES],
-  Get_Portfolio_Result: [...JOB_RULES, ...countsRules("")],
+  Get_Portfolio_Result: [...JOB_RULES, ...countsRules(""), sectorRule("")],
   Cancel_Portfolio: [...JOB_RULES],
   Get_Audit_Log: [
     { path: "events[].id", exempt: "the event's storage id; its time, kind, actor and request id identify it" },

@@ -12,6 +12,7 @@ import {
   type PortfolioJobs,
   untilNextPoll,
 } from "../../jobs/portfolio";
+import { SECTOR_WORDS, type SectorCounts } from "../../jobs/summary";
 import { PORTFOLIO_DASHBOARD } from "../apps";
 import type { ToolContext, ToolSpec } from "../catalog";
 import { AddressSelector, parseUuid } from "./shared";
@@ -41,6 +42,16 @@ const SummaryOut = JobFacts.extend({
   assessed: z.number(),
   valueBands: z.record(z.string(), z.number()).describe("Per value-midpoint band."),
   riskCounts: z.record(z.string(), z.number()),
+  sectorCounts: z
+    .object({
+      social: z.number(),
+      middle: z.number(),
+      free: z.number(),
+      undecided: z.number(),
+      outsideWws: z.number(),
+      notAvailable: z.number(),
+    })
+    .describe("WWS estimates; undecided: range spans a sector boundary."),
   assessmentIds: z.array(z.string()),
   moreAssessmentIds: z.number().optional(),
   downloads: z
@@ -111,6 +122,10 @@ export function outcomeSentence(s: Pick<JobSummary, "state" | "total" | "done" |
 
 const FAILURES_SHOWN = 20;
 
+/** What the sector counts are (Calculate_Rent_Points's disclaimer, for a job). */
+const SECTOR_NOTE =
+  "estimates from registers and stated defaults, not formal points counts: that needs an inspection; per address the points, range and maximum rent are in the spreadsheets";
+
 export function renderSummary(s: JobSummary): string {
   const counts = (r: Record<string, number>) =>
     Object.entries(r)
@@ -122,6 +137,7 @@ export function renderSummary(s: JobSummary): string {
     `Energy labels: ${counts(s.labelCounts)}`,
     `Value midpoints, low to high (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
+    `WWS sectors (${SECTOR_NOTE}): ${(Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>).map((k) => `${SECTOR_WORDS[k]}: ${s.sectorCounts[k]}`).join(", ")}`,
     timesLine(s),
     ...failureLines(s.failures, s.moreFailures),
     s.assessmentIds.length <= MAX_IDS_IN_TEXT && !s.moreAssessmentIds
@@ -388,7 +404,7 @@ const jobInput = z.object({ jobId: z.string().max(64).describe("From Assess_Port
 export const getPortfolioStatus: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Get_Portfolio_Status",
   title: "Portfolio job status",
-  description: "Progress of one of your portfolio jobs. Use while it runs.",
+  description: "Progress of your portfolio job. Use while it runs.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -403,7 +419,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
   name: "Get_Portfolio_Result",
   app: PORTFOLIO_DASHBOARD.uri,
   title: "Portfolio job result",
-  description: "Summary and CSV/Excel links of one of your portfolio jobs. Use once Get_Portfolio_Status says it ended.",
+  description: "Summary and CSV/Excel links of your portfolio job. Use once Get_Portfolio_Status says it ended.",
   input: jobInput,
   output: SummaryOut,
   annotations: { readOnlyHint: true, openWorldHint: false, idempotentHint: true },
@@ -417,7 +433,7 @@ export const getPortfolioResult: ToolSpec<typeof jobInput, typeof SummaryOut> = 
 export const cancelPortfolio: ToolSpec<typeof jobInput, typeof StatusOut> = {
   name: "Cancel_Portfolio",
   title: "Stop a portfolio job",
-  description: "Stops one of your running portfolio jobs; made assessments stay. Use only when the user asks.",
+  description: "Stops your running portfolio job; made assessments stay. Use only when the user asks.",
   input: jobInput,
   output: StatusOut,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

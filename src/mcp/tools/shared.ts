@@ -12,7 +12,7 @@ export const AddressSelector = {
   houseNumber: z
     .union([z.number().int(), z.string().max(20)])
     .optional()
-    .describe("E.g. 20, or with letter and addition '20A-2'."),
+    .describe("20, or 20A-2 (letter, addition)."),
   houseLetter: z.string().max(5).optional(),
   houseNumberAddition: z.string().max(10).optional(),
 };
