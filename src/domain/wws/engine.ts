@@ -82,9 +82,14 @@ function countedRubriek(f: DwellingFacts, name: CountedRubriek): RubriekResult {
     points: fact.value,
     min: fact.min,
     max: fact.max,
-    tableVersion: "counted by the caller",
+    tableVersion: null,
     inputs: [fact.origin],
-    explanation: fact.origin.kind === "default" ? `stated default: ${fact.origin.stated}` : "points as counted",
+    explanation:
+      fact.origin.kind === "default"
+        ? `not counted: an assumption, not from the beleidsboek (give rubrieken.${name} to replace it)`
+        : fact.origin.kind === "user"
+          ? "points as you counted them"
+          : "points as counted",
   };
 }
 
@@ -107,7 +112,9 @@ function totals(f: DwellingFacts, rs: RubriekResult[]): Totals | null {
   const value = totalWithCap(o.value, woz.points, exc.value).total;
   // The cap floors the WOZ points, so the total is not quite monotonic: evaluate the bounds and the cap's kinks.
   const kink = (oth: number) => (oth * WOZ_TABLE.cap.maxShareOfTotal) / (1 - WOZ_TABLE.cap.maxShareOfTotal);
-  const wozCandidates = [woz.min, woz.max, woz.points, kink(o.min), kink(o.max)].filter((w) => w >= woz.min && w <= woz.max);
+  // Just above a kink the cap takes the WOZ points down to whole points: the lowest total there.
+  const kinks = [o.min, o.max, o.value].flatMap((oth) => [kink(oth), kink(oth) + 1e-6]);
+  const wozCandidates = [woz.min, woz.max, woz.points, ...kinks].filter((w) => w >= woz.min && w <= woz.max);
   const all = [o.min, o.max, o.value].flatMap((oth) => wozCandidates.flatMap((w) => exc.options.map((e) => totalWithCap(oth, w, e).total)));
   return { value, min: Math.min(...all, value), max: Math.max(...all, value) };
 }

@@ -189,7 +189,8 @@ export type RubriekResult =
       points: number;
       min: number;
       max: number;
-      tableVersion: string;
+      /** The table the points were counted from; null when they were given (by the user or as a stated default). */
+      tableVersion: string | null;
       inputs: Origin[];
       explanation: string;
     }
