@@ -143,7 +143,11 @@ export function dwellingFactsFor(
   const monumentUnknown = unknownGap(facts, "monument");
   const rce = registerOf(facts, "monument", monument?.source.synthetic ? "synthetic RCE" : "RCE Rijksmonumentenregister");
   const rijksmonument: ChoiceFact<boolean> = monumentUnknown
-    ? { value: false, options: [false, true], origin: { kind: "register", register: rce, note: "not read: the register could not be asked; rijksmonument or not" } }
+    ? {
+        value: false,
+        options: [false, true],
+        origin: { kind: "register", register: rce, note: "not read: the register could not be asked; rijksmonument or not" },
+      }
     : {
         value: monument !== null,
         options: [monument !== null],

@@ -116,7 +116,8 @@ function withMissing(a: PointsAssessment, facts: DwellingFacts, missing: RentFac
   for (const r of rubrieken) {
     if (r.rubriek === "wozWaarde") continue;
     if (r.status === "counted") otherMin += r.min;
-    else if (r.rubriek === "energieprestatie") otherMin += Math.min(...Object.values(ENERGY_TABLE.labelPoints).map((p) => Math.min(p.eengezins, p.meergezins)));
+    else if (r.rubriek === "energieprestatie")
+      otherMin += Math.min(...Object.values(ENERGY_TABLE.labelPoints).map((p) => Math.min(p.eengezins, p.meergezins)));
     else if (!off.has(r.rubriek)) bounded = false;
   }
   const atLeast = bounded ? totalAtLeast(otherMin, wozAtLeast, facts.wozCapException.options) : null;
@@ -170,10 +171,17 @@ const energyPoints = (a: PointsAssessment) => {
 
 const SECTOR_NAME: Record<string, string> = { social: "social rent", middle: "the middle segment", free: "the free sector" };
 
-/** "at least N points (WOZ value unknown), at least the middle segment" */
+/** "at least 150 points (WOZ value unknown), so at least the middle segment (middle or free possible)" */
 function atLeastText(atLeast: number, unknown: string[], sectors: string[]): string {
   const s = sectors[0];
-  const sector = s === undefined ? "" : s === "social" ? ", any sector" : s === "free" ? ", free sector" : `, at least ${SECTOR_NAME[s]}`;
+  const sector =
+    s === undefined
+      ? ""
+      : s === "free"
+        ? ", so the free sector"
+        : s === "social"
+          ? `; sector ${sectors.join(", ")} possible`
+          : `, so at least ${SECTOR_NAME[s]} (${sectors.join(" or ")} possible)`;
   return `at least ${atLeast} points (${unknown.join(" and ")} unknown)${sector}`;
 }
 
@@ -294,12 +302,12 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
               points: null,
               min: r.rubriek === "wozWaarde" ? bound.wozAtLeast : null,
               max: null,
-              tableVersion: r.rubriek === "wozWaarde" && bound.wozAtLeast !== null ? a.tableVersions.woz ?? null : null,
+              tableVersion: r.rubriek === "wozWaarde" && bound.wozAtLeast !== null ? (a.tableVersions.woz ?? null) : null,
               origins: bound.origins[r.rubriek] ? [bound.origins[r.rubriek] as string] : [],
               explanation: `not available: ${r.reason}${
                 r.rubriek === "wozWaarde" && bound.wozAtLeast !== null
-                  ? `; at least ${bound.wozAtLeast} points with the minimum WOZ value € ${WOZ_TABLE.minimumWozValueEur}${
-                      bound.unknown.includes("area") ? " (onderdeel I; the area is unknown)" : " and the largest area in the range"
+                  ? `; the lower bound is the minimum WOZ value € ${WOZ_TABLE.minimumWozValueEur} (Bhw Bijlage I A 11.1)${
+                      bound.unknown.includes("area") ? " in onderdeel I alone (the area is unknown)" : " over the largest area in the range"
                     }`
                   : ""
               }`,
@@ -340,7 +348,9 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
       ...(w
         ? [
             `What if label ${w.label}: ${
-              change === null || change === undefined ? "" : `the energy rubriek ${change >= 0 ? "adds" : "takes"} ${Math.abs(change)} points; `
+              change === null || change === undefined
+                ? ""
+                : `the energy rubriek ${change >= 0 ? "adds" : "takes"} ${Math.abs(change)} points; `
             }${
               w.totalPoints === null || w.pointsRange === null
                 ? bound(w.pointsAtLeast, w.sectorsInRange)
