@@ -101,7 +101,9 @@ export function dwellingFactsFor(
 ): { facts: DwellingFacts; notes: RentFactNotes } {
   const { unit, labels, municipality, neighbourhood, monument } = facts;
   const missing: RentFactNotes["missing"] = [];
-  const bag = registerOf(facts, "unit", unit?.source.synthetic ? "synthetic BAG" : "BAG");
+  // The synthetic dataset names its registers "synthetic …" even where a register has no record for the address.
+  const synthetic = facts.address.source.synthetic || unit?.source.synthetic === true;
+  const bag = registerOf(facts, "unit", synthetic ? "synthetic BAG" : "BAG");
   const usable = unit?.surfaceM2 ?? null;
   const d = RENT_DEFAULTS;
   const areaNote = (share: { min: number; max: number }) =>
@@ -135,13 +137,13 @@ export function dwellingFactsFor(
       : ranged(1975, 1800, thisYear, { kind: "default", stated: "build year unknown: any year up to now (1975 most likely)" });
 
   const labelsUnknown = unknownGap(facts, "labels");
-  const ep = registerOf(facts, "labels", labels[0]?.source.synthetic ? "synthetic EP-Online" : "EP-Online");
+  const ep = registerOf(facts, "labels", synthetic || labels[0]?.source.synthetic ? "synthetic EP-Online" : "EP-Online");
   const energy: DwellingFacts["energy"] = labelsUnknown
     ? { kind: "unknown", origin: { kind: "register", register: ep, note: "not read: the register could not be asked" } }
     : { kind: "registrations", registrations: labels.map(labelRegistration), origin: { kind: "register", register: ep } };
 
   const monumentUnknown = unknownGap(facts, "monument");
-  const rce = registerOf(facts, "monument", monument?.source.synthetic ? "synthetic RCE" : "RCE Rijksmonumentenregister");
+  const rce = registerOf(facts, "monument", synthetic || monument?.source.synthetic ? "synthetic RCE" : "RCE Rijksmonumentenregister");
   const rijksmonument: ChoiceFact<boolean> = monumentUnknown
     ? {
         value: false,
@@ -192,7 +194,7 @@ export function dwellingFactsFor(
         ? `${registerOf(facts, "valueBasis", "CBS value basis")} (not read: the register could not be asked)`
         : usable === null || usable <= 0
           ? "no WOZ estimate without an area"
-          : `${municipality?.source.synthetic ? "synthetic value basis" : "CBS value basis"} (none for this municipality)`,
+          : `${synthetic || municipality?.source.synthetic ? "synthetic value basis" : "CBS value basis"} (none for this municipality)`,
     });
   }
 
