@@ -112,9 +112,7 @@ function totals(f: DwellingFacts, rs: RubriekResult[]): Totals | null {
   const value = totalWithCap(o.value, woz.points, exc.value).total;
   // The cap floors the WOZ points, so the total is not quite monotonic: evaluate the bounds and the cap's kinks.
   const kink = (oth: number) => (oth * WOZ_TABLE.cap.maxShareOfTotal) / (1 - WOZ_TABLE.cap.maxShareOfTotal);
-  // Just above a kink the cap takes the WOZ points down to whole points: the lowest total there.
-  const kinks = [o.min, o.max, o.value].flatMap((oth) => [kink(oth), kink(oth) + 1e-6]);
-  const wozCandidates = [woz.min, woz.max, woz.points, ...kinks].filter((w) => w >= woz.min && w <= woz.max);
+  const wozCandidates = [woz.min, woz.max, woz.points, kink(o.min), kink(o.max)].filter((w) => w >= woz.min && w <= woz.max);
   const all = [o.min, o.max, o.value].flatMap((oth) => wozCandidates.flatMap((w) => exc.options.map((e) => totalWithCap(oth, w, e).total)));
   return { value, min: Math.min(...all, value), max: Math.max(...all, value) };
 }
