@@ -228,5 +228,10 @@ describe("Calculate_Rent_Points, live registers, one down at a time", () => {
     expect(rubriek(out, "energieprestatie").origins[0]).toBe("EP-Online");
     expect(text).toMatch(/WWS points: at least \d+ points \(area and WOZ value unknown\)/);
     expectDefaults(out, text);
+    // The user's WOZ value, with no area to divide it by, lifts the bound: € 300 000 / 16 954 = 17.69 → 17.75.
+    const given = (await rent({ wozValue: 300_000 })).out;
+    expect(rubriek(given, "wozWaarde")).toMatchObject({ points: null, min: 17.75 });
+    expect(rubriek(given, "wozWaarde").explanation).toMatch(/the lower bound is your WOZ value € 300000/);
+    expect(given.pointsAtLeast).toBe((out.pointsAtLeast as number) + Math.round(17.75 - 5));
   });
 });

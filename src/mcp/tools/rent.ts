@@ -85,6 +85,8 @@ function originText(o: Origin): string {
 interface Bound {
   atLeast: number | null;
   wozAtLeast: number | null;
+  /** The WOZ value behind `wozAtLeast`: the user's, or the minimum WOZ value. */
+  wozEur: number | null;
   unknown: string[];
   /** Per rubriek not available: the register asked and why it gave nothing. */
   origins: Record<string, string>;
@@ -92,7 +94,8 @@ interface Bound {
 
 /** Rubrieken without a basis (no register answer, no user input) are not available; the total then is not given, only its lower bound. */
 function withMissing(a: PointsAssessment, facts: DwellingFacts, missing: RentFactNotes["missing"]): { a: PointsAssessment; bound: Bound } {
-  if (missing.length === 0) return { a, bound: { atLeast: a.pointsRange?.min ?? null, wozAtLeast: null, unknown: [], origins: {} } };
+  if (missing.length === 0)
+    return { a, bound: { atLeast: a.pointsRange?.min ?? null, wozAtLeast: null, wozEur: null, unknown: [], origins: {} } };
   const off = new Map<string, { reason: string; origin: string }>();
   const areaMissing = missing.find((m) => m.input === "area");
   for (const m of missing) {
@@ -110,7 +113,9 @@ function withMissing(a: PointsAssessment, facts: DwellingFacts, missing: RentFac
   // The WOZ rubriek's lower bound: the minimum WOZ value (Bhw Bijlage I A 11.1) over the largest area the
   // range allows; without any area, onderdeel I alone (onderdeel II is positive).
   const maxArea = areaMissing ? Number.POSITIVE_INFINITY : roundHalfUp(facts.roomAreaM2.max + facts.otherAreaM2.max);
-  const wozAtLeast = wozRubriekPoints(WOZ_TABLE.minimumWozValueEur, maxArea);
+  // A WOZ value the user gave (without an area to divide it by) lifts the bound above the minimum.
+  const wozEur = Math.max(WOZ_TABLE.minimumWozValueEur, facts.wozValueEur?.min ?? 0);
+  const wozAtLeast = wozRubriekPoints(wozEur, maxArea);
   let otherMin = 0;
   let bounded = true;
   for (const r of rubrieken) {
@@ -146,7 +151,7 @@ function withMissing(a: PointsAssessment, facts: DwellingFacts, missing: RentFac
             }.`,
       narrowingInputs: [],
     },
-    bound: { atLeast, wozAtLeast, unknown, origins: Object.fromEntries([...off].map(([k, v]) => [k, v.origin])) },
+    bound: { atLeast, wozAtLeast, wozEur, unknown, origins: Object.fromEntries([...off].map(([k, v]) => [k, v.origin])) },
   };
 }
 
@@ -306,7 +311,11 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
               origins: bound.origins[r.rubriek] ? [bound.origins[r.rubriek] as string] : [],
               explanation: `not available: ${r.reason}${
                 r.rubriek === "wozWaarde" && bound.wozAtLeast !== null
-                  ? `; the lower bound is the minimum WOZ value € ${WOZ_TABLE.minimumWozValueEur} (Bhw Bijlage I A 11.1)${
+                  ? `; the lower bound is ${
+                      bound.wozEur === WOZ_TABLE.minimumWozValueEur
+                        ? `the minimum WOZ value € ${WOZ_TABLE.minimumWozValueEur} (Bhw Bijlage I A 11.1)`
+                        : `your WOZ value € ${bound.wozEur}`
+                    }${
                       bound.unknown.includes("area") ? " in onderdeel I alone (the area is unknown)" : " over the largest area in the range"
                     }`
                   : ""
