@@ -106,7 +106,12 @@ const NODE = [
   "test/tool-output-schemas.test.ts",
 ];
 /** The Worker in live mode: its data source is read from its bindings, so it needs its own project. */
-const LIVE = ["test/golden/live.test.ts", "test/completion-live.test.ts", "test/portfolio-rent-live.test.ts"];
+const LIVE = [
+  "test/golden/live.test.ts",
+  "test/completion-live.test.ts",
+  "test/portfolio-rent-live.test.ts",
+  "test/rent-points-live.test.ts",
+];
 /** The live-mode settings of "workerd-live"; the key is the one test/helpers/registers.ts's EP-Online stand-in accepts. */
 export const LIVE_SETTINGS = { DATA_SOURCE: "live", EP_ONLINE_API_KEY: "test-ep-online-key-3e8a1f60" };
 const ALL_TESTS = ["test/**/*.test.ts", "test/**/*.test.tsx"];

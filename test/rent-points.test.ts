@@ -12,6 +12,7 @@ const text = (r: Result) => (r.content as Array<{ text?: string }>).map((c) => c
 interface Out {
   totalPoints: number | null;
   pointsRange: { min: number; max: number } | null;
+  pointsAtLeast: number | null;
   sector: string | null;
   sectorsInRange: string[];
   maxRentEur: number | null;
@@ -23,6 +24,7 @@ interface Out {
     max: number | null;
     origins: string[];
     explanation: string;
+    tableVersion: string | null;
   }>;
   narrowingInputs: string[];
   whatIf: { label: string; totalPoints: number | null; sector: string | null; maxRentEur: number | null } | null;
@@ -62,7 +64,17 @@ describe("Calculate_Rent_Points (synthetic)", () => {
     expect(area?.origins.join(" ")).toMatch(/estimate of the NEN 2580 area from the BAG gebruiksoppervlakte/);
     const woz = out.rubrieken.find((x) => x.rubriek === "wozWaarde");
     expect(woz?.origins.join(" ")).toMatch(/estimate, not the dwelling's WOZ value/);
-    expect(out.rubrieken.find((x) => x.rubriek === "keuken")?.origins.join(" ")).toMatch(/stated default/);
+    // A rubriek at a default says once that it is pandgate's stated default, not counted and not from the beleidsboek.
+    const keuken = out.rubrieken.find((x) => x.rubriek === "keuken");
+    expect(keuken?.origins).toEqual([expect.stringMatching(/^pandgate's stated default: /)]);
+    expect(keuken?.tableVersion).toBeNull();
+    const line =
+      text(r)
+        .split("\n")
+        .find((l) => l.startsWith("- keuken:")) ?? "";
+    expect(line).toMatch(/not counted: an assumption, not from the beleidsboek/);
+    expect(line.match(/stated default/g)).toHaveLength(1);
+    expect(out.pointsAtLeast).toBe(range.min);
     expect(out.narrowingInputs.length).toBeGreaterThan(0);
     expect(out.disclaimer).toMatch(/not a formal points count/);
     for (const v of Object.values(out.tableVersions)) expect(text(r)).toContain(v);
@@ -95,6 +107,13 @@ describe("Calculate_Rent_Points (synthetic)", () => {
       min: 55,
       max: 55,
       origins: ["your input"],
+    });
+    // A rubriek the user counted says so, and no table: it was given, not counted by pandgate.
+    expect(out.rubrieken.find((x) => x.rubriek === "gehandicaptenvoorzieningen")).toMatchObject({
+      points: 0,
+      origins: ["your input"],
+      explanation: "points as you counted them",
+      tableVersion: null,
     });
     // Rubriek 3: 4 × 2 + 3 × 1 (Bhw Bijlage I A 3).
     expect(out.rubrieken.find((x) => x.rubriek === "verwarming")?.points).toBe(11);

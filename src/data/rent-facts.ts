@@ -13,6 +13,7 @@ import {
   roundHalfUp,
   type StructuredInputs,
 } from "../domain/wws";
+import defaults from "./rent-defaults.json";
 import type { EnergyLabel, PropertyFacts } from "./types";
 
 /**
@@ -23,31 +24,12 @@ import type { EnergyLabel, PropertyFacts } from "./types";
  */
 
 /**
- * pandgate's own assumptions, not taken from the beleidsboek (replace them with a measured or
- * counted figure to narrow the range):
- * - BAG's gebruiksoppervlakte (NEN 2580 usable area) also holds verkeersruimten and spaces the WWS
- *   does not value; the vertrekken are taken as 80 % of it (65–95 %), the overige ruimten as 7 %
- *   (0–20 %).
- * - Rubrieken 3, 5, 6 and 8 without input: a dwelling with central heating, one kitchen, one
- *   bathroom and toilet and a small balcony or garden, in the range the tables allow for an
- *   ordinary dwelling. Rubrieken 7, 9, 10 and 12: none.
- * - A WOZ value estimated from the CBS value basis: ± 35 % (one municipal average per m² hides
- *   the spread between buurten and dwellings).
+ * pandgate's stated defaults (its own assumptions, not from the beleidsboek; see
+ * rent-defaults.json.source.md for the reasoning behind each value and range).
  */
-export const RENT_DEFAULTS = {
-  roomShareOfUsableArea: { value: 0.8, min: 0.65, max: 0.95 },
-  otherShareOfUsableArea: { value: 0.07, min: 0, max: 0.2 },
-  counted: {
-    verwarming: { value: 12, min: 4, max: 20, stated: "central heating in 4 vertrekken and the overige ruimten (12; 4–20)" },
-    keuken: { value: 8, min: 0, max: 20, stated: "one kitchen with a 2 m aanrecht and a cooking point (8; 0–20)" },
-    sanitair: { value: 9, min: 3, max: 20, stated: "one toilet, one wastafel and a shower (9; 3–20)" },
-    buitenruimten: { value: 4, min: -5, max: 15, stated: "a small private outdoor space (4; −5 none at all to 15)" },
-    gehandicaptenvoorzieningen: { value: 0, min: 0, max: 0, stated: "no gehandicaptenvoorzieningen (0)" },
-    bijzondereVoorzieningen: { value: 0, min: 0, max: 0, stated: "no bijzondere voorzieningen (0)" },
-    gemeenschappelijk: { value: 0, min: 0, max: 0, stated: "no gemeenschappelijke ruimten or parkeerruimten (0)" },
-  } satisfies Record<CountedRubriek, { value: number; min: number; max: number; stated: string }>,
-  wozEstimateSpread: 0.35,
-} as const;
+export const RENT_DEFAULTS = defaults as typeof defaults & {
+  counted: Record<CountedRubriek, { value: number; min: number; max: number; stated: string }>;
+};
 
 export interface RentUserInput {
   wozValue?: number | undefined;
@@ -61,8 +43,11 @@ export interface RentUserInput {
 export interface RentFactNotes {
   usableAreaM2: number | null;
   wozEstimate: { eur: number; minEur: number; maxEur: number; basis: string } | null;
-  /** Inputs without any basis (no register answer, no user input): their rubrieken are not available. */
-  missing: Array<{ input: "area" | "wozValue"; why: string }>;
+  /**
+   * Inputs without any basis (no register answer, no user input): their rubrieken are not available.
+   * `origin` names the register that was asked (and why it gave nothing).
+   */
+  missing: Array<{ input: "area" | "wozValue"; why: string; origin: string }>;
 }
 
 const USER: Origin = { kind: "user" };
@@ -91,7 +76,7 @@ export function labelRegistration(l: EnergyLabel): LabelRegistration {
   };
 }
 
-function dwellingKindOf(type: string | null): ChoiceFact<DwellingKind> {
+function dwellingKindOf(type: string | null, bag: string): ChoiceFact<DwellingKind> {
   if (type === null)
     return {
       value: "meergezins",
@@ -99,7 +84,7 @@ function dwellingKindOf(type: string | null): ChoiceFact<DwellingKind> {
       origin: { kind: "default", stated: "dwelling type not in BAG: meergezins most likely, eengezins possible" },
     };
   const kind: DwellingKind = /appartement|flat|etage|meergezins/i.test(type) ? "meergezins" : "eengezins";
-  return { value: kind, options: [kind], origin: { kind: "register", register: "BAG", note: `woningtype ${type}` } };
+  return { value: kind, options: [kind], origin: { kind: "register", register: bag, note: `woningtype ${type}` } };
 }
 
 const area = (value: number, min: number, max: number, origin: Origin): NumberFact =>
@@ -116,7 +101,9 @@ export function dwellingFactsFor(
 ): { facts: DwellingFacts; notes: RentFactNotes } {
   const { unit, labels, municipality, neighbourhood, monument } = facts;
   const missing: RentFactNotes["missing"] = [];
-  const bag = registerOf(facts, "unit", unit?.source.synthetic ? "synthetic BAG" : "BAG");
+  // The synthetic dataset names its registers "synthetic …" even where a register has no record for the address.
+  const synthetic = facts.address.source.synthetic || unit?.source.synthetic === true;
+  const bag = registerOf(facts, "unit", synthetic ? "synthetic BAG" : "BAG");
   const usable = unit?.surfaceM2 ?? null;
   const d = RENT_DEFAULTS;
   const areaNote = (share: { min: number; max: number }) =>
@@ -129,9 +116,11 @@ export function dwellingFactsFor(
     roomAreaM2 = area(usable * s.value, usable * s.min, usable * s.max, { kind: "register", register: bag, note: areaNote(s) });
   } else {
     roomAreaM2 = known(1, { kind: "default", stated: "no area known" });
+    const asked = unknownGap(facts, "unit");
     missing.push({
       input: "area",
-      why: unknownGap(facts, "unit") ? "BAG could not be asked for the usable area" : "BAG registers no usable area for this unit",
+      why: asked ? "BAG could not be asked for the usable area" : "BAG registers no usable area for this unit",
+      origin: `${bag} (${asked ? "not read: the register could not be asked" : "no usable area registered"})`,
     });
   }
   if (input.otherAreaM2 !== undefined) otherAreaM2 = known(input.otherAreaM2, USER);
@@ -148,15 +137,19 @@ export function dwellingFactsFor(
       : ranged(1975, 1800, thisYear, { kind: "default", stated: "build year unknown: any year up to now (1975 most likely)" });
 
   const labelsUnknown = unknownGap(facts, "labels");
-  const ep = registerOf(facts, "labels", labels[0]?.source.synthetic ? "synthetic EP-Online" : "EP-Online");
+  const ep = registerOf(facts, "labels", synthetic || labels[0]?.source.synthetic ? "synthetic EP-Online" : "EP-Online");
   const energy: DwellingFacts["energy"] = labelsUnknown
-    ? { kind: "unknown", origin: { kind: "register", register: ep, note: "could not be asked" } }
+    ? { kind: "unknown", origin: { kind: "register", register: ep, note: "not read: the register could not be asked" } }
     : { kind: "registrations", registrations: labels.map(labelRegistration), origin: { kind: "register", register: ep } };
 
   const monumentUnknown = unknownGap(facts, "monument");
-  const rce = registerOf(facts, "monument", monument?.source.synthetic ? "synthetic RCE" : "RCE Rijksmonumentenregister");
+  const rce = registerOf(facts, "monument", synthetic || monument?.source.synthetic ? "synthetic RCE" : "RCE Rijksmonumentenregister");
   const rijksmonument: ChoiceFact<boolean> = monumentUnknown
-    ? { value: false, options: [false, true], origin: { kind: "register", register: rce, note: "could not be asked: either" } }
+    ? {
+        value: false,
+        options: [false, true],
+        origin: { kind: "register", register: rce, note: "not read: the register could not be asked; rijksmonument or not" },
+      }
     : {
         value: monument !== null,
         options: [monument !== null],
@@ -164,7 +157,11 @@ export function dwellingFactsFor(
       };
   const monumentAny: ChoiceFact<boolean> = {
     ...rijksmonument,
-    origin: { kind: "default", stated: "monument status as RCE says; provincial and municipal monuments are not read" },
+    origin: {
+      kind: "register",
+      register: rce,
+      note: `${monumentUnknown ? "not read; monument or not" : monument ? `rijksmonument ${monument.number}` : "not a rijksmonument"}; provincial and municipal monuments are not read`,
+    },
   };
 
   let wozValueEur: NumberFact | undefined;
@@ -183,15 +180,21 @@ export function dwellingFactsFor(
     wozEstimate = { eur, minEur, maxEur, basis: basisText };
     wozValueEur = ranged(eur, minEur, maxEur, {
       kind: "register",
-      register: basis.synthetic ? "synthetic value basis" : basis.source,
+      register: basis.synthetic ? "synthetic value basis" : "CBS value basis",
       note: `estimate, not the dwelling's WOZ value: € ${eur} (€ ${minEur}–${maxEur}) from ${basisText}`,
     });
   } else {
+    const asked = unknownGap(facts, "valueBasis");
     missing.push({
       input: "wozValue",
-      why: unknownGap(facts, "valueBasis")
+      why: asked
         ? "CBS could not be asked for the value basis and no wozValue was given"
         : "no value basis for an estimate and no wozValue was given",
+      origin: asked
+        ? `${registerOf(facts, "valueBasis", "CBS value basis")} (not read: the register could not be asked)`
+        : usable === null || usable <= 0
+          ? "no WOZ estimate without an area"
+          : `${synthetic || municipality?.source.synthetic ? "synthetic value basis" : "CBS value basis"} (none for this municipality)`,
     });
   }
 
@@ -210,7 +213,7 @@ export function dwellingFactsFor(
     facts: {
       object,
       referenceDate,
-      dwellingKind: dwellingKindOf(unit?.dwellingType ?? null),
+      dwellingKind: dwellingKindOf(unit?.dwellingType ?? null, bag),
       roomAreaM2,
       otherAreaM2,
       buildYear,

@@ -9,7 +9,8 @@
  * - no `$schema`: MCP's default dialect for tool schemas is JSON Schema 2020-12 already;
  * - no ±(2^53 − 1) bounds zod gives every `int()`: JSON numbers past them are not exact anyway;
  * - no `pattern` beside a `format` (zod's ISO date-time regex beside `format: "date-time"`);
- * - no `propertyNames: {type: "string"}` (every JSON key is a string).
+ * - no `propertyNames: {type: "string"}` (every JSON key is a string);
+ * - no `additionalProperties: {}` (the empty schema: any value, as without it).
  *
  * Input schemas: no `maxLength`. Those caps only stop abuse (no real query, postcode, id or
  * cursor comes near them); the server refuses longer text with a clear error.
@@ -71,6 +72,8 @@ function tidy(node: unknown, output: boolean): unknown {
     if (key === "maxLength" && !output) continue;
     if (key === "propertyNames" && JSON.stringify(value) === '{"type":"string"}') continue;
     if (output && key === "additionalProperties" && value === false) continue;
+    // `additionalProperties: {}` (any value) is what JSON Schema assumes without it.
+    if (key === "additionalProperties" && JSON.stringify(value) === "{}") continue;
     if (output && key === "required") continue;
     out[key] = key === "properties" ? mapValues(value as Json, (child) => tidy(child, output)) : tidy(value, output);
   }

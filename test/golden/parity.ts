@@ -427,15 +427,30 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
   Calculate_Rent_Points: [
     ...addressRules("address."),
     UNIT_OF_ADDRESS,
-    { path: "totalPoints", shows: nullAs(/total unknown|outside the WWS/i) },
-    { path: "pointsRange", shows: nullAs(/total unknown|outside the WWS/i) },
-    { path: "sector", shows: nullAs(/total unknown|outside the WWS/i) },
+    { path: "totalPoints", shows: nullAs(/no total|total unknown|outside the WWS/i) },
+    { path: "pointsRange", shows: nullAs(/no total|total unknown|outside the WWS/i) },
+    { path: "pointsAtLeast", shows: nullAs(/total unknown|outside the WWS/i) },
+    { path: "sector", shows: nullAs(/no total|total unknown|outside the WWS/i) },
     { path: "maxRentEur", shows: nullAs(/maximum kale huur: (none|unknown)|outside the WWS/i) },
+    // A rubriek without a table: its points were given (by the user or as pandgate's stated default), not counted.
+    { path: "rubrieken[].tableVersion", shows: nullAs(/not counted|as you counted them|not available/i) },
+    { path: "rubrieken[].max", shows: nullAs(/: unknown/i) },
+    { path: "rubrieken[].min", shows: nullAs(/: unknown/i) },
     { path: "whatIf", shows: (v) => (v === null ? true : null) },
-    { path: "whatIf.totalPoints", shows: nullAs(/what if label \S+: total unknown/i) },
-    { path: "whatIf.pointsRange", shows: nullAs(/what if label \S+: total unknown/i) },
-    { path: "whatIf.sector", shows: nullAs(/what if label \S+: total unknown/i) },
-    { path: "whatIf.maxRentEur", shows: nullAs(/maximum rent none|what if label \S+: total unknown/i) },
+    { path: "whatIf.totalPoints", shows: nullAs(/what if label \S+: [^\n]*(total unknown|at least)/i) },
+    { path: "whatIf.pointsRange", shows: nullAs(/what if label \S+: [^\n]*(total unknown|at least)/i) },
+    { path: "whatIf.pointsAtLeast", shows: nullAs(/what if label \S+: [^\n]*total unknown|what if label \S+: [^\n]*points \(/i) },
+    { path: "whatIf.sector", shows: nullAs(/what if label \S+: [^\n]*(total unknown|at least)/i) },
+    { path: "whatIf.maxRentEur", shows: nullAs(/maximum rent none|what if label \S+: [^\n]*(total unknown|at least)/i) },
+    {
+      path: "whatIf.energyPointsChange",
+      shows: (v, text) =>
+        v === null
+          ? true
+          : typeof v === "number"
+            ? (new RegExp(`energy rubriek (adds|takes) ${Math.abs(v)} points`, "i").exec(text)?.[0] ?? null)
+            : null,
+    },
     ...SOURCE_RULES,
   ],
   Get_Assessed_Properties: [

@@ -82,9 +82,14 @@ function countedRubriek(f: DwellingFacts, name: CountedRubriek): RubriekResult {
     points: fact.value,
     min: fact.min,
     max: fact.max,
-    tableVersion: "counted by the caller",
+    tableVersion: null,
     inputs: [fact.origin],
-    explanation: fact.origin.kind === "default" ? `stated default: ${fact.origin.stated}` : "points as counted",
+    explanation:
+      fact.origin.kind === "default"
+        ? `not counted: an assumption, not from the beleidsboek (give rubrieken.${name} to replace it)`
+        : fact.origin.kind === "user"
+          ? "points as you counted them"
+          : "points as counted",
   };
 }
 

@@ -5,7 +5,7 @@ export { classForBuildYear, classFromWwsEnergyIndex, energyBasis, energyPointsFo
 export { assessRentPoints, COUNTED_RUBRIEKEN, DISCLAIMER, outsideWws } from "./engine";
 export { known, ranged, roundHalfUp } from "./range";
 export { maxRentEur, sectorFor, sectorsBetween, tableRentEur } from "./rent";
-export { areaPoints, totalWithCap, wozPoints, wozRubriekPoints } from "./rubrieken";
+export { areaPoints, totalAtLeast, totalWithCap, wozPoints, wozRubriekPoints } from "./rubrieken";
 export type * from "./types";
 export {
   aanrechtPoints,

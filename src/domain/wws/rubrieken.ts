@@ -48,13 +48,15 @@ export function energyRubriek(f: DwellingFacts): RubriekResult {
     return { min: Math.min(...all), max: Math.max(...all) };
   };
   const base = { rubriek: "energieprestatie", status: "counted" as const, tableVersion: ENERGY_TABLE.version };
+  // A monument gets no minus points (Bhw Bijlage I A 4.2): its status is an input wherever it may apply.
+  const monumentOrigin = monuments.includes(true) ? [f.monument.origin] : [];
   if (f.energy.kind === "userLabel") {
     const c = f.energy.labelClass;
     return {
       ...base,
       points: pts(c),
       ...spread([c]),
-      inputs: [f.energy.origin, f.dwellingKind.origin],
+      inputs: [f.energy.origin, f.dwellingKind.origin, ...monumentOrigin],
       explanation: `label ${c} as the user states`,
     };
   }
@@ -66,8 +68,8 @@ export function energyRubriek(f: DwellingFacts): RubriekResult {
       ...base,
       points: pts(likely.labelClass),
       ...spread(WWS_LABEL_CLASSES),
-      inputs: [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin],
-      explanation: `label unknown (register not read): most likely the build-year rule (${likely.buildYear} → ${likely.labelClass}); any class G–A++++ possible`,
+      inputs: [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin, ...monumentOrigin],
+      explanation: `label not read: most likely no label, so the build-year rule (${likely.buildYear} → ${likely.labelClass}); the range covers every label class G–A++++${f.monument.options.includes(true) ? " (no minus points for a monument)" : ""}`,
     };
   }
   const years = [f.buildYear.value, f.buildYear.min, f.buildYear.max];
@@ -83,7 +85,9 @@ export function energyRubriek(f: DwellingFacts): RubriekResult {
       ? `valid label ${likely.labelClass} (registered ${likely.registration.registrationDate.slice(0, 10)}, valid until ${likely.registration.validUntil.slice(0, 10)}${likely.via === "energyIndex" ? `, Energie-Index ${likely.registration.energyIndex}` : likely.via === "ep2" ? `, class from EP2 ${likely.registration.ep2}` : ""})`
       : `no valid label: build-year rule (${likely.buildYear} → ${likely.labelClass})${rejected}`;
   const inputs =
-    likely.basis === "label" ? [f.energy.origin, f.dwellingKind.origin] : [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin];
+    likely.basis === "label"
+      ? [f.energy.origin, f.dwellingKind.origin, ...monumentOrigin]
+      : [f.energy.origin, f.buildYear.origin, f.dwellingKind.origin, ...monumentOrigin];
   return { ...base, points: pts(likely.labelClass), ...spread(classes), inputs, explanation };
 }
 
@@ -137,4 +141,17 @@ export function totalWithCap(otherPoints: number, wozPts: number, exception: boo
   if (wozPts <= maxWoz) return { total: uncapped, capped: false };
   const total = roundHalfUp(otherPoints + Math.floor(maxWoz + 1e-9));
   return { total: total < c.appliesFromTotalPoints ? c.floorTotalPoints : total, capped: true };
+}
+
+/**
+ * The lowest total the WOZ cap allows when the other rubrieken give at least `otherMin` points and
+ * the WOZ rubriek at least `wozMin` (any more is possible): the total is non-decreasing in both
+ * except where the cap takes the WOZ points down (Bhw Bijlage I A 11.3), so the minimum is at
+ * `wozMin` or just above the cap's kink.
+ */
+export function totalAtLeast(otherMin: number, wozMin: number, exceptions: readonly boolean[]): number {
+  const c = WOZ_TABLE.cap;
+  const kink = (otherMin * c.maxShareOfTotal) / (1 - c.maxShareOfTotal);
+  const ws = [wozMin, ...(kink + 1e-6 > wozMin ? [kink + 1e-6] : [])];
+  return Math.min(...ws.flatMap((w) => exceptions.map((e) => totalWithCap(otherMin, w, e).total)));
 }

@@ -85,7 +85,7 @@ export interface DwellingFacts {
   monument: ChoiceFact<boolean>;
   /** A WOZ-cap exception the source states (new-build 2015–2019 minimum, small new-build COROP A'dam/Utrecht). */
   wozCapException: ChoiceFact<boolean>;
-  /** Points of the rubrieken the engine has no table for, counted by the caller. */
+  /** Points of the rubrieken the engine has no table for, given by the caller (counted by the user, or a stated default). */
   counted: Partial<Record<CountedRubriek, NumberFact>>;
   /**
    * Structured inputs for rubriek 3, 5, 6 and 8 (counts, lengths, areas): when given, the engine
@@ -189,7 +189,8 @@ export type RubriekResult =
       points: number;
       min: number;
       max: number;
-      tableVersion: string;
+      /** The table the points were counted from; null when they were given (by the user or as a stated default). */
+      tableVersion: string | null;
       inputs: Origin[];
       explanation: string;
     }

@@ -6,12 +6,17 @@ import { RegisterGapSchema } from "../../data/types";
 import {
   assessRentPoints,
   type DwellingFacts,
+  maxRentEur,
   type Origin,
   type PointsAssessment,
   type RubriekResult,
+  roundHalfUp,
+  sectorsBetween,
+  totalAtLeast,
   type WwsLabelClass,
+  wozRubriekPoints,
 } from "../../domain/wws";
-import { isWwsLabelClass, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
+import { ENERGY_TABLE, isWwsLabelClass, MAX_RENT_TABLE, WOZ_TABLE, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { addressHeading } from "./property";
@@ -44,6 +49,7 @@ const rentOutput = z.object({
   address: AddressOut,
   totalPoints: z.number().nullable(),
   pointsRange: Range.nullable(),
+  pointsAtLeast: z.number().nullable(),
   sector: z.string().nullable(),
   sectorsInRange: z.array(z.string()),
   maxRentEur: z.number().nullable(),
@@ -53,8 +59,11 @@ const rentOutput = z.object({
   whatIf: z
     .object({
       label: z.string(),
+      energyPointsChange: z.number().nullable(),
       totalPoints: z.number().nullable(),
       pointsRange: Range.nullable(),
+      pointsAtLeast: z.number().nullable(),
+      sectorsInRange: z.array(z.string()),
       sector: z.string().nullable(),
       maxRentEur: z.number().nullable(),
     })
@@ -68,39 +77,81 @@ type RentOutput = z.infer<typeof rentOutput>;
 
 function originText(o: Origin): string {
   if (o.kind === "user") return "your input";
-  if (o.kind === "default") return `stated default: ${o.stated}`;
+  if (o.kind === "default") return `pandgate's stated default: ${o.stated}`;
   return o.note ? `${o.register} (${o.note})` : o.register;
 }
 
-/** Rubrieken without a basis (no register answer, no user input) are not available; the total then is not given. */
-function withMissing(a: PointsAssessment, missing: RentFactNotes["missing"]): PointsAssessment {
-  if (missing.length === 0) return a;
-  const off = new Map<string, string>();
+/** What the count knows without a total: the lowest total (and WOZ points) the counted rubrieken and the beleidsboek's minimum WOZ value allow. */
+interface Bound {
+  atLeast: number | null;
+  wozAtLeast: number | null;
+  /** The WOZ value behind `wozAtLeast`: the user's, or the minimum WOZ value. */
+  wozEur: number | null;
+  unknown: string[];
+  /** Per rubriek not available: the register asked and why it gave nothing. */
+  origins: Record<string, string>;
+}
+
+/** Rubrieken without a basis (no register answer, no user input) are not available; the total then is not given, only its lower bound. */
+function withMissing(a: PointsAssessment, facts: DwellingFacts, missing: RentFactNotes["missing"]): { a: PointsAssessment; bound: Bound } {
+  if (missing.length === 0)
+    return { a, bound: { atLeast: a.pointsRange?.min ?? null, wozAtLeast: null, wozEur: null, unknown: [], origins: {} } };
+  const off = new Map<string, { reason: string; origin: string }>();
+  const areaMissing = missing.find((m) => m.input === "area");
   for (const m of missing) {
     if (m.input === "area") {
-      const why = `${m.why}: give roomAreaM2 and otherAreaM2`;
+      const why = { reason: `${m.why}: give roomAreaM2 and otherAreaM2`, origin: m.origin };
       off.set("oppervlakteVertrekken", why);
       off.set("oppervlakteOverigeRuimten", why);
-      off.set("wozWaarde", why);
-    } else if (!off.has("wozWaarde")) off.set("wozWaarde", `${m.why}: give wozValue`);
+      off.set("wozWaarde", { reason: `no area to divide the WOZ value by (${m.why}): give roomAreaM2 and otherAreaM2`, origin: m.origin });
+    } else if (!off.has("wozWaarde")) off.set("wozWaarde", { reason: `${m.why}: give wozValue`, origin: m.origin });
   }
   const rubrieken: RubriekResult[] = a.rubrieken.map((r) => {
-    const reason = off.get(r.rubriek);
-    return reason ? { rubriek: r.rubriek, status: "notAvailable", reason } : r;
+    const o = off.get(r.rubriek);
+    return o ? { rubriek: r.rubriek, status: "notAvailable", reason: o.reason } : r;
   });
+  // The WOZ rubriek's lower bound: the minimum WOZ value (Bhw Bijlage I A 11.1) over the largest area the
+  // range allows; without any area, onderdeel I alone (onderdeel II is positive).
+  const maxArea = areaMissing ? Number.POSITIVE_INFINITY : roundHalfUp(facts.roomAreaM2.max + facts.otherAreaM2.max);
+  // A WOZ value the user gave (without an area to divide it by) lifts the bound above the minimum.
+  const wozEur = Math.max(WOZ_TABLE.minimumWozValueEur, facts.wozValueEur?.min ?? 0);
+  const wozAtLeast = wozRubriekPoints(wozEur, maxArea);
+  let otherMin = 0;
+  let bounded = true;
+  for (const r of rubrieken) {
+    if (r.rubriek === "wozWaarde") continue;
+    if (r.status === "counted") otherMin += r.min;
+    else if (r.rubriek === "energieprestatie")
+      otherMin += Math.min(...Object.values(ENERGY_TABLE.labelPoints).map((p) => Math.min(p.eengezins, p.meergezins)));
+    else if (!off.has(r.rubriek)) bounded = false;
+  }
+  const atLeast = bounded ? totalAtLeast(otherMin, wozAtLeast, facts.wozCapException.options) : null;
+  const unknown = [...(areaMissing ? ["area"] : []), "WOZ value"];
+  const rijks = facts.rijksmonument.options;
+  const rentFloor = atLeast === null ? null : Math.min(...rijks.map((r) => maxRentEur(atLeast, r) ?? Number.POSITIVE_INFINITY));
   const names = rubrieken.filter((r) => r.status === "notAvailable").map((r) => r.rubriek);
   return {
-    ...a,
-    rubrieken,
-    complete: false,
-    totalPoints: null,
-    pointsRange: null,
-    sector: null,
-    sectorsInRange: [],
-    maxRentEur: null,
-    maxRentRangeEur: null,
-    maxRentNote: `No total: not available for ${names.join(", ")}.`,
-    narrowingInputs: [],
+    a: {
+      ...a,
+      rubrieken,
+      complete: false,
+      totalPoints: null,
+      pointsRange: null,
+      sector: null,
+      sectorsInRange: atLeast === null ? [] : sectorsBetween(atLeast, Number.POSITIVE_INFINITY),
+      maxRentEur: null,
+      maxRentRangeEur: null,
+      maxRentNote:
+        atLeast === null
+          ? `No total: not available for ${names.join(", ")}.`
+          : `No total: not available for ${names.join(", ")}. At least ${atLeast} points, so ${
+              rentFloor === null || !Number.isFinite(rentFloor)
+                ? "the free sector (no WWS maximum)"
+                : `a maximum kale huur of at least € ${rentFloor.toFixed(2)} per ${MAX_RENT_TABLE.validFrom} (or none, in the free sector)`
+            }.`,
+      narrowingInputs: [],
+    },
+    bound: { atLeast, wozAtLeast, wozEur, unknown, origins: Object.fromEntries([...off].map(([k, v]) => [k, v.origin])) },
   };
 }
 
@@ -114,7 +165,29 @@ function rentNote(a: PointsAssessment): string {
 
 function assess(facts: DwellingFacts, notes: RentFactNotes) {
   const a = assessRentPoints(facts);
-  return a.kind === "outsideWws" ? a : withMissing(a, notes.missing);
+  return a.kind === "outsideWws" ? a : { kind: a.kind, ...withMissing(a, facts, notes.missing) };
+}
+
+/** The energy rubriek's most likely points, or null. */
+const energyPoints = (a: PointsAssessment) => {
+  const e = a.rubrieken.find((r) => r.rubriek === "energieprestatie");
+  return e?.status === "counted" ? e.points : null;
+};
+
+const SECTOR_NAME: Record<string, string> = { social: "social rent", middle: "the middle segment", free: "the free sector" };
+
+/** "at least 150 points (WOZ value unknown), so at least the middle segment (middle or free possible)" */
+function atLeastText(atLeast: number, unknown: string[], sectors: string[]): string {
+  const s = sectors[0];
+  const sector =
+    s === undefined
+      ? ""
+      : s === "free"
+        ? ", so the free sector"
+        : s === "social"
+          ? `; sector ${sectors.join(", ")} possible`
+          : `, so at least ${SECTOR_NAME[s]} (${sectors.join(" or ")} possible)`;
+  return `at least ${atLeast} points (${unknown.join(" and ")} unknown)${sector}`;
 }
 
 export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> = {
@@ -168,6 +241,7 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
         ...common,
         totalPoints: null,
         pointsRange: null,
+        pointsAtLeast: null,
         sector: null,
         sectorsInRange: [],
         maxRentEur: null,
@@ -192,24 +266,32 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
         },
         notes,
       );
-      if (better.kind === "assessment")
+      if (better.kind === "assessment") {
+        const now = energyPoints(result.a);
+        const then = energyPoints(better.a);
         whatIf = {
           label: whatIfLabel,
-          totalPoints: better.totalPoints,
-          pointsRange: better.pointsRange,
-          sector: better.sector,
-          maxRentEur: better.maxRentEur,
+          energyPointsChange: now === null || then === null ? null : then - now,
+          totalPoints: better.a.totalPoints,
+          pointsRange: better.a.pointsRange,
+          pointsAtLeast: better.bound.atLeast,
+          sectorsInRange: better.a.sectorsInRange,
+          sector: better.a.sector,
+          maxRentEur: better.a.maxRentEur,
         };
+      }
     }
+    const { a, bound } = result;
     return {
       ...common,
-      totalPoints: result.totalPoints,
-      pointsRange: result.pointsRange,
-      sector: result.sector,
-      sectorsInRange: result.sectorsInRange,
-      maxRentEur: result.maxRentEur,
-      maxRentNote: rentNote(result),
-      rubrieken: result.rubrieken.map((r) =>
+      totalPoints: a.totalPoints,
+      pointsRange: a.pointsRange,
+      pointsAtLeast: bound.atLeast,
+      sector: a.sector,
+      sectorsInRange: a.sectorsInRange,
+      maxRentEur: a.maxRentEur,
+      maxRentNote: rentNote(a),
+      rubrieken: a.rubrieken.map((r) =>
         r.status === "counted"
           ? {
               rubriek: r.rubriek,
@@ -223,17 +305,27 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
           : {
               rubriek: r.rubriek,
               points: null,
-              min: null,
+              min: r.rubriek === "wozWaarde" ? bound.wozAtLeast : null,
               max: null,
-              tableVersion: null,
-              origins: [],
-              explanation: `not available: ${r.reason}`,
+              tableVersion: r.rubriek === "wozWaarde" && bound.wozAtLeast !== null ? (a.tableVersions.woz ?? null) : null,
+              origins: bound.origins[r.rubriek] ? [bound.origins[r.rubriek] as string] : [],
+              explanation: `not available: ${r.reason}${
+                r.rubriek === "wozWaarde" && bound.wozAtLeast !== null
+                  ? `; the lower bound is ${
+                      bound.wozEur === WOZ_TABLE.minimumWozValueEur
+                        ? `the minimum WOZ value € ${WOZ_TABLE.minimumWozValueEur} (Bhw Bijlage I A 11.1)`
+                        : `your WOZ value € ${bound.wozEur}`
+                    }${
+                      bound.unknown.includes("area") ? " in onderdeel I alone (the area is unknown)" : " over the largest area in the range"
+                    }`
+                  : ""
+              }`,
             },
       ),
-      narrowingInputs: result.narrowingInputs.map((n) => `${n.input} (${n.widthPoints} points of the range)`),
+      narrowingInputs: a.narrowingInputs.map((n) => `${n.input} (${n.widthPoints} points of the range)`),
       whatIf,
-      tableVersions: result.tableVersions,
-      disclaimer: `Counted for ${referenceDate}. ${result.disclaimer}`,
+      tableVersions: a.tableVersions,
+      disclaimer: `Counted for ${referenceDate}. ${a.disclaimer}`,
     };
   },
   render(r) {
@@ -241,24 +333,38 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
     const tail = [...gapLines(r.registerGaps)].join("\n") + sourcesNote(r.sources);
     if (r.rubrieken.length === 0) return [head, r.maxRentNote, r.disclaimer, tail].filter(Boolean).join("\n");
     const eur = (v: number | null) => (v === null ? "none" : `€ ${v.toLocaleString("en-GB", { maximumFractionDigits: 2 })}`);
+    const off = (name: string) => r.rubrieken.some((x) => x.rubriek === name && x.points === null);
+    const unknown = [...(off("oppervlakteVertrekken") ? ["area"] : []), ...(off("wozWaarde") ? ["WOZ value"] : [])];
+    const bound = (atLeast: number | null, sectors: string[]) =>
+      atLeast === null ? "total unknown" : atLeastText(atLeast, unknown.length ? unknown : ["an input"], sectors);
+    const w = r.whatIf;
+    const change = w?.energyPointsChange;
     const lines = [
       head,
       `WWS points: ${
         r.totalPoints === null || r.pointsRange === null
-          ? "total unknown"
+          ? `${bound(r.pointsAtLeast, r.sectorsInRange)}; no total`
           : `${r.totalPoints} most likely, ${r.pointsRange.min}–${r.pointsRange.max} points; sector ${r.sector ?? "unknown"} (${r.sectorsInRange.join(" or ")} in the range)`
       }.`,
       `Maximum kale huur: ${r.totalPoints === null ? "unknown" : eur(r.maxRentEur)}. ${r.maxRentNote}`,
       "Rubrieken:",
       ...r.rubrieken.map(
         (x) =>
-          `- ${x.rubriek}: ${x.points === null ? "unknown" : `${x.points} (${x.min}–${x.max})`}; ${x.explanation}${x.tableVersion ? `; table ${x.tableVersion}` : ""}${x.origins.length ? `; from ${x.origins.join("; ")}` : ""}`,
+          `- ${x.rubriek}: ${x.points === null ? (x.min === null ? "unknown" : `unknown, at least ${x.min}`) : `${x.points} (${x.min}–${x.max})`}; ${x.explanation}${x.tableVersion ? `; table ${x.tableVersion}` : ""}${x.origins.length ? `; from ${x.origins.join("; ")}` : ""}`,
       ),
 
       ...(r.narrowingInputs.length ? [`Inputs that would narrow the range most: ${r.narrowingInputs.join(", ")}.`] : []),
-      ...(r.whatIf
+      ...(w
         ? [
-            `What if label ${r.whatIf.label}: ${r.whatIf.totalPoints === null || r.whatIf.pointsRange === null ? "total unknown" : `${r.whatIf.totalPoints} points (${r.whatIf.pointsRange.min}–${r.whatIf.pointsRange.max}), sector ${r.whatIf.sector}, maximum rent ${eur(r.whatIf.maxRentEur)}`}.`,
+            `What if label ${w.label}: ${
+              change === null || change === undefined
+                ? ""
+                : `the energy rubriek ${change >= 0 ? "adds" : "takes"} ${Math.abs(change)} points; `
+            }${
+              w.totalPoints === null || w.pointsRange === null
+                ? bound(w.pointsAtLeast, w.sectorsInRange)
+                : `${w.totalPoints} points (${w.pointsRange.min}–${w.pointsRange.max}), sector ${w.sector}, maximum rent ${eur(w.maxRentEur)}`
+            }.`,
           ]
         : []),
       `Tables: ${Object.entries(r.tableVersions)

@@ -20,12 +20,15 @@ import {
   sectorFor,
   sectorsBetween,
   tableRentEur,
+  totalAtLeast,
   totalWithCap,
   verwarmingPoints,
   wozPoints,
   wozRubriekPoints,
 } from "../../../src/domain/wws";
 import { roundToQuarter } from "../../../src/domain/wws/range";
+import { energyRubriek } from "../../../src/domain/wws/rubrieken";
+import { MAX_RENT_TABLE } from "../../../src/domain/wws/tables";
 
 // Primary sources read for these tests (see src/domain/wws/tables/*.source.md):
 // - Bhw = Besluit huurprijzen woonruimte (BWBR0003237) as in force on 1 January 2026, official
@@ -509,6 +512,156 @@ describe("structured inputs in the engine", () => {
   it("keeps the counted-points path when no structured input is given", () => {
     const a = assessRentPoints(facts());
     if (a.kind !== "assessment") throw new Error("expected an assessment");
-    expect(a.rubrieken.find((r) => r.rubriek === "keuken")).toMatchObject({ points: 7, tableVersion: "counted by the caller" });
+    expect(a.rubrieken.find((r) => r.rubriek === "keuken")).toMatchObject({
+      points: 7,
+      tableVersion: null,
+      explanation: "points as you counted them",
+    });
+  });
+});
+
+// The audit of issue 20 part 5: every table at every bound, each test citing where it is written.
+describe("every bound of every table", () => {
+  it("max rent: one row per whole point from 0 to 250, 0–39 at the 40-point amount, rising from 40 to the top row (BB Bijlage 3, p. 70–72)", () => {
+    const rows = MAX_RENT_TABLE.rows;
+    expect(rows.map(([p]) => p)).toEqual(Array.from({ length: 251 }, (_, i) => i));
+    for (let p = 0; p <= 39; p++) expect(tableRentEur(p), `${p} points`).toBe(250.26);
+    for (let p = 41; p <= 250; p++) expect(tableRentEur(p) as number, `${p} points`).toBeGreaterThan(tableRentEur(p - 1) as number);
+    // The top row; above it the beleidsboek extrapolates (BB § 2.1.6), always in the free sector.
+    expect(tableRentEur(250)).toBe(1667.4);
+    expect(maxRentEur(250, false)).toBeNull();
+  });
+
+  it("sectors: the maximum rent stops between 186 (middle) and 187 (free), 143/144 split social and middle (Uhw art. 10 as amended by the Wet betaalbare huur)", () => {
+    expect([143, 144, 186, 187].map(sectorFor)).toEqual(["social", "middle", "middle", "free"]);
+    expect(maxRentEur(143, false)).toBe(932.93);
+    expect(maxRentEur(144, false)).toBe(939.73);
+    // The rijksmonument surcharge of 35 % (Bhw art. 8a as amended, leases from 1 July 2024): 1228.07 × 1.35 = 1657.89.
+    expect(maxRentEur(186, true)).toBe(1657.89);
+    expect(maxRentEur(187, true)).toBeNull();
+  });
+
+  it("energy: the lowest points of the table are G −15 for eengezins and meergezins alike, the highest A++++ 62/58 (Bhw Bijlage I A 4.1)", () => {
+    const unknownLabel = (kinds: Array<"eengezins" | "meergezins">, monuments: boolean[]) =>
+      energyRubriek(
+        facts({
+          energy: { kind: "unknown", origin: { kind: "register", register: "EP-Online", note: "not read" } },
+          dwellingKind: { value: kinds[0] as "eengezins", options: kinds, origin: user },
+          monument: { value: monuments[0] as boolean, options: monuments, origin: user },
+          buildYear: known(1920, bag),
+        }),
+      );
+    // No label → build-year rule (1920 → G) is inside the range, and so is every label class.
+    expect(unknownLabel(["eengezins"], [false])).toMatchObject({ status: "counted", points: -15, min: -15, max: 62 });
+    expect(unknownLabel(["meergezins"], [false])).toMatchObject({ status: "counted", points: -15, min: -15, max: 58 });
+    expect(unknownLabel(["meergezins", "eengezins"], [false, true])).toMatchObject({ status: "counted", points: -15, min: -15, max: 62 });
+    // A monument gets no minus points (Bhw Bijlage I A 4.2): G → 0.
+    expect(unknownLabel(["meergezins"], [true])).toMatchObject({ status: "counted", points: 0, min: 0, max: 58 });
+  });
+
+  it("energy: a failed label lookup and an unknown build year range over every build-year class (Bhw Bijlage I A 4.1 column 3)", () => {
+    const r = energyRubriek(
+      facts({
+        energy: { kind: "registrations", registrations: [], origin: ep },
+        dwellingKind: { value: "eengezins", options: ["eengezins"], origin: user },
+        buildYear: ranged(1975, 1800, 2026, { kind: "default", stated: "unknown" }),
+      }),
+    );
+    // 1975 → G −15; 1800 → G; 2026 → A 41.
+    expect(r).toMatchObject({ status: "counted", points: -15, min: -15, max: 41 });
+  });
+
+  it.each([
+    // NTA 8800 EP2 bands (Regeling energieprestatie gebouwen, Stcrt. 2020, 57490), upper bounds inclusive;
+    // the WWS takes the class as registered, and the class from EP2 only when the class is missing (BB § 2.4.4).
+    [0, "A++++", 62, 58],
+    [0.01, "A+++", 57, 53],
+    [50, "A+++", 57, 53],
+    [50.01, "A++", 52, 48],
+    [75, "A++", 52, 48],
+    [75.01, "A+", 47, 43],
+    [105, "A+", 47, 43],
+    [105.01, "A", 41, 37],
+    [160, "A", 41, 37],
+    [160.01, "B", 34, 30],
+    [190, "B", 34, 30],
+    [190.01, "C", 22, 15],
+    [250, "C", 22, 15],
+    [250.01, "D", 14, 11],
+    [290, "D", 14, 11],
+    [290.01, "E", -4, -4],
+    [335, "E", -4, -4],
+    [335.01, "F", -9, -9],
+    [380, "F", -9, -9],
+    [380.01, "G", -15, -15],
+  ] as const)("EP2 %d → %s: %i eengezins, %i meergezins", (ep2, cls, e, m) => {
+    const b = energyBasis([reg({ labelClass: undefined, ep2 })], 1995, "2026-03-01");
+    expect(b).toMatchObject({ basis: "label", labelClass: cls, via: "ep2" });
+    expect(energyPointsForClass(cls, "eengezins", false)).toBe(e);
+    expect(energyPointsForClass(cls, "meergezins", false)).toBe(m);
+  });
+
+  it.each([
+    // WWS Energie-Index bands (Bhw Bijlage I A 4.1; BB § 2.4.4, p. 24), for eengezins and meergezins.
+    [0.6, "A++", 52, 48],
+    [2.7, "F", -9, -9],
+    [2.71, "G", -15, -15],
+  ] as const)("Energie-Index %d → %s: %i eengezins, %i meergezins", (ei, cls, e, m) => {
+    const b = energyBasis(
+      [reg({ method: "energyIndex", energyIndex: ei, registrationDate: "2018-05-01", validUntil: "2028-05-01" })],
+      1995,
+      "2026-03-01",
+    );
+    expect(b).toMatchObject({ basis: "label", labelClass: cls, via: "energyIndex" });
+    expect(energyPointsForClass(cls, "eengezins", false)).toBe(e);
+    expect(energyPointsForClass(cls, "meergezins", false)).toBe(m);
+  });
+
+  it("WOZ: the minimum value € 85.806 and both divisors at their bounds (Bhw Bijlage I A 11.1–11.2; BB § 2.11, p. 42–44)", () => {
+    // Onderdeel I alone (area → ∞): 85 806 / 16 954 = 5.061 → 5 (a quarter point, 1/8 up).
+    expect(wozRubriekPoints(85_806, Number.POSITIVE_INFINITY)).toBe(5);
+    expect(wozPoints(16_954, Number.POSITIVE_INFINITY)).toBeCloseTo(1, 12);
+    expect(wozPoints(268, 1) - 268 / 16_954).toBeCloseTo(1, 12);
+  });
+
+  it("WOZ cap: 186.49 is not capped (under 187), 186.5 rounds to 187 and is (Bhw Bijlage I A 11.3; BB § 2.11.7, p. 47)", () => {
+    // other 100, WOZ 86.49 → 186.49 → 186, no cap; WOZ 86.5 → 186.5 → 187 ≥ 187 and 86.5 > 100 × 33/67 = 49.25 → 49 → 149 → 186.
+    expect(totalWithCap(100, 86.49, false)).toEqual({ total: 186, capped: false });
+    expect(totalWithCap(100, 86.5, false)).toEqual({ total: 186, capped: true });
+    // At the cap exactly: WOZ = 33 % of the total is allowed.
+    expect(totalWithCap(134, 66, false)).toEqual({ total: 200, capped: false });
+  });
+
+  it("the lowest total over any WOZ value from a lower bound, with the cap (Bhw Bijlage I A 11.3)", () => {
+    // Below the cap the lowest total is at the lower bound.
+    expect(totalAtLeast(60, 8.25, [false])).toBe(68);
+    // other 130 + WOZ ≥ 60: 190 uncapped at 60 (60 < 64.03, no cap); just above the kink 64.03 the cap takes WOZ to 64 → 194; so 190.
+    expect(totalAtLeast(130, 60, [false])).toBe(190);
+    // other 120 + WOZ ≥ 70: capped at once (59.1 → 59 → 179 → 186).
+    expect(totalAtLeast(120, 70, [false])).toBe(186);
+    // An exception lifts the cap: the lowest total is then 190.
+    expect(totalAtLeast(120, 70, [true])).toBe(190);
+    expect(totalAtLeast(120, 70, [false, true])).toBe(186);
+  });
+
+  it("verwarming: 2 per vertrek, 1 per overige ruimte up to 4, verkoeling 1 per vertrek up to 2 (Bhw Bijlage I A 3; BB § 2.3, p. 21)", () => {
+    expect(verwarmingPoints(0, 0, 0)).toBe(0);
+    expect(verwarmingPoints(1, 4, 0)).toBe(6);
+    expect(verwarmingPoints(1, 5, 0)).toBe(6);
+    expect(verwarmingPoints(3, 0, 2)).toBe(8);
+    expect(verwarmingPoints(3, 0, 3)).toBe(8);
+  });
+
+  it("keuken: aanrecht bands at 1 m and 2 m (0 / 4 / 7) (Bhw Bijlage I A 5; BB § 2.5, p. 28)", () => {
+    expect(aanrechtPoints(0.99)).toBe(0);
+    expect(aanrechtPoints(1)).toBe(4);
+    expect(aanrechtPoints(1.99)).toBe(4);
+    expect(aanrechtPoints(2)).toBe(7);
+  });
+
+  it("buitenruimten: −5 with none at all, 2 for having one plus 0.35 per m², at most 15 (Bhw Bijlage I A 8; BB § 2.8, p. 35–37)", () => {
+    expect(buitenruimtenPoints(false, 0, 0, 1)).toBe(-5);
+    expect(buitenruimtenPoints(true, 0, 0, 1)).toBe(2);
+    expect(buitenruimtenPoints(true, 1000, 0, 1)).toBe(15);
   });
 });
