@@ -52,6 +52,7 @@ type ToolName =
   | "Quick_Assess_Property"
   | "Search_Addresses"
   | "Get_Addresses_for_Postcode"
+  | "Calculate_Rent_Points"
   | "portfolio item";
 
 /** The register id a gap names, and a piece of its name that tells CBS's two uses apart. */
@@ -74,14 +75,15 @@ const READERS: Record<RegisterKey, ToolName[]> = {
     "Quick_Assess_Property",
     "Search_Addresses",
     "Get_Addresses_for_Postcode",
+    "Calculate_Rent_Points",
     "portfolio item",
   ],
-  bag: ["Get_Property_Data", "Get_Property_Energy_Label", "Quick_Assess_Property", "portfolio item"],
-  epOnline: ["Get_Property_Energy_Label", "Quick_Assess_Property", "portfolio item"],
-  cbsKwb: ["Analyze_Property_Location", "Quick_Assess_Property", "portfolio item"],
-  cbsValue: ["Quick_Assess_Property", "portfolio item"],
+  bag: ["Get_Property_Data", "Get_Property_Energy_Label", "Quick_Assess_Property", "Calculate_Rent_Points", "portfolio item"],
+  epOnline: ["Get_Property_Energy_Label", "Quick_Assess_Property", "Calculate_Rent_Points", "portfolio item"],
+  cbsKwb: ["Analyze_Property_Location", "Quick_Assess_Property", "Calculate_Rent_Points", "portfolio item"],
+  cbsValue: ["Quick_Assess_Property", "Calculate_Rent_Points", "portfolio item"],
   brk: ["Get_Property_Data"],
-  rce: ["Get_Property_Data"],
+  rce: ["Get_Property_Data", "Calculate_Rent_Points"],
 };
 
 /** The URLs of each register that the fault answers (PDOK Locatieserver's gekoppeld_perceel included). */
@@ -242,6 +244,7 @@ function expectNothingSynthetic(a: Answer) {
 
 /** The facts the failing register supplies, as each tool shows them: unknown (cold) or its older answer (stale). */
 function expectRegisterFacts(register: RegisterKey, tool: ToolName, a: Answer, stale: boolean) {
+  if (tool === "Calculate_Rent_Points") return expectRentFacts(register, a, stale);
   switch (register) {
     case "locatieserver":
       if (tool === "Get_Addresses_for_Postcode") expect(field<number>(a, "total")).toBe(5);
@@ -307,6 +310,78 @@ function expectRegisterFacts(register: RegisterKey, tool: ToolName, a: Answer, s
         expect(a.text).toContain("Rijksmonument: unknown");
         expect(a.text).not.toContain("Not a rijksmonument");
       }
+      return;
+  }
+}
+
+type RentRubriek = {
+  rubriek: string;
+  points: number | null;
+  min: number | null;
+  max: number | null;
+  origins: string[];
+  explanation: string;
+};
+
+/**
+ * Calculate_Rent_Points (issue 20): the failing register's rubrieken are unknown or ranged over
+ * what it could have said (cold), or counted from its older answer (stale); the others are
+ * counted from their own registers as usual.
+ */
+function expectRentFacts(register: RegisterKey, a: Answer, stale: boolean) {
+  const rubrieken = field<RentRubriek[]>(a, "rubrieken") ?? [];
+  const rubriek = (name: string) => {
+    const r = rubrieken.find((x) => x.rubriek === name);
+    expect(r, `${name} in ${JSON.stringify(rubrieken.map((x) => x.rubriek))}`).toBeDefined();
+    return r as RentRubriek;
+  };
+  const origins = (name: string) => rubriek(name).origins.join("; ");
+  switch (register) {
+    case "locatieserver":
+      expect(field<string>(a, "address.addressId")).toBe(ADDRESS_37);
+      return;
+    case "bag":
+      if (stale) expect(origins("oppervlakteVertrekken")).toContain("BAG");
+      else {
+        expect(rubriek("oppervlakteVertrekken").points).toBeNull();
+        expect(field(a, "totalPoints")).toBeNull();
+      }
+      return;
+    case "epOnline": {
+      const energy = rubriek("energieprestatie");
+      expect(origins("energieprestatie")).toContain("EP-Online");
+      if (stale) expect(energy.explanation).toContain("label C");
+      else {
+        expect(energy.explanation).not.toContain("label C");
+        expect(energy.max as number).toBeGreaterThan(energy.min as number);
+      }
+      // Only the energy rubriek is left open: the area still comes from BAG.
+      expect(origins("oppervlakteVertrekken")).toContain("BAG");
+      return;
+    }
+    case "cbsKwb":
+      // The neighbourhood only refines the WOZ estimate; the count stands.
+      expect(field<number>(a, "totalPoints")).not.toBeNull();
+      return;
+    case "cbsValue":
+      if (stale) expect(origins("wozWaarde")).toContain("CBS");
+      else {
+        expect(rubriek("wozWaarde").points).toBeNull();
+        expect(origins("oppervlakteVertrekken")).toContain("BAG");
+      }
+      return;
+    case "rce":
+      // Schenkeldijk 37 is a rijksmonument: known when RCE answered once, either way when it never did.
+      if (stale) {
+        expect(field(a, "rijksmonument")).toEqual({ status: "yes", source: "RCE Rijksmonumentenregister (rijksmonument 524327)" });
+        expect(a.text).toContain("Rijksmonument: yes, per RCE Rijksmonumentenregister (rijksmonument 524327)");
+      } else {
+        expect(field<string>(a, "rijksmonument.status")).toBe("unknown");
+        expect(a.text).toMatch(/Rijksmonument: unknown, per RCE Rijksmonumentenregister \(not read: the register could not be asked/);
+      }
+      expect(origins("oppervlakteVertrekken")).toContain("BAG");
+      return;
+    case "brk":
       return;
   }
 }

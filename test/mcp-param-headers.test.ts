@@ -21,6 +21,7 @@ const HEADERED = [
   "Analyze_Property_Location",
   "Quick_Assess_Property",
   "Get_Property_Assessments",
+  "Calculate_Rent_Points",
 ];
 
 type Rpc = { result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } };

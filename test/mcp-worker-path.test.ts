@@ -47,6 +47,7 @@ function workerServed(era: "2025-11-25" | "2026-07-28"): Array<{ message: Record
     ["Get_Property_Data", { addressId: seeded.id }],
     ["Get_Property_Energy_Label", { addressId: seeded.id }],
     ["Analyze_Property_Location", { addressId: seeded.id }],
+    ["Calculate_Rent_Points", { addressId: seeded.id, wozValue: 250000 }],
     ["Get_Addresses_for_Postcode", { postcode: seeded.postcode }],
     ["Search_Addresses", { query: `${seeded.postcode} ${seeded.house_number}` }],
     // Refused by the SDK (invalid arguments) and by the tool (an unknown address): same answers, same records.
@@ -79,6 +80,7 @@ describe("the Worker serves tools/list and stateless read-only tools itself", ()
     expect(stateless.sort()).toEqual(
       [
         "Analyze_Property_Location",
+        "Calculate_Rent_Points",
         "Get_Addresses_for_Postcode",
         "Get_Property_Data",
         "Get_Property_Energy_Label",
@@ -136,6 +138,7 @@ describe("the Worker serves tools/list and stateless read-only tools itself", ()
         ["Get_Property_Data", "success", undefined, clientId],
         ["Get_Property_Energy_Label", "success", undefined, clientId],
         ["Analyze_Property_Location", "success", undefined, clientId],
+        ["Calculate_Rent_Points", "success", undefined, clientId],
         ["Get_Addresses_for_Postcode", "success", undefined, clientId],
         ["Search_Addresses", "success", undefined, clientId],
         ["Get_Property_Data", "error", "invalid_arguments", clientId],

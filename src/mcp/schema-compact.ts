@@ -26,7 +26,8 @@
  *   below the root, no descriptions;
  * - a root field's nested object (or array of objects) is listed in full (every nested field with
  *   its type and nullability) when that is at most `NESTED_INLINE_BYTES` of JSON, otherwise as an
- *   object (or array of objects) with its nullability only. The full shapes of every tool take
+ *   object (or array of objects) with its nullability only; a map (zod's `record`, e.g. counts
+ *   per label) is always listed as an object. The full shapes of every tool take
  *   about 22 KB even without descriptions and with `$defs`, over the whole budget; the text answer
  *   and the structured content itself name every nested field.
  *
@@ -108,8 +109,13 @@ const isObjectType = (type: unknown) => type === "object" || (Array.isArray(type
 function shallow(field: Json): Json {
   const { description, ...shape } = field;
   const bare = undescribed(shape) as Json;
-  const listed = bytes(bare) <= NESTED_INLINE_BYTES ? bare : typedOnly(bare);
+  const listed = isMap(bare) ? typedOnly(bare) : bytes(bare) <= NESTED_INLINE_BYTES ? bare : typedOnly(bare);
   return description === undefined ? listed : { description, ...listed };
+}
+
+/** A map from free keys to values (zod's `record`: label counts, table versions): what its values are, the answer shows. */
+function isMap(field: Json): boolean {
+  return isObjectType(field.type) && !("properties" in field) && typeof field.additionalProperties === "object";
 }
 
 function typedOnly(field: Json): Json {

@@ -437,6 +437,7 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     { path: "rubrieken[].max", shows: nullAs(/: unknown/i) },
     { path: "rubrieken[].min", shows: nullAs(/: unknown/i) },
     { path: "whatIf", shows: (v) => (v === null ? true : null) },
+    { path: "rijksmonument", shows: nullAs(/outside the WWS/i) },
     { path: "whatIf.totalPoints", shows: nullAs(/what if label \S+: [^\n]*(total unknown|at least)/i) },
     { path: "whatIf.pointsRange", shows: nullAs(/what if label \S+: [^\n]*(total unknown|at least)/i) },
     { path: "whatIf.pointsAtLeast", shows: nullAs(/what if label \S+: [^\n]*total unknown|what if label \S+: [^\n]*points \(/i) },

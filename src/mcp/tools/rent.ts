@@ -68,6 +68,7 @@ const rentOutput = z.object({
       maxRentEur: z.number().nullable(),
     })
     .nullable(),
+  rijksmonument: z.object({ status: z.enum(["yes", "no", "unknown"]), source: z.string() }).nullable(),
   tableVersions: z.record(z.string(), z.string()),
   disclaimer: z.string(),
   registerGaps: z.array(RegisterGapSchema),
@@ -79,6 +80,21 @@ function originText(o: Origin): string {
   if (o.kind === "user") return "your input";
   if (o.kind === "default") return `pandgate's stated default: ${o.stated}`;
   return o.note ? `${o.register} (${o.note})` : o.register;
+}
+
+/**
+ * Whether the dwelling is a rijksmonument, and who says so: it raises the maximum rent by 35 % and
+ * keeps the energy rubriek at 0 or more (beleidsboek, rubriek 4 and the maximum rent).
+ */
+function monumentOut(f: DwellingFacts["rijksmonument"]): NonNullable<RentOutput["rijksmonument"]> {
+  const status = f.options.length > 1 ? "unknown" : f.value ? "yes" : "no";
+  return { status, source: originText(f.origin) };
+}
+
+function monumentLine(m: NonNullable<RentOutput["rijksmonument"]>): string {
+  if (m.status === "yes") return `Rijksmonument: yes, per ${m.source}: the maximum rent is 35 % higher and the energy rubriek at least 0.`;
+  if (m.status === "no") return `Rijksmonument: no, per ${m.source}.`;
+  return `Rijksmonument: unknown, per ${m.source}: the range covers both.`;
 }
 
 /** What the count knows without a total: the lowest total (and WOZ points) the counted rubrieken and the beleidsboek's minimum WOZ value allow. */
@@ -249,6 +265,7 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
         rubrieken: [],
         narrowingInputs: [],
         whatIf: null,
+        rijksmonument: null,
         tableVersions: {},
         disclaimer: "This WWS (Bhw Bijlage I A) values zelfstandige woonruimte only.",
       };
@@ -324,6 +341,7 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
       ),
       narrowingInputs: a.narrowingInputs.map((n) => `${n.input} (${n.widthPoints} points of the range)`),
       whatIf,
+      rijksmonument: monumentOut(dwelling.rijksmonument),
       tableVersions: a.tableVersions,
       disclaimer: `Counted for ${referenceDate}. ${a.disclaimer}`,
     };
@@ -347,6 +365,7 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
           : `${r.totalPoints} most likely, ${r.pointsRange.min}–${r.pointsRange.max} points; sector ${r.sector ?? "unknown"} (${r.sectorsInRange.join(" or ")} in the range)`
       }.`,
       `Maximum kale huur: ${r.totalPoints === null ? "unknown" : eur(r.maxRentEur)}. ${r.maxRentNote}`,
+      ...(r.rijksmonument ? [monumentLine(r.rijksmonument)] : []),
       "Rubrieken:",
       ...r.rubrieken.map(
         (x) =>
