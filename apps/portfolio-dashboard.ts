@@ -2,7 +2,7 @@
 // of Get_Portfolio_Result: the job's counts, its energy label distribution, value bands and WWS sectors (bars
 // with their numbers as text), a table of every count that sorts by any column (header buttons,
 // aria-sort), the failures, and the result spreadsheets. Only what the result holds is shown.
-import { type JobSummary, SECTOR_WORDS, type SectorCounts } from "../src/jobs/summary";
+import { type JobSummary, SECTOR_WORDS, type SectorClass } from "../src/jobs/summary";
 import { el, facts, section, startApp, utc } from "./common";
 
 interface Row {
@@ -119,8 +119,10 @@ function render(data: Record<string, unknown>, root: HTMLElement): void {
   add("Risk flag", s.riskCounts);
   // A summary saved before sector counts existed has none.
   const sectors = Object.fromEntries(
-    s.sectorCounts ? (Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>).map((k) => [SECTOR_WORDS[k], s.sectorCounts[k]]) : [],
+    s.sectorCounts ? (Object.keys(SECTOR_WORDS) as SectorClass[]).map((k) => [SECTOR_WORDS[k], s.sectorCounts[k]]) : [],
   );
+  // Every dwelling with an estimate by the sector of its most likely total (the undecided ones included).
+  const likely: Record<string, number> = { ...(s.sectorCounts?.mostLikely ?? {}) };
   root.append(
     el("header", {}, el("h1", {}, "Portfolio result"), el("p", { class: "muted" }, `Job ${s.jobId}`)),
     section(
@@ -141,6 +143,7 @@ function render(data: Record<string, unknown>, root: HTMLElement): void {
     bars("Value midpoints", "h-values", s.valueBands, s.assessed, "No assessments."),
     el("p", { class: "note" }, "Midpoints of indicative ranges: indications, not valuations."),
     bars("WWS sectors", "h-sectors", sectors, s.assessed, "No assessments."),
+    bars("WWS sectors by most likely total", "h-sectors-likely", likely, s.assessed, "No estimates."),
     el(
       "p",
       { class: "note" },

@@ -113,7 +113,15 @@ describe("WWS estimates in a live portfolio job with a register failing", () => 
       mockServer.use(http.get(`${CBS_ODATA_BASE}/*`, () => new HttpResponse("Service Unavailable", { status: 503 })));
       const { summary, text, row } = await runPortfolio();
       expect(summary.assessed).toBe(3);
-      expect(summary.sectorCounts).toEqual({ social: 0, middle: 0, free: 0, undecided: 0, outsideWws: 1, notAvailable: 2 });
+      expect(summary.sectorCounts).toEqual({
+        social: 0,
+        middle: 0,
+        free: 0,
+        undecided: 0,
+        outsideWws: 1,
+        notAvailable: 2,
+        mostLikely: { social: 0, middle: 0, free: 0 },
+      });
       expect(text).toContain("outside the WWS: 1, not available: 2");
       for (const id of [ADDRESS_37, ADDRESS_41]) {
         expect(row(id, "Status"), id).toBe("done");
@@ -143,6 +151,8 @@ describe("WWS estimates in a live portfolio job with a register failing", () => 
       expect(counts.notAvailable).toBe(0);
       expect(counts.outsideWws).toBe(1);
       expect(counts.social + counts.middle + counts.free + counts.undecided).toBe(2);
+      const likely = (summary.sectorCounts as { mostLikely: Record<string, number> }).mostLikely;
+      expect(Object.values(likely).reduce((a, b) => a + b, 0)).toBe(2);
       for (const id of [ADDRESS_37, ADDRESS_41]) {
         expect(row(id, "Energy label"), id).toBe("unknown");
         expect(Number(row(id, "WWS points")), id).toBeGreaterThan(0);

@@ -107,10 +107,17 @@ describe("WWS estimates in a portfolio job", () => {
       expect(result.s.assessed).toBe(6);
 
       // The summary, structured and in words, with what the counts are.
-      const counts = { social: 1, middle: 0, free: 1, undecided: 1, outsideWws: 3, notAvailable: 0 };
+      // By most likely total, the undecided dwelling counts in the sector the single-address tool names for it.
+      const mostLikely = { social: 1, middle: 0, free: 1 };
+      const likeliest = tool.get(spans)?.sector as keyof typeof mostLikely;
+      mostLikely[likeliest] += 1;
+      const counts = { social: 1, middle: 0, free: 1, undecided: 1, outsideWws: 3, notAvailable: 0, mostLikely };
       expect(result.s.sectorCounts).toEqual(counts);
       expect(result.text).toContain(
         "WWS sectors (estimates from registers and stated defaults, not formal points counts: that needs an inspection; per address the points, range and maximum rent are in the spreadsheets): social: 1, middle: 0, free: 1, undecided (range spans a boundary): 1, outside the WWS: 3, not available: 0",
+      );
+      expect(result.text).toContain(
+        `WWS sectors by most likely total (every dwelling with an estimate, undecided ones included): social: ${mostLikely.social}, middle: ${mostLikely.middle}, free: ${mostLikely.free}`,
       );
 
       // The CSV: one row per address, in input order, with the estimate's columns.
@@ -167,6 +174,12 @@ describe("WWS estimates in a portfolio job", () => {
       expect(socialRow[col("Max rent (EUR/month)")]).toBe(tool.get(social)?.maxRentEur);
       const summary = sheetUtils.sheet_to_json<unknown[]>(workbook.Sheets.Summary as WorkSheet, { header: 1, raw: true, defval: null });
       expect(summary.slice(1, 8).map((r) => r[1])).toEqual([1, 0, 1, 1, 3, 0, 6]);
+      expect(summary.slice(9, 13)).toEqual([
+        ["Most likely sector (every dwelling with an estimate, undecided ones included)", "Dwellings"],
+        ["Social (most likely)", mostLikely.social],
+        ["Middle (most likely)", mostLikely.middle],
+        ["Free (most likely)", mostLikely.free],
+      ]);
       await c.close();
     },
     TIMEOUT,

@@ -100,6 +100,7 @@ export class XlsxBuilder {
   #sheetRow = 1;
   /** Assessed rows per WWS class, for the summary sheet. */
   readonly #sectors = new Map<string, number>();
+  readonly #likely = new Map<string, number>();
 
   constructor() {
     this.#zip = new Zip((error, data) => {
@@ -126,6 +127,8 @@ export class XlsxBuilder {
     if (row.status === "done") {
       const key = row.rentClass ?? "notAvailable";
       this.#sectors.set(key, (this.#sectors.get(key) ?? 0) + 1);
+      if (key !== "outsideWws" && key !== "notAvailable" && row.rentSector !== null)
+        this.#likely.set(row.rentSector, (this.#likely.get(row.rentSector) ?? 0) + 1);
     }
     this.#append(`${xml}</row>`);
   }
@@ -161,7 +164,12 @@ export class XlsxBuilder {
     for (const [key, words] of SECTOR_ROWS) rows.push(row(rows.length + 1, t(words), n(this.#sectors.get(key) ?? 0)));
     const total = [...this.#sectors.values()].reduce((a, b) => a + b, 0);
     rows.push(row(rows.length + 1, t("Assessed addresses"), n(total), STYLE.header));
-    rows.push(row(rows.length + 2, t(SUMMARY_NOTE), null));
+    // Where the ranges leave the sector open: every dwelling with an estimate by its most likely total's sector.
+    let r = rows.length + 2;
+    rows.push(row(r++, t("Most likely sector (every dwelling with an estimate, undecided ones included)"), t("Dwellings"), STYLE.header));
+    for (const sector of ["social", "middle", "free"] as const)
+      rows.push(row(r++, t(`${sector[0]?.toUpperCase()}${sector.slice(1)} (most likely)`), n(this.#likely.get(sector) ?? 0)));
+    rows.push(row(r + 1, t(SUMMARY_NOTE), null));
     return `${XML_DECL}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><cols><col min="1" max="1" width="60" customWidth="1"/><col min="2" max="2" width="12" customWidth="1"/></cols><sheetData>${rows.join("")}</sheetData></worksheet>`;
   }
 

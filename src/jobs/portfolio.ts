@@ -4,7 +4,7 @@ import { compareLabelClasses } from "../domain/energy-label";
 import { UserError } from "../errors";
 import { log } from "../log";
 import { type D1JobRow, describeInput, type ItemStatus, type JobCounts, type JobItemInput } from "./engine";
-import { type DownloadLinks, type JobState, type JobSummary, SECTOR_WORDS, type SectorCounts } from "./summary";
+import { type DownloadLinks, type JobState, type JobSummary, SECTOR_WORDS, type SectorClass, type SectorCounts } from "./summary";
 
 export { BATCH_SIZE, type JobItemInput } from "./engine";
 export type { JobState, JobSummary } from "./summary";
@@ -131,10 +131,21 @@ const BAND_SQL = `CASE WHEN value_mid IS NULL THEN 'no value' ${VALUE_BANDS.map(
   Number.isFinite(upper) ? `WHEN value_mid < ${upper} THEN '${band}'` : `ELSE '${band}'`,
 ).join(" ")} END`;
 
-/** Every WWS class with its count (0 where none), in SECTOR_WORDS's order. */
-function sectorCountsOf(counts: ReadonlyMap<string, number>): SectorCounts {
-  const out = {} as SectorCounts;
-  for (const key of Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>) out[key] = counts.get(key) ?? 0;
+/** Every WWS class with its count (0 where none), in SECTOR_WORDS's order, and the dwellings per most likely sector. */
+function sectorCountsOf(rows: ReadonlyArray<Record<string, unknown>>): SectorCounts {
+  const classes = new Map<string, number>();
+  const mostLikely = { social: 0, middle: 0, free: 0 };
+  for (const row of rows) {
+    const [k, sector, n] = [String(row.k), row.s, Number(row.n)];
+    classes.set(k, (classes.get(k) ?? 0) + n);
+    if (
+      (k === "social" || k === "middle" || k === "free" || k === "undecided") &&
+      (sector === "social" || sector === "middle" || sector === "free")
+    )
+      mostLikely[sector] += n;
+  }
+  const out = { mostLikely } as SectorCounts;
+  for (const key of Object.keys(SECTOR_WORDS) as SectorClass[]) out[key] = classes.get(key) ?? 0;
   return out;
 }
 
@@ -448,7 +459,7 @@ export class PortfolioJobs {
       // Items assessed before their WWS estimate was stored (migration 0014) count as not available.
       db
         .prepare(
-          "SELECT coalesce(rent_class, 'notAvailable') AS k, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1",
+          "SELECT coalesce(rent_class, 'notAvailable') AS k, rent_sector AS s, count(*) AS n FROM portfolio_items WHERE job_id = ?1 AND status = 'done' GROUP BY 1, 2",
         )
         .bind(job.id),
       db
@@ -496,7 +507,7 @@ export class PortfolioJobs {
         ),
       ),
       riskCounts: Object.fromEntries(pairs(risks)),
-      sectorCounts: sectorCountsOf(new Map(pairs(sectors))),
+      sectorCounts: sectorCountsOf(rowsOf<Record<string, unknown>>(sectors)),
       failures: failureList,
       ...(c.failed > failureList.length && { moreFailures: c.failed - failureList.length }),
       assessmentIds,

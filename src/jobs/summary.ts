@@ -20,10 +20,18 @@ export interface SectorCounts {
   undecided: number;
   outsideWws: number;
   notAvailable: number;
+  /**
+   * Every dwelling with a points estimate (social, middle, free and undecided together) by the
+   * sector of its most likely total: where the ranges leave the sector open, what is most likely.
+   */
+  mostLikely: { social: number; middle: number; free: number };
 }
 
+/** The WWS classes of `SectorCounts`, each counted once. */
+export type SectorClass = Exclude<keyof SectorCounts, "mostLikely">;
+
 /** How texts name each class of `SectorCounts`. */
-export const SECTOR_WORDS: Record<keyof SectorCounts, string> = {
+export const SECTOR_WORDS: Record<SectorClass, string> = {
   social: "social",
   middle: "middle",
   free: "free",

@@ -275,7 +275,7 @@ describe.skipIf(!("path" in CHROMIUM)).each(["light", "dark"] as const)("MCP App
       labelCounts: Record<string, number>;
       valueBands: Record<string, number>;
       riskCounts: Record<string, number>;
-      sectorCounts: Record<string, number>;
+      sectorCounts: Record<string, number> & { mostLikely: Record<string, number> };
       failures: Array<{ input: string; reason: string }>;
       downloads: { xlsx: string; csv: string } | null;
     };
@@ -292,7 +292,13 @@ describe.skipIf(!("path" in CHROMIUM)).each(["light", "dark"] as const)("MCP App
     for (const [id, counts] of [
       ["h-labels", r.labelCounts],
       ["h-values", r.valueBands],
-      ["h-sectors", Object.fromEntries(Object.entries(r.sectorCounts).map(([k, n]) => [SECTOR_WORDS[k as keyof typeof SECTOR_WORDS], n]))],
+      [
+        "h-sectors",
+        Object.fromEntries(
+          Object.entries(SECTOR_WORDS).map(([k, words]) => [words, r.sectorCounts[k as keyof typeof SECTOR_WORDS] as number]),
+        ),
+      ],
+      ["h-sectors-likely", r.sectorCounts.mostLikely],
     ] as const) {
       const items = (await frame
         .locator(`section[aria-labelledby="${id}"] ul.bars > li`)

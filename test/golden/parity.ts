@@ -339,12 +339,24 @@ function countsRules(prefix: string): ParityRule[] {
 }
 
 /** A job's WWS sector counts (fixed keys): each as its words and count, "outside the WWS: 1". */
-function sectorRule(prefix: string): ParityRule {
-  return {
-    path: `${prefix}sectorCounts.*`,
-    shows: (v, text, _root, path) =>
-      findString(text, `${SECTOR_WORDS[path.slice(path.lastIndexOf(".") + 1) as keyof typeof SECTOR_WORDS]}: ${v}`),
-  };
+function sectorRule(prefix: string): ParityRule[] {
+  return [
+    {
+      path: `${prefix}sectorCounts.*`,
+      shows: (v, text, _root, path) =>
+        typeof v === "object"
+          ? true
+          : findString(text, `${SECTOR_WORDS[path.slice(path.lastIndexOf(".") + 1) as keyof typeof SECTOR_WORDS]}: ${v}`),
+    },
+    // The same dwellings by most likely total, on their own line.
+    {
+      path: `${prefix}sectorCounts.mostLikely.*`,
+      shows: (v, text, _root, path) => {
+        const line = text.split("\n").find((l) => l.startsWith("WWS sectors by most likely total")) ?? "";
+        return findString(line, `${path.slice(path.lastIndexOf(".") + 1)}: ${v}`);
+      },
+    },
+  ];
 }
 
 /**
@@ -482,10 +494,10 @@ export const PARITY_RULES: Record<string, ParityRule[]> = {
     { path: "summary", shows: (v) => (v === null ? true : null) },
     ...JOB_RULES.map((r) => ({ ...r, path: `summary.${r.path}` })),
     ...countsRules("summary."),
-    sectorRule("summary."),
+    ...sectorRule("summary."),
   ],
   Get_Portfolio_Status: [...JOB_RULES],
-  Get_Portfolio_Result: [...JOB_RULES, ...countsRules(""), sectorRule("")],
+  Get_Portfolio_Result: [...JOB_RULES, ...countsRules(""), ...sectorRule("")],
   Cancel_Portfolio: [...JOB_RULES],
   Get_Audit_Log: [
     { path: "events[].id", exempt: "the event's storage id; its time, kind, actor and request id identify it" },

@@ -12,7 +12,7 @@ import {
   type PortfolioJobs,
   untilNextPoll,
 } from "../../jobs/portfolio";
-import { SECTOR_WORDS, type SectorCounts } from "../../jobs/summary";
+import { SECTOR_WORDS, type SectorClass, type SectorCounts } from "../../jobs/summary";
 import { PORTFOLIO_DASHBOARD } from "../apps";
 import type { ToolContext, ToolSpec } from "../catalog";
 import { AddressSelector, parseUuid } from "./shared";
@@ -50,8 +50,9 @@ const SummaryOut = JobFacts.extend({
       undecided: z.number(),
       outsideWws: z.number(),
       notAvailable: z.number(),
+      mostLikely: z.object({ social: z.number(), middle: z.number(), free: z.number() }),
     })
-    .describe("WWS estimates; undecided: range spans a sector boundary."),
+    .describe("WWS estimates; undecided: range spans a sector boundary; mostLikely: every estimate by its likeliest sector."),
   assessmentIds: z.array(z.string()),
   moreAssessmentIds: z.number().optional(),
   downloads: z
@@ -126,6 +127,12 @@ const FAILURES_SHOWN = 20;
 const SECTOR_NOTE =
   "estimates from registers and stated defaults, not formal points counts: that needs an inspection; per address the points, range and maximum rent are in the spreadsheets";
 
+/** Where the ranges leave the sector open: every dwelling with an estimate by the sector of its most likely total. */
+function mostLikelyLine(c: SectorCounts): string {
+  const m = c.mostLikely;
+  return `WWS sectors by most likely total (every dwelling with an estimate, undecided ones included): social: ${m.social}, middle: ${m.middle}, free: ${m.free}`;
+}
+
 export function renderSummary(s: JobSummary): string {
   const counts = (r: Record<string, number>) =>
     Object.entries(r)
@@ -137,7 +144,8 @@ export function renderSummary(s: JobSummary): string {
     `Energy labels: ${counts(s.labelCounts)}`,
     `Value midpoints, low to high (midpoints of indicative ranges: indications, not valuations): ${counts(s.valueBands)}`,
     `Risk and location flags: ${counts(s.riskCounts)}`,
-    `WWS sectors (${SECTOR_NOTE}): ${(Object.keys(SECTOR_WORDS) as Array<keyof SectorCounts>).map((k) => `${SECTOR_WORDS[k]}: ${s.sectorCounts[k]}`).join(", ")}`,
+    `WWS sectors (${SECTOR_NOTE}): ${(Object.keys(SECTOR_WORDS) as SectorClass[]).map((k) => `${SECTOR_WORDS[k]}: ${s.sectorCounts[k]}`).join(", ")}`,
+    mostLikelyLine(s.sectorCounts),
     timesLine(s),
     ...failureLines(s.failures, s.moreFailures),
     s.assessmentIds.length <= MAX_IDS_IN_TEXT && !s.moreAssessmentIds
