@@ -23,7 +23,7 @@ const input = z.object({
   kind: z.enum(KIND_FILTERS).optional().describe('An event kind or a group (e.g. "token").'),
   from: time("From this time"),
   to: time("Before this time, after from"),
-  limit: z.number().int().min(1).max(MAX_LIMIT).default(50),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(50).describe(`1–${MAX_LIMIT}.`),
   cursor: z.string().max(200).optional().describe("A previous nextCursor; same filters."),
 });
 
