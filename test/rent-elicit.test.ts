@@ -1,0 +1,197 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
+import { auditEvents, waitForAudit } from "./helpers/audit";
+import { postMcp, readMessages } from "./helpers/mcp";
+import { mintToken, newIdentity } from "./helpers/oauth";
+
+/**
+ * Calculate_Rent_Points asks for the inputs that narrow its range where the client can be asked
+ * (issue 20): on 2026-07-28 with an input-required result the client answers by retrying the call
+ * with `inputResponses`, through the real Worker (the tool is served there). Clients that declare
+ * no elicitation get the complete answer, as before.
+ */
+const MODERN = "2026-07-28";
+const TOOL = "Calculate_Rent_Points";
+
+interface Out {
+  totalPoints: number | null;
+  pointsRange: { min: number; max: number } | null;
+  rubrieken: Array<{ rubriek: string; origins: string[] }>;
+  narrowingInputs: string[];
+}
+interface Rpc {
+  result?: {
+    resultType?: string;
+    inputRequests?: Record<string, { method: string; params: { mode?: string; message: string; requestedSchema: Schema } }>;
+    content?: Array<{ type: string; text?: string }>;
+    structuredContent?: Out;
+    isError?: boolean;
+  };
+  error?: { code: number; message: string };
+}
+interface Schema {
+  type: string;
+  properties: Record<string, { type: string; minimum?: number; maximum?: number }>;
+}
+
+async function pick(where: string): Promise<string> {
+  const row = await env.DB.prepare(
+    `SELECT a.id FROM addresses a JOIN units u ON u.id = a.unit_id WHERE a.is_synthetic = 1 AND a.is_main = 1 AND ${where} ORDER BY a.id LIMIT 1`,
+  ).first<{ id: string }>();
+  if (!row) throw new Error(`no seeded address where ${where}`);
+  return row.id;
+}
+
+let addressId: string;
+beforeAll(async () => {
+  addressId = await pick(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
+});
+
+async function user() {
+  const identity = newIdentity();
+  const { accessToken } = await mintToken(identity, ["mcp:read"]);
+  return { token: accessToken, userKey: identity.userKey };
+}
+
+/** A 2026-07-28 tools/call of the rent tool, posted raw; `capabilities` are the request's client capabilities. */
+async function modernRent(
+  token: string,
+  args: Record<string, unknown>,
+  capabilities: Record<string, unknown>,
+  inputResponses?: Record<string, unknown>,
+): Promise<Rpc> {
+  const _meta = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientInfo": { name: "pandgate-elicit-tests", version: "1.0.0" },
+    "io.modelcontextprotocol/clientCapabilities": capabilities,
+  };
+  const params = { name: TOOL, arguments: args, _meta, ...(inputResponses && { inputResponses }) };
+  const response = await postMcp(
+    token,
+    { jsonrpc: "2.0", id: 11, method: "tools/call", params },
+    {
+      "mcp-protocol-version": MODERN,
+      "mcp-method": "tools/call",
+      "mcp-name": TOOL,
+      [`mcp-param-${ADDRESS_ID_HEADER.toLowerCase()}`]: String(args.addressId),
+    },
+  );
+  expect(response.status).toBe(200);
+  const [message] = await readMessages(response);
+  return message as Rpc;
+}
+
+const text = (r: Rpc) => (r.result?.content ?? []).map((c) => c.text ?? "").join("\n");
+const width = (o: Out) => (o.pointsRange ? o.pointsRange.max - o.pointsRange.min : Number.NaN);
+const origins = (o: Out, rubriek: string) => o.rubrieken.find((r) => r.rubriek === rubriek)?.origins ?? [];
+const FORM = { elicitation: { form: {} } };
+
+describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () => {
+  it("asks, in one form, for the inputs that narrow the range, saying how many points they decide", async () => {
+    const { token } = await user();
+    const first = await modernRent(token, { addressId }, FORM);
+    expect(first.error).toBeUndefined();
+    expect(first.result?.resultType).toBe("input_required");
+    const requests = Object.entries(first.result?.inputRequests ?? {});
+    expect(requests).toHaveLength(1);
+    const [key, request] = requests[0] as [string, { method: string; params: { mode?: string; message: string; requestedSchema: Schema } }];
+    expect(key).toBe("rentInputs");
+    expect(request.method).toBe("elicitation/create");
+    const { requestedSchema, message } = request.params;
+    expect(requestedSchema.type).toBe("object");
+    // The seeded dwelling's WOZ value is an estimate and its areas come from BAG: all three narrow it.
+    expect(Object.keys(requestedSchema.properties).sort()).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
+    expect(requestedSchema.properties.wozValue).toMatchObject({ type: "number", minimum: 1, maximum: 100_000_000 });
+    expect(requestedSchema.properties.otherAreaM2).toMatchObject({ type: "number", minimum: 0 });
+    expect(message).toMatch(/The WOZ value decides [\d.]+ of the [\d.]+ points of the range/);
+    expect(message).toMatch(/now \d+(\.\d+)?–\d+(\.\d+)? points/);
+    // Nothing is structured before the answer: the question is all the client gets.
+    expect(first.result?.structuredContent).toBeUndefined();
+  });
+
+  it("asks only for what the call did not give", async () => {
+    const { token } = await user();
+    const first = await modernRent(token, { addressId, wozValue: 250_000 }, { elicitation: {} });
+    const schema = first.result?.inputRequests?.rentInputs?.params.requestedSchema;
+    expect(Object.keys(schema?.properties ?? {}).sort()).toEqual(["otherAreaM2", "roomAreaM2"]);
+  });
+
+  it("counts with the accepted answers as the user's input, and records one call without the answers", async () => {
+    const { token, userKey } = await user();
+    const wide = await modernRent(token, { addressId }, {});
+    const answer = { action: "accept", content: { wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 } };
+    const done = await modernRent(token, { addressId }, FORM, { rentInputs: answer });
+    expect(done.result?.resultType).not.toBe("input_required");
+    expect(done.result?.isError).toBeFalsy();
+    const out = done.result?.structuredContent as Out;
+    const before = wide.result?.structuredContent as Out;
+    expect(width(out)).toBeLessThan(width(before));
+    expect(origins(out, "wozWaarde")).toContain("your input");
+    expect(origins(out, "wozWaarde").join(" ")).not.toMatch(/estimate/);
+    expect(origins(out, "oppervlakteVertrekken")).toContain("your input");
+    expect(out.narrowingInputs.join(" ")).not.toMatch(/wozValue|roomAreaM2|otherAreaM2/);
+    expect(text(done)).toMatch(
+      /Counted with what you gave when asked \(your input\): wozValue 231,000 euros, roomAreaM2 58 m², otherAreaM2 4 m²/,
+    );
+    // The same numbers given as arguments give the same count: an answer is the user's input, nothing else.
+    const given = await modernRent(token, { addressId, wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 }, {});
+    expect(given.result?.structuredContent).toEqual(out);
+    // Two calls answered (the one without capabilities, the answered retry) plus the given one;
+    // the question itself is no answer and is not recorded. No elicited value is in the trail.
+    const events = await waitForAudit({ userKey, kind: "mcp.tool_call" }, (found) => found.length >= 3);
+    expect(events).toHaveLength(3);
+    expect(events.every((e) => e.outcome === "success")).toBe(true);
+    expect(JSON.stringify(await auditEvents({ userKey }))).not.toMatch(/231000|231,000/);
+  });
+
+  it("keeps the ranges and says so when the user declines or cancels", async () => {
+    const { token } = await user();
+    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as Out;
+    for (const action of ["decline", "cancel"] as const) {
+      const done = await modernRent(token, { addressId }, FORM, { rentInputs: { action } });
+      expect(done.result?.resultType).not.toBe("input_required");
+      expect(done.result?.structuredContent).toEqual(wide);
+      expect(text(done)).toMatch(
+        action === "decline"
+          ? /You declined to give the inputs that would narrow the range; the answer keeps the ranges over them\./
+          : /You cancelled the question for the inputs that would narrow the range/,
+      );
+    }
+  });
+
+  it("treats an invalid answer as not given and says which and why, without an error", async () => {
+    const { token } = await user();
+    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as Out;
+    const answer = { action: "accept", content: { wozValue: "a lot", roomAreaM2: -5, otherAreaM2: 3 } };
+    const done = await modernRent(token, { addressId }, FORM, { rentInputs: answer });
+    expect(done.error).toBeUndefined();
+    expect(done.result?.isError).toBeFalsy();
+    const out = done.result?.structuredContent as Out;
+    // The WOZ rubriek still counts from the estimate (its per-m² part takes the areas, one of which was given).
+    expect(origins(out, "wozWaarde").join(" ")).toMatch(/estimate, not the dwelling's WOZ value/);
+    expect(origins(out, "oppervlakteOverigeRuimten")).toContain("your input");
+    expect(width(out)).toBeLessThanOrEqual(width(wide));
+    expect(text(done)).toMatch(
+      /Not used, treated as not given: wozValue \("a lot": not a number\); roomAreaM2 \(-5: not from 1 to 10000\)\./,
+    );
+    expect(text(done)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it("answers at once, as before, a client that declares no form elicitation", async () => {
+    const { token } = await user();
+    for (const capabilities of [{}, { elicitation: { url: {} } }]) {
+      const done = await modernRent(token, { addressId }, capabilities);
+      expect(done.result?.resultType).not.toBe("input_required");
+      expect((done.result?.structuredContent as Out | undefined)?.narrowingInputs.length).toBeGreaterThan(0);
+      expect(text(done)).not.toMatch(/when asked|declined/);
+    }
+  });
+
+  it("does not ask when everything it could ask for was given", async () => {
+    const { token } = await user();
+    const done = await modernRent(token, { addressId, wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 }, FORM);
+    expect(done.result?.resultType).not.toBe("input_required");
+    expect(done.result?.structuredContent).toBeDefined();
+  });
+});
