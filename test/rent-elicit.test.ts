@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
 import { auditEvents, waitForAudit } from "./helpers/audit";
 import { postMcp, readMessages } from "./helpers/mcp";
-import { mintToken, newIdentity } from "./helpers/oauth";
+import { MCP_URL, mintToken, newIdentity } from "./helpers/oauth";
 
 /**
  * Calculate_Rent_Points asks for the inputs that narrow its range where the client can be asked
@@ -195,3 +195,150 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     expect(done.result?.structuredContent).toBeDefined();
   });
 });
+
+/** Reads an SSE body frame by frame: `next()` resolves with each JSON-RPC message as it arrives, undefined at the end. */
+function sseReader(res: Response) {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  return async function next(): Promise<Record<string, unknown> | undefined> {
+    for (;;) {
+      const end = buffer.indexOf("\n\n");
+      if (end >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = frame
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).trimStart())
+          .join("\n");
+        if (data) return JSON.parse(data) as Record<string, unknown>;
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) return undefined;
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+const LEGACY = { "mcp-protocol-version": "2025-11-25" };
+
+/** A 2025-11-25 initialize declaring `capabilities`; the session id the server gave, if any. */
+async function initialize(token: string, capabilities: Record<string, unknown>): Promise<string | null> {
+  const res = await postMcp(token, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "pandgate-elicit-tests", version: "1.0.0" } },
+  });
+  expect(res.status).toBe(200);
+  const [message] = await readMessages(res);
+  expect((message?.result as { protocolVersion?: string } | undefined)?.protocolVersion).toBe("2025-11-25");
+  const session = res.headers.get("mcp-session-id");
+  if (session) {
+    const initialized = await postMcp(
+      token,
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { ...LEGACY, "mcp-session-id": session },
+    );
+    expect(initialized.status).toBe(202);
+  }
+  return session;
+}
+
+const legacyCall = (token: string, session: string | null, args: Record<string, unknown>, id = 21) =>
+  postMcp(
+    token,
+    { jsonrpc: "2.0", id, method: "tools/call", params: { name: TOOL, arguments: args } },
+    { ...LEGACY, ...(session && { "mcp-session-id": session }) },
+  );
+
+describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitation/create)", () => {
+  it("gives a client that declares elicitation a session, asks on the call's stream and answers narrowed on that stream", async () => {
+    const { token, userKey } = await user();
+    const wide = (await rpcWide(token)) as Out;
+    const session = await initialize(token, { elicitation: {} });
+    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    const res = await legacyCall(token, session, { addressId });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const next = sseReader(res);
+    const asked = await next();
+    expect(asked?.method).toBe("elicitation/create");
+    const params = asked?.params as { mode?: string; message: string; requestedSchema: Schema };
+    expect(Object.keys(params.requestedSchema.properties).sort()).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
+    expect(params.message).toMatch(/The WOZ value decides/);
+    const answer = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: asked?.id, result: { action: "accept", content: { wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 } } },
+      { ...LEGACY, "mcp-session-id": session as string },
+    );
+    expect(answer.status).toBe(202);
+    const final = await next();
+    expect(final?.id).toBe(21);
+    const result = final?.result as NonNullable<Rpc["result"]>;
+    expect(result.isError).toBeFalsy();
+    const out = result.structuredContent as Out;
+    expect(width(out)).toBeLessThan(width(wide));
+    expect(origins(out, "wozWaarde")).toContain("your input");
+    expect(text({ result })).toMatch(/Counted with what you gave when asked/);
+    expect(await next()).toBeUndefined();
+    // One call answered with the question (the shim ran the tool twice), one without asking: two records, no answers in them.
+    const events = await waitForAudit({ userKey, kind: "mcp.tool_call" }, (found) => found.length >= 2);
+    expect(events).toHaveLength(2);
+    expect(JSON.stringify(await auditEvents({ userKey }))).not.toMatch(/231000|231,000/);
+  });
+
+  it("keeps the ranges and says so when the user declines", async () => {
+    const { token } = await user();
+    const wide = (await rpcWide(token)) as Out;
+    const session = (await initialize(token, { elicitation: { form: {} } })) as string;
+    const next = sseReader(await legacyCall(token, session, { addressId }));
+    const asked = await next();
+    expect(asked?.method).toBe("elicitation/create");
+    const answer = await postMcp(
+      token,
+      { jsonrpc: "2.0", id: asked?.id, result: { action: "decline" } },
+      { ...LEGACY, "mcp-session-id": session },
+    );
+    expect(answer.status).toBe(202);
+    const result = (await next())?.result as NonNullable<Rpc["result"]>;
+    expect(result.structuredContent).toEqual(wide);
+    expect(text({ result })).toMatch(/You declined to give the inputs that would narrow the range/);
+  });
+
+  it("answers a request naming an unknown or ended session with 404, and DELETE ends a session", async () => {
+    const { token } = await user();
+    const unknown = await legacyCall(token, crypto.randomUUID(), { addressId });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    const session = (await initialize(token, { elicitation: {} })) as string;
+    const end = (id: string) =>
+      exports.default.fetch(MCP_URL, { method: "DELETE", headers: { authorization: `Bearer ${token}`, "mcp-session-id": id } });
+    expect((await end(session)).status).toBe(200);
+    expect((await legacyCall(token, session, { addressId })).status).toBe(404);
+    expect((await end(session)).status).toBe(404);
+    // Another user's token does not find this user's session (each user's sessions are in their own agent).
+    const other = await user();
+    const mine = (await initialize(token, { elicitation: {} })) as string;
+    expect((await legacyCall(other.token, mine, { addressId })).status).toBe(404);
+  });
+
+  it("keeps a client that declares no elicitation stateless, answered at once as before", async () => {
+    const { token } = await user();
+    for (const capabilities of [{}, { elicitation: { url: {} } }]) {
+      expect(await initialize(token, capabilities)).toBeNull();
+      const [message] = await readMessages(await legacyCall(token, null, { addressId }));
+      const result = message?.result as NonNullable<Rpc["result"]>;
+      expect(result.isError).toBeFalsy();
+      expect((result.structuredContent as Out).narrowingInputs.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+/** The answer without elicitation (a stateless 2025-era call), to compare with. */
+async function rpcWide(token: string): Promise<Out | undefined> {
+  const [message] = await readMessages(await legacyCall(token, null, { addressId }, 99));
+  return (message?.result as { structuredContent?: Out } | undefined)?.structuredContent;
+}

@@ -67,6 +67,11 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
    * announced as `_meta.ui.resourceUri` in tools/list. The result itself is the same either way.
    */
   app?: `ui://${string}`;
+  /**
+   * May ask the user for more input during a call (`ToolContext.elicitation`): a 2025-era
+   * session's call of such a tool is served where the question can be asked (./session.ts).
+   */
+  elicits?: boolean;
   /** Every scope a call needs, the baseline included. */
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */

@@ -127,6 +127,7 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
   annotations: READ_ONLY,
   readsRegisters: true,
   stateless: true,
+  elicits: true,
   requiredScopes: [SCOPE_READ],
   async run(given, { services, elicitation }) {
     // Where the client was asked (./rent-elicit.ts), its answers count as the user's input.
