@@ -259,7 +259,7 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     const { token, userKey } = await user();
     const wide = (await rpcWide(token)) as Out;
     const session = await initialize(token, { elicitation: {} });
-    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    expect(session).toMatch(/^pandgate-s1-[0-9a-f-]{36}$/);
     const res = await legacyCall(token, session, { addressId });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -310,9 +310,12 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
 
   it("answers a request naming an unknown or ended session with 404, and DELETE ends a session", async () => {
     const { token } = await user();
-    const unknown = await legacyCall(token, crypto.randomUUID(), { addressId });
+    const unknown = await legacyCall(token, `pandgate-s1-${crypto.randomUUID()}`, { addressId });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    // An id this server never gave in this form (an older server's) changes nothing, as before.
+    const [old] = await readMessages(await legacyCall(token, "an-old-session", { addressId }));
+    expect((old?.result as { structuredContent?: Out } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(0);
     const session = (await initialize(token, { elicitation: {} })) as string;
     const end = (id: string) =>
       exports.default.fetch(MCP_URL, { method: "DELETE", headers: { authorization: `Bearer ${token}`, "mcp-session-id": id } });

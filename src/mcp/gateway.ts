@@ -28,6 +28,7 @@ import {
 } from "./caller";
 import { checkAccess } from "./catalog";
 import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
+import { isLaneSessionId } from "./session";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
@@ -42,6 +43,8 @@ const FORWARDED_HEADERS = new Set([
 ]);
 /** The session a 2025-era client that can be asked was given at initialize (./session.ts). */
 const SESSION_HEADER = "mcp-session-id";
+/** A request naming one of the sessions the agents give (not an older server's id, which changes nothing). */
+const inSession = (request: Request) => isLaneSessionId(request.headers.get(SESSION_HEADER));
 /**
  * SEP-2243 (2026-07-28) custom headers, `Mcp-Param-{Name}`, which mirror a tool's `x-mcp-header`
  * arguments (e.g. `Mcp-Param-Address-Id`): the SDK checks them against the body wherever the call
@@ -154,7 +157,7 @@ export function createMcpGateway(config: Config) {
   function route(request: Request): Response | undefined {
     if (new URL(request.url).pathname !== resourcePath) return notTheEndpoint(config);
     // DELETE ends a session (./session.ts); without one there is nothing to end.
-    if (request.method === "DELETE" && request.headers.has(SESSION_HEADER)) return undefined;
+    if (request.method === "DELETE" && inSession(request)) return undefined;
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", undefined, {
         allow: "POST",

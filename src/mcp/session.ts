@@ -43,6 +43,18 @@ export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 const TOUCH_MS = 60_000;
 
 const SESSION_HEADER = "mcp-session-id";
+/**
+ * Every session id this lane gives starts so. An id without it is not one of these sessions (an
+ * older server's, which a client may still send): it changes nothing, as before, and the request is
+ * answered statelessly wherever it would be. Only an id of this lane that is unknown, ended or
+ * expired is answered 404.
+ */
+const SESSION_ID_PREFIX = "pandgate-s1-";
+
+/** Whether `id` (an `Mcp-Session-Id`) names a session of this lane, live or not. */
+export function isLaneSessionId(id: string | null): id is string {
+  return id?.startsWith(SESSION_ID_PREFIX) === true;
+}
 /** The JSON-RPC code the SDK's transport answers an unknown session with. */
 const SESSION_NOT_FOUND = -32001;
 
@@ -86,7 +98,7 @@ export class LegacySessions {
     this.#table();
     const now = this.#now();
     this.#sql`DELETE FROM mcp_sessions WHERE used_at < ${now - SESSION_IDLE_MS}`;
-    const id = crypto.randomUUID();
+    const id = `${SESSION_ID_PREFIX}${crypto.randomUUID()}`;
     this
       .#sql`INSERT INTO mcp_sessions (id, client_id, init, created_at, used_at) VALUES (${id}, ${clientId}, ${JSON.stringify(init)}, ${now}, ${now})`;
     for (const old of this.#sql<{
@@ -137,12 +149,12 @@ export class LegacySessions {
    */
   async serve(request: Request, message: unknown, context: AnswerContext): Promise<Response | undefined> {
     const clientId = context.caller.clientId;
-    const id = request.headers.get(SESSION_HEADER);
+    const header = request.headers.get(SESSION_HEADER);
+    const id = isLaneSessionId(header) ? header : null;
     if (request.method === "DELETE") {
-      if (id === null) return jsonRpcError(400, -32000, "Bad Request: DELETE needs the Mcp-Session-Id of the session to end");
-      return this.find(id, clientId) && this.end(id) ? new Response(null, { status: 200 }) : notFound();
+      return id !== null && this.find(id, clientId) && this.end(id) ? new Response(null, { status: 200 }) : notFound();
     }
-    if (id === null) return this.#initialize(request, message, context);
+    if (id === null) return header === null ? this.#initialize(request, message, context) : undefined;
     const session = this.find(id, clientId);
     if (!session) return notFound(idOf(message));
     const waiting = this.#waiting.get(session.id);
