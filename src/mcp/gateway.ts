@@ -32,15 +32,7 @@ import { isLaneSessionId } from "./session";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
-const FORWARDED_HEADERS = new Set([
-  "accept",
-  "content-type",
-  "mcp-protocol-version",
-  "mcp-method",
-  "mcp-name",
-  "mcp-session-id",
-  "user-agent",
-]);
+const FORWARDED_HEADERS = new Set(["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"]);
 /** The session a 2025-era client that can be asked was given at initialize (./session.ts). */
 const SESSION_HEADER = "mcp-session-id";
 /** A request naming one of the sessions the agents give (not an older server's id, which changes nothing). */
@@ -261,10 +253,12 @@ export function createMcpGateway(config: Config) {
     for (const [name, value] of request.headers) {
       if (FORWARDED_HEADERS.has(name) || name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
     }
+    // Only the agents' own session ids travel (to the agent that keeps them); any other id stays here and changes nothing.
+    if (inSession(request)) headers.set(SESSION_HEADER, request.headers.get(SESSION_HEADER) ?? "");
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
     // A request of a session goes to the agent that keeps the session, whatever it asks.
     const answer =
-      servedInWorker(checked.message) && !request.headers.has(SESSION_HEADER)
+      servedInWorker(checked.message) && !inSession(request)
         ? await serveInWorker(forwarded, env, checked, who)
         : await serveInAgent(forwarded, env, checked, who);
     // No line for an answered request: each tools/call is in the audit trail with this request id,
