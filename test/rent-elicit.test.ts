@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
 import { auditEvents, waitForAudit } from "./helpers/audit";
@@ -345,3 +346,59 @@ async function rpcWide(token: string): Promise<Out | undefined> {
   const [message] = await readMessages(await legacyCall(token, null, { addressId }, 99));
   return (message?.result as { structuredContent?: Out } | undefined)?.structuredContent;
 }
+
+describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elicitation handler)", () => {
+  /** The v2 client with form elicitation and `answer` as its handler, over the Worker's fetch entry. */
+  async function elicitingClient(token: string, era: "2025-11-25" | "2026-07-28", answer: (message: string) => ElicitAnswer) {
+    const asked: Array<{ message: string; fields: string[] }> = [];
+    const client = new Client(
+      { name: "pandgate-elicit-sdk", version: "1.0.0" },
+      {
+        capabilities: { elicitation: { form: {} } },
+        ...(era === "2026-07-28" && { versionNegotiation: { mode: { pin: "2026-07-28" } } }),
+      },
+    );
+    client.setRequestHandler("elicitation/create", async (request) => {
+      const params = request.params as { message: string; requestedSchema?: { properties?: Record<string, unknown> } };
+      asked.push({ message: params.message, fields: Object.keys(params.requestedSchema?.properties ?? {}).sort() });
+      return answer(params.message);
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(MCP_URL), {
+        fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    return { client, asked };
+  }
+  type ElicitAnswer = { action: "accept"; content: Record<string, number> } | { action: "decline" | "cancel" };
+
+  for (const era of ["2025-11-25", "2026-07-28"] as const) {
+    it(`asks through the client's handler and counts with its answer (${era})`, async () => {
+      const { token } = await user();
+      const { client, asked } = await elicitingClient(token, era, () => ({
+        action: "accept",
+        content: { wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 },
+      }));
+      const result = await client.callTool({ name: TOOL, arguments: { addressId } });
+      expect(asked).toHaveLength(1);
+      expect(asked[0]?.fields).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
+      expect(asked[0]?.message).toMatch(/The WOZ value decides/);
+      const out = result.structuredContent as unknown as Out;
+      expect(origins(out, "wozWaarde")).toContain("your input");
+      expect(out.narrowingInputs.join(" ")).not.toMatch(/wozValue|roomAreaM2|otherAreaM2/);
+      await client.close();
+    });
+  }
+
+  it("answers with the ranges when the user declines in the client (2025-11-25)", async () => {
+    const { token } = await user();
+    const { client, asked } = await elicitingClient(token, "2025-11-25", () => ({ action: "decline" }));
+    const result = await client.callTool({ name: TOOL, arguments: { addressId } });
+    expect(asked).toHaveLength(1);
+    expect(result.isError).toBeFalsy();
+    expect((result.structuredContent as unknown as Out).narrowingInputs.length).toBeGreaterThan(0);
+    expect((result.content as Array<{ text?: string }>).map((c) => c.text).join("\n")).toMatch(/You declined/);
+    await client.close();
+  });
+});
