@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_SESSIONS } from "../src/mcp/session";
 import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
 import { auditEvents, waitForAudit } from "./helpers/audit";
 import { postMcp, readMessages } from "./helpers/mcp";
@@ -327,6 +328,31 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     const other = await user();
     const mine = (await initialize(token, { elicitation: {} })) as string;
     expect((await legacyCall(other.token, mine, { addressId })).status).toBe(404);
+  });
+
+  it("asks one call of a session at a time: a second call while the first waits is answered at once, with the ranges", async () => {
+    const { token } = await user();
+    const session = (await initialize(token, { elicitation: {} })) as string;
+    const first = sseReader(await legacyCall(token, session, { addressId }, 31));
+    const asked = await first();
+    expect(asked?.method).toBe("elicitation/create");
+    const [second] = await readMessages(await legacyCall(token, session, { addressId }, 32));
+    expect(second?.id).toBe(32);
+    expect(((second?.result as { structuredContent?: Out }).structuredContent as Out).narrowingInputs.length).toBeGreaterThan(0);
+    await postMcp(token, { jsonrpc: "2.0", id: asked?.id, result: { action: "cancel" } }, { ...LEGACY, "mcp-session-id": session });
+    const final = await first();
+    expect(final?.id).toBe(31);
+    expect(text({ result: final?.result as Rpc["result"] })).toMatch(/You cancelled the question/);
+  });
+
+  it(`keeps at most ${MAX_SESSIONS} sessions per user: the least recently used ends (404)`, async () => {
+    const { token } = await user();
+    const sessions: string[] = [];
+    for (let i = 0; i <= MAX_SESSIONS; i++) sessions.push((await initialize(token, { elicitation: {} })) as string);
+    const [oldest, ...rest] = sessions;
+    expect((await legacyCall(token, oldest as string, { addressId: "0000000000000000" })).status).toBe(404);
+    const newest = await legacyCall(token, rest.at(-1) as string, { addressId: "0000000000000000" });
+    expect(newest.status).toBe(200);
   });
 
   it("keeps a client that declares no elicitation stateless, answered at once as before", async () => {

@@ -103,7 +103,7 @@ export class LegacySessions {
       .#sql`INSERT INTO mcp_sessions (id, client_id, init, created_at, used_at) VALUES (${id}, ${clientId}, ${JSON.stringify(init)}, ${now}, ${now})`;
     for (const old of this.#sql<{
       id: string;
-    }>`SELECT id FROM mcp_sessions ORDER BY used_at DESC, created_at DESC LIMIT -1 OFFSET ${MAX_SESSIONS}`) {
+    }>`SELECT id FROM mcp_sessions ORDER BY used_at DESC, rowid DESC LIMIT -1 OFFSET ${MAX_SESSIONS}`) {
       this.end(old.id);
     }
     return id;
