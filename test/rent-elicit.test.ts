@@ -338,7 +338,7 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(asked?.method).toBe("elicitation/create");
     const [second] = await readMessages(await legacyCall(token, session, { addressId }, 32));
     expect(second?.id).toBe(32);
-    expect(((second?.result as { structuredContent?: Out }).structuredContent as Out).narrowingInputs.length).toBeGreaterThan(0);
+    expect((second?.result as { structuredContent?: Out } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(0);
     await postMcp(token, { jsonrpc: "2.0", id: asked?.id, result: { action: "cancel" } }, { ...LEGACY, "mcp-session-id": session });
     const final = await first();
     expect(final?.id).toBe(31);
