@@ -345,6 +345,21 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(text({ result: final?.result as Rpc["result"] })).toMatch(/You cancelled the question/);
   });
 
+  it("lets the client cancel a call that waits for its answer, after which the session may ask again", async () => {
+    const { token } = await user();
+    const session = (await initialize(token, { elicitation: {} })) as string;
+    const first = sseReader(await legacyCall(token, session, { addressId }, 41));
+    expect((await first())?.method).toBe("elicitation/create");
+    const cancelled = await postMcp(
+      token,
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 41, reason: "the user closed the form" } },
+      { ...LEGACY, "mcp-session-id": session },
+    );
+    expect(cancelled.status).toBe(202);
+    const again = sseReader(await legacyCall(token, session, { addressId }, 42));
+    expect((await again())?.method).toBe("elicitation/create");
+  });
+
   it(`keeps at most ${MAX_SESSIONS} sessions per user: the least recently used ends (404)`, async () => {
     const { token } = await user();
     const sessions: string[] = [];

@@ -1,6 +1,8 @@
 import {
   type ClientCapabilities,
   isInitializeRequest,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCResponse,
   isLegacyRequest,
   type JSONRPCMessage,
@@ -39,6 +41,12 @@ import { catalog } from "./tools";
 export const MAX_SESSIONS = 16;
 /** A session not used for this long ends. */
 export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+/**
+ * A call waits for the client's answer at most the SDK's legacy shim timeout (10 minutes per
+ * question, after which it answers with an error); one older than this is forgotten, whatever
+ * became of it (a stream the client dropped, a call it cancelled).
+ */
+const WAIT_MS = 11 * 60 * 1000;
 /** `used_at` is written at most this often per session (every request reads it). */
 const TOUCH_MS = 60_000;
 
@@ -71,6 +79,12 @@ interface SessionRow {
 /** A call of a session that is waiting for the client's answer. */
 interface WaitingCall {
   transport: WebStandardStreamableHTTPServerTransport;
+  /** The JSON-RPC id of the tools/call. */
+  callId: string | number | undefined;
+  /** When the call started (a call older than WAIT_MS is forgotten). */
+  since: number;
+  /** Forgets the call and closes its server. */
+  done(): void;
 }
 
 /** One user's 2025-era sessions, in that user's agent. */
@@ -126,9 +140,7 @@ export class LegacySessions {
   /** Ends session `id`; whether there was one. A call waiting for an answer ends too. */
   end(id: string): boolean {
     this.#table();
-    const waiting = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    if (waiting) void waiting.transport.close().catch(() => undefined);
+    this.#waiting.get(id)?.done();
     const found = this.#sql<{ id: string }>`SELECT id FROM mcp_sessions WHERE id = ${id}`.length > 0;
     this.#sql`DELETE FROM mcp_sessions WHERE id = ${id}`;
     return found;
@@ -157,11 +169,22 @@ export class LegacySessions {
     if (id === null) return header === null ? this.#initialize(request, message, context) : undefined;
     const session = this.find(id, clientId);
     if (!session) return notFound(idOf(message));
-    const waiting = this.#waiting.get(session.id);
-    if (isJSONRPCResponse(message as JSONRPCMessage)) {
+    let waiting = this.#waiting.get(session.id);
+    if (waiting && waiting.since < this.#now() - WAIT_MS) {
+      waiting.done();
+      waiting = undefined;
+    }
+    const rpc = message as JSONRPCMessage;
+    if (isJSONRPCResponse(rpc) || isJSONRPCErrorResponse(rpc)) {
       // The client's answer to what a waiting call asked; with nothing waiting, there is nothing to do.
       if (waiting) return waiting.transport.handleRequest(request, { parsedBody: message });
       return new Response(null, { status: 202 });
+    }
+    if (waiting && isJSONRPCNotification(rpc) && rpc.method === "notifications/cancelled") {
+      // The client gave up the waiting call: its server stops it, and the session may ask again.
+      const answer = await waiting.transport.handleRequest(request, { parsedBody: message });
+      if ((rpc.params as { requestId?: unknown } | undefined)?.requestId === waiting.callId) waiting.done();
+      return answer;
     }
     const call = toolCallIn(message, catalog);
     // One call per session may wait for an answer (the ids of what the server asks are per call):
@@ -219,16 +242,25 @@ export class LegacySessions {
     await replay({ jsonrpc: "2.0", method: "notifications/initialized" });
 
     const callId = idOf(message);
-    const done = () => {
-      if (this.#waiting.get(session.id) === waiting) this.#waiting.delete(session.id);
-      void server.close().catch(() => undefined);
+    const waiting: WaitingCall = {
+      transport,
+      callId,
+      since: this.#now(),
+      done: () => {
+        if (this.#waiting.get(session.id) === waiting) this.#waiting.delete(session.id);
+        void server.close().catch(() => undefined);
+      },
     };
+    const done = waiting.done;
     const send = transport.send.bind(transport);
     transport.send = async (out, options) => {
-      await send(out, options);
-      if (isJSONRPCResponse(out) && out.id === callId) done();
+      try {
+        await send(out, options);
+      } finally {
+        // The call's answer (or error) is out, or could not be sent: nothing waits any more.
+        if ((isJSONRPCResponse(out) || isJSONRPCErrorResponse(out)) && out.id === callId) done();
+      }
     };
-    const waiting: WaitingCall = { transport };
     this.#waiting.set(session.id, waiting);
     try {
       return await transport.handleRequest(request, { parsedBody: message });
