@@ -106,10 +106,34 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     expect(Object.keys(requestedSchema.properties).sort()).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
     expect(requestedSchema.properties.wozValue).toMatchObject({ type: "number", minimum: 1, maximum: 100_000_000 });
     expect(requestedSchema.properties.otherAreaM2).toMatchObject({ type: "number", minimum: 0 });
-    expect(message).toMatch(/The WOZ value decides [\d.]+ of the [\d.]+ points of the range/);
-    expect(message).toMatch(/now \d+(\.\d+)?–\d+(\.\d+)? points/);
+    expect(message).toMatch(/^Of the [\d.]+ points of the range \(now [\d.]+–[\d.]+\), .*the WOZ value( decides)? [\d.]+/);
+    // What the user reads in the form, for the seeded dwelling.
+    expect(message).toMatchInlineSnapshot(
+      `"Of the 142 points of the range (now 88–230), the measured room area decides 29, the WOZ value 25 and the measured area of the other spaces 16. Give what you know to narrow the count; leave a field empty if you do not know it."`,
+    );
     // Nothing is structured before the answer: the question is all the client gets.
     expect(first.result?.structuredContent).toBeUndefined();
+  });
+
+  it("asks for the areas when BAG has none, saying no total can be counted without them", async () => {
+    const { token } = await user();
+    const row = await env.DB.prepare(
+      `SELECT a.id, a.unit_id FROM addresses a JOIN units u ON u.id = a.unit_id WHERE a.is_synthetic = 1 AND a.is_main = 1 AND u.use_purposes = '["woonfunctie"]' AND a.id <> ? ORDER BY a.id DESC LIMIT 1`,
+    )
+      .bind(addressId)
+      .first<{ id: string; unit_id: string }>();
+    if (!row) throw new Error("no second seeded dwelling");
+    await env.DB.prepare("UPDATE units SET surface_m2 = NULL WHERE id = ?").bind(row.unit_id).run();
+    const first = await modernRent(token, { addressId: row.id, wozValue: 250_000 }, FORM);
+    const request = first.result?.inputRequests?.rentInputs?.params;
+    expect(Object.keys(request?.requestedSchema.properties ?? {}).sort()).toEqual(["otherAreaM2", "roomAreaM2"]);
+    expect(request?.message).toMatch(
+      /^No total can be counted without the measured room area and the measured area of the other spaces \(BAG registers no usable area for this unit\)\./,
+    );
+    const done = await modernRent(token, { addressId: row.id, wozValue: 250_000 }, FORM, {
+      rentInputs: { action: "accept", content: { roomAreaM2: 70, otherAreaM2: 0 } },
+    });
+    expect((done.result?.structuredContent as Out | undefined)?.totalPoints).toEqual(expect.any(Number));
   });
 
   it("asks only for what the call did not give", async () => {
@@ -270,7 +294,7 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(asked?.method).toBe("elicitation/create");
     const params = asked?.params as { mode?: string; message: string; requestedSchema: Schema };
     expect(Object.keys(params.requestedSchema.properties).sort()).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
-    expect(params.message).toMatch(/The WOZ value decides/);
+    expect(params.message).toMatch(/points of the range .*the WOZ value/);
     const answer = await postMcp(
       token,
       { jsonrpc: "2.0", id: asked?.id, result: { action: "accept", content: { wozValue: 231_000, roomAreaM2: 58, otherAreaM2: 4 } } },
@@ -424,7 +448,7 @@ describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elic
       const result = await client.callTool({ name: TOOL, arguments: { addressId } });
       expect(asked).toHaveLength(1);
       expect(asked[0]?.fields).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
-      expect(asked[0]?.message).toMatch(/The WOZ value decides/);
+      expect(asked[0]?.message).toMatch(/points of the range .*the WOZ value/);
       const out = result.structuredContent as unknown as Out;
       expect(origins(out, "wozWaarde")).toContain("your input");
       expect(out.narrowingInputs.join(" ")).not.toMatch(/wozValue|roomAreaM2|otherAreaM2/);

@@ -94,7 +94,7 @@ describe("Calculate_Rent_Points elicitation with real MCP clients under wrangler
     await client.connect(new TransportV2(new URL(stack.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
     const result = await client.callTool({ name: "Calculate_Rent_Points", arguments: ASSESS_ARGS });
     expect(asked).toHaveLength(1);
-    expect(asked[0]).toMatch(/decides .* points of the range/);
+    expect(asked[0]).toMatch(/^Of the [\d.]+ points of the range .* decides [\d.]+/);
     expect(result.isError).toBeFalsy();
     expect((result.structuredContent as unknown as Out).narrowingInputs.length).toBeGreaterThan(0);
     expect(text(result.content)).toMatch(/You declined to give the inputs that would narrow the range/);

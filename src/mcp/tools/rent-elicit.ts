@@ -18,7 +18,7 @@ export const RENT_NUMBER_INPUTS = {
     unit: "euros",
     title: "WOZ value (euros)",
     description: "The WOZ value on the dwelling's latest WOZ beschikking (the municipality's valuation), in euros.",
-    named: "The WOZ value",
+    named: "the WOZ value",
   },
   roomAreaM2: {
     min: 1,
@@ -26,7 +26,7 @@ export const RENT_NUMBER_INPUTS = {
     unit: "m²",
     title: "Room area (m², NEN 2580)",
     description: "Measured area of the vertrekken (living rooms, bedrooms, kitchen, bathroom) in m², as NEN 2580 measures it.",
-    named: "The measured room area",
+    named: "the measured room area",
   },
   otherAreaM2: {
     min: 0,
@@ -34,7 +34,7 @@ export const RENT_NUMBER_INPUTS = {
     unit: "m²",
     title: "Other spaces (m², NEN 2580)",
     description: "Measured area of the overige ruimten (storage, attic, utility rooms) in m²; 0 if there are none.",
-    named: "The measured area of the other spaces",
+    named: "the measured area of the other spaces",
   },
 } as const;
 export type RentNumberInput = keyof typeof RENT_NUMBER_INPUTS;
@@ -113,23 +113,33 @@ export interface NarrowingSituation {
 export function askToNarrow(args: Given, situation: NarrowingSituation, elicitation: ToolElicitation | undefined): void {
   if (!elicitation?.canAsk) return;
   const open = (name: RentNumberInput) => args[name] === undefined;
-  const reasons = new Map<RentNumberInput, string>();
+  const needed = new Map<RentNumberInput, string>();
   for (const m of situation.missing) {
     const names: RentNumberInput[] = m.input === "area" ? ["roomAreaM2", "otherAreaM2"] : ["wozValue"];
-    for (const name of names.filter(open)) reasons.set(name, `${RENT_NUMBER_INPUTS[name].named} is needed for a total (${m.why})`);
+    for (const name of names.filter(open)) needed.set(name, m.why);
   }
-  const width = situation.pointsRange ? situation.pointsRange.max - situation.pointsRange.min : 0;
+  const deciding = new Map<RentNumberInput, number>();
   for (const n of situation.narrowingInputs) {
     const name = FROM_ENGINE[n.input];
-    if (!name || !open(name) || reasons.has(name) || !(n.widthPoints > 0)) continue;
-    reasons.set(name, `${RENT_NUMBER_INPUTS[name].named} decides ${fmt(n.widthPoints)} of the ${fmt(width)} points of the range`);
+    if (!name || !open(name) || needed.has(name) || deciding.has(name) || !(n.widthPoints > 0)) continue;
+    deciding.set(name, n.widthPoints);
   }
-  if (reasons.size === 0) return;
-  const asked = [...reasons.keys()];
-  const range = situation.pointsRange ? ` (now ${fmt(situation.pointsRange.min)}–${fmt(situation.pointsRange.max)} points)` : "";
+  const asked = [...needed.keys(), ...deciding.keys()];
+  if (asked.length === 0) return;
+  const sentences: string[] = [];
+  if (needed.size > 0) {
+    const whys = [...new Set(needed.values())].join("; ");
+    sentences.push(`No total can be counted without ${list([...needed.keys()].map((name) => RENT_NUMBER_INPUTS[name].named))} (${whys}).`);
+  }
+  if (deciding.size > 0 && situation.pointsRange) {
+    const { min, max } = situation.pointsRange;
+    const parts = [...deciding].map(([name, w], i) => `${RENT_NUMBER_INPUTS[name].named}${i === 0 ? " decides" : ""} ${fmt(w)}`);
+    sentences.push(`Of the ${fmt(max - min)} points of the range (now ${fmt(min)}–${fmt(max)}), ${list(parts)}.`);
+  }
+  const why = sentences.join(" ");
   elicitation.ask(RENT_FORM_KEY, {
     mode: "form",
-    message: `${[...reasons.values()].join("; ")}${range}. Give what you know to narrow the count; leave a field empty if you do not know it.`,
+    message: `${why} Give what you know to narrow the count; leave a field empty if you do not know it.`,
     requestedSchema: {
       type: "object",
       properties: Object.fromEntries(
@@ -141,5 +151,8 @@ export function askToNarrow(args: Given, situation: NarrowingSituation, elicitat
     },
   });
 }
+
+/** "a", "a and b", "a, b and c". */
+const list = (items: string[]) => (items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
 
 const fmt = (n: number) => n.toLocaleString("en-GB", { maximumFractionDigits: 2 });
