@@ -204,6 +204,16 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     expect(text(done)).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  it("asks once per call: a retry whose answer is malformed or missing is answered with the ranges, not asked again", async () => {
+    const { token } = await user();
+    const wrapped = { rentInputs: { method: "elicitation/create", result: { action: "accept", content: { wozValue: 1 } } } };
+    for (const responses of [wrapped, { somethingElse: { action: "accept", content: {} } }]) {
+      const done = await modernRent(token, { addressId }, FORM, responses);
+      expect(done.result?.resultType).not.toBe("input_required");
+      expect(text(done)).toMatch(/The question for the inputs that narrow the range was not answered; the answer keeps the ranges\./);
+    }
+  });
+
   it("answers at once, as before, a client that declares no form elicitation", async () => {
     const { token } = await user();
     for (const capabilities of [{}, { elicitation: { url: {} } }]) {

@@ -299,8 +299,9 @@ function elicitationFor(
   ctx: ServerContext,
   capabilities: ClientCapabilities | undefined,
 ): ToolElicitation & { question?: ReturnType<typeof inputRequired>; notes: string[] } {
-  const responses = ctx.mcpReq.inputResponses;
-  const answered = responses !== undefined && Object.keys(responses).length > 0;
+  // Answers the SDK dropped as malformed still mean the call was asked: it is not asked again.
+  const responses = ctx.mcpReq.inputResponses ?? {};
+  const answered = Object.keys(responses).length > 0 || (ctx.mcpReq.droppedInputResponseKeys?.length ?? 0) > 0;
   const notes: string[] = [];
   const state: ToolElicitation & { question?: ReturnType<typeof inputRequired>; notes: string[] } = {
     canAsk: !answered && canElicitForm(capabilities),
