@@ -1,7 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_SESSIONS } from "../src/mcp/session";
+import type { PandgateAgent } from "../src/mcp/agent";
+import { LegacySessions, MAX_SESSIONS, SESSION_IDLE_MS } from "../src/mcp/session";
 import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
 import { auditEvents, waitForAudit } from "./helpers/audit";
 import { postMcp, readMessages } from "./helpers/mcp";
@@ -475,5 +477,28 @@ describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elic
     expect((result.structuredContent as unknown as Out).narrowingInputs.length).toBeGreaterThan(0);
     expect((result.content as Array<{ text?: string }>).map((c) => c.text).join("\n")).toMatch(/You declined/);
     await client.close();
+  });
+});
+
+describe("LegacySessions (the agent's session records)", () => {
+  it("ends a session unused for SESSION_IDLE_MS, finds a session only for its own client, and keeps one in use", async () => {
+    const stub = env.MCP_AGENT.getByName(`session-test-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (agent: PandgateAgent) => {
+      let now = 1_000_000;
+      const sessions = new LegacySessions(agent.sql.bind(agent), () => now);
+      const init = { protocolVersion: "2025-11-25", capabilities: { elicitation: {} } };
+      const idle = sessions.create("client-a", init);
+      const used = sessions.create("client-a", init);
+      expect(sessions.find(idle, "client-b")).toBeUndefined();
+      expect(sessions.find(idle, "client-a")?.init).toEqual(init);
+      now += SESSION_IDLE_MS - 60_000;
+      expect(sessions.find(used, "client-a")).toBeDefined();
+      now += 120_000;
+      expect(sessions.find(idle, "client-a")).toBeUndefined();
+      expect(sessions.find(used, "client-a")).toBeDefined();
+      expect(sessions.end(used)).toBe(true);
+      expect(sessions.find(used, "client-a")).toBeUndefined();
+      expect(sessions.end(used)).toBe(false);
+    });
   });
 });

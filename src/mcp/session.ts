@@ -33,14 +33,17 @@ import { catalog } from "./tools";
  * gets a fresh server built for that request's caller (scopes, request id), as every stateless
  * request does, connected to a transport of its own, to which the session's `initialize` is
  * replayed first. At most MAX_SESSIONS per user (the least recently used goes), and a session
- * unused for SESSION_IDLE_MS ends; an unknown, ended or expired session id is answered 404, and
+ * unused for SESSION_IDLE_MS (7 days) ends; an unknown, ended or expired session id is answered 404, and
  * the client initializes again. DELETE with the session id ends it.
  */
 
 /** Sessions kept per user; the least recently used goes when a new one would exceed it. */
 export const MAX_SESSIONS = 16;
-/** A session not used for this long ends. */
-export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
+/**
+ * A session not used for this long ends (then 404, and the client initializes again). Long, so
+ * that a desktop client left open over a weekend keeps its session: what is kept is small.
+ */
+export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 /**
  * A call waits for the client's answer at most the SDK's legacy shim timeout (10 minutes per
  * question, after which it answers with an error); one older than this is forgotten, whatever
@@ -144,13 +147,6 @@ export class LegacySessions {
     const found = this.#sql<{ id: string }>`SELECT id FROM mcp_sessions WHERE id = ${id}`.length > 0;
     this.#sql`DELETE FROM mcp_sessions WHERE id = ${id}`;
     return found;
-  }
-
-  /** How many sessions this user has, and how many calls wait for an answer (for the tests). */
-  counts(): { sessions: number; waiting: number } {
-    this.#table();
-    const [row] = this.#sql<{ n: number }>`SELECT COUNT(*) AS n FROM mcp_sessions`;
-    return { sessions: row?.n ?? 0, waiting: this.#waiting.size };
   }
 
   /**
