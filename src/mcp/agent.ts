@@ -32,6 +32,10 @@ export const STALL_MS = 30_000;
  * alarm forwards the outbox to D1 in batches about a second later, retrying with backoff while D1
  * refuses; nothing is sent per call.
  *
+ * Sessions: a 2025-era client whose `initialize` declares form elicitation gets an
+ * `Mcp-Session-Id`, which this object keeps (the client id and the `initialize` parameters, not
+ * the caller's scopes), so that a tool can ask that client during a call (./session.ts).
+ *
  * Portfolio jobs: this object keeps the user's job index, progress and cancel
  * (../jobs/portfolio.ts) and starts each job's Cloudflare Workflows instance
  * (../jobs/workflow.ts), which reports every batch back here (`portfolioProgress`,
