@@ -10,6 +10,7 @@ import { BATCH_SIZE, type JobRow, PortfolioJobs } from "../jobs/portfolio";
 import { describeError, log } from "../log";
 import { answerMcp } from "./answer";
 import { type Caller, CallerSchema, type ToolCallRecorder, toolCallEvent } from "./caller";
+import { LegacySessions } from "./session";
 
 type SqlValue = string | number | boolean | null;
 
@@ -31,6 +32,10 @@ export const STALL_MS = 30_000;
  * alarm forwards the outbox to D1 in batches about a second later, retrying with backoff while D1
  * refuses; nothing is sent per call.
  *
+ * Sessions: a 2025-era client whose `initialize` declares form elicitation gets an
+ * `Mcp-Session-Id`, which this object keeps (the client id and the `initialize` parameters, not
+ * the caller's scopes), so that a tool can ask that client during a call (./session.ts).
+ *
  * Portfolio jobs: this object keeps the user's job index, progress and cancel
  * (../jobs/portfolio.ts) and starts each job's Cloudflare Workflows instance
  * (../jobs/workflow.ts), which reports every batch back here (`portfolioProgress`,
@@ -46,6 +51,7 @@ export const STALL_MS = 30_000;
 export class PandgateAgent extends DurableObject<Env> {
   #config?: Config;
   #jobs?: PortfolioJobs;
+  #sessions?: LegacySessions;
   /** Tool-call audit events waiting in this object's storage for the alarm to forward them to D1. */
   readonly #outbox: AuditOutbox;
   /** Whether an alarm is known to be due for the outbox (so recording a call sets none). */
@@ -101,6 +107,12 @@ export class PandgateAgent extends DurableObject<Env> {
     return this.#jobs;
   }
 
+  /** The user's 2025-era MCP sessions, for clients that can be asked during a call (./session.ts). */
+  get sessions(): LegacySessions {
+    this.#sessions ??= new LegacySessions(this.sql.bind(this));
+    return this.#sessions;
+  }
+
   /** Addresses per workflow step for jobs created from now on; unset, BATCH_SIZE of the data source. The tests set it. */
   static batchSize: number | undefined;
 
@@ -116,7 +128,9 @@ export class PandgateAgent extends DurableObject<Env> {
     // One D1 session per request, from the newest bookmark this user's writes left (read your own writes on replicas).
     const services = await agentServices(config, this.env, this.ctx.storage);
     const record: ToolCallRecorder = (call) => this.#recordCall(toolCallEvent(caller, call));
-    return answerMcp(request, message, { caller, services, jobs, record, files: this.env.FILES });
+    const context = { caller, services, jobs, record, files: this.env.FILES };
+    // What needs a session (a 2025-era client that can be asked) is answered there; the rest statelessly.
+    return (await this.sessions.serve(request, message, context)) ?? answerMcp(request, message, context);
   }
 
   /** A client cancelled the tools/call that started a job: stop that job. */

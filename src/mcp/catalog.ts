@@ -1,4 +1,4 @@
-import type { ToolAnnotations } from "@modelcontextprotocol/server";
+import type { ElicitRequestFormParams, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import { missingScopes } from "../auth/scopes";
 import type { Services } from "../data/services";
@@ -18,6 +18,24 @@ export interface ToolContext {
   rpcId: string | number;
   /** The user's portfolio jobs, in the agent that serves this request. */
   jobs: PortfolioJobs;
+  /** Asking the user for more input during the call (form elicitation), where the client can be asked. */
+  elicitation?: ToolElicitation;
+}
+
+/**
+ * A tool's view of elicitation for one call (./server.ts builds it): whether the client can be
+ * asked now, the answers to the question this call already asked, and the means to ask. A tool
+ * asks at most once per call: `canAsk` is false once the call carries answers.
+ */
+export interface ToolElicitation {
+  /** The client declared form elicitation and this call has not been asked anything yet. */
+  readonly canAsk: boolean;
+  /** The client's answers to the question this call asked, keyed as asked; undefined before it was asked. */
+  readonly responses: Record<string, unknown> | undefined;
+  /** Ends the call with this question instead of the tool's result; the call comes back with the answer. */
+  ask(key: string, params: ElicitRequestFormParams): void;
+  /** A sentence for the text answer on what was asked and what came of it. */
+  note(text: string): void;
 }
 
 /**
@@ -49,6 +67,11 @@ export interface ToolSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodOb
    * announced as `_meta.ui.resourceUri` in tools/list. The result itself is the same either way.
    */
   app?: `ui://${string}`;
+  /**
+   * May ask the user for more input during a call (`ToolContext.elicitation`): a 2025-era
+   * session's call of such a tool is served where the question can be asked (./session.ts).
+   */
+  elicits?: boolean;
   /** Every scope a call needs, the baseline included. */
   requiredScopes: readonly string[];
   /** App roles a caller must hold (any one of them); empty or absent means everyone. */

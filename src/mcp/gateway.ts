@@ -28,10 +28,15 @@ import {
 } from "./caller";
 import { checkAccess } from "./catalog";
 import { jsonRpcError, SERVER_ERROR } from "./jsonrpc";
+import { isLaneSessionId } from "./session";
 import { catalog } from "./tools";
 
 /** Request headers the agent needs; everything else (Authorization, Cookie, …) stays here. */
 const FORWARDED_HEADERS = new Set(["accept", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name", "user-agent"]);
+/** The session a 2025-era client that can be asked was given at initialize (./session.ts). */
+const SESSION_HEADER = "mcp-session-id";
+/** A request naming one of the sessions the agents give (not an older server's id, which changes nothing). */
+const inSession = (request: Request) => isLaneSessionId(request.headers.get(SESSION_HEADER));
 /**
  * SEP-2243 (2026-07-28) custom headers, `Mcp-Param-{Name}`, which mirror a tool's `x-mcp-header`
  * arguments (e.g. `Mcp-Param-Address-Id`): the SDK checks them against the body wherever the call
@@ -143,6 +148,8 @@ export function createMcpGateway(config: Config) {
 
   function route(request: Request): Response | undefined {
     if (new URL(request.url).pathname !== resourcePath) return notTheEndpoint(config);
+    // DELETE ends a session (./session.ts); without one there is nothing to end.
+    if (request.method === "DELETE" && inSession(request)) return undefined;
     if (request.method !== "POST") {
       return jsonRpcError(405, SERVER_ERROR, "Method not allowed: this endpoint is stateless and takes POST only", undefined, {
         allow: "POST",
@@ -246,10 +253,14 @@ export function createMcpGateway(config: Config) {
     for (const [name, value] of request.headers) {
       if (FORWARDED_HEADERS.has(name) || name.startsWith(FORWARDED_HEADER_PREFIX)) headers.set(name, value);
     }
+    // Only the agents' own session ids travel (to the agent that keeps them); any other id stays here and changes nothing.
+    if (inSession(request)) headers.set(SESSION_HEADER, request.headers.get(SESSION_HEADER) ?? "");
     const forwarded = new Request(config.mcpResource, { method: "POST", headers, body: checked.body });
-    const answer = servedInWorker(checked.message)
-      ? await serveInWorker(forwarded, env, checked, who)
-      : await serveInAgent(forwarded, env, checked, who);
+    // A request of a session goes to the agent that keeps the session, whatever it asks.
+    const answer =
+      servedInWorker(checked.message) && !inSession(request)
+        ? await serveInWorker(forwarded, env, checked, who)
+        : await serveInAgent(forwarded, env, checked, who);
     // No line for an answered request: each tools/call is in the audit trail with this request id,
     // and Workers observability keeps every invocation; a line per call cost ~2 ms under wrangler
     // dev (npm run bench). What did not succeed is always logged.
@@ -262,6 +273,28 @@ export function createMcpGateway(config: Config) {
       status: answer.status,
     });
     return answer;
+  }
+
+  /** DELETE with a session id: the user's agent ends that session (200), or has none by that id (404). */
+  async function endSession(
+    request: Request,
+    env: Env,
+    ctx: McpContext,
+    who: Pick<Checked, "identity" | "scopes">,
+    requestId: string,
+  ): Promise<Response> {
+    const headers = new Headers({ host: publicHost, [SESSION_HEADER]: request.headers.get(SESSION_HEADER) ?? "" });
+    const caller: Caller = {
+      identity: who.identity,
+      scopes: [...who.scopes],
+      clientId: ctx.auth.clientId ?? UNKNOWN_CLIENT,
+      requestId,
+    };
+    return env.MCP_AGENT.getByName(who.identity.userKey).serveMcp(
+      new Request(config.mcpResource, { method: "DELETE", headers }),
+      undefined,
+      caller,
+    );
   }
 
   /** The user's agent answers (the request as the Worker will forward it, its parsed message, the caller). */
@@ -306,6 +339,7 @@ export function createMcpGateway(config: Config) {
     if (unscoped) return refuseBeforeBody(request, record, unscoped, "insufficient_scope");
     const throttled = await throttle(env, ctx, who.identity, requestId);
     if (throttled) return throttled;
+    if (request.method === "DELETE") return endSession(request, env, ctx, who, requestId);
     const content = await body(request);
     if (content instanceof Response) return content;
     const checked: Checked = { ...who, correlation, record, ...content };

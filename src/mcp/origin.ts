@@ -31,7 +31,7 @@ export function createOriginPolicy(config: Pick<Config, "publicOrigin" | "allowe
       vary: "Origin",
     });
     if (preflight) {
-      headers.set("access-control-allow-methods", "POST, OPTIONS");
+      headers.set("access-control-allow-methods", "POST, DELETE, OPTIONS");
       headers.set("access-control-allow-headers", ALLOW_HEADERS);
       headers.set("access-control-max-age", "86400");
     }

@@ -1,4 +1,12 @@
-import { McpServer, type ServerContext, type StandardSchemaWithJSON } from "@modelcontextprotocol/server";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  type ElicitRequestFormParams,
+  inputRequired,
+  McpServer,
+  type ServerContext,
+  type StandardSchemaWithJSON,
+} from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { DataProvenance, Services } from "../data/services";
 import { userFacingMessage } from "../errors";
@@ -6,7 +14,15 @@ import type { PortfolioJobs } from "../jobs/portfolio";
 import { SERVER_NAME, SERVER_VERSION } from "../version";
 import { registerUiApps } from "./apps";
 import { addressIdOf, type Caller, type ToolCallRecorder } from "./caller";
-import { type Access, checkAccess, refuseIfDenied, type ToolCatalog, type ToolContext, type ToolSpec } from "./catalog";
+import {
+  type Access,
+  checkAccess,
+  refuseIfDenied,
+  type ToolCatalog,
+  type ToolContext,
+  type ToolElicitation,
+  type ToolSpec,
+} from "./catalog";
 import { createProgressReporter } from "./progress";
 import { checkCompletionArguments, completeAddressIds, registerPrompts } from "./prompts";
 import { RESOURCE_CACHE_HINTS, registerResources, resourceLinksFor } from "./resources";
@@ -98,9 +114,16 @@ export function buildMcpServer({
     },
   );
   const on = { caller, services, jobs };
+  // What the client declared it can do: per request on 2026-07-28 (the `_meta` envelope), at
+  // initialize on a 2025-era connection (only a session, ./session.ts, has one; a stateless
+  // request has none, so it is never asked anything).
+  const capabilities = (ctx: ServerContext): ClientCapabilities | undefined =>
+    era === "modern"
+      ? ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined)
+      : server.server.getClientCapabilities();
   for (const { tool, config, task } of planFor(catalog, caller, era, services.provenance.source)) {
     const registered = server.registerTool(tool.name, config, (args: unknown, ctx: ServerContext) =>
-      invokeTool(tool, args, ctx, on, record),
+      invokeTool(tool, args, ctx, on, record, capabilities(ctx)),
     );
     if (task && tasks.legacyTasks) registered.execution = { taskSupport: "optional" };
   }
@@ -217,12 +240,14 @@ async function invokeTool(
   ctx: ServerContext,
   on: Pick<ToolContext, "caller" | "services" | "jobs">,
   record: ToolCallRecorder,
+  capabilities: ClientCapabilities | undefined,
 ) {
   const { caller } = on;
   const refused = await refuseIfDenied(tool, caller, record);
   if (refused) return refused;
   const started = performance.now();
   const ended = () => ({ tool: tool.name, durationMs: performance.now() - started });
+  const elicitation = elicitationFor(ctx, capabilities);
   try {
     const result = await tool.run(args as Record<string, unknown>, {
       ...on,
@@ -230,11 +255,16 @@ async function invokeTool(
       signal: ctx.mcpReq.signal,
       protocolVersion: requestProtocolVersion(ctx),
       rpcId: ctx.mcpReq.id,
+      elicitation,
     });
+    // The tool asked the user instead of answering: the call is recorded when it answers (the
+    // retry on 2026-07-28, the second run under the SDK's legacy shim on a 2025-era session).
+    if (elicitation.question) return elicitation.question;
     // Recorded before the result is handed to the SDK: no byte of the answer leaves before its event is stored.
     await record({ ...ended(), outcome: "success", addressId: addressIdOf(args, result) });
     const links = resourceLinksFor(tool.name, result, requestProtocolVersion(ctx));
-    return { content: [{ type: "text" as const, text: tool.render(result) }, ...links], structuredContent: result };
+    const text = [tool.render(result), ...elicitation.notes].join("\n");
+    return { content: [{ type: "text" as const, text }, ...links], structuredContent: result };
   } catch (error) {
     const { message, expected } = userFacingMessage(error, tool.name, {
       event: "tool_failed",
@@ -249,6 +279,43 @@ async function invokeTool(
     });
     return toolError(message);
   }
+}
+
+/** Whether `capabilities` declare form elicitation (a bare `elicitation: {}` is form mode, as the spec reads it). */
+export function canElicitForm(capabilities: ClientCapabilities | undefined): boolean {
+  const elicitation = capabilities?.elicitation as { form?: unknown; url?: unknown } | undefined;
+  if (typeof elicitation !== "object" || elicitation === null) return false;
+  return elicitation.form !== undefined || elicitation.url === undefined;
+}
+
+/**
+ * One call's elicitation (see `ToolElicitation`): the client may be asked when it declared form
+ * elicitation and this call carries no answers yet (one question per call). A question becomes
+ * the SDK's input-required result: on 2026-07-28 it goes to the client as is, and the client
+ * retries the call with `inputResponses`; on a 2025-era session the SDK's legacy shim sends it as
+ * `elicitation/create` on the call's stream and runs the tool again with the answer.
+ */
+function elicitationFor(
+  ctx: ServerContext,
+  capabilities: ClientCapabilities | undefined,
+): ToolElicitation & { question?: ReturnType<typeof inputRequired>; notes: string[] } {
+  // Answers the SDK dropped as malformed still mean the call was asked: it is not asked again.
+  const responses = ctx.mcpReq.inputResponses ?? {};
+  const answered = Object.keys(responses).length > 0 || (ctx.mcpReq.droppedInputResponseKeys?.length ?? 0) > 0;
+  const notes: string[] = [];
+  const state: ToolElicitation & { question?: ReturnType<typeof inputRequired>; notes: string[] } = {
+    canAsk: !answered && canElicitForm(capabilities),
+    responses: answered ? responses : undefined,
+    notes,
+    ask(key: string, params: ElicitRequestFormParams) {
+      if (!state.canAsk || state.question) return;
+      state.question = inputRequired({ inputRequests: { [key]: inputRequired.elicit(params) } });
+    },
+    note(text: string) {
+      notes.push(text);
+    },
+  };
+  return state;
 }
 
 function toolError(message: string) {

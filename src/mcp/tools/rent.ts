@@ -20,6 +20,7 @@ import { ENERGY_TABLE, isWwsLabelClass, MAX_RENT_TABLE, WOZ_TABLE, WWS_LABEL_CLA
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { addressHeading } from "./property";
+import { askToNarrow, RENT_NUMBER_INPUTS as N, withElicitedInputs } from "./rent-elicit";
 import { parseRubriekInputs } from "./rent-input";
 import { AddressOut, addressOut, gapLines, HeaderedAddressSelector, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
@@ -215,15 +216,18 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
   annotations: READ_ONLY,
   readsRegisters: true,
   stateless: true,
+  elicits: true,
   requiredScopes: [SCOPE_READ],
-  async run(args, { services }) {
+  async run(given, { services, elicitation }) {
+    // Where the client was asked (./rent-elicit.ts), its answers count as the user's input.
+    const args = withElicitedInputs(given, elicitation);
     const bad = (what: string, v: number | undefined, min: number, max: number) => {
       if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max))
         throw new UserError(`${what} must be a number from ${min} to ${max}; got ${v}.`);
     };
-    bad("wozValue (euros)", args.wozValue, 1, 100_000_000);
-    bad("roomAreaM2", args.roomAreaM2, 1, 10_000);
-    bad("otherAreaM2", args.otherAreaM2, 0, 10_000);
+    bad("wozValue (euros)", args.wozValue, N.wozValue.min, N.wozValue.max);
+    bad("roomAreaM2", args.roomAreaM2, N.roomAreaM2.min, N.roomAreaM2.max);
+    bad("otherAreaM2", args.otherAreaM2, N.otherAreaM2.min, N.otherAreaM2.max);
     const wanted = args.whatIfLabel?.replace(/\s+/g, "").toUpperCase();
     const whatIfLabel: WwsLabelClass | undefined = wanted !== undefined && isWwsLabelClass(wanted) ? wanted : undefined;
     if (wanted !== undefined && whatIfLabel === undefined)
@@ -270,6 +274,8 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
         disclaimer: "This WWS (Bhw Bijlage I A) values zelfstandige woonruimte only.",
       };
     }
+    // Where the client can be asked, it is asked for what would narrow this count (the call then ends with the question).
+    askToNarrow(args, { ...result, missing: notes.missing }, elicitation);
     let whatIf: RentOutput["whatIf"] = null;
     if (whatIfLabel !== undefined) {
       const better = assess(
