@@ -19,11 +19,12 @@ const metafile = path.join(outdir, "bundle-meta.json");
 /**
  * The budget for the gzipped bundle; the build fails above it. Issue 11 set 300 KiB; with issue 18's
  * spreadsheets (papaparse, saxes and fflate: about 50 KiB minified, plus src/uploads/ and
- * src/files/) the bundle is 309 KiB, so the budget was 320 KiB. Issue 20's Calculate_Rent_Points brings the
- * WWS engine and its tables (src/domain/wws/, first bundled with the tool) and takes the bundle to 331.4 KiB,
- * so the budget is 340 KiB now (the Workers limit is 3 MiB gzip). Start-up time is measured beside it (`--startup`).
+ * src/files/) the bundle is 309 KiB, so the budget was 320 KiB. Issue 20 brings the WWS engine and its tables
+ * (src/domain/wws/, about 40 KiB minified with the tool and the facts: 331.4 KiB), the estimate per portfolio
+ * item and the session lane for 2025-era elicitation (src/mcp/session.ts): 339.4 KiB, so the budget is 350 KiB
+ * now (the Workers limit is 3 MiB gzip). Start-up time is measured beside it (`--startup`).
  */
-const BUDGET_GZIP_KIB = 340;
+const BUDGET_GZIP_KIB = 350;
 const TOP = 12;
 
 const args = process.argv.slice(2);

@@ -275,7 +275,11 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
       };
     }
     // Where the client can be asked, it is asked for what would narrow this count (the call then ends with the question).
-    askToNarrow(args, { ...result, missing: notes.missing }, elicitation);
+    askToNarrow(
+      args,
+      { pointsRange: result.a.pointsRange, narrowingInputs: result.a.narrowingInputs, missing: notes.missing },
+      elicitation,
+    );
     let whatIf: RentOutput["whatIf"] = null;
     if (whatIfLabel !== undefined) {
       const better = assess(
