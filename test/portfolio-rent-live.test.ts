@@ -1,10 +1,10 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { HttpResponse, http } from "msw";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE } from "../src/data/live/cbs";
-import { clearResolvedColumns } from "../src/data/live/cbs-properties";
 import { EP_ONLINE_BASE } from "../src/data/live/ep-online";
+import { coldLiveCache, expectLiveMode } from "./helpers/live";
 import { connectClient } from "./helpers/mcp";
 import { mockServer } from "./helpers/msw";
 import { mintToken, newIdentity } from "./helpers/oauth";
@@ -12,7 +12,6 @@ import {
   ADDRESS_37,
   ADDRESS_41,
   addressSearchStandIn,
-  EP_ONLINE_KEY,
   everyRegisterStandIn,
   NO_POSTCODE_ADDRESS,
   noPostcodeStandIn,
@@ -29,34 +28,13 @@ import {
  */
 const TIMEOUT = 180_000;
 
-/** The cached register answers (no seed here): cleared before each case, so each meets its registers cold. */
-const CACHE_TABLES = [
-  "assessments",
-  "register_fetches",
-  "energy_labels",
-  "unit_parcels",
-  "unit_monuments",
-  "unit_buildings",
-  "addresses",
-  "units",
-  "buildings",
-  "parcels",
-  "monuments",
-  "neighbourhoods",
-  "districts",
-  "municipalities",
-  "value_basis",
-];
-
 beforeAll(() => {
-  const bindings = env as unknown as Record<string, unknown>;
-  expect(bindings.DATA_SOURCE).toBe("live");
-  expect(bindings.EP_ONLINE_API_KEY).toBe(EP_ONLINE_KEY);
+  expectLiveMode();
 });
 
 beforeEach(async () => {
-  await env.DB.batch(CACHE_TABLES.map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
-  clearResolvedColumns();
+  // The cached register answers (no seed here): cleared before each case, so each meets its registers cold.
+  await coldLiveCache();
   everyRegisterStandIn();
   addressSearchStandIn();
   noPostcodeStandIn();

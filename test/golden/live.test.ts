@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CBS_ODATA_BASE } from "../../src/data/live/cbs";
-import { clearResolvedColumns } from "../../src/data/live/cbs-properties";
 import { EP_ONLINE_BASE } from "../../src/data/live/ep-online";
 import { LiveSource } from "../../src/data/live/live-source";
+import { coldLiveCache, expectLiveMode } from "../helpers/live";
 import { mockServer } from "../helpers/msw";
 import {
   ADDRESS_37,
@@ -113,41 +113,16 @@ const CASES: LiveCase[] = [
   },
 ];
 
-/**
- * Every table live mode caches the registers' answers in (no seed here, so every row is such an
- * answer), children before parents; and the saved assessments, which refer to their addresses.
- */
-const CACHE_TABLES = [
-  "assessments",
-  "register_fetches",
-  "energy_labels",
-  "unit_parcels",
-  "unit_monuments",
-  "unit_buildings",
-  "addresses",
-  "units",
-  "buildings",
-  "parcels",
-  "monuments",
-  "neighbourhoods",
-  "districts",
-  "municipalities",
-  "value_basis",
-];
-
 const ids = deterministicIds();
 
 beforeAll(() => {
   // The Worker runs with the settings of the "workerd-live" project: live registers, and the key EP-Online's stand-in accepts.
-  const bindings = env as unknown as Record<string, unknown>;
-  expect(bindings.DATA_SOURCE).toBe("live");
-  expect(bindings.EP_ONLINE_API_KEY).toBe(EP_ONLINE_KEY);
+  expectLiveMode();
 });
 
 beforeEach(async () => {
   // A cold cache for every case: what the answers say comes from the registers of that case alone.
-  await env.DB.batch(CACHE_TABLES.map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
-  clearResolvedColumns();
+  await coldLiveCache();
 });
 
 describe("golden answers, live registers (stand-ins)", () => {
