@@ -40,11 +40,10 @@ const MONUMENT_NOT_READ = "rijksmonument status not read in a portfolio job (RCE
 /** `dwellingFactsFor`'s wording is for a tool that takes a wozValue; a portfolio takes none. */
 const portfolioWhy = (why: string) => why.replace(/ and no wozValue was given$/, "");
 
-export function portfolioRent(facts: PropertyFacts, referenceDate: string): PortfolioRent {
-  const { facts: dwelling, notes } = dwellingFactsFor(facts, {}, referenceDate);
-  const either: ChoiceFact<boolean> = { value: false, options: [false, true], origin: { kind: "default", stated: MONUMENT_NOT_READ } };
-  const a = assessRentPoints({ ...dwelling, rijksmonument: either, monument: either });
-  const none = {
+/** An estimate with no figures: the dwelling is outside the WWS, or its figures are not available; `note` says why. */
+export function withoutFigures(rentClass: "outsideWws" | "notAvailable", note: string): PortfolioRent {
+  return {
+    class: rentClass,
     points: null,
     pointsMin: null,
     pointsMax: null,
@@ -53,11 +52,18 @@ export function portfolioRent(facts: PropertyFacts, referenceDate: string): Port
     maxRentEur: null,
     maxRentMinEur: null,
     maxRentMaxEur: null,
+    note,
   };
-  if (a.kind === "outsideWws") return { class: "outsideWws", ...none, note: `Outside the WWS for zelfstandige woonruimte: ${a.message}` };
+}
+
+export function portfolioRent(facts: PropertyFacts, referenceDate: string): PortfolioRent {
+  const { facts: dwelling, notes } = dwellingFactsFor(facts, {}, referenceDate);
+  const either: ChoiceFact<boolean> = { value: false, options: [false, true], origin: { kind: "default", stated: MONUMENT_NOT_READ } };
+  const a = assessRentPoints({ ...dwelling, rijksmonument: either, monument: either });
+  if (a.kind === "outsideWws") return withoutFigures("outsideWws", `Outside the WWS for zelfstandige woonruimte: ${a.message}`);
   if (notes.missing.length > 0 || a.totalPoints === null || a.pointsRange === null) {
     const why = notes.missing.length > 0 ? notes.missing.map((m) => portfolioWhy(m.why)).join("; ") : a.maxRentNote;
-    return { class: "notAvailable", ...none, note: `Not available: ${why}.`.replace(/\.\.$/, ".") };
+    return withoutFigures("notAvailable", `Not available: ${why}.`.replace(/\.\.$/, "."));
   }
   const lines = [
     "Estimate from registers and stated defaults, not a formal points count",

@@ -1,6 +1,6 @@
 import { ASSESSMENT_FACTS, assessProperty } from "../data/assess-address";
 import { AssessmentStore, type SavedAssessment } from "../data/assessments";
-import { type PortfolioRent, portfolioRent, type RentClass } from "../data/rent-estimate";
+import { type PortfolioRent, portfolioRent, type RentClass, withoutFigures } from "../data/rent-estimate";
 import { type AddressSelectorInput, lookupOf, notFound } from "../data/resolve-address";
 import type { Services } from "../data/services";
 import type { AddressLookup, D1Queryable, PropertyFacts, PropertySource } from "../data/types";
@@ -371,18 +371,7 @@ function rentOf(facts: PropertyFacts, referenceDate: string, jobId: string, seq:
     return portfolioRent(facts, referenceDate);
   } catch (error) {
     log("error", "portfolio_rent_failed", { jobId, seq, error: error instanceof Error ? error.message : String(error) });
-    return {
-      class: "notAvailable",
-      points: null,
-      pointsMin: null,
-      pointsMax: null,
-      sector: null,
-      sectorsInRange: [],
-      maxRentEur: null,
-      maxRentMinEur: null,
-      maxRentMaxEur: null,
-      note: "Not available: the WWS estimate could not be made for this address.",
-    };
+    return withoutFigures("notAvailable", "Not available: the WWS estimate could not be made for this address.");
   }
 }
 
