@@ -17,6 +17,7 @@ import type { RegisterGap } from "../src/data/types";
 import { connectInProcess } from "./helpers/mcp";
 import { mockServer } from "./helpers/msw";
 import { ADDRESS_37, EP_ONLINE_KEY, everyRegisterStandIn, UNIT_37 } from "./helpers/registers";
+import type { RentRubriekOut } from "./helpers/rent";
 
 /*
  * The failure matrix of live mode (issue 17): every register × every fault (429, 503, 500, a
@@ -314,26 +315,17 @@ function expectRegisterFacts(register: RegisterKey, tool: ToolName, a: Answer, s
   }
 }
 
-type RentRubriek = {
-  rubriek: string;
-  points: number | null;
-  min: number | null;
-  max: number | null;
-  origins: string[];
-  explanation: string;
-};
-
 /**
  * Calculate_Rent_Points (issue 20): the failing register's rubrieken are unknown or ranged over
  * what it could have said (cold), or counted from its older answer (stale); the others are
  * counted from their own registers as usual.
  */
 function expectRentFacts(register: RegisterKey, a: Answer, stale: boolean) {
-  const rubrieken = field<RentRubriek[]>(a, "rubrieken") ?? [];
+  const rubrieken = field<RentRubriekOut[]>(a, "rubrieken") ?? [];
   const rubriek = (name: string) => {
     const r = rubrieken.find((x) => x.rubriek === name);
     expect(r, `${name} in ${JSON.stringify(rubrieken.map((x) => x.rubriek))}`).toBeDefined();
-    return r as RentRubriek;
+    return r as RentRubriekOut;
   };
   const origins = (name: string) => rubriek(name).origins.join("; ");
   switch (register) {

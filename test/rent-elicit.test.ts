@@ -8,6 +8,7 @@ import { ADDRESS_ID_HEADER } from "../src/mcp/tools/shared";
 import { auditEvents, waitForAudit } from "./helpers/audit";
 import { postMcp, readMessages } from "./helpers/mcp";
 import { MCP_URL, mintToken, newIdentity } from "./helpers/oauth";
+import { pickSeededAddress, type RentPointsOut } from "./helpers/rent";
 
 /**
  * Calculate_Rent_Points asks for the inputs that narrow its range where the client can be asked
@@ -18,18 +19,12 @@ import { MCP_URL, mintToken, newIdentity } from "./helpers/oauth";
 const MODERN = "2026-07-28";
 const TOOL = "Calculate_Rent_Points";
 
-interface Out {
-  totalPoints: number | null;
-  pointsRange: { min: number; max: number } | null;
-  rubrieken: Array<{ rubriek: string; origins: string[] }>;
-  narrowingInputs: string[];
-}
 interface Rpc {
   result?: {
     resultType?: string;
     inputRequests?: Record<string, { method: string; params: { mode?: string; message: string; requestedSchema: Schema } }>;
     content?: Array<{ type: string; text?: string }>;
-    structuredContent?: Out;
+    structuredContent?: RentPointsOut;
     isError?: boolean;
   };
   error?: { code: number; message: string };
@@ -39,17 +34,9 @@ interface Schema {
   properties: Record<string, { type: string; minimum?: number; maximum?: number }>;
 }
 
-async function pick(where: string): Promise<string> {
-  const row = await env.DB.prepare(
-    `SELECT a.id FROM addresses a JOIN units u ON u.id = a.unit_id WHERE a.is_synthetic = 1 AND a.is_main = 1 AND ${where} ORDER BY a.id LIMIT 1`,
-  ).first<{ id: string }>();
-  if (!row) throw new Error(`no seeded address where ${where}`);
-  return row.id;
-}
-
 let addressId: string;
 beforeAll(async () => {
-  addressId = await pick(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
+  addressId = await pickSeededAddress(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
 });
 
 async function user() {
@@ -87,8 +74,8 @@ async function modernRent(
 }
 
 const text = (r: Rpc) => (r.result?.content ?? []).map((c) => c.text ?? "").join("\n");
-const width = (o: Out) => (o.pointsRange ? o.pointsRange.max - o.pointsRange.min : Number.NaN);
-const origins = (o: Out, rubriek: string) => o.rubrieken.find((r) => r.rubriek === rubriek)?.origins ?? [];
+const width = (o: RentPointsOut) => (o.pointsRange ? o.pointsRange.max - o.pointsRange.min : Number.NaN);
+const origins = (o: RentPointsOut, rubriek: string) => o.rubrieken.find((r) => r.rubriek === rubriek)?.origins ?? [];
 const FORM = { elicitation: { form: {} } };
 
 describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () => {
@@ -135,7 +122,7 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     const done = await modernRent(token, { addressId: row.id, wozValue: 250_000 }, FORM, {
       rentInputs: { action: "accept", content: { roomAreaM2: 70, otherAreaM2: 0 } },
     });
-    expect((done.result?.structuredContent as Out | undefined)?.totalPoints).toEqual(expect.any(Number));
+    expect((done.result?.structuredContent as RentPointsOut | undefined)?.totalPoints).toEqual(expect.any(Number));
   });
 
   it("asks only for what the call did not give", async () => {
@@ -152,8 +139,8 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     const done = await modernRent(token, { addressId }, FORM, { rentInputs: answer });
     expect(done.result?.resultType).not.toBe("input_required");
     expect(done.result?.isError).toBeFalsy();
-    const out = done.result?.structuredContent as Out;
-    const before = wide.result?.structuredContent as Out;
+    const out = done.result?.structuredContent as RentPointsOut;
+    const before = wide.result?.structuredContent as RentPointsOut;
     expect(width(out)).toBeLessThan(width(before));
     expect(origins(out, "wozWaarde")).toContain("your input");
     expect(origins(out, "wozWaarde").join(" ")).not.toMatch(/estimate/);
@@ -175,7 +162,7 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
 
   it("keeps the ranges and says so when the user declines or cancels", async () => {
     const { token } = await user();
-    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as Out;
+    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as RentPointsOut;
     for (const action of ["decline", "cancel"] as const) {
       const done = await modernRent(token, { addressId }, FORM, { rentInputs: { action } });
       expect(done.result?.resultType).not.toBe("input_required");
@@ -190,12 +177,12 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
 
   it("treats an invalid answer as not given and says which and why, without an error", async () => {
     const { token } = await user();
-    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as Out;
+    const wide = (await modernRent(token, { addressId }, {})).result?.structuredContent as RentPointsOut;
     const answer = { action: "accept", content: { wozValue: "a lot", roomAreaM2: -5, otherAreaM2: 3 } };
     const done = await modernRent(token, { addressId }, FORM, { rentInputs: answer });
     expect(done.error).toBeUndefined();
     expect(done.result?.isError).toBeFalsy();
-    const out = done.result?.structuredContent as Out;
+    const out = done.result?.structuredContent as RentPointsOut;
     // The WOZ rubriek still counts from the estimate (its per-m² part takes the areas, one of which was given).
     expect(origins(out, "wozWaarde").join(" ")).toMatch(/estimate, not the dwelling's WOZ value/);
     expect(origins(out, "oppervlakteOverigeRuimten")).toContain("your input");
@@ -221,7 +208,7 @@ describe("Calculate_Rent_Points elicitation on 2026-07-28 (input required)", () 
     for (const capabilities of [{}, { elicitation: { url: {} } }]) {
       const done = await modernRent(token, { addressId }, capabilities);
       expect(done.result?.resultType).not.toBe("input_required");
-      expect((done.result?.structuredContent as Out | undefined)?.narrowingInputs.length).toBeGreaterThan(0);
+      expect((done.result?.structuredContent as RentPointsOut | undefined)?.narrowingInputs.length).toBeGreaterThan(0);
       expect(text(done)).not.toMatch(/when asked|declined/);
     }
   });
@@ -295,7 +282,7 @@ const legacyCall = (token: string, session: string | null, args: Record<string, 
 describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitation/create)", () => {
   it("gives a client that declares elicitation a session, asks on the call's stream and answers narrowed on that stream", async () => {
     const { token, userKey } = await user();
-    const wide = (await rpcWide(token)) as Out;
+    const wide = (await rpcWide(token)) as RentPointsOut;
     const session = await initialize(token, { elicitation: {} });
     expect(session).toMatch(/^pandgate-s1-[0-9a-f-]{36}$/);
     const res = await legacyCall(token, session, { addressId });
@@ -317,7 +304,7 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(final?.id).toBe(21);
     const result = final?.result as NonNullable<Rpc["result"]>;
     expect(result.isError).toBeFalsy();
-    const out = result.structuredContent as Out;
+    const out = result.structuredContent as RentPointsOut;
     expect(width(out)).toBeLessThan(width(wide));
     expect(origins(out, "wozWaarde")).toContain("your input");
     expect(text({ result })).toMatch(/Counted with what you gave when asked/);
@@ -330,7 +317,7 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
 
   it("keeps the ranges and says so when the user declines", async () => {
     const { token } = await user();
-    const wide = (await rpcWide(token)) as Out;
+    const wide = (await rpcWide(token)) as RentPointsOut;
     const session = (await initialize(token, { elicitation: { form: {} } })) as string;
     const next = sseReader(await legacyCall(token, session, { addressId }));
     const asked = await next();
@@ -353,7 +340,9 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(-32001);
     // An id this server never gave in this form (an older server's) changes nothing, as before.
     const [old] = await readMessages(await legacyCall(token, "an-old-session", { addressId }));
-    expect((old?.result as { structuredContent?: Out } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(0);
+    expect((old?.result as { structuredContent?: RentPointsOut } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(
+      0,
+    );
     const session = (await initialize(token, { elicitation: {} })) as string;
     const end = (id: string) =>
       exports.default.fetch(MCP_URL, { method: "DELETE", headers: { authorization: `Bearer ${token}`, "mcp-session-id": id } });
@@ -374,7 +363,9 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(asked?.method).toBe("elicitation/create");
     const [second] = await readMessages(await legacyCall(token, session, { addressId }, 32));
     expect(second?.id).toBe(32);
-    expect((second?.result as { structuredContent?: Out } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(0);
+    expect(
+      (second?.result as { structuredContent?: RentPointsOut } | undefined)?.structuredContent?.narrowingInputs.length,
+    ).toBeGreaterThan(0);
     await postMcp(token, { jsonrpc: "2.0", id: asked?.id, result: { action: "cancel" } }, { ...LEGACY, "mcp-session-id": session });
     const final = await first();
     expect(final?.id).toBe(31);
@@ -413,15 +404,15 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
       const [message] = await readMessages(await legacyCall(token, null, { addressId }));
       const result = message?.result as NonNullable<Rpc["result"]>;
       expect(result.isError).toBeFalsy();
-      expect((result.structuredContent as Out).narrowingInputs.length).toBeGreaterThan(0);
+      expect((result.structuredContent as RentPointsOut).narrowingInputs.length).toBeGreaterThan(0);
     }
   });
 });
 
 /** The answer without elicitation (a stateless 2025-era call), to compare with. */
-async function rpcWide(token: string): Promise<Out | undefined> {
+async function rpcWide(token: string): Promise<RentPointsOut | undefined> {
   const [message] = await readMessages(await legacyCall(token, null, { addressId }, 99));
-  return (message?.result as { structuredContent?: Out } | undefined)?.structuredContent;
+  return (message?.result as { structuredContent?: RentPointsOut } | undefined)?.structuredContent;
 }
 
 describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elicitation handler)", () => {
@@ -461,7 +452,7 @@ describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elic
       expect(asked).toHaveLength(1);
       expect(asked[0]?.fields).toEqual(["otherAreaM2", "roomAreaM2", "wozValue"]);
       expect(asked[0]?.message).toMatch(/points of the range .*the WOZ value/);
-      const out = result.structuredContent as unknown as Out;
+      const out = result.structuredContent as unknown as RentPointsOut;
       expect(origins(out, "wozWaarde")).toContain("your input");
       expect(out.narrowingInputs.join(" ")).not.toMatch(/wozValue|roomAreaM2|otherAreaM2/);
       await client.close();
@@ -474,7 +465,7 @@ describe("Calculate_Rent_Points elicitation with the MCP SDK v2 client (its elic
     const result = await client.callTool({ name: TOOL, arguments: { addressId } });
     expect(asked).toHaveLength(1);
     expect(result.isError).toBeFalsy();
-    expect((result.structuredContent as unknown as Out).narrowingInputs.length).toBeGreaterThan(0);
+    expect((result.structuredContent as unknown as RentPointsOut).narrowingInputs.length).toBeGreaterThan(0);
     expect((result.content as Array<{ text?: string }>).map((c) => c.text).join("\n")).toMatch(/You declined/);
     await client.close();
   });

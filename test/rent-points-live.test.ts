@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { clearResolvedColumns } from "../src/data/live/cbs-properties";
+import { COUNTED_RUBRIEKEN } from "../src/domain/wws";
+import { coldLiveCache, expectLiveMode } from "./helpers/live";
 import { connectClient } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
 import {
@@ -9,12 +9,12 @@ import {
   bagStandIn,
   brkStandIn,
   cbsStandIn,
-  EP_ONLINE_KEY,
   epOnlineStandIn,
   linkedParcelStandIn,
   locatieserverStandIn,
   rceStandIn,
 } from "./helpers/registers";
+import type { RentPointsOut } from "./helpers/rent";
 
 /**
  * Calculate_Rent_Points in live mode (project "workerd-live": DATA_SOURCE=live, no synthetic seed)
@@ -26,57 +26,10 @@ import {
  */
 
 type Result = Awaited<ReturnType<Client["callTool"]>>;
-interface Rubriek {
-  rubriek: string;
-  points: number | null;
-  min: number | null;
-  max: number | null;
-  tableVersion: string | null;
-  origins: string[];
-  explanation: string;
-}
-interface Out {
-  totalPoints: number | null;
-  pointsRange: { min: number; max: number } | null;
-  pointsAtLeast: number | null;
-  sector: string | null;
-  sectorsInRange: string[];
-  maxRentEur: number | null;
-  rubrieken: Rubriek[];
-  whatIf: { energyPointsChange: number | null; pointsAtLeast: number | null; totalPoints: number | null } | null;
-  registerGaps: Array<{ name: string; fields: string[] }>;
-}
-
-const CACHE_TABLES = [
-  "assessments",
-  "register_fetches",
-  "energy_labels",
-  "unit_parcels",
-  "unit_monuments",
-  "unit_buildings",
-  "addresses",
-  "units",
-  "buildings",
-  "parcels",
-  "monuments",
-  "neighbourhoods",
-  "districts",
-  "municipalities",
-  "value_basis",
-];
 
 const BAG_AREA = "BAG (estimate of the NEN 2580 area from the BAG gebruiksoppervlakte of 84 m²";
 const VALUE_BASIS = "CBS value basis (estimate, not the dwelling's WOZ value";
 const MONUMENT = "RCE Rijksmonumentenregister (rijksmonument 524327; provincial and municipal monuments are not read)";
-const DEFAULTS = [
-  "verwarming",
-  "keuken",
-  "sanitair",
-  "gehandicaptenvoorzieningen",
-  "buitenruimten",
-  "bijzondereVoorzieningen",
-  "gemeenschappelijk",
-];
 
 /** Every register of a rent count answering from its fixtures; `down` answers 503. */
 function registers(down?: "bag" | "ep-online" | "cbs" | "rce"): void {
@@ -89,9 +42,7 @@ function registers(down?: "bag" | "ep-online" | "cbs" | "rce"): void {
 
 let client: Client;
 beforeAll(async () => {
-  const bindings = env as unknown as Record<string, unknown>;
-  expect(bindings.DATA_SOURCE).toBe("live");
-  expect(bindings.EP_ONLINE_API_KEY).toBe(EP_ONLINE_KEY);
+  expectLiveMode();
   client = await connectClient((await mintToken(newIdentity(), ["mcp:read"])).accessToken);
 });
 afterAll(async () => {
@@ -100,18 +51,17 @@ afterAll(async () => {
 
 beforeEach(async () => {
   // A cold cache: what each answer says comes from the registers of that test alone.
-  await env.DB.batch(CACHE_TABLES.map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
-  clearResolvedColumns();
+  await coldLiveCache();
 });
 
-async function rent(args: Record<string, unknown> = {}): Promise<{ text: string; out: Out }> {
+async function rent(args: Record<string, unknown> = {}): Promise<{ text: string; out: RentPointsOut }> {
   const r: Result = await client.callTool({
     name: "Calculate_Rent_Points",
     arguments: { addressId: ADDRESS_37, whatIfLabel: "A", ...args },
   });
   expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
   const text = (r.content as Array<{ text?: string }>).map((c) => c.text ?? "").join("\n");
-  const out = r.structuredContent as unknown as Out;
+  const out = r.structuredContent as unknown as RentPointsOut;
   // Live mode never shows a synthetic number or register.
   expect(text).not.toMatch(/synthetic/i);
   expect(JSON.stringify(out)).not.toContain('"synthetic":true');
@@ -119,15 +69,15 @@ async function rent(args: Record<string, unknown> = {}): Promise<{ text: string;
   return { text, out };
 }
 
-const rubriek = (out: Out, name: string) => {
+const rubriek = (out: RentPointsOut, name: string) => {
   const r = out.rubrieken.find((x) => x.rubriek === name);
   if (!r) throw new Error(`no rubriek ${name}`);
   return r;
 };
 
 /** The rubrieken pandgate has no register for: its stated defaults, said once, not as counted. */
-function expectDefaults(out: Out, text: string): void {
-  for (const name of DEFAULTS) {
+function expectDefaults(out: RentPointsOut, text: string): void {
+  for (const name of COUNTED_RUBRIEKEN) {
     const r = rubriek(out, name);
     expect(r.origins, name).toHaveLength(1);
     expect(r.origins[0], name).toMatch(/^pandgate's stated default: /);

@@ -1,58 +1,27 @@
-import { env } from "cloudflare:workers";
 import type { Client } from "@modelcontextprotocol/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectClient } from "./helpers/mcp";
 import { mintToken, newIdentity } from "./helpers/oauth";
+import { pickSeededAddress, type RentPointsOut } from "./helpers/rent";
 
 /** Calculate_Rent_Points through the real Worker and the MCP SDK client, on the synthetic dataset. */
 
 type Result = Awaited<ReturnType<Client["callTool"]>>;
 const text = (r: Result) => (r.content as Array<{ text?: string }>).map((c) => c.text ?? "").join("\n");
 
-interface Out {
-  totalPoints: number | null;
-  pointsRange: { min: number; max: number } | null;
-  pointsAtLeast: number | null;
-  sector: string | null;
-  sectorsInRange: string[];
-  maxRentEur: number | null;
-  maxRentNote: string;
-  rubrieken: Array<{
-    rubriek: string;
-    points: number | null;
-    min: number | null;
-    max: number | null;
-    origins: string[];
-    explanation: string;
-    tableVersion: string | null;
-  }>;
-  narrowingInputs: string[];
-  whatIf: { label: string; totalPoints: number | null; sector: string | null; maxRentEur: number | null } | null;
-  tableVersions: Record<string, string>;
-  disclaimer: string;
-}
-
-async function pick(where: string): Promise<string> {
-  const row = await env.DB.prepare(
-    `SELECT a.id FROM addresses a JOIN units u ON u.id = a.unit_id WHERE a.is_synthetic = 1 AND a.is_main = 1 AND ${where} ORDER BY a.id LIMIT 1`,
-  ).first<{ id: string }>();
-  if (!row) throw new Error(`no seeded address where ${where}`);
-  return row.id;
-}
-
 let client: Client;
 beforeAll(async () => {
   client = await connectClient((await mintToken(newIdentity(), ["mcp:read"])).accessToken);
 });
 
-async function rent(args: Record<string, unknown>): Promise<{ r: Result; out: Out }> {
+async function rent(args: Record<string, unknown>): Promise<{ r: Result; out: RentPointsOut }> {
   const r = await client.callTool({ name: "Calculate_Rent_Points", arguments: args });
-  return { r, out: r.structuredContent as unknown as Out };
+  return { r, out: r.structuredContent as unknown as RentPointsOut };
 }
 
 describe("Calculate_Rent_Points (synthetic)", () => {
   it("counts a dwelling from the registers with stated defaults, a range, sector, maximum rent and every table version", async () => {
-    const addressId = await pick(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
+    const addressId = await pickSeededAddress(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
     const { r, out } = await rent({ addressId });
     expect(r.isError).toBeFalsy();
     expect(out.totalPoints).not.toBeNull();
@@ -82,7 +51,7 @@ describe("Calculate_Rent_Points (synthetic)", () => {
   });
 
   it("narrows with the user's measured facts and WOZ value, and prices a better label", async () => {
-    const addressId = await pick(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
+    const addressId = await pickSeededAddress(`u.use_purposes = '["woonfunctie"]' AND u.surface_m2 BETWEEN 60 AND 90`);
     const wide = (await rent({ addressId })).out;
     const { out } = await rent({
       addressId,
@@ -100,7 +69,8 @@ describe("Calculate_Rent_Points (synthetic)", () => {
       },
       whatIfLabel: "a++",
     });
-    const w = (x: Out) => (x.pointsRange as { min: number; max: number }).max - (x.pointsRange as { min: number; max: number }).min;
+    const w = (x: RentPointsOut) =>
+      (x.pointsRange as { min: number; max: number }).max - (x.pointsRange as { min: number; max: number }).min;
     expect(w(out)).toBeLessThan(w(wide));
     expect(out.rubrieken.find((x) => x.rubriek === "oppervlakteVertrekken")).toMatchObject({
       points: 55,
@@ -123,7 +93,7 @@ describe("Calculate_Rent_Points (synthetic)", () => {
 
   it("says a ligplaats and an office are outside the WWS for zelfstandige woonruimte", async () => {
     for (const where of [`u.kind = 'ligplaats'`, `u.use_purposes = '["kantoorfunctie"]'`]) {
-      const { r, out } = await rent({ addressId: await pick(where) });
+      const { r, out } = await rent({ addressId: await pickSeededAddress(where) });
       expect(r.isError).toBeFalsy();
       expect(out.totalPoints).toBeNull();
       expect(out.rubrieken).toEqual([]);
@@ -133,7 +103,7 @@ describe("Calculate_Rent_Points (synthetic)", () => {
   });
 
   it("refuses bad input with a specific error", async () => {
-    const addressId = await pick(`u.use_purposes = '["woonfunctie"]'`);
+    const addressId = await pickSeededAddress(`u.use_purposes = '["woonfunctie"]'`);
     for (const [args, re] of [
       [{ whatIfLabel: "H" }, /whatIfLabel must be an energy label class/],
       [{ wozValue: -5 }, /wozValue/],

@@ -75,7 +75,8 @@ const rentOutput = z.object({
   registerGaps: z.array(RegisterGapSchema),
   sources: SourcesOut,
 });
-type RentOutput = z.infer<typeof rentOutput>;
+/** Calculate_Rent_Points' structured output. */
+export type RentOutput = z.infer<typeof rentOutput>;
 
 function originText(o: Origin): string {
   if (o.kind === "user") return "your input";
