@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport as TransportV1 } from "@modelcontextproto
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ASSESS_ARGS } from "./clients";
-import { ANNA, type Stack, signInForToken, startStack } from "./stack";
+import { ANNA, fetchRpc, type Stack, signInForToken, startStack } from "./stack";
 
 let stack: Stack;
 let token: string;
@@ -66,17 +66,7 @@ describe("Calculate_Rent_Points elicitation with real MCP clients under wrangler
     expect(text(result.content)).toMatch(/Counted with what you gave when asked/);
     // Ending the session: DELETE with its id, then the id is unknown.
     await transport.terminateSession();
-    const after = await fetch(stack.mcpUrl, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": "2025-11-25",
-        "mcp-session-id": transport.sessionId ?? "pandgate-s1-ended",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list", params: {} }),
-    });
+    const after = await fetchRpc(stack, token, 9, "tools/list", {}, { "mcp-session-id": transport.sessionId ?? "pandgate-s1-ended" });
     expect(after.status).toBe(404);
     await client.close();
   });

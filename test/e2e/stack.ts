@@ -432,7 +432,32 @@ export async function registerPublicClient(
 }
 
 /**
- * One raw JSON-RPC request on the stack's /mcp as a 2025-11-25 client with a bearer token: the
+ * POSTs one raw JSON-RPC request to the stack's /mcp as a 2025-11-25 client with a bearer token
+ * (`headers` add to or replace the client's, e.g. an `mcp-session-id`); the Worker's response as is.
+ */
+export function fetchRpc(
+  stack: Stack,
+  token: string,
+  id: number,
+  method: string,
+  params: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(stack.mcpUrl, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+  });
+}
+
+/**
+ * One raw JSON-RPC request on the stack's /mcp as a 2025-11-25 client with a bearer token (fetchRpc): the
  * JSON-RPC answer (from a JSON body or the first SSE data line) and the request id the Worker
  * gave it. Throws on any HTTP status but 200, naming the request by `label`.
  */
@@ -444,16 +469,7 @@ export async function postRpc(
   params: Record<string, unknown>,
   label: string = method,
 ): Promise<{ requestId: string; message: Record<string, unknown> }> {
-  const res = await fetch(stack.mcpUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-11-25",
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-  });
+  const res = await fetchRpc(stack, token, id, method, params);
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${label} answered ${res.status}: ${text.slice(0, 300)}`);
   const data = text.startsWith("{") ? text : (text.split("\n").find((line) => line.startsWith("data: ")) ?? "").slice(6);
