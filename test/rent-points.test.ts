@@ -47,6 +47,7 @@ describe("Calculate_Rent_Points (synthetic)", () => {
     expect(out.narrowingInputs.length).toBeGreaterThan(0);
     expect(out.disclaimer).toMatch(/not a formal points count/);
     for (const v of Object.values(out.tableVersions)) expect(text(r)).toContain(v);
+    expect(text(r)).toContain("read with the Huurcommissie's Beleidsboek Waarderingsstelsel zelfstandige woonruimte, versie januari 2026");
     expect(text(r)).toMatch(/not a formal points count/);
   });
 

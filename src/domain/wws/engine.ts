@@ -3,6 +3,7 @@ import { maxRentEur, sectorFor, sectorsBetween } from "./rent";
 import { energyRubriek, otherAreaRubriek, roomAreaRubriek, totalWithCap, wozRubriek } from "./rubrieken";
 import {
   AREA_TABLE,
+  BELEIDSBOEK,
   BUITENRUIMTEN_TABLE,
   ENERGY_TABLE,
   KEUKEN_TABLE,
@@ -183,6 +184,7 @@ export function assessRentPoints(f: DwellingFacts): PointsAssessment | OutsideWw
   const rs = rubrieken(f);
   const t = totals(f, rs);
   const tableVersions = {
+    beleidsboek: BELEIDSBOEK.version,
     area: AREA_TABLE.version,
     energy: ENERGY_TABLE.version,
     woz: WOZ_TABLE.version,

@@ -1,4 +1,5 @@
 import area from "./tables/area.json";
+import beleidsboek from "./tables/beleidsboek.json";
 import buitenruimten from "./tables/buitenruimten.json";
 import energy from "./tables/energy.json";
 import keuken from "./tables/keuken.json";
@@ -11,6 +12,8 @@ import type { WwsLabelClass } from "./types";
 
 /** The WWS tables in force (see tables/*.source.md for each one's document and date). */
 export const AREA_TABLE = area;
+/** The Huurcommissie's beleidsboek version the rules are read with (tables/beleidsboek.json.source.md). */
+export const BELEIDSBOEK = beleidsboek;
 export const ENERGY_TABLE = energy as typeof energy & {
   labelPoints: Record<WwsLabelClass, { eengezins: number; meergezins: number }>;
   energyIndexBands: Array<[number, WwsLabelClass]>;

@@ -16,7 +16,7 @@ import {
   type WwsLabelClass,
   wozRubriekPoints,
 } from "../../domain/wws";
-import { ENERGY_TABLE, isWwsLabelClass, MAX_RENT_TABLE, WOZ_TABLE, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
+import { BELEIDSBOEK, ENERGY_TABLE, isWwsLabelClass, MAX_RENT_TABLE, WOZ_TABLE, WWS_LABEL_CLASSES } from "../../domain/wws/tables";
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { addressHeading } from "./property";
@@ -396,6 +396,9 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
                 : `${w.totalPoints} points (${w.pointsRange.min}–${w.pointsRange.max}), sector ${w.sector}, maximum rent ${eur(w.maxRentEur)}`
             }.`,
           ]
+        : []),
+      ...(r.tableVersions.beleidsboek
+        ? [`Rules: Besluit huurprijzen woonruimte, Bijlage I A, read with the Huurcommissie's ${BELEIDSBOEK.title}.`]
         : []),
       `Tables: ${Object.entries(r.tableVersions)
         .map(([k, v]) => `${k} ${v}`)

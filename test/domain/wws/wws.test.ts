@@ -297,6 +297,8 @@ describe("assessRentPoints", () => {
     expect(a.maxRentEur).toBe(tableRentEur(158));
     expect(a.narrowingInputs).toEqual([]);
     expect(a.tableVersions.maxRent).toBe("huurprijsgrenzen-2026-01-01");
+    // The Huurcommissie's beleidsboek the rules are read with (issue 20: "with the date of the version used").
+    expect(a.tableVersions.beleidsboek).toBe("huurcommissie-beleidsboek-zelfstandige-woonruimte-2026-01");
   });
   it("gives a range over unknown inputs and orders the inputs that narrow it", () => {
     const a = assessRentPoints(
