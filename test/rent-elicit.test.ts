@@ -339,10 +339,14 @@ describe("Calculate_Rent_Points elicitation on 2025-11-25 (a session, elicitatio
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(-32001);
     // An id this server never gave in this form (an older server's) changes nothing, as before.
-    const [old] = await readMessages(await legacyCall(token, "an-old-session", { addressId }));
-    expect((old?.result as { structuredContent?: RentPointsOut } | undefined)?.structuredContent?.narrowingInputs.length).toBeGreaterThan(
-      0,
-    );
+    // So does a value with this lane's prefix that is not one of its ids (not a UUID after it).
+    for (const foreign of ["an-old-session", `pandgate-s1-${"x".repeat(300)}`, "pandgate-s1-"]) {
+      const [old] = await readMessages(await legacyCall(token, foreign, { addressId }));
+      expect(
+        (old?.result as { structuredContent?: RentPointsOut } | undefined)?.structuredContent?.narrowingInputs.length,
+        foreign.slice(0, 20),
+      ).toBeGreaterThan(0);
+    }
     const session = (await initialize(token, { elicitation: {} })) as string;
     const end = (id: string) =>
       exports.default.fetch(MCP_URL, { method: "DELETE", headers: { authorization: `Bearer ${token}`, "mcp-session-id": id } });

@@ -8,6 +8,7 @@ import {
   type JSONRPCMessage,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
+import { UUID_PATTERN } from "../domain/ids";
 import { type AnswerContext, answerMcp, refusedBeforeTool } from "./answer";
 import { toolCallIn } from "./catalog";
 import { jsonRpcError } from "./jsonrpc";
@@ -62,9 +63,12 @@ const SESSION_HEADER = "mcp-session-id";
  */
 const SESSION_ID_PREFIX = "pandgate-s1-";
 
-/** Whether `id` (an `Mcp-Session-Id`) names a session of this lane, live or not. */
+/**
+ * Whether `id` (an `Mcp-Session-Id`) names a session of this lane, live or not: the prefix and a
+ * UUID, nothing else (any other value is not ours, and is ignored like an older server's id).
+ */
 export function isLaneSessionId(id: string | null): id is string {
-  return id?.startsWith(SESSION_ID_PREFIX) === true;
+  return id?.startsWith(SESSION_ID_PREFIX) === true && UUID_PATTERN.test(id.slice(SESSION_ID_PREFIX.length));
 }
 /** The JSON-RPC code the SDK's transport answers an unknown session with. */
 const SESSION_NOT_FOUND = -32001;

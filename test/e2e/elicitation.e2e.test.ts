@@ -65,8 +65,9 @@ describe("Calculate_Rent_Points elicitation with real MCP clients under wrangler
     );
     expect(text(result.content)).toMatch(/Counted with what you gave when asked/);
     // Ending the session: DELETE with its id, then the id is unknown.
+    const ended = transport.sessionId as string;
     await transport.terminateSession();
-    const after = await fetchRpc(stack, token, 9, "tools/list", {}, { "mcp-session-id": transport.sessionId ?? "pandgate-s1-ended" });
+    const after = await fetchRpc(stack, token, 9, "tools/list", {}, { "mcp-session-id": ended });
     expect(after.status).toBe(404);
     await client.close();
   });
