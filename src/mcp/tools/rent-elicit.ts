@@ -38,7 +38,7 @@ export const RENT_NUMBER_INPUTS = {
   },
 } as const;
 export type RentNumberInput = keyof typeof RENT_NUMBER_INPUTS;
-const NAMES = Object.keys(RENT_NUMBER_INPUTS) as RentNumberInput[];
+export const RENT_NUMBER_NAMES = Object.keys(RENT_NUMBER_INPUTS) as RentNumberInput[];
 
 /** The key of the one form the tool asks per call (`inputRequests`, and the legacy shim's leg). */
 export const RENT_FORM_KEY = "rentInputs";
@@ -48,8 +48,8 @@ const FROM_ENGINE: Record<string, RentNumberInput> = { wozValueEur: "wozValue", 
 
 type Given = Partial<Record<RentNumberInput, number | undefined>>;
 
-/** `value` if it lies within the bounds of `name`, else why not. */
-function checked(name: RentNumberInput, value: unknown): { ok: true; value: number } | { ok: false; why: string } {
+/** `value` if it lies within the bounds of `name`, else why not: for the call's arguments and the form's answers alike. */
+export function checkedRentNumber(name: RentNumberInput, value: unknown): { ok: true; value: number } | { ok: false; why: string } {
   const { min, max } = RENT_NUMBER_INPUTS[name];
   if (typeof value !== "number" || !Number.isFinite(value)) return { ok: false, why: "not a number" };
   if (value < min || value > max) return { ok: false, why: `not from ${min} to ${max}` };
@@ -81,10 +81,10 @@ export function withElicitedInputs<A extends Given>(args: A, elicitation: ToolEl
   const used: string[] = [];
   const unused: string[] = [];
   const merged: Given = { ...args };
-  for (const name of NAMES) {
+  for (const name of RENT_NUMBER_NAMES) {
     if (args[name] !== undefined || !(name in content)) continue;
     const raw = content[name];
-    const c = checked(name, raw);
+    const c = checkedRentNumber(name, raw);
     if (c.ok) {
       merged[name] = c.value;
       used.push(`${name} ${c.value.toLocaleString("en-GB")} ${RENT_NUMBER_INPUTS[name].unit}`);

@@ -20,7 +20,7 @@ import { BELEIDSBOEK, ENERGY_TABLE, isWwsLabelClass, MAX_RENT_TABLE, WOZ_TABLE, 
 import { UserError } from "../../errors";
 import type { ToolSpec } from "../catalog";
 import { addressHeading } from "./property";
-import { askToNarrow, RENT_NUMBER_INPUTS as N, withElicitedInputs } from "./rent-elicit";
+import { askToNarrow, checkedRentNumber, RENT_NUMBER_INPUTS, RENT_NUMBER_NAMES, withElicitedInputs } from "./rent-elicit";
 import { parseRubriekInputs } from "./rent-input";
 import { AddressOut, addressOut, gapLines, HeaderedAddressSelector, SourcesOut, sourcesNote, sourcesOf } from "./shared";
 
@@ -222,13 +222,12 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
   async run(given, { services, elicitation }) {
     // Where the client was asked (./rent-elicit.ts), its answers count as the user's input.
     const args = withElicitedInputs(given, elicitation);
-    const bad = (what: string, v: number | undefined, min: number, max: number) => {
-      if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max))
-        throw new UserError(`${what} must be a number from ${min} to ${max}; got ${v}.`);
-    };
-    bad("wozValue (euros)", args.wozValue, N.wozValue.min, N.wozValue.max);
-    bad("roomAreaM2", args.roomAreaM2, N.roomAreaM2.min, N.roomAreaM2.max);
-    bad("otherAreaM2", args.otherAreaM2, N.otherAreaM2.min, N.otherAreaM2.max);
+    for (const name of RENT_NUMBER_NAMES) {
+      const v = args[name];
+      if (v === undefined || checkedRentNumber(name, v).ok) continue;
+      const { min, max, unit } = RENT_NUMBER_INPUTS[name];
+      throw new UserError(`${name}${unit === "euros" ? " (euros)" : ""} must be a number from ${min} to ${max}; got ${v}.`);
+    }
     const wanted = args.whatIfLabel?.replace(/\s+/g, "").toUpperCase();
     const whatIfLabel: WwsLabelClass | undefined = wanted !== undefined && isWwsLabelClass(wanted) ? wanted : undefined;
     if (wanted !== undefined && whatIfLabel === undefined)
