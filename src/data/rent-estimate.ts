@@ -59,7 +59,8 @@ export function withoutFigures(rentClass: "outsideWws" | "notAvailable", note: s
 export function portfolioRent(facts: PropertyFacts, referenceDate: string): PortfolioRent {
   const { facts: dwelling, notes } = dwellingFactsFor(facts, {}, referenceDate);
   const either: ChoiceFact<boolean> = { value: false, options: [false, true], origin: { kind: "default", stated: MONUMENT_NOT_READ } };
-  const a = assessRentPoints({ ...dwelling, rijksmonument: either, monument: either });
+  // A job lists no narrowing inputs, so the engine need not find them (one more count per uncertain input).
+  const a = assessRentPoints({ ...dwelling, rijksmonument: either, monument: either }, { narrowing: false });
   if (a.kind === "outsideWws") return withoutFigures("outsideWws", `Outside the WWS for zelfstandige woonruimte: ${a.message}`);
   if (notes.missing.length > 0 || a.totalPoints === null || a.pointsRange === null) {
     const why = notes.missing.length > 0 ? notes.missing.map((m) => portfolioWhy(m.why)).join("; ") : a.maxRentNote;

@@ -177,8 +177,10 @@ function labelForPoints(f: DwellingFacts, points: number) {
  * table version and input origins; the total (most likely and range, with the WOZ cap); the sector
  * and every sector the range spans; the maximum kale huur per 1 January 2026; and the uncertain
  * inputs ordered by how much of the range each one causes. Outside this WWS: a typed refusal.
+ * Finding those inputs counts the dwelling once more per uncertain input; a caller that does not
+ * show them (a portfolio item, a what-if) passes `narrowing: false` and gets none.
  */
-export function assessRentPoints(f: DwellingFacts): PointsAssessment | OutsideWws {
+export function assessRentPoints(f: DwellingFacts, { narrowing = true }: { narrowing?: boolean } = {}): PointsAssessment | OutsideWws {
   const refusal = outsideWws(f);
   if (refusal) return refusal;
   const rs = rubrieken(f);
@@ -215,7 +217,7 @@ export function assessRentPoints(f: DwellingFacts): PointsAssessment | OutsideWw
     };
   }
   const width = t.max - t.min;
-  const narrowingInputs = fixings(f)
+  const narrowingInputs = (narrowing ? fixings(f) : [])
     .map(({ input, fixed }) => {
       const ft = totals(fixed, rubrieken(fixed));
       return { input, widthPoints: ft ? roundHalfUp(width - (ft.max - ft.min), 2) : 0 };

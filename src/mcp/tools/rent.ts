@@ -181,8 +181,8 @@ function rentNote(a: PointsAssessment): string {
   return `${a.maxRentNote} Over the points range: ${e(r.min)} to ${e(r.max)}.`;
 }
 
-function assess(facts: DwellingFacts, notes: RentFactNotes) {
-  const a = assessRentPoints(facts);
+function assess(facts: DwellingFacts, notes: RentFactNotes, options?: { narrowing: boolean }) {
+  const a = assessRentPoints(facts, options);
   return a.kind === "outsideWws" ? a : { kind: a.kind, ...withMissing(a, facts, notes.missing) };
 }
 
@@ -292,6 +292,8 @@ export const calculateRentPoints: ToolSpec<typeof rentInput, typeof rentOutput> 
           },
         },
         notes,
+        // The what-if shows no narrowing inputs of its own.
+        { narrowing: false },
       );
       if (better.kind === "assessment") {
         const now = energyPoints(result.a);

@@ -314,6 +314,18 @@ describe("assessRentPoints", () => {
     expect(a.narrowingInputs.map((n) => n.input)).toEqual(["energyLabel", "roomAreaM2", "wozValueEur"]);
     expect(a.sectorsInRange.length).toBeGreaterThan(1);
   });
+  it("without narrowing (a portfolio item, a what-if) counts the same and lists no narrowing inputs", () => {
+    const f = facts({
+      roomAreaM2: ranged(60, 55, 66, { kind: "register", register: "BAG", note: "estimate of NEN 2580 area" }),
+      energy: { kind: "unknown", origin: { kind: "default", stated: "EP-Online not read" } },
+    });
+    const full = assessRentPoints(f);
+    const lean = assessRentPoints(f, { narrowing: false });
+    if (full.kind !== "assessment" || lean.kind !== "assessment") throw new Error("refused");
+    expect(full.narrowingInputs.length).toBeGreaterThan(0);
+    expect(lean.narrowingInputs).toEqual([]);
+    expect({ ...lean, narrowingInputs: full.narrowingInputs }).toEqual(full);
+  });
   it("reports a rubriek without table or input as not available, and no total", () => {
     const a = assessRentPoints(facts({ counted: {} }));
     if (a.kind !== "assessment") throw new Error("refused");
